@@ -1,1 +1,80 @@
-pub fn hello() {}
+//! Tickercast's user interface: pages, components, server functions and the types they exchange.
+//!
+//! Built twice: with `ssr` into the server (rendering and server functions) and with `hydrate`
+//! into the browser's WebAssembly (interactivity, charts).
+
+pub mod api;
+pub mod components;
+pub mod domain;
+pub mod error;
+pub mod model;
+pub mod pages;
+#[cfg(feature = "ssr")]
+pub mod ssr;
+
+use leptos::prelude::*;
+use leptos_meta::{provide_meta_context, Link, Meta, MetaTags, Stylesheet, Title};
+use leptos_router::components::{Route, Router, Routes};
+use leptos_router::{path, SsrMode};
+
+use crate::components::header::{AuthActions, Header};
+use crate::pages::{
+    auth::{LoginPage, RegisterPage},
+    home::HomePage,
+    not_found::NotFoundPage,
+    predict::PredictPage,
+    stock::{StockPage, StockSearchRedirect},
+};
+
+/// The HTML document around the app. ECharts is loaded before hydration because charming's
+/// WebAssembly renderer calls the global `echarts`.
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    view! {
+        <!DOCTYPE html>
+        <html lang="en">
+            <head>
+                <meta charset="utf-8"/>
+                <meta name="viewport" content="width=device-width, initial-scale=1"/>
+                <script src="/echarts.min.js"></script>
+                <HydrationScripts options/>
+                <MetaTags/>
+            </head>
+            <body>
+                <App/>
+            </body>
+        </html>
+    }
+}
+
+/// The routes and the frame every page shares.
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    provide_context(AuthActions::new());
+    // Set once the WebAssembly has taken over, so browser tests (and people) know buttons work.
+    let hydrated = RwSignal::new(false);
+    Effect::new(move |_| hydrated.set(true));
+
+    view! {
+        <Stylesheet id="leptos" href="/pkg/tickercast.css"/>
+        <Link rel="icon" type_="image/svg+xml" href="/favicon.svg"/>
+        <Meta name="description" content="Stock charts and honest forecasts, measured against a random walk."/>
+        <Title formatter=|t: String| if t.is_empty() { "Tickercast".to_string() } else { format!("{t} · Tickercast") }/>
+        <Router>
+            <Header/>
+            <main data-hydrated=move || hydrated.get().to_string()>
+                <Routes fallback=NotFoundPage>
+                    <Route path=path!("/") view=HomePage/>
+                    <Route path=path!("/stock") view=StockSearchRedirect/>
+                    <Route path=path!("/stock/:symbol") view=StockPage ssr=SsrMode::Async/>
+                    <Route path=path!("/predict/:symbol") view=PredictPage ssr=SsrMode::Async/>
+                    <Route path=path!("/login") view=LoginPage/>
+                    <Route path=path!("/register") view=RegisterPage/>
+                </Routes>
+            </main>
+            <footer class="site-footer">
+                "Forecasts are statistical estimates, not investment advice. Every accuracy figure is measured out of sample against a random walk."
+            </footer>
+        </Router>
+    }
+}

@@ -1,1 +1,33 @@
-fn main() {}
+use anyhow::Context;
+use server::{config::Settings, startup::Application, telemetry};
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    // A local `.env` is a development convenience; real deployments set the environment.
+    let _ = dotenvy::dotenv();
+    let settings = Settings::from_env().context("Invalid configuration")?;
+    telemetry::init(settings.log_format);
+    let app = Application::build(settings).await.context("Failed to start Tickercast")?;
+    tracing::info!("Tickercast is serving http://{}", app.addr());
+    app.run_until_stopped(shutdown_signal()).await
+}
+
+/// Ctrl-C or SIGTERM.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = terminate => {},
+    }
+    tracing::info!("shutting down");
+}

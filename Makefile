@@ -1,0 +1,82 @@
+# Tickercast: `make run` sets up and serves the app; `make test` sets up and runs every test.
+# Everything the project needs is installed here, idempotently: a fresh Debian machine needs only make.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := run
+
+TARGET_DIR      := $(or $(CARGO_TARGET_DIR),$(CURDIR)/target)
+SITE_ROOT       := $(CURDIR)/target/site
+WASM_BINDGEN_V  := 0.2.130
+SUDO            := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+export LEPTOS_SITE_ROOT := $(SITE_ROOT)
+
+.PHONY: run test setup setup-test build build-server build-wasm site test-rust test-e2e lint fmt clean-data
+
+## run: set up, build, and serve on http://127.0.0.1:3000 (private Postgres and Redis unless URLs are set)
+run: setup build
+	$(TARGET_DIR)/debug/server
+
+## test: set up, build, and run unit, integration and browser tests
+test: setup setup-test build lint test-rust test-e2e
+
+## setup: system packages, the wasm target and wasm-bindgen (skips whatever is already there)
+setup:
+	@missing=""; \
+	command -v redis-server >/dev/null || missing="$$missing redis-server"; \
+	command -v postgres >/dev/null || ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 || missing="$$missing postgresql"; \
+	command -v cc >/dev/null || missing="$$missing build-essential"; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; \
+	fi
+	@rustup target list --installed | grep -qx wasm32-unknown-unknown || rustup target add wasm32-unknown-unknown
+	@wasm-bindgen --version 2>/dev/null | grep -q "$(WASM_BINDGEN_V)" || \
+	  cargo install wasm-bindgen-cli --version $(WASM_BINDGEN_V)
+
+## setup-test: Chromium for the browser tests and the end2end npm packages
+setup-test:
+	@missing=""; \
+	command -v chromium >/dev/null || missing="$$missing chromium"; \
+	command -v npm >/dev/null || missing="$$missing nodejs npm"; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; \
+	fi
+	@cd end2end && { [ -d node_modules/@playwright/test ] || npm ci --no-audit --no-fund; }
+
+## build: the server binary and the hydrating WebAssembly with its site assets
+build: build-server build-wasm site
+
+build-server:
+	cargo build -p server
+
+# A separate cargo invocation: building frontend and server together would unify the ssr and
+# hydrate features of the app crate.
+build-wasm:
+	cargo build -p frontend --lib --target wasm32-unknown-unknown
+	wasm-bindgen --target web --out-dir $(SITE_ROOT)/pkg --out-name tickercast \
+	  $(TARGET_DIR)/wasm32-unknown-unknown/debug/frontend.wasm
+
+site:
+	@mkdir -p $(SITE_ROOT)/pkg
+	cp style/main.css $(SITE_ROOT)/pkg/tickercast.css
+	cp -r public/. $(SITE_ROOT)/
+
+test-rust:
+	cargo test --workspace --exclude frontend
+
+test-e2e:
+	cd end2end && SERVER_BIN=$(TARGET_DIR)/debug/server npx playwright test
+
+lint:
+	cargo fmt --all -- --check
+	cargo clippy --workspace --exclude frontend --all-targets -- -D warnings
+	cargo clippy -p frontend --target wasm32-unknown-unknown -- -D warnings
+
+fmt:
+	cargo fmt --all
+
+## clean-data: delete the embedded default's private Postgres and Redis files
+clean-data:
+	rm -rf .data

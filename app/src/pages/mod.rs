@@ -1,0 +1,8 @@
+//! One module per page.
+
+pub mod auth;
+pub mod error;
+pub mod home;
+pub mod not_found;
+pub mod predict;
+pub mod stock;

@@ -1,0 +1,171 @@
+//! Gradient-boosted trees, XGBoost-style, one model per horizon (the protocol's `xgb`).
+//!
+//! [`Gbm`] fits a [`booster::Booster`] per horizon on the 19 causal features with the direct strategy
+//! of [`crate::forest::direct`] (target `ln(C[s+h]/C[s])`, rolling window, training rows with
+//! `s + h ≤ t`), and gives split-conformal intervals from a temporal calibration tail.
+//!
+//! # Why an own booster
+//! Three Rust candidates were run beside Python xgboost on the same data: the reference feature table
+//! of GOOG 2004–2013, the protocol's settings (`hist`, 300 rounds, learning rate 0.03, depth 3,
+//! subsample 0.8, colsample_bytree 0.8, min_child_weight 5, λ = 1), a walk-forward over the 250
+//! origins with a refit every 20, and one fit on the last window (2082 rows × 19, h = 1, one thread;
+//! all timings taken back to back on the same busy 2-vCPU machine, so only ratios count).
+//!
+//! | candidate | MAE/naive h1 / h2 / h5 | corr. with xgboost's forecasts h1 / h2 / h5 | fit | what it lacks |
+//! |---|---|---|---|---|
+//! | xgboost 3.2.0 (Python, reference run) | 1.0269 / 1.0210 / 0.9490 | 1 | 212 ms | — |
+//! | **[`booster::Booster`]** | 1.0243 / 1.0103 / 0.9506 | 0.85 / 0.89 / 0.91 | **99 ms** | — |
+//! | forust-ml 0.8.0 | 1.0248 / 1.0225 / 0.9550 | 0.85 / 0.88 / 0.91 | 150 ms | nothing essential (it has early stopping on evaluation data); it brings `rayon` and thiserror 1, and its bins/leaf-wise growth differ from xgboost's in details |
+//! | smartcore 0.7.0 `XGRegressor` | 1.0125 / 1.0120 / 0.9428 | 0.79 / 0.89 / 0.92 | 1743 ms¹ | no histograms (sorts the rows of every node for every feature), no column subsampling, no early stopping, no minimum gain |
+//!
+//! ¹ measured in a separate run under similar load.
+//!
+//! All three are as accurate as xgboost here (the differences are within the noise of 250 origins;
+//! the correlations below 1 come from different random streams for the row and column samples).
+//! The own booster is chosen because it is the fastest (about half of xgboost's time in the same
+//! conditions, 18× smartcore), reproduces xgboost exactly when bins are exact (test
+//! `booster_matches_xgboost_on_exact_bins`), has every knob the protocol names, is ~300 lines with no
+//! dependency beyond `rand_chacha`, and its fitted model is a plain serde struct.
+//!
+//! # Early stopping
+//! Off by default, so [`Gbm::default`] is the protocol's `xgb`. With
+//! `early_stopping_rounds: Some(50)` the calibration tail also chooses the number of rounds (the final
+//! refit on all rows uses that count). Over the four reference series this lowered MAE/naive in 9 of
+//! 12 series × horizon cells (mean 0.989 against 1.000), mostly by shrinking towards the mean return,
+//! and cut the fit time by 3–6×.
+
+pub mod booster;
+
+use serde::{Deserialize, Serialize};
+
+use crate::features::{self, FeatureMatrix};
+use crate::forest::direct::{self, HorizonModel, Learner, Table};
+use crate::{Error, Fit, Forecast, Horizon, Level, Ohlcv, Predict, Result};
+use booster::{Booster, BoosterParams};
+
+/// Parameters of the gradient-boosted-trees forecaster.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Gbm {
+    /// Booster hyper-parameters (defaults: the protocol's XGBoost settings).
+    pub booster: BoosterParams,
+    /// Rolling training window in rows, ending at the origin (2520 ≈ ten years).
+    pub window: usize,
+    /// Share of the training rows held out at the end as the calibration tail for the intervals and
+    /// early stopping, in [0, 0.5]; 0 fits once and gives no intervals.
+    pub calibration: f64,
+    /// Horizons to fit, one model each.
+    pub horizons: Vec<Horizon>,
+}
+
+impl Default for Gbm {
+    fn default() -> Self {
+        Self {
+            booster: BoosterParams::default(),
+            window: crate::baseline::DEFAULT_WINDOW,
+            calibration: 0.2,
+            horizons: Horizon::standard().to_vec(),
+        }
+    }
+}
+
+/// A fitted [`Gbm`]: one booster per horizon.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FittedGbm {
+    /// The per-horizon models, in the order of [`Gbm::horizons`].
+    pub models: Vec<HorizonModel<Booster>>,
+}
+
+impl Learner for BoosterParams {
+    type Model = Booster;
+
+    fn fit_table(
+        &self,
+        train: &Table,
+        valid: Option<&Table>,
+        previous: Option<&Booster>,
+    ) -> Result<Booster> {
+        let n_cols = features::N_FEATURES;
+        match previous {
+            // Final refit on all rows: as many rounds as the calibration model kept.
+            Some(prev) => BoosterParams {
+                n_estimators: prev.trees.len().max(1),
+                early_stopping_rounds: None,
+                ..self.clone()
+            }
+            .fit(&train.x, n_cols, &train.y, None),
+            None => self.fit(
+                &train.x,
+                n_cols,
+                &train.y,
+                valid.map(|v| (&v.x[..], &v.y[..])),
+            ),
+        }
+    }
+
+    fn predict_row(model: &Booster, row: &[f64]) -> Result<f64> {
+        model.predict_row(row)
+    }
+}
+
+impl Gbm {
+    fn check(&self) -> Result<()> {
+        self.booster.check()?;
+        direct::check_common(self.window, self.calibration, &self.horizons)
+    }
+
+    /// Fits on precomputed features: `features.rows[s]` must be the feature row of `closes[s]`, and
+    /// the origin is the last row. Features are causal, so the evaluator may compute them once over a
+    /// whole series and pass prefixes.
+    pub fn fit_features(&self, features: &FeatureMatrix, closes: &[f64]) -> Result<FittedGbm> {
+        self.check()?;
+        let models = direct::fit_direct(
+            &self.booster,
+            features,
+            closes,
+            self.window,
+            self.calibration,
+            &self.horizons,
+        )?;
+        Ok(FittedGbm { models })
+    }
+}
+
+impl Fit for Gbm {
+    type Fitted = FittedGbm;
+
+    #[tracing::instrument(name = "gbm_fit", skip_all, fields(rows = history.len()))]
+    fn fit(&self, history: &Ohlcv) -> Result<FittedGbm> {
+        self.check()?;
+        self.fit_features(&features::compute(history), history.close())
+    }
+}
+
+impl FittedGbm {
+    /// Forecasts from the last row of precomputed features (see [`Gbm::fit_features`]).
+    pub fn predict_features(
+        &self,
+        features: &FeatureMatrix,
+        closes: &[f64],
+        horizons: &[Horizon],
+        levels: &[Level],
+    ) -> Result<Forecast> {
+        direct::predict_direct::<BoosterParams>(&self.models, features, closes, horizons, levels)
+    }
+}
+
+impl Predict for FittedGbm {
+    fn predict(&self, history: &Ohlcv, horizons: &[Horizon], levels: &[Level]) -> Result<Forecast> {
+        if history.is_empty() {
+            return Err(Error::NotEnoughData {
+                needed: features::WARMUP + 1,
+                got: 0,
+            });
+        }
+        self.predict_features(
+            &features::compute(history),
+            history.close(),
+            horizons,
+            levels,
+        )
+    }
+}

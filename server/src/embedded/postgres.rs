@@ -1,0 +1,204 @@
+//! A private Postgres cluster in a data folder, for the embedded default and for tests.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context};
+use sqlx::{Connection, PgConnection};
+
+use super::supervisor::Supervised;
+use super::{absolute_dir, find_binary, free_port};
+
+const PG_FALLBACK: &[&str] = &["/usr/lib/postgresql"];
+
+/// A running private Postgres server; stopped (fast shutdown) on drop.
+pub struct EmbeddedPostgres {
+    process: Supervised,
+    port: u16,
+    data_dir: PathBuf,
+}
+
+impl std::fmt::Debug for EmbeddedPostgres {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EmbeddedPostgres")
+            .field("port", &self.port)
+            .field("data_dir", &self.data_dir)
+            .finish()
+    }
+}
+
+impl EmbeddedPostgres {
+    /// Starts (creating on first use) a cluster in `dir` on a free loopback port, and waits until it
+    /// accepts connections. `durable = false` turns off fsync: for throw-away test clusters only.
+    #[tracing::instrument(name = "embedded_postgres_start", skip_all, fields(dir = %dir.display()))]
+    pub async fn start(dir: &Path, durable: bool) -> anyhow::Result<Self> {
+        let postgres = find_binary("postgres", PG_FALLBACK).context(
+            "no `postgres` binary found on PATH or in /usr/lib/postgresql/*/bin: install PostgreSQL \
+             (`make setup` does) or set DATABASE_URL",
+        )?;
+        let initdb = postgres.with_file_name("initdb");
+        let data_dir = cluster_dir(dir)?;
+        let owner = postgres_owner()?;
+
+        if !data_dir.join("PG_VERSION").exists() {
+            tracing::info!(dir = %data_dir.display(), "initialising a private Postgres cluster");
+            std::fs::create_dir_all(&data_dir)?;
+            if let Some((uid, gid)) = owner {
+                std::os::unix::fs::chown(&data_dir, Some(uid), Some(gid))
+                    .context("Failed to hand the data folder to the postgres user")?;
+            }
+            let mut cmd = Command::new(&initdb);
+            cmd.args(["-D"])
+                .arg(&data_dir)
+                .args(["-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-instructions"])
+                .stdin(Stdio::null());
+            as_owner(&mut cmd, owner);
+            let out = cmd
+                .output()
+                .with_context(|| format!("Failed to run {}", initdb.display()))?;
+            if !out.status.success() {
+                bail!(
+                    "initdb failed ({}): {}",
+                    out.status,
+                    String::from_utf8_lossy(&out.stderr).trim()
+                );
+            }
+        }
+
+        let port = free_port()?;
+        let mut cmd = Command::new(&postgres);
+        cmd.arg("-D")
+            .arg(&data_dir)
+            .args(["-p", &port.to_string(), "-h", "127.0.0.1", "-k"])
+            .arg(&data_dir)
+            .args(["-c", "max_connections=200", "-c", "shared_buffers=64MB"])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::from(
+                std::fs::OpenOptions::new()
+                    .create(true)
+                    .append(true)
+                    .open(dir.join("postgres.log"))?,
+            ));
+        if !durable {
+            cmd.args(["-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off"]);
+        }
+        as_owner(&mut cmd, owner);
+        // SIGINT = "fast shutdown": roll back open transactions, write a checkpoint, exit.
+        let process = Supervised::spawn("postgres", cmd, libc::SIGINT)
+            .with_context(|| format!("Failed to start {}", postgres.display()))?;
+        let pg = Self { process, port, data_dir };
+        pg.wait_ready(Duration::from_secs(60)).await?;
+        tracing::info!(port, "private Postgres is up");
+        Ok(pg)
+    }
+
+    async fn wait_ready(&self, timeout: Duration) -> anyhow::Result<()> {
+        let deadline = Instant::now() + timeout;
+        loop {
+            match PgConnection::connect(&self.url("postgres")).await {
+                Ok(conn) => {
+                    let _ = conn.close().await;
+                    return Ok(());
+                }
+                Err(e) if Instant::now() < deadline && self.process.is_running() => {
+                    tracing::trace!(error = %e, "waiting for Postgres");
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
+                Err(e) => {
+                    bail!(
+                        "private Postgres did not come up (see {}): {e}",
+                        self.data_dir.parent().unwrap_or(&self.data_dir).join("postgres.log").display()
+                    )
+                }
+            }
+        }
+    }
+
+    /// A connection URL for database `db` on this server.
+    pub fn url(&self, db: &str) -> String {
+        format!("postgres://postgres@127.0.0.1:{}/{db}", self.port)
+    }
+
+    /// Creates database `db` unless it exists.
+    pub async fn ensure_database(&self, db: &str) -> anyhow::Result<()> {
+        let mut conn = PgConnection::connect(&self.url("postgres")).await?;
+        let exists: bool =
+            sqlx::query_scalar("select exists(select 1 from pg_database where datname = $1)")
+                .bind(db)
+                .fetch_one(&mut conn)
+                .await?;
+        if !exists {
+            // Identifiers cannot be bound as parameters; `db` is our own constant or a generated name.
+            sqlx::query(&format!("create database \"{}\"", db.replace('"', "")))
+                .execute(&mut conn)
+                .await
+                .with_context(|| format!("Failed to create database {db}"))?;
+        }
+        Ok(())
+    }
+
+    /// Stops the server (fast shutdown) and waits for it.
+    pub fn stop(mut self) {
+        self.process.stop();
+    }
+}
+
+/// Postgres refuses to run as root; when we are root the cluster belongs to the `postgres` user.
+fn postgres_owner() -> anyhow::Result<Option<(u32, u32)>> {
+    // SAFETY: geteuid has no preconditions.
+    if unsafe { libc::geteuid() } != 0 {
+        return Ok(None);
+    }
+    let passwd = std::fs::read_to_string("/etc/passwd").context("Failed to read /etc/passwd")?;
+    passwd
+        .lines()
+        .find_map(|line| {
+            let f: Vec<&str> = line.split(':').collect();
+            (f.first() == Some(&"postgres") && f.len() > 3)
+                .then(|| Some((f[2].parse().ok()?, f[3].parse().ok()?)))
+                .flatten()
+        })
+        .map(Some)
+        .context("running as root but there is no `postgres` user to run the private cluster as")
+}
+
+fn as_owner(cmd: &mut Command, owner: Option<(u32, u32)>) {
+    use std::os::unix::process::CommandExt;
+    if let Some((uid, gid)) = owner {
+        cmd.uid(uid).gid(gid).env("HOME", "/tmp");
+    }
+}
+
+/// The cluster lives in `dir/postgres`, unless the postgres user (when we run as root) could not
+/// reach it — e.g. a checkout under a mode-700 home folder — in which case it moves to a folder
+/// under the system temp dir named after `dir`, and says so.
+fn cluster_dir(dir: &Path) -> anyhow::Result<PathBuf> {
+    let dir = absolute_dir(dir)?;
+    let preferred = dir.join("postgres");
+    // SAFETY: geteuid has no preconditions.
+    if unsafe { libc::geteuid() } != 0 || traversable_by_others(&dir) {
+        return Ok(preferred);
+    }
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    dir.hash(&mut h);
+    let fallback = std::env::temp_dir().join(format!("tickercast-pg-{:016x}", h.finish()));
+    tracing::warn!(
+        wanted = %preferred.display(),
+        using = %fallback.display(),
+        "the postgres user cannot reach the data folder; keeping the cluster elsewhere"
+    );
+    std::fs::create_dir_all(&fallback)?;
+    Ok(fallback.join("postgres"))
+}
+
+fn traversable_by_others(dir: &Path) -> bool {
+    use std::os::unix::fs::PermissionsExt;
+    dir.ancestors().all(|p| {
+        std::fs::metadata(p)
+            .map(|m| m.permissions().mode() & 0o001 != 0)
+            .unwrap_or(false)
+    })
+}

@@ -1,0 +1,26 @@
+//! Routes outside Leptos: health and metrics for operators.
+
+pub mod metrics;
+pub mod status;
+
+use axum::extract::FromRef;
+use leptos::config::LeptosOptions;
+
+use app::ssr::AppContext;
+
+/// Shared state of the plain axum routes (the Leptos routes get [`AppContext`] as context).
+#[derive(Clone, Debug)]
+pub struct AppState {
+    /// Leptos site options (site root, output name).
+    pub leptos_options: LeptosOptions,
+    /// Pool and cache.
+    pub ctx: AppContext,
+    /// Renders the Prometheus text.
+    pub metrics: metrics_exporter_prometheus::PrometheusHandle,
+}
+
+impl FromRef<AppState> for LeptosOptions {
+    fn from_ref(state: &AppState) -> Self {
+        state.leptos_options.clone()
+    }
+}
