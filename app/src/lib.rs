@@ -65,7 +65,7 @@ pub fn App() -> impl IntoView {
             <main data-hydrated=move || hydrated.get().to_string()>
                 <Routes fallback=NotFoundPage>
                     <Route path=path!("/") view=HomePage/>
-                    <Route path=path!("/stock") view=StockSearchRedirect/>
+                    <Route path=path!("/stock") view=StockSearchRedirect ssr=SsrMode::Async/>
                     <Route path=path!("/stock/:symbol") view=StockPage ssr=SsrMode::Async/>
                     <Route path=path!("/predict/:symbol") view=PredictPage ssr=SsrMode::Async/>
                     <Route path=path!("/login") view=LoginPage/>

@@ -1,1 +1,538 @@
-//! (in progress)
+//! Walk-forward evaluation: the reference protocol, out-of-sample forecasts at every origin, the
+//! metrics per horizon, and a look-ahead harness every model can be checked with.
+//!
+//! At each origin `t` the model sees `series.prefix(t + 1)` and nothing else. It is refitted at the
+//! first origin and every `refit_every` origins after it; between refits the last fitted model is
+//! applied to the longer prefix (see [`Predict`]). Refit blocks are independent, so they are spread
+//! over two threads.
+//!
+//! ```
+//! use forecast::eval::{walk_forward, Protocol};
+//! use forecast::{baseline::Naive, Horizon, Ohlcv};
+//!
+//! let closes: Vec<f64> = (0..120).map(|i| 100.0 + (i as f64 * 0.3).sin()).collect();
+//! let series = Ohlcv::from_closes(&closes).unwrap();
+//! let protocol = Protocol { origins: 20, refit_every: 5, ..Protocol::default() };
+//! let bt = walk_forward(&Naive::default(), &series, &protocol, &|_, _| {}).unwrap();
+//! let metrics = bt.metrics().unwrap();
+//! assert_eq!(metrics[0].1.mae_rel_naive, Some(1.0));
+//! ```
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
+use std::time::Instant;
+
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+
+use crate::metrics::{mase_scale, Metrics, Scored};
+use crate::registry::ModelId;
+use crate::{Error, Fit, Forecast, Horizon, Level, Ohlcv, Predict, Result};
+
+/// The walk-forward protocol. [`Protocol::default`] is the reference protocol.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Protocol {
+    /// Number of forecast origins (250).
+    pub origins: usize,
+    /// Horizons scored at every origin (1, 2, 5).
+    pub horizons: Vec<Horizon>,
+    /// Training-window length the MASE scale is measured over (2520). Models apply their own window.
+    pub window: usize,
+    /// Refit at the first origin and every this many origins after it (20).
+    pub refit_every: usize,
+    /// Indicator warm-up rows (60); the first origin must come after them.
+    pub warmup: usize,
+    /// The last origin; `None` = `N − 1 − max horizon`, so the last target is the last row.
+    pub last_origin: Option<usize>,
+}
+
+impl Default for Protocol {
+    fn default() -> Self {
+        Self {
+            origins: 250,
+            horizons: Horizon::standard().to_vec(),
+            window: 2520,
+            refit_every: 20,
+            warmup: 60,
+            last_origin: None,
+        }
+    }
+}
+
+impl Protocol {
+    /// The protocol as applied to model `id`: the baselines are recomputed at every origin (their
+    /// fit is a mean and an sd, and the reference protocol refits them daily); every other model
+    /// keeps the refit cadence.
+    pub fn for_model(&self, id: ModelId) -> Protocol {
+        match id {
+            ModelId::Naive | ModelId::Drift => Protocol {
+                refit_every: 1,
+                ..self.clone()
+            },
+            _ => self.clone(),
+        }
+    }
+
+    /// The origins `first..=last` for a series of `n` rows.
+    ///
+    /// # Errors
+    /// [`Error::InvalidParameter`] for zero origins/refit cadence or no horizons;
+    /// [`Error::NotEnoughData`] when the series cannot hold the origins after the warm-up.
+    pub fn origin_range(&self, n: usize) -> Result<(usize, usize)> {
+        let bad = |name, value: usize, reason| Error::InvalidParameter {
+            name,
+            value: value.to_string(),
+            reason,
+        };
+        if self.origins == 0 {
+            return Err(bad("origins", 0, "must be at least 1"));
+        }
+        if self.refit_every == 0 {
+            return Err(bad("refit_every", 0, "must be at least 1"));
+        }
+        let max_h = self
+            .horizons
+            .iter()
+            .map(|h| h.get())
+            .max()
+            .ok_or_else(|| bad("horizons", 0, "need at least one horizon"))?;
+        let needed = self.warmup.max(1) + self.origins + max_h;
+        let last = match self.last_origin {
+            Some(l) if l + max_h < n => l,
+            Some(l) => {
+                return Err(Error::NotEnoughData {
+                    needed: l + max_h + 1,
+                    got: n,
+                })
+            }
+            None if n >= needed => n - 1 - max_h,
+            None => return Err(Error::NotEnoughData { needed, got: n }),
+        };
+        if last + 1 < self.origins + self.warmup.max(1) {
+            return Err(Error::NotEnoughData { needed, got: n });
+        }
+        Ok((last + 1 - self.origins, last))
+    }
+}
+
+/// Per-origin forecasts and actuals at one horizon, aligned with [`Backtest::origins`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HorizonBacktest {
+    /// The horizon.
+    pub horizon: Horizon,
+    /// Point forecasts of `C[t+h]`.
+    pub point: Vec<f64>,
+    /// Lower 95% bounds, when the model has an interval at every origin.
+    pub lo95: Option<Vec<f64>>,
+    /// Upper 95% bounds.
+    pub hi95: Option<Vec<f64>>,
+    /// `C[t+h]`.
+    pub actual: Vec<f64>,
+}
+
+/// One refit: the origin and the number of history rows the model was fitted on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Refit {
+    /// Origin `t` of the refit.
+    pub origin: usize,
+    /// Rows passed to `fit` (`t + 1`).
+    pub rows: usize,
+}
+
+/// The result of a walk-forward run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Backtest {
+    /// Origin row indices, ascending.
+    pub origins: Vec<usize>,
+    /// Origin dates.
+    pub dates: Vec<NaiveDate>,
+    /// `C[t]` at each origin.
+    pub last_close: Vec<f64>,
+    /// One entry per protocol horizon.
+    pub horizons: Vec<HorizonBacktest>,
+    /// Every refit, in origin order.
+    pub refits: Vec<Refit>,
+    /// The MASE scale of the series under this protocol.
+    pub mase_scale: f64,
+    /// Wall-clock seconds of the run.
+    pub wall_s: f64,
+}
+
+impl Backtest {
+    /// Metrics per horizon, in protocol order.
+    ///
+    /// # Errors
+    /// [`Error::InvalidInput`] if a forecast is not finite.
+    pub fn metrics(&self) -> Result<Vec<(Horizon, Metrics)>> {
+        self.horizons
+            .iter()
+            .map(|hb| {
+                let s = Scored {
+                    horizon: hb.horizon.get(),
+                    last_close: &self.last_close,
+                    actual: &hb.actual,
+                    point: &hb.point,
+                    interval95: hb.lo95.as_deref().zip(hb.hi95.as_deref()),
+                };
+                Ok((hb.horizon, Metrics::compute(&s, self.mase_scale)?))
+            })
+            .collect()
+    }
+}
+
+/// Runs `spec` over the protocol's origins on `series`. `progress(done, total)` is called after each
+/// origin (from worker threads).
+///
+/// # Errors
+/// Protocol errors from [`Protocol::origin_range`], and the first fit or predict error of the model
+/// (with its origin).
+#[tracing::instrument(skip_all, fields(rows = series.len()))]
+pub fn walk_forward<F>(
+    spec: &F,
+    series: &Ohlcv,
+    protocol: &Protocol,
+    progress: &(dyn Fn(usize, usize) + Sync),
+) -> Result<Backtest>
+where
+    F: Fit + Sync,
+{
+    let start = Instant::now();
+    let (first, last) = protocol.origin_range(series.len())?;
+    let origins: Vec<usize> = (first..=last).collect();
+    let blocks: Vec<&[usize]> = origins.chunks(protocol.refit_every).collect();
+    let levels = [Level::new(0.95)?];
+    let next = AtomicUsize::new(0);
+    let done = AtomicUsize::new(0);
+    let results: Mutex<Vec<Option<Result<Vec<Forecast>>>>> =
+        Mutex::new((0..blocks.len()).map(|_| None).collect());
+
+    let work = || loop {
+        let b = next.fetch_add(1, Ordering::Relaxed);
+        let Some(block) = blocks.get(b) else { break };
+        let out = run_block(spec, series, block, &protocol.horizons, &levels, || {
+            progress(done.fetch_add(1, Ordering::Relaxed) + 1, origins.len());
+        });
+        results.lock().unwrap_or_else(|e| e.into_inner())[b] = Some(out);
+    };
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(2)
+        .min(blocks.len());
+    std::thread::scope(|scope| {
+        for _ in 1..threads {
+            scope.spawn(work);
+        }
+        work();
+    });
+
+    let mut forecasts = Vec::with_capacity(origins.len());
+    for r in results.into_inner().unwrap_or_else(|e| e.into_inner()) {
+        forecasts.extend(r.expect("every block ran")?);
+    }
+    let close = series.close();
+    let horizons = protocol
+        .horizons
+        .iter()
+        .map(|&h| {
+            let steps: Vec<_> = forecasts
+                .iter()
+                .zip(&origins)
+                .map(|(f, &t)| {
+                    f.step(h).ok_or_else(|| Error::Numerical {
+                        context: "walk_forward",
+                        detail: format!(
+                            "model returned no forecast for horizon {} at origin {t}",
+                            h.get()
+                        ),
+                    })
+                })
+                .collect::<Result<_>>()?;
+            let bound = |upper: bool| -> Option<Vec<f64>> {
+                steps
+                    .iter()
+                    .map(|s| {
+                        s.interval(0.95)
+                            .map(|i| if upper { i.upper } else { i.lower })
+                    })
+                    .collect()
+            };
+            Ok(HorizonBacktest {
+                horizon: h,
+                point: steps.iter().map(|s| s.point).collect(),
+                lo95: bound(false),
+                hi95: bound(true),
+                actual: origins.iter().map(|&t| close[t + h.get()]).collect(),
+            })
+        })
+        .collect::<Result<_>>()?;
+    Ok(Backtest {
+        dates: origins.iter().map(|&t| series.dates()[t]).collect(),
+        last_close: origins.iter().map(|&t| close[t]).collect(),
+        refits: blocks
+            .iter()
+            .map(|b| Refit {
+                origin: b[0],
+                rows: b[0] + 1,
+            })
+            .collect(),
+        origins,
+        horizons,
+        mase_scale: mase_scale(close, first, protocol.window),
+        wall_s: start.elapsed().as_secs_f64(),
+    })
+}
+
+/// One refit block: fit at its first origin, predict at each of its origins. Only prefixes of the
+/// series ever reach the model.
+fn run_block<F: Fit>(
+    spec: &F,
+    series: &Ohlcv,
+    block: &[usize],
+    horizons: &[Horizon],
+    levels: &[Level],
+    tick: impl Fn(),
+) -> Result<Vec<Forecast>> {
+    let at = |t: usize, e: Error| {
+        Error::InvalidInput(format!("origin {t} ({}): {e}", series.dates()[t]))
+    };
+    let t0 = block[0];
+    let fitted = spec.fit(&series.prefix(t0 + 1)).map_err(|e| at(t0, e))?;
+    block
+        .iter()
+        .map(|&t| {
+            let f = fitted
+                .predict(&series.prefix(t + 1), horizons, levels)
+                .map_err(|e| at(t, e))?;
+            tick();
+            Ok(f)
+        })
+        .collect()
+}
+
+/// Replaces every row after `t` with garbage that is still a valid history: prices multiplied by
+/// factors between 2 and 4 that change every row, volume multiplied by 7.
+pub fn with_garbage_after(series: &Ohlcv, t: usize) -> Ohlcv {
+    let bars: Vec<_> = (0..series.len())
+        .map(|i| {
+            let mut b = series.bar(i);
+            if i > t {
+                let k = 3.0 + (i as f64 * 1.7).sin();
+                b.open *= k;
+                b.high *= k;
+                b.low *= k;
+                b.close *= k;
+                b.volume *= 7.0;
+            }
+            b
+        })
+        .collect();
+    Ohlcv::from_bars(&bars).expect("scaling a valid history keeps it valid")
+}
+
+/// Look-ahead harness: forecasts at origins `t − 2`, `t − 1` and `t` (a refit at `t − 2` applied to
+/// the next origin, and a refit at `t`) must be bit-identical whether the rows after `t` are the
+/// true ones or garbage ([`with_garbage_after`]). Runs through [`walk_forward`], so it checks the
+/// evaluator's slicing and the model together. Needs `t ≥ 62` and `t + 5 < series.len()`.
+///
+/// # Panics
+/// When a forecast differs (look-ahead), or the model fails on either series.
+#[track_caller]
+pub fn assert_no_lookahead<F: Fit + Sync>(spec: &F, series: &Ohlcv, t: usize) {
+    lookahead_check(|s, p| walk_forward(spec, s, p, &|_, _| {}), series, t);
+}
+
+/// Like [`assert_no_lookahead`], but the model parameters are built from the series under test by
+/// `make_spec`, so a model whose construction reads the data (a scaler or feature cache prepared on
+/// the whole series) is checked too.
+///
+/// # Panics
+/// When a forecast differs (look-ahead), or the model fails on either series.
+#[track_caller]
+pub fn assert_no_lookahead_with<F, M>(make_spec: M, series: &Ohlcv, t: usize)
+where
+    F: Fit + Sync,
+    M: Fn(&Ohlcv) -> F,
+{
+    lookahead_check(
+        |s, p| walk_forward(&make_spec(s), s, p, &|_, _| {}),
+        series,
+        t,
+    );
+}
+
+#[track_caller]
+fn lookahead_check(run: impl Fn(&Ohlcv, &Protocol) -> Result<Backtest>, series: &Ohlcv, t: usize) {
+    let protocol = Protocol {
+        origins: 3,
+        horizons: Horizon::standard().to_vec(),
+        window: 2520,
+        refit_every: 2,
+        warmup: 60,
+        last_origin: Some(t),
+    };
+    let garbage = with_garbage_after(series, t);
+    let run =
+        |s: &Ohlcv| run(s, &protocol).unwrap_or_else(|e| panic!("model failed at origin {t}: {e}"));
+    let (a, b) = (run(series), run(&garbage));
+    for (x, y) in a.horizons.iter().zip(&b.horizons) {
+        let h = x.horizon.get();
+        for (i, &origin) in a.origins.iter().enumerate() {
+            let same = |u: f64, v: f64| u.to_bits() == v.to_bits();
+            assert!(
+                same(x.point[i], y.point[i]),
+                "look-ahead: forecast at origin {origin} for h={h} changed from {} to {} when rows after {t} were replaced",
+                x.point[i],
+                y.point[i]
+            );
+            for (lo, hi) in [(&x.lo95, &y.lo95), (&x.hi95, &y.hi95)] {
+                if let (Some(u), Some(v)) = (lo, hi) {
+                    assert!(
+                        same(u[i], v[i]),
+                        "look-ahead: 95% bound at origin {origin} for h={h} changed"
+                    );
+                }
+            }
+        }
+    }
+    assert_training_before_targets(&a);
+}
+
+/// Checks that every refit saw only rows up to its origin and that every scored target lies after
+/// the last row the forecasting model could see.
+///
+/// # Panics
+/// When a refit was given rows past its origin.
+#[track_caller]
+pub fn assert_training_before_targets(bt: &Backtest) {
+    for r in &bt.refits {
+        assert!(
+            r.rows <= r.origin + 1,
+            "refit at origin {} was given {} rows",
+            r.origin,
+            r.rows
+        );
+    }
+    for hb in &bt.horizons {
+        for &t in &bt.origins {
+            let last_fit_row = bt
+                .refits
+                .iter()
+                .filter(|r| r.origin <= t)
+                .map(|r| r.rows - 1)
+                .max();
+            assert!(
+                matches!(last_fit_row, Some(l) if l < t + hb.horizon.get()),
+                "origin {t}: no earlier refit or target inside training rows"
+            );
+        }
+    }
+}
+
+/// For models that know their training rows: asserts that each training row `s` for horizon `h`
+/// has its target `s + h` at or before the origin `t`.
+///
+/// # Panics
+/// On the first row whose target is not yet known at `t`.
+#[track_caller]
+pub fn assert_training_targets_known(rows: impl IntoIterator<Item = usize>, h: usize, t: usize) {
+    for s in rows {
+        assert!(
+            s + h <= t,
+            "training row {s} for h={h} needs C[{}], unknown at origin {t}",
+            s + h
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::baseline::{Drift, Naive};
+
+    fn series(n: usize) -> Ohlcv {
+        let closes: Vec<f64> = (0..n)
+            .map(|i| 100.0 + i as f64 * 0.05 + (i as f64 * 0.4).sin() * 2.0)
+            .collect();
+        Ohlcv::from_closes(&closes).unwrap()
+    }
+
+    #[test]
+    fn default_protocol_is_the_reference_one() {
+        let p = Protocol::default();
+        assert_eq!(
+            (p.origins, p.window, p.refit_every, p.warmup),
+            (250, 2520, 20, 60)
+        );
+        // 250 origins t = N-255..=N-6.
+        assert_eq!(p.origin_range(2148).unwrap(), (2148 - 255, 2148 - 6));
+    }
+
+    #[test]
+    fn too_short_series_and_zero_cadence_are_rejected() {
+        let p = Protocol::default();
+        assert!(matches!(
+            p.origin_range(300),
+            Err(Error::NotEnoughData { .. })
+        ));
+        let p = Protocol {
+            refit_every: 0,
+            ..Protocol::default()
+        };
+        assert!(p.origin_range(5000).is_err());
+    }
+
+    #[test]
+    fn naive_backtest_forecasts_the_last_close_and_refits_on_schedule() {
+        let s = series(150);
+        let p = Protocol {
+            origins: 30,
+            refit_every: 7,
+            ..Protocol::default()
+        };
+        let bt = walk_forward(&Naive::default(), &s, &p, &|_, _| {}).unwrap();
+        assert_eq!(bt.origins.len(), 30);
+        assert_eq!(*bt.origins.last().unwrap(), 150 - 6);
+        assert_eq!(
+            bt.refits.iter().map(|r| r.origin).collect::<Vec<_>>(),
+            vec![115, 122, 129, 136, 143]
+        );
+        for hb in &bt.horizons {
+            assert_eq!(hb.point, bt.last_close);
+            assert!(hb.lo95.is_some());
+            for (i, &t) in bt.origins.iter().enumerate() {
+                assert_eq!(hb.actual[i], s.close()[t + hb.horizon.get()]);
+            }
+        }
+        assert_training_before_targets(&bt);
+    }
+
+    #[test]
+    fn progress_reaches_the_total() {
+        let s = series(150);
+        let p = Protocol {
+            origins: 25,
+            refit_every: 4,
+            ..Protocol::default()
+        };
+        let max = AtomicUsize::new(0);
+        walk_forward(&Drift::default(), &s, &p, &|d, n| {
+            assert_eq!(n, 25);
+            max.fetch_max(d, Ordering::Relaxed);
+        })
+        .unwrap();
+        assert_eq!(max.load(Ordering::Relaxed), 25);
+    }
+
+    #[test]
+    fn baselines_pass_the_lookahead_harness() {
+        let s = series(200);
+        assert_no_lookahead(&Naive::default(), &s, 150);
+        assert_no_lookahead(&Drift::default(), &s, 120);
+    }
+
+    #[test]
+    #[should_panic(expected = "unknown at origin")]
+    fn training_target_check_catches_a_target_past_the_origin() {
+        assert_training_targets_known(90..=96, 5, 100);
+    }
+}

@@ -319,7 +319,7 @@ pub fn ln_gamma(x: f64) -> f64 {
 /// evaluated with the modified Lentz method, using the symmetry `I_x(a,b) = 1 − I_{1−x}(b,a)` where
 /// it converges faster).
 pub fn regularized_incomplete_beta(a: f64, b: f64, x: f64) -> f64 {
-    if !(a > 0.0 && b > 0.0) || !(0.0..=1.0).contains(&x) {
+    if !(a > 0.0 && b > 0.0 && (0.0..=1.0).contains(&x)) {
         return f64::NAN;
     }
     if x == 0.0 || x == 1.0 {

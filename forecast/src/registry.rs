@@ -1,1 +1,354 @@
-//! (in progress)
+//! Every model behind one id: [`ModelId`] names a model, [`ModelSpec`] holds its unfitted
+//! parameters, [`FittedModel`] its fitted state, and [`Artifact`] is what gets stored.
+//!
+//! ```
+//! use forecast::registry::{Artifact, ModelId, ModelSpec};
+//! use forecast::{Fit, Horizon, Ohlcv, Predict};
+//!
+//! let history = Ohlcv::from_closes(&[10.0, 10.5, 10.2, 10.8, 11.0]).unwrap();
+//! let spec = ModelSpec::default_for(ModelId::Drift, 0).unwrap();
+//! let artifact = Artifact::new(ModelId::Drift, spec.fit(&history).unwrap());
+//! let back = Artifact::from_bytes(&artifact.to_bytes().unwrap()).unwrap();
+//! let f = back.fitted.predict(&history, &[Horizon::new(1).unwrap()], &[]).unwrap();
+//! assert!(f.steps[0].point > 11.0);
+//! ```
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+
+use crate::arima::{Arima, ArimaOrder, AutoArima, FittedArima, FittedAutoArima};
+use crate::baseline::{Drift, FittedDrift, FittedNaive, Naive};
+use crate::ensemble::{Ensemble, FittedEnsemble};
+use crate::forest::{FittedRandomForest, RandomForest};
+use crate::gbm::booster::BoosterParams;
+use crate::gbm::{FittedGbm, Gbm};
+use crate::lstm::{FittedLstm, Lstm};
+use crate::{Error, Fit, Forecast, Horizon, Level, Ohlcv, Predict, Result};
+
+/// The models the app and the evaluator know, by their stable string ids.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ModelId {
+    /// Random walk.
+    Naive,
+    /// Random walk with drift.
+    Drift,
+    /// ARIMA(1,1,1) on log closes.
+    Arima111,
+    /// Automatic ARIMA order selection on log closes.
+    Autoarima,
+    /// Random forest on the 19 features.
+    Rf,
+    /// Gradient-boosted trees on the 19 features.
+    Gbm,
+    /// LSTM on windows of the 19 features.
+    Lstm,
+    /// Error-weighted combination of the other models.
+    Ensemble,
+}
+
+impl ModelId {
+    /// Every id, in display order.
+    pub fn all() -> [ModelId; 8] {
+        use ModelId::*;
+        [Naive, Drift, Arima111, Autoarima, Rf, Gbm, Lstm, Ensemble]
+    }
+
+    /// The id string (`"naive"`, `"arima111"`, ...).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ModelId::Naive => "naive",
+            ModelId::Drift => "drift",
+            ModelId::Arima111 => "arima111",
+            ModelId::Autoarima => "autoarima",
+            ModelId::Rf => "rf",
+            ModelId::Gbm => "gbm",
+            ModelId::Lstm => "lstm",
+            ModelId::Ensemble => "ensemble",
+        }
+    }
+}
+
+impl fmt::Display for ModelId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for ModelId {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self> {
+        ModelId::all()
+            .into_iter()
+            .find(|id| id.as_str() == s.trim())
+            .ok_or_else(|| {
+                Error::InvalidInput(format!(
+                    "unknown model id `{s}`; known ids: {}",
+                    ModelId::all().map(ModelId::as_str).join(", ")
+                ))
+            })
+    }
+}
+
+/// Unfitted parameters of any registered model.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub enum ModelSpec {
+    /// Random walk.
+    Naive(Naive),
+    /// Random walk with drift.
+    Drift(Drift),
+    /// Error-weighted ensemble of other models.
+    Ensemble(Ensemble),
+    /// Random forest, one per horizon.
+    Forest(RandomForest),
+    /// Gradient-boosted trees, one booster per horizon.
+    Gbm(Gbm),
+    /// LSTM on windows of the features, all horizons jointly.
+    Lstm(Lstm),
+    /// ARIMA of a fixed order on log closes.
+    Arima(Arima),
+    /// AutoARIMA (KPSS + stepwise AICc search) on log closes.
+    AutoArima(AutoArima),
+    // Model variants: add yours here.
+}
+
+impl ModelSpec {
+    /// The reference protocol's parameters for `id`, with `seed` for the randomised models.
+    ///
+    /// # Errors
+    /// [`Error::InvalidParameter`] naming the model when it is not available in this build.
+    pub fn default_for(id: ModelId, seed: u64) -> Result<ModelSpec> {
+        // Model variants: add yours here.
+        match id {
+            ModelId::Naive => Ok(ModelSpec::Naive(Naive::default())),
+            ModelId::Drift => Ok(ModelSpec::Drift(Drift::default())),
+            ModelId::Ensemble => Ok(ModelSpec::Ensemble(Ensemble::default_members(seed)?)),
+            ModelId::Rf => Ok(ModelSpec::Forest(RandomForest {
+                seed,
+                ..Default::default()
+            })),
+            ModelId::Gbm => Ok(ModelSpec::Gbm(Gbm {
+                booster: BoosterParams {
+                    seed,
+                    ..Default::default()
+                },
+                ..Default::default()
+            })),
+            ModelId::Lstm => Ok(ModelSpec::Lstm(Lstm {
+                seed,
+                ..Default::default()
+            })),
+            ModelId::Arima111 => Ok(ModelSpec::Arima(Arima::new(ArimaOrder::new(1, 1, 1)?))),
+            ModelId::Autoarima => Ok(ModelSpec::AutoArima(AutoArima::default())),
+            // Reachable again as soon as an id is added before its model.
+            #[allow(unreachable_patterns)]
+            other => Err(not_available(other)),
+        }
+    }
+
+    /// The id of the model these parameters belong to.
+    pub fn id(&self) -> ModelId {
+        // Model variants: add yours here.
+        match self {
+            ModelSpec::Naive(_) => ModelId::Naive,
+            ModelSpec::Drift(_) => ModelId::Drift,
+            ModelSpec::Ensemble(_) => ModelId::Ensemble,
+            ModelSpec::Forest(_) => ModelId::Rf,
+            ModelSpec::Gbm(_) => ModelId::Gbm,
+            ModelSpec::Lstm(_) => ModelId::Lstm,
+            ModelSpec::Arima(_) => ModelId::Arima111,
+            ModelSpec::AutoArima(_) => ModelId::Autoarima,
+        }
+    }
+
+    /// Ids whose [`ModelSpec::default_for`] succeeds in this build.
+    pub fn available() -> Vec<ModelId> {
+        ModelId::all()
+            .into_iter()
+            .filter(|&id| ModelSpec::default_for(id, 0).is_ok())
+            .collect()
+    }
+}
+
+fn not_available(id: ModelId) -> Error {
+    Error::InvalidParameter {
+        name: "model",
+        value: id.to_string(),
+        reason: "this model is not available in this build",
+    }
+}
+
+impl Fit for ModelSpec {
+    type Fitted = FittedModel;
+    fn fit(&self, history: &Ohlcv) -> Result<FittedModel> {
+        // Model variants: add yours here.
+        Ok(match self {
+            ModelSpec::Naive(m) => FittedModel::Naive(m.fit(history)?),
+            ModelSpec::Drift(m) => FittedModel::Drift(m.fit(history)?),
+            ModelSpec::Ensemble(m) => FittedModel::Ensemble(m.fit(history)?),
+            ModelSpec::Forest(m) => FittedModel::Forest(m.fit(history)?),
+            ModelSpec::Gbm(m) => FittedModel::Gbm(m.fit(history)?),
+            ModelSpec::Lstm(m) => FittedModel::Lstm(m.fit(history)?),
+            ModelSpec::Arima(m) => FittedModel::Arima(m.fit(history)?),
+            ModelSpec::AutoArima(m) => FittedModel::AutoArima(m.fit(history)?),
+        })
+    }
+}
+
+/// A fitted model of any registered kind. Serialised with a `"model"` tag.
+// One value exists per loaded model, so the size difference between variants costs nothing worth
+// a Box indirection in every model's code.
+#[allow(clippy::large_enum_variant)]
+#[derive(Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "model", content = "state", rename_all = "lowercase")]
+#[non_exhaustive]
+pub enum FittedModel {
+    /// Fitted random walk.
+    Naive(FittedNaive),
+    /// Fitted random walk with drift.
+    Drift(FittedDrift),
+    /// Fitted ensemble.
+    Ensemble(FittedEnsemble),
+    /// Fitted random forest.
+    Forest(FittedRandomForest),
+    /// Fitted gradient-boosted trees.
+    Gbm(FittedGbm),
+    /// Fitted LSTM.
+    Lstm(FittedLstm),
+    /// Fitted ARIMA.
+    Arima(FittedArima),
+    /// Fitted AutoARIMA (the chosen model and the search trace).
+    AutoArima(FittedAutoArima),
+    // Model variants: add yours here.
+}
+
+impl Predict for FittedModel {
+    fn predict(&self, history: &Ohlcv, horizons: &[Horizon], levels: &[Level]) -> Result<Forecast> {
+        // Model variants: add yours here.
+        match self {
+            FittedModel::Naive(m) => m.predict(history, horizons, levels),
+            FittedModel::Drift(m) => m.predict(history, horizons, levels),
+            FittedModel::Ensemble(m) => m.predict(history, horizons, levels),
+            FittedModel::Forest(m) => m.predict(history, horizons, levels),
+            FittedModel::Gbm(m) => m.predict(history, horizons, levels),
+            FittedModel::Lstm(m) => m.predict(history, horizons, levels),
+            FittedModel::Arima(m) => m.predict(history, horizons, levels),
+            FittedModel::AutoArima(m) => m.predict(history, horizons, levels),
+        }
+    }
+}
+
+/// A stored fitted model with its id and the artifact format version.
+#[derive(Debug, PartialEq, Serialize, Deserialize)]
+pub struct Artifact {
+    /// Format version; [`Artifact::from_bytes`] accepts only [`Artifact::FORMAT_VERSION`].
+    pub format_version: u32,
+    /// Which model this is.
+    pub model: ModelId,
+    /// Its fitted state.
+    pub fitted: FittedModel,
+}
+
+impl Artifact {
+    /// The artifact format this build writes and reads.
+    pub const FORMAT_VERSION: u32 = 1;
+
+    /// Wraps a fitted model in the current format version.
+    pub fn new(model: ModelId, fitted: FittedModel) -> Self {
+        Self {
+            format_version: Self::FORMAT_VERSION,
+            model,
+            fitted,
+        }
+    }
+
+    /// Serialises to JSON bytes.
+    ///
+    /// # Errors
+    /// [`Error::Artifact`] if serialisation fails (e.g. a non-finite float in a map key).
+    pub fn to_bytes(&self) -> Result<Vec<u8>> {
+        serde_json::to_vec(self).map_err(|e| Error::Artifact(format!("cannot serialise: {e}")))
+    }
+
+    /// Reads an artifact written by [`Artifact::to_bytes`].
+    ///
+    /// # Errors
+    /// [`Error::Artifact`] for malformed bytes or a format version other than
+    /// [`Artifact::FORMAT_VERSION`]; the version is checked before the model state is parsed, so
+    /// an artifact from a newer format fails with a clear message rather than a parse error.
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self> {
+        #[derive(Deserialize)]
+        struct Header {
+            format_version: u32,
+        }
+        let header: Header = serde_json::from_slice(bytes)
+            .map_err(|e| Error::Artifact(format!("not a model artifact: {e}")))?;
+        if header.format_version != Self::FORMAT_VERSION {
+            return Err(Error::Artifact(format!(
+                "unsupported format version {} (this build reads version {})",
+                header.format_version,
+                Self::FORMAT_VERSION
+            )));
+        }
+        serde_json::from_slice(bytes).map_err(|e| Error::Artifact(format!("corrupt artifact: {e}")))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_round_trip_through_strings_and_serde() {
+        for id in ModelId::all() {
+            assert_eq!(id.to_string().parse::<ModelId>().unwrap(), id);
+            let json = serde_json::to_string(&id).unwrap();
+            assert_eq!(json, format!("\"{id}\""));
+            assert_eq!(serde_json::from_str::<ModelId>(&json).unwrap(), id);
+        }
+        let err = "prophet".parse::<ModelId>().unwrap_err();
+        assert!(err.to_string().contains("prophet"), "{err}");
+    }
+
+    #[test]
+    fn artifact_round_trips() {
+        let h = Ohlcv::from_closes(&[10.0, 11.0, 10.5, 12.0]).unwrap();
+        for id in [ModelId::Naive, ModelId::Drift] {
+            let fitted = ModelSpec::default_for(id, 0).unwrap().fit(&h).unwrap();
+            let a = Artifact::new(id, fitted);
+            let back = Artifact::from_bytes(&a.to_bytes().unwrap()).unwrap();
+            assert_eq!(back, a);
+        }
+    }
+
+    #[test]
+    fn unknown_artifact_version_is_rejected() {
+        let h = Ohlcv::from_closes(&[10.0, 11.0, 10.5]).unwrap();
+        let mut a = Artifact::new(
+            ModelId::Naive,
+            ModelSpec::default_for(ModelId::Naive, 0)
+                .unwrap()
+                .fit(&h)
+                .unwrap(),
+        );
+        a.format_version = 99;
+        let err = Artifact::from_bytes(&a.to_bytes().unwrap()).unwrap_err();
+        assert!(matches!(err, Error::Artifact(_)));
+        assert!(err.to_string().contains("99"), "{err}");
+        assert!(matches!(
+            Artifact::from_bytes(b"{]"),
+            Err(Error::Artifact(_))
+        ));
+    }
+
+    #[test]
+    fn spec_id_matches_the_id_it_was_made_for() {
+        for id in ModelSpec::available() {
+            assert_eq!(ModelSpec::default_for(id, 0).unwrap().id(), id);
+        }
+        assert!(ModelSpec::available().contains(&ModelId::Naive));
+    }
+}

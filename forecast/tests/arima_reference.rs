@@ -76,7 +76,7 @@ fn walk_forward_matches_the_python_references() {
         let (mut t_arima, mut t_auto) = (Vec::new(), Vec::new());
         for t in t0..t0 + 250 {
             let h = hist.prefix(t + 1);
-            if (t - t0) % 20 == 0 {
+            if (t - t0).is_multiple_of(20) {
                 let s = Instant::now();
                 fa = Some(arima.fit(&h).unwrap());
                 t_arima.push(s.elapsed().as_secs_f64());

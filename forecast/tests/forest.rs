@@ -247,3 +247,30 @@ fn conformal_intervals_cover_pure_noise_at_about_the_nominal_rate() {
     assert!((0.90..=0.99).contains(&cov95), "cov95 {cov95}");
     assert!(cov99 >= 0.96, "cov99 {cov99}");
 }
+
+#[test]
+fn registry_id_rf_fits_and_round_trips_as_an_artifact() {
+    use forecast::registry::{Artifact, ModelId, ModelSpec};
+    let (_, c) = synthetic(260, 0.0, 0.01, 10);
+    let series = ohlcv(&c, 2);
+    let spec = ModelSpec::default_for(ModelId::Rf, 0).unwrap();
+    assert_eq!(spec.id(), ModelId::Rf);
+    let artifact = Artifact::new(ModelId::Rf, spec.fit(&series).unwrap());
+    let back = Artifact::from_bytes(&artifact.to_bytes().unwrap()).unwrap();
+    let levels = Level::standard();
+    let f = back
+        .fitted
+        .predict(&series, &Horizon::standard(), &levels)
+        .unwrap();
+    assert_eq!(
+        f,
+        artifact
+            .fitted
+            .predict(&series, &Horizon::standard(), &levels)
+            .unwrap()
+    );
+    assert!(f
+        .steps
+        .iter()
+        .all(|s| s.intervals.len() == 2 && s.point > 0.0));
+}

@@ -364,3 +364,30 @@ fn conformal_intervals_cover_pure_noise_at_about_the_nominal_rate() {
     let hw = half_width / n as f64;
     assert!((0.015..0.026).contains(&hw), "half width {hw}");
 }
+
+#[test]
+fn registry_id_gbm_fits_and_round_trips_as_an_artifact() {
+    use forecast::registry::{Artifact, ModelId, ModelSpec};
+    let (_, c) = synthetic(260, 0.0, 0.01, 10);
+    let series = ohlcv(&c, 2);
+    let spec = ModelSpec::default_for(ModelId::Gbm, 0).unwrap();
+    assert_eq!(spec.id(), ModelId::Gbm);
+    let artifact = Artifact::new(ModelId::Gbm, spec.fit(&series).unwrap());
+    let back = Artifact::from_bytes(&artifact.to_bytes().unwrap()).unwrap();
+    let levels = Level::standard();
+    let f = back
+        .fitted
+        .predict(&series, &Horizon::standard(), &levels)
+        .unwrap();
+    assert_eq!(
+        f,
+        artifact
+            .fitted
+            .predict(&series, &Horizon::standard(), &levels)
+            .unwrap()
+    );
+    assert!(f
+        .steps
+        .iter()
+        .all(|s| s.intervals.len() == 2 && s.point > 0.0));
+}

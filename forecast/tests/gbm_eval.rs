@@ -152,6 +152,16 @@ fn walk_forward_tree_models() {
         single_fit_ms(&|f, c| drop(g.fit_features(f, c).unwrap())),
         single_fit_ms(&|f, c| drop(rf.fit_features(f, c).unwrap())),
     );
+    let t = s.len() - 6;
+    let (f, c) = (prefix(&feats, t + 1), &s.close()[..=t]);
+    let gbm_json = serde_json::to_vec(&Gbm::default().fit_features(&f, c).unwrap()).unwrap();
+    let rf_json =
+        serde_json::to_vec(&RandomForest::default().fit_features(&f, c).unwrap()).unwrap();
+    println!(
+        "fitted model as JSON (3 horizons, defaults): gbm {} kB, rf {} kB",
+        gbm_json.len() / 1000,
+        rf_json.len() / 1000
+    );
     if std::env::var("FORECAST_EVAL_SKIP_RF").is_err() {
         let rf = RandomForest::default();
         walk_forward("rf (sklearn settings)", &s, &feats, &|f, c| {

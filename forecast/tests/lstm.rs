@@ -111,7 +111,12 @@ fn mean_predictor_val_mse(fitted: &FittedLstm, close: &[f64]) -> f64 {
 fn learns_a_lagged_signal_far_better_than_the_mean() {
     let (feats, close) = lagged_signal(WARMUP + 460, 1);
     // Recurrent nets sit on a plateau for a few epochs before they find a lag, hence the patience.
-    let params = Lstm { learning_rate: 3e-2, max_epochs: 30, patience: 15, ..tiny() };
+    let params = Lstm {
+        learning_rate: 3e-2,
+        max_epochs: 30,
+        patience: 15,
+        ..tiny()
+    };
     let fitted = params.fit_features(&feats, &close).unwrap();
     let report = fitted.report();
     let model = report.best_val_loss();
@@ -131,13 +136,20 @@ fn point_forecast_follows_the_signal_direction() {
     // With the lagged signal, the sign of the one-day forecast should match the sign of the
     // return the planted signal implies (z[t−2]) at the origin.
     let (feats, close) = lagged_signal(WARMUP + 460, 2);
-    let params = Lstm { learning_rate: 3e-2, max_epochs: 30, patience: 15, ..tiny() };
+    let params = Lstm {
+        learning_rate: 3e-2,
+        max_epochs: 30,
+        patience: 15,
+        ..tiny()
+    };
     let fitted = params.fit_features(&feats, &close).unwrap();
     let mut hits = 0;
     let trials = 20;
     for k in 0..trials {
         let n = close.len() - k;
-        let rows = FeatureMatrix { rows: feats.rows[..n].to_vec() };
+        let rows = FeatureMatrix {
+            rows: feats.rows[..n].to_vec(),
+        };
         let y = fitted.predict_log_returns(&rows).unwrap();
         let implied = feats.rows[n - 1 - 2][0];
         if y[0].signum() == implied.signum() {
@@ -150,10 +162,15 @@ fn point_forecast_follows_the_signal_direction() {
 #[test]
 fn same_seed_gives_identical_forecasts_and_another_seed_differs() {
     let (feats, close) = lagged_signal(WARMUP + 200, 3);
-    let params = Lstm { max_epochs: 3, ..tiny() };
+    let params = Lstm {
+        max_epochs: 3,
+        ..tiny()
+    };
     let a = params.fit_features(&feats, &close).unwrap();
     let b = params.fit_features(&feats, &close).unwrap();
-    let c = Lstm { seed: 7, ..params }.fit_features(&feats, &close).unwrap();
+    let c = Lstm { seed: 7, ..params }
+        .fit_features(&feats, &close)
+        .unwrap();
     let ya = a.predict_log_returns(&feats).unwrap();
     let yb = b.predict_log_returns(&feats).unwrap();
     let yc = c.predict_log_returns(&feats).unwrap();
@@ -175,17 +192,39 @@ fn early_stopping_keeps_the_weights_of_the_best_epoch() {
     for s in 1..close.len() {
         close[s] = close[s - 1] * (0.01 * normal(&mut rng)).exp();
     }
-    let params = Lstm { hidden: 16, learning_rate: 3e-2, max_epochs: 40, patience: 3, ..tiny() };
+    let params = Lstm {
+        hidden: 16,
+        learning_rate: 3e-2,
+        max_epochs: 40,
+        patience: 3,
+        ..tiny()
+    };
     let fitted = params.fit_features(&feats, &close).unwrap();
     let r = fitted.report();
-    assert!(r.epochs_run < params.max_epochs, "never stopped: {:?}", r.val_loss);
-    assert_eq!(r.epochs_run, r.best_epoch + params.patience, "stops `patience` epochs after the best");
+    assert!(
+        r.epochs_run < params.max_epochs,
+        "never stopped: {:?}",
+        r.val_loss
+    );
+    assert_eq!(
+        r.epochs_run,
+        r.best_epoch + params.patience,
+        "stops `patience` epochs after the best"
+    );
     let best = r.best_val_loss();
     assert_eq!(r.val_loss[r.best_epoch - 1], best);
-    assert!(best < *r.val_loss.last().unwrap(), "the last epoch must be worse: {:?}", r.val_loss);
+    assert!(
+        best < *r.val_loss.last().unwrap(),
+        "the last epoch must be worse: {:?}",
+        r.val_loss
+    );
     // The returned weights reproduce the best validation loss, not the last one.
     let again = fitted.validation_mse(&feats, &close).unwrap();
-    assert!((again - best).abs() <= 1e-9 * best, "recomputed {again} vs best {best} ({:?})", r.val_loss);
+    assert!(
+        (again - best).abs() <= 1e-9 * best,
+        "recomputed {again} vs best {best} ({:?})",
+        r.val_loss
+    );
 }
 
 #[test]
@@ -202,7 +241,11 @@ fn training_uses_only_rows_up_to_the_origin() {
         b.volume *= 50.0;
     }
     let altered = Ohlcv::from_bars(&bars).unwrap();
-    let params = Lstm { window: 250, max_epochs: 2, ..tiny() };
+    let params = Lstm {
+        window: 250,
+        max_epochs: 2,
+        ..tiny()
+    };
 
     let fitted = params.fit(&full.prefix(t + 1)).unwrap();
     let fitted_alt = params.fit(&altered.prefix(t + 1)).unwrap();
@@ -213,15 +256,20 @@ fn training_uses_only_rows_up_to_the_origin() {
     let a = t + 1 - params.window;
     let feats = features::compute(&altered);
     let rows = &feats.rows;
-    for j in 0..N_FEATURES {
+    for (j, name) in features::FEATURE_NAMES.iter().enumerate() {
         let col = |r: std::ops::RangeInclusive<usize>| r.map(move |i| rows[i][j]);
         let min = col(a..=t).fold(f64::INFINITY, f64::min);
         let max = col(a..=t).fold(f64::NEG_INFINITY, f64::max);
-        assert_eq!(fitted.scaler().min[j], min, "min of {}", features::FEATURE_NAMES[j]);
-        assert_eq!(fitted.scaler().max[j], max, "max of {}", features::FEATURE_NAMES[j]);
+        assert_eq!(fitted.scaler().min[j], min, "min of {name}");
+        assert_eq!(fitted.scaler().max[j], max, "max of {name}");
     }
-    let later_max = (a..=t + 30).map(|i| feats.rows[i][5]).fold(f64::NEG_INFINITY, f64::max);
-    assert!(later_max > fitted.scaler().max[5], "the test's spike must matter to ret_5");
+    let later_max = (a..=t + 30)
+        .map(|i| feats.rows[i][5])
+        .fold(f64::NEG_INFINITY, f64::max);
+    assert!(
+        later_max > fitted.scaler().max[5],
+        "the test's spike must matter to ret_5"
+    );
 
     // The last training sample ends at t − 5, so its 5-day target is C[t]: every target is known.
     let r = fitted.report();
@@ -236,25 +284,43 @@ fn training_uses_only_rows_up_to_the_origin() {
     );
     // Between refits the fitted model is applied to the newer rows it is given.
     let later = fitted.predict(&altered.prefix(t + 11), &std, &lv).unwrap();
-    assert_ne!(later, fitted.predict(&full.prefix(t + 11), &std, &lv).unwrap());
+    assert_ne!(
+        later,
+        fitted.predict(&full.prefix(t + 11), &std, &lv).unwrap()
+    );
 }
 
 #[test]
 fn fitted_model_round_trips_through_json_and_predicts_identically() {
     let history = random_walk(WARMUP + 300, 6);
-    let fitted = Lstm { window: 250, max_epochs: 2, ..tiny() }.fit(&history).unwrap();
+    let fitted = Lstm {
+        window: 250,
+        max_epochs: 2,
+        ..tiny()
+    }
+    .fit(&history)
+    .unwrap();
     let json = serde_json::to_string(&fitted).unwrap();
     let back: FittedLstm = serde_json::from_str(&json).unwrap();
     assert_eq!(back, fitted);
     let std = Horizon::standard();
     let lv = [Level::new(0.95).unwrap()];
-    assert_eq!(back.predict(&history, &std, &lv).unwrap(), fitted.predict(&history, &std, &lv).unwrap());
+    assert_eq!(
+        back.predict(&history, &std, &lv).unwrap(),
+        fitted.predict(&history, &std, &lv).unwrap()
+    );
 }
 
 #[test]
 fn a_truncated_artifact_is_refused() {
     let history = random_walk(WARMUP + 300, 6);
-    let fitted = Lstm { window: 250, max_epochs: 1, ..tiny() }.fit(&history).unwrap();
+    let fitted = Lstm {
+        window: 250,
+        max_epochs: 1,
+        ..tiny()
+    }
+    .fit(&history)
+    .unwrap();
     let mut json: serde_json::Value = serde_json::to_value(&fitted).unwrap();
     json["weights"]["w_hh"].as_array_mut().unwrap().pop();
     let broken: FittedLstm = serde_json::from_value(json).unwrap();
@@ -265,12 +331,26 @@ fn a_truncated_artifact_is_refused() {
 #[test]
 fn intervals_are_conformal_on_the_log_scale_and_widen_with_level() {
     let history = random_walk(WARMUP + 300, 8);
-    let fitted = Lstm { window: 250, max_epochs: 2, ..tiny() }.fit(&history).unwrap();
+    let fitted = Lstm {
+        window: 250,
+        max_epochs: 2,
+        ..tiny()
+    }
+    .fit(&history)
+    .unwrap();
     let last = history.last_close().unwrap();
     let f = fitted
-        .predict(&history, &[h(5), h(1)], &[Level::new(0.8).unwrap(), Level::new(0.95).unwrap()])
+        .predict(
+            &history,
+            &[h(5), h(1)],
+            &[Level::new(0.8).unwrap(), Level::new(0.95).unwrap()],
+        )
         .unwrap();
-    assert_eq!(f.steps[0].horizon, h(5), "steps come in the order asked for");
+    assert_eq!(
+        f.steps[0].horizon,
+        h(5),
+        "steps come in the order asked for"
+    );
     for step in &f.steps {
         let (i80, i95) = (step.intervals[0], step.intervals[1]);
         assert!(i80.lower < step.point && step.point < i80.upper);
@@ -287,15 +367,32 @@ fn intervals_are_conformal_on_the_log_scale_and_widen_with_level() {
     // A level the calibration set is too small for is refused, not silently narrowed.
     let n_val = fitted.report().n_val;
     let too_high = 1.0 - 0.5 / (n_val as f64 + 1.0);
-    assert!(fitted.predict(&history, &[h(1)], &[Level::new(too_high).unwrap()]).is_err());
+    assert!(fitted
+        .predict(&history, &[h(1)], &[Level::new(too_high).unwrap()])
+        .is_err());
 }
 
 #[test]
 fn untrained_horizon_is_rejected() {
     let history = random_walk(WARMUP + 300, 9);
-    let fitted = Lstm { window: 250, max_epochs: 1, ..tiny() }.fit(&history).unwrap();
+    let fitted = Lstm {
+        window: 250,
+        max_epochs: 1,
+        ..tiny()
+    }
+    .fit(&history)
+    .unwrap();
     let err = fitted.predict(&history, &[h(3)], &[]).unwrap_err();
-    assert!(matches!(err, Error::InvalidParameter { name: "horizon", .. }), "{err}");
+    assert!(
+        matches!(
+            err,
+            Error::InvalidParameter {
+                name: "horizon",
+                ..
+            }
+        ),
+        "{err}"
+    );
 }
 
 #[test]
@@ -309,19 +406,97 @@ fn too_short_history_is_rejected() {
 fn invalid_parameters_are_rejected() {
     let history = random_walk(WARMUP + 200, 11);
     let cases: Vec<(&str, Lstm)> = vec![
-        ("seq_len", Lstm { seq_len: 0, ..tiny() }),
-        ("window", Lstm { window: 8, ..tiny() }),
-        ("hidden", Lstm { hidden: 0, ..tiny() }),
-        ("horizons", Lstm { horizons: vec![], ..tiny() }),
-        ("horizons", Lstm { horizons: vec![h(1), h(1)], ..tiny() }),
-        ("val_fraction", Lstm { val_fraction: 0.0, ..tiny() }),
-        ("val_fraction", Lstm { val_fraction: 1.0, ..tiny() }),
-        ("learning_rate", Lstm { learning_rate: -1e-3, ..tiny() }),
-        ("learning_rate", Lstm { learning_rate: f64::NAN, ..tiny() }),
-        ("batch_size", Lstm { batch_size: 0, ..tiny() }),
-        ("max_epochs", Lstm { max_epochs: 0, ..tiny() }),
-        ("patience", Lstm { patience: 0, ..tiny() }),
-        ("clip_norm", Lstm { clip_norm: 0.0, ..tiny() }),
+        (
+            "seq_len",
+            Lstm {
+                seq_len: 0,
+                ..tiny()
+            },
+        ),
+        (
+            "window",
+            Lstm {
+                window: 8,
+                ..tiny()
+            },
+        ),
+        (
+            "hidden",
+            Lstm {
+                hidden: 0,
+                ..tiny()
+            },
+        ),
+        (
+            "horizons",
+            Lstm {
+                horizons: vec![],
+                ..tiny()
+            },
+        ),
+        (
+            "horizons",
+            Lstm {
+                horizons: vec![h(1), h(1)],
+                ..tiny()
+            },
+        ),
+        (
+            "val_fraction",
+            Lstm {
+                val_fraction: 0.0,
+                ..tiny()
+            },
+        ),
+        (
+            "val_fraction",
+            Lstm {
+                val_fraction: 1.0,
+                ..tiny()
+            },
+        ),
+        (
+            "learning_rate",
+            Lstm {
+                learning_rate: -1e-3,
+                ..tiny()
+            },
+        ),
+        (
+            "learning_rate",
+            Lstm {
+                learning_rate: f64::NAN,
+                ..tiny()
+            },
+        ),
+        (
+            "batch_size",
+            Lstm {
+                batch_size: 0,
+                ..tiny()
+            },
+        ),
+        (
+            "max_epochs",
+            Lstm {
+                max_epochs: 0,
+                ..tiny()
+            },
+        ),
+        (
+            "patience",
+            Lstm {
+                patience: 0,
+                ..tiny()
+            },
+        ),
+        (
+            "clip_norm",
+            Lstm {
+                clip_norm: 0.0,
+                ..tiny()
+            },
+        ),
     ];
     for (name, params) in cases {
         match params.fit(&history) {

@@ -183,6 +183,7 @@ fn router(state: AppState, sessions: SessionManagerLayer<PostgresStore>) -> Rout
             shell,
         ))
         .layer(sessions)
+        .layer(axum::middleware::from_fn(routes::errors::server_fn_status))
         .layer(CompressionLayer::new())
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(TraceLayer::new_for_http().make_span_with(|req: &axum::extract::Request| {

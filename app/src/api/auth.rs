@@ -12,7 +12,7 @@ pub const BAD_CREDENTIALS: &str = "Invalid username or password.";
 
 /// The logged-in user, if any.
 #[server(endpoint = "current_user")]
-#[cfg_attr(feature = "ssr", tracing::instrument(err))]
+#[cfg_attr(feature = "ssr", tracing::instrument(err(level = "info")))]
 pub async fn current_user() -> Result<Option<User>, AppError> {
     let session = crate::ssr::UserSession::current().await?;
     Ok(session.user().await?.map(|u| User { username: u.username }))
@@ -20,7 +20,7 @@ pub async fn current_user() -> Result<Option<User>, AppError> {
 
 /// Creates an account and logs it in, then sends the browser to the landing page.
 #[server(endpoint = "register")]
-#[cfg_attr(feature = "ssr", tracing::instrument(skip(password, password_confirm), err))]
+#[cfg_attr(feature = "ssr", tracing::instrument(skip(password, password_confirm), err(level = "info")))]
 pub async fn register(
     username: String,
     password: String,
@@ -50,7 +50,7 @@ pub async fn register(
 
 /// Logs in, then sends the browser to the landing page.
 #[server(endpoint = "login")]
-#[cfg_attr(feature = "ssr", tracing::instrument(skip(password), err))]
+#[cfg_attr(feature = "ssr", tracing::instrument(skip(password), err(level = "info")))]
 pub async fn login(username: String, password: String) -> Result<(), AppError> {
     use crate::ssr::session::SessionUser;
 
@@ -76,7 +76,7 @@ pub async fn login(username: String, password: String) -> Result<(), AppError> {
 
 /// Ends the session on the server, then sends the browser to the landing page.
 #[server(endpoint = "logout")]
-#[cfg_attr(feature = "ssr", tracing::instrument(err))]
+#[cfg_attr(feature = "ssr", tracing::instrument(err(level = "info")))]
 pub async fn logout() -> Result<(), AppError> {
     crate::ssr::UserSession::current().await?.log_out().await?;
     leptos_axum::redirect("/");

@@ -17,7 +17,7 @@ pub const PLANNED_MODELS: [&str; 5] = [
 
 /// Baseline forecasts 1, 2 and 5 trading days after the last stored bar, with 95% intervals.
 #[server(endpoint = "baseline_forecasts")]
-#[cfg_attr(feature = "ssr", tracing::instrument(err))]
+#[cfg_attr(feature = "ssr", tracing::instrument(err(level = "info")))]
 pub async fn baseline_forecasts(symbol: String) -> Result<Forecasts, AppError> {
     use super::market::{not_found, parse_known_format};
 

@@ -16,7 +16,7 @@ const SERIES_TTL: std::time::Duration = std::time::Duration::from_secs(30 * 60);
 
 /// Every ticker with data, with its last close and one-day change.
 #[server(endpoint = "list_tickers")]
-#[cfg_attr(feature = "ssr", tracing::instrument(err))]
+#[cfg_attr(feature = "ssr", tracing::instrument(err(level = "info")))]
 pub async fn list_tickers() -> Result<Vec<TickerSummary>, AppError> {
     let ctx = crate::ssr::ctx()?;
     Ok(crate::ssr::db::ticker_summaries(&ctx.pool).await?)
@@ -24,7 +24,7 @@ pub async fn list_tickers() -> Result<Vec<TickerSummary>, AppError> {
 
 /// The stock page's header facts. Unknown or malformed symbols are `NotFound`.
 #[server(name = GetStockOverview, endpoint = "stock_overview")]
-#[cfg_attr(feature = "ssr", tracing::instrument(err))]
+#[cfg_attr(feature = "ssr", tracing::instrument(err(level = "info")))]
 pub async fn stock_overview(symbol: String) -> Result<StockOverview, AppError> {
     let symbol = parse_known_format(&symbol)?;
     let ctx = crate::ssr::ctx()?;
@@ -35,7 +35,7 @@ pub async fn stock_overview(symbol: String) -> Result<StockOverview, AppError> {
 
 /// Closes over a chart range, from Redis when cached, else from Postgres (and then cached).
 #[server(name = GetPriceSeries, endpoint = "price_series")]
-#[cfg_attr(feature = "ssr", tracing::instrument(err))]
+#[cfg_attr(feature = "ssr", tracing::instrument(err(level = "info")))]
 pub async fn price_series(symbol: String, range: ChartRange) -> Result<PriceSeries, AppError> {
     use crate::model::{PricePoint, ServedFrom};
 

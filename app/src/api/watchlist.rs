@@ -11,7 +11,7 @@ pub const LOGIN_TO_WATCH: &str = "Log in to keep a watchlist.";
 
 /// The logged-in user's watchlist; empty when nobody is logged in.
 #[server(endpoint = "my_watchlist")]
-#[cfg_attr(feature = "ssr", tracing::instrument(err))]
+#[cfg_attr(feature = "ssr", tracing::instrument(err(level = "info")))]
 pub async fn my_watchlist() -> Result<Vec<TickerSummary>, AppError> {
     let session = crate::ssr::UserSession::current().await?;
     let Some(user) = session.user().await? else { return Ok(vec![]) };
@@ -21,7 +21,7 @@ pub async fn my_watchlist() -> Result<Vec<TickerSummary>, AppError> {
 
 /// Whether `symbol` is on the logged-in user's watchlist (false when logged out).
 #[server(endpoint = "is_watched")]
-#[cfg_attr(feature = "ssr", tracing::instrument(err))]
+#[cfg_attr(feature = "ssr", tracing::instrument(err(level = "info")))]
 pub async fn is_watched(symbol: String) -> Result<bool, AppError> {
     let list = my_watchlist().await?;
     Ok(list.iter().any(|t| t.symbol.eq_ignore_ascii_case(symbol.trim())))
@@ -29,7 +29,7 @@ pub async fn is_watched(symbol: String) -> Result<bool, AppError> {
 
 /// Adds a ticker to the logged-in user's watchlist.
 #[server(endpoint = "add_to_watchlist")]
-#[cfg_attr(feature = "ssr", tracing::instrument(err))]
+#[cfg_attr(feature = "ssr", tracing::instrument(err(level = "info")))]
 pub async fn add_to_watchlist(symbol: String) -> Result<(), AppError> {
     let user = crate::ssr::UserSession::current()
         .await?
@@ -46,7 +46,7 @@ pub async fn add_to_watchlist(symbol: String) -> Result<(), AppError> {
 
 /// Removes a ticker from the logged-in user's watchlist.
 #[server(endpoint = "remove_from_watchlist")]
-#[cfg_attr(feature = "ssr", tracing::instrument(err))]
+#[cfg_attr(feature = "ssr", tracing::instrument(err(level = "info")))]
 pub async fn remove_from_watchlist(symbol: String) -> Result<(), AppError> {
     let user = crate::ssr::UserSession::current()
         .await?

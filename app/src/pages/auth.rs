@@ -44,11 +44,8 @@ pub fn RegisterPage() -> impl IntoView {
             <h1>"Create an account"</h1>
             <ActionForm action=auth.register>
                 <label>"Username" <input type="text" name="username" autocomplete="username" required minlength="3" maxlength="32"/></label>
-                <label>
-                    "Password"
-                    <input type="password" name="password" autocomplete="new-password" required/>
-                    <small>{format!("At least {} characters.", Password::MIN)}</small>
-                </label>
+                <label>"Password" <input type="password" name="password" autocomplete="new-password" required aria-describedby="password-hint"/></label>
+                <p class="hint" id="password-hint">{format!("At least {} characters.", Password::MIN)}</p>
                 <label>"Repeat the password" <input type="password" name="password_confirm" autocomplete="new-password" required/></label>
                 {error_of(move || auth.register.value().get().and_then(Result::err))}
                 <button type="submit" class="primary">"Register"</button>

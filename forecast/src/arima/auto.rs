@@ -5,7 +5,8 @@
 //! `season_length = 1` and its defaults: `approximation = False`, so every candidate is fitted by
 //! CSS-ML, not by CSS alone). The rules reproduced here, including the ones that look like accidents,
 //! because they decide which model wins:
-//! * d: repeated KPSS level tests at 5% with `⌊3√n/13⌋` Newey–West lags, at most `max_d` times;
+//! * d: repeated KPSS level tests at 5% with `⌊3√n/13⌋` Newey–West lags, at most `max_d` times,
+//!   each differenced series losing its first value as in statsforecast's `ndiffs`;
 //! * the start models (2,d,2), (0,d,0), (1,d,0), (0,d,1) with constant and (0,d,0) without;
 //! * the neighbour moves p±1, q±1, (p±1, q±1) and the constant toggle, first improvement wins,
 //!   at most `nmodels` fits;
@@ -13,8 +14,13 @@
 //! * a candidate whose AR or MA polynomial has a root of modulus below 1.01 is discarded, but only
 //!   when its last non-zero coefficient is beyond lag 1 (statsforecast's check skips single-lag
 //!   polynomials);
-//! * a candidate whose CSS start is not stationary is discarded (statsforecast's CSS-ML fails on it);
+//! * a candidate whose CSS estimate is not stationary is discarded (statsforecast's CSS-ML fails on it);
+//! * each candidate's coefficients are its CSS estimates and its AICc uses the exact likelihood there
+//!   (statsforecast's ML stage does not move; see [`Estimator::Statsforecast`]);
 //! * σ² for intervals is Σ v²/F / (n − k).
+//!
+//! Set [`AutoArima::estimator`] to [`Estimator::Exact`] to rank candidates by their actual maximum
+//! likelihood instead; the choices then differ from statsforecast's on some windows.
 
 use serde::{Deserialize, Serialize};
 
@@ -70,7 +76,7 @@ fn is_constant(x: &[f64]) -> bool {
 }
 
 /// Number of differences that make `x` level-stationary by repeated KPSS tests at level `alpha`
-/// (statsforecast's `ndiffs`, `⌊3√n/13⌋` lags), at most `max_d`.
+/// (statsforecast's `ndiffs`, `⌊3√n/13⌋` lags, its first differenced value dropped), at most `max_d`.
 pub fn ndiffs(x: &[f64], alpha: f64, max_d: usize) -> usize {
     let reject = |x: &[f64]| {
         let lags = (3.0 * (x.len() as f64).sqrt() / 13.0).floor() as usize;
@@ -84,7 +90,9 @@ pub fn ndiffs(x: &[f64], alpha: f64, max_d: usize) -> usize {
     let mut dodiff = reject(&x);
     while dodiff && d < max_d {
         d += 1;
-        x = difference(&x, 1);
+        // statsforecast drops one more leading value than the difference needs
+        // (`diff(x, 1, 1)[1:]`); reproduced because it moves borderline tests.
+        x = difference(&x, 1)[1..].to_vec();
         if x.len() < 3 || is_constant(&x) {
             return d;
         }

@@ -160,23 +160,125 @@ pub(crate) fn bfgs(
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn bfgs_finds_the_rosenbrock_minimum() {
-        let m = bfgs(
-            |x| (1.0 - x[0]).powi(2) + 100.0 * (x[1] - x[0] * x[0]).powi(2),
-            &[-1.2, 1.0],
-            1e-7,
-            500,
-        );
-        assert!(
-            (m.x[0] - 1.0).abs() < 1e-5 && (m.x[1] - 1.0).abs() < 1e-5,
-            "{:?}",
-            m
-        );
+/// Unbounded L-BFGS-B as statsmodels calls it (`fmin_l_bfgs_b(approx_grad=True, epsilon=1e-5,
+/// m=10, factr=1e7, pgtol=1e-5)`): forward differences with an absolute step, a first step of
+/// length 1 along −g/‖g‖, then two-loop L-BFGS directions scaled by sᵀy/yᵀy with unit trial steps,
+/// a line search with sufficient-decrease constant 1e-3, and the relative-decrease stop
+/// `(f_k − f_{k+1}) / max(|f_k|, |f_{k+1}|, 1) ≤ factr·ε`.
+pub(crate) fn lbfgs_statsmodels(
+    mut f: impl FnMut(&[f64]) -> f64,
+    x0: &[f64],
+    max_iter: usize,
+) -> Minimum {
+    let (pgtol, factr, step, m) = (1e-5, 1e7, 1e-5, 10);
+    let n = x0.len();
+    let mut x = x0.to_vec();
+    let mut fx = f(&x);
+    if n == 0 || !fx.is_finite() {
+        return Minimum {
+            x,
+            converged: n == 0,
+            max_iter_reached: false,
+        };
+    }
+    let mut g = forward_gradient(&mut f, &x, fx, Some(step));
+    let mut pairs: Vec<(Vec<f64>, Vec<f64>, f64)> = Vec::new();
+    for k in 0..max_iter {
+        if g.iter().fold(0.0f64, |a, v| a.max(v.abs())) <= pgtol {
+            return Minimum {
+                x,
+                converged: true,
+                max_iter_reached: false,
+            };
+        }
+        // Two-loop recursion.
+        let mut qv = g.clone();
+        let mut alphas = Vec::with_capacity(pairs.len());
+        for (s, y, rho) in pairs.iter().rev() {
+            let a = rho * dot(s, &qv);
+            for i in 0..n {
+                qv[i] -= a * y[i];
+            }
+            alphas.push(a);
+        }
+        if let Some((s, y, _)) = pairs.last() {
+            let gamma = dot(s, y) / dot(y, y);
+            qv.iter_mut().for_each(|v| *v *= gamma);
+        }
+        for ((s, y, rho), a) in pairs.iter().zip(alphas.iter().rev()) {
+            let b = rho * dot(y, &qv);
+            for i in 0..n {
+                qv[i] += s[i] * (a - b);
+            }
+        }
+        let p: Vec<f64> = qv.iter().map(|v| -v).collect();
+        let derphi0 = dot(&g, &p);
+        if derphi0 >= 0.0 {
+            return Minimum {
+                x,
+                converged: false,
+                max_iter_reached: false,
+            };
+        }
+        let first = if k == 0 {
+            1.0 / dot(&g, &g).sqrt()
+        } else {
+            1.0
+        };
+        // MINPACK's line search, as L-BFGS-B runs it, shrinks an overshooting trial step by
+        // (safeguarded) interpolation rather than the bisection-bounded zoom of SciPy's BFGS; with σ
+        // among the parameters the first unit-length step overshoots by orders of magnitude.
+        let mut alpha = first;
+        let mut tries = 0;
+        let f_new = loop {
+            let xa: Vec<f64> = x.iter().zip(&p).map(|(a, b)| a + alpha * b).collect();
+            let fa = f(&xa);
+            if fa.is_finite() && fa <= fx + 1e-3 * alpha * derphi0 {
+                break fa;
+            }
+            tries += 1;
+            if tries >= 20 {
+                return Minimum {
+                    x,
+                    converged: false,
+                    max_iter_reached: false,
+                };
+            }
+            let quad = if fa.is_finite() {
+                -derphi0 * alpha * alpha / (2.0 * (fa - fx - derphi0 * alpha))
+            } else {
+                0.1 * alpha
+            };
+            alpha = quad.clamp(1e-4 * alpha, 0.5 * alpha);
+        };
+        let x_new: Vec<f64> = x.iter().zip(&p).map(|(a, b)| a + alpha * b).collect();
+        let g_new = forward_gradient(&mut f, &x_new, f_new, Some(step));
+        let s: Vec<f64> = p.iter().map(|v| alpha * v).collect();
+        let y: Vec<f64> = g_new.iter().zip(&g).map(|(a, b)| a - b).collect();
+        let decrease = fx - f_new;
+        let scale = fx.abs().max(f_new.abs()).max(1.0);
+        x = x.iter().zip(&s).map(|(a, b)| a + b).collect();
+        fx = f_new;
+        g = g_new;
+        let sy = dot(&s, &y);
+        if sy > f64::EPSILON * dot(&y, &y) {
+            pairs.push((s, y, 1.0 / sy));
+            if pairs.len() > m {
+                pairs.remove(0);
+            }
+        }
+        if decrease <= factr * f64::EPSILON * scale {
+            return Minimum {
+                x,
+                converged: true,
+                max_iter_reached: false,
+            };
+        }
+    }
+    Minimum {
+        x,
+        converged: false,
+        max_iter_reached: true,
     }
 }
 
@@ -242,8 +344,10 @@ fn wolfe_search(
     derphi0: f64,
     old_phi0: f64,
     abs_step: Option<f64>,
+    first_alpha: Option<f64>,
+    c1: f64,
 ) -> Option<(f64, f64, Vec<f64>)> {
-    let (c1, c2) = (1e-4, 0.9);
+    let c2 = 0.9;
     let at = |a: f64| -> Vec<f64> { x.iter().zip(p).map(|(xi, pi)| xi + a * pi).collect() };
     let eval = |f: &mut dyn FnMut(&[f64]) -> f64, a: f64| -> f64 { f(&at(a)) };
     let grad_at = |f: &mut dyn FnMut(&[f64]) -> f64, a: f64, fa: f64| -> Vec<f64> {
@@ -258,6 +362,9 @@ fn wolfe_search(
     };
     if alpha1 < 0.0 || !alpha1.is_finite() {
         alpha1 = 1.0;
+    }
+    if let Some(a) = first_alpha {
+        alpha1 = a;
     }
     let (mut alpha0, mut phi_a0, mut derphi_a0) = (0.0, phi0, derphi0);
     let mut phi_a1 = eval(f, alpha1);
@@ -385,7 +492,7 @@ pub(crate) fn scipy_bfgs(
         let derphi0 = dot(&g, &p);
         let mut ff = |z: &[f64]| f(z);
         let Some((alpha, f_new, g_new)) =
-            wolfe_search(&mut ff, &x, &p, fx, derphi0, old_old, abs_step)
+            wolfe_search(&mut ff, &x, &p, fx, derphi0, old_old, abs_step, None, 1e-4)
         else {
             return Minimum {
                 x,
@@ -430,5 +537,25 @@ pub(crate) fn scipy_bfgs(
         x,
         converged: gnorm <= gtol,
         max_iter_reached: gnorm > gtol,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bfgs_finds_the_rosenbrock_minimum() {
+        let m = bfgs(
+            |x| (1.0 - x[0]).powi(2) + 100.0 * (x[1] - x[0] * x[0]).powi(2),
+            &[-1.2, 1.0],
+            1e-7,
+            500,
+        );
+        assert!(
+            (m.x[0] - 1.0).abs() < 1e-5 && (m.x[1] - 1.0).abs() < 1e-5,
+            "{:?}",
+            m
+        );
     }
 }

@@ -15,9 +15,10 @@
 //! `C[t]·exp(ŷ ± q·σ_t)` with `q` the `⌈(n + 1)·ℓ⌉`-th smallest of the `n` scaled tail residuals
 //! (Vovk et al.'s finite-sample quantile) and `σ_t` the origin's local volatility. Scaling makes the
 //! intervals follow volatility regimes: unscaled residuals from a two-year tail covered only 82–84%
-//! at 95% on the S&P 500 and NASDAQ evaluation years (2018's volatility came after a calm tail). Out-of-bag residuals would cost no second fit, but overlapping multi-day
-//! targets make neighbouring rows near-copies of each other, so they would be optimistic; a temporal
-//! tail is what the model faces in use.
+//! at 95% on the S&P 500 and NASDAQ evaluation years (2018's volatility came after a calm tail).
+//! Out-of-bag residuals would cost no second fit, but overlapping multi-day targets make neighbouring
+//! rows near-copies of each other, so they would be optimistic; a temporal tail is what the model
+//! faces in use.
 
 use serde::{Deserialize, Serialize};
 

@@ -17,7 +17,23 @@
 //! drawing further features while smartcore makes the node a leaf.
 //!
 //! **Intervals.** smartcore keeps the trees private, so tree-quantile intervals are not available; the
-//! intervals are split-conformal on a temporal calibration tail (see [`direct`]).
+//! intervals are split-conformal on a temporal calibration tail, scaled by local volatility (see
+//! [`direct`]).
+//!
+//! # Measured (walk-forward of the protocol, `tests/gbm_eval.rs`)
+//!
+//! | series | MAE/naive h1 / h2 / h5 | scikit-learn `rf` (reference) | cov95 % h1 / h2 / h5 |
+//! |---|---|---|---|
+//! | goog_2004_2013 | 1.0493 / 1.0207 / 0.9856 | 1.0406 / 1.0131 / 0.9667 | 95.6 / 96.0 / 96.4 |
+//! | sp500_1999_2018 | 1.0322 / 1.0207 / 1.0520 | 1.0284 / 1.0259 / 1.0478 | 96.0 / 95.2 / 93.6 |
+//! | msft_1986_2017 | 1.0407 / 1.0025 / 1.0130 | 1.0334 / 0.9807 / 1.0135 | 96.4 / 97.2 / 97.2 |
+//! | nasdaq_1999_2018 | 1.0314 / 1.0027 / 0.9848 | 1.0415 / 1.0103 / 0.9814 | 92.4 / 94.0 / 92.0 |
+//!
+//! Like the reference, the forest does not beat the random walk; the differences to scikit-learn are
+//! of the size that different random streams give. One fit (h = 1, 2519 rows × 19, one thread) took
+//! 0.2–0.4 s on a busy 2-vCPU machine, where scikit-learn took 1.15 s idle (2.5 s busy). The cost is
+//! the size: a fitted forest of the defaults is about 34 MB as JSON for three horizons (about
+//! 100 000 nodes per horizon, stored by smartcore with every split statistic).
 
 pub mod direct;
 

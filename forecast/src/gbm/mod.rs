@@ -33,6 +33,19 @@
 //! refit on all rows uses that count). Over the four reference series this lowered MAE/naive in 9 of
 //! 12 series × horizon cells (mean 0.989 against 1.000), mostly by shrinking towards the mean return,
 //! and cut the fit time by 3–6×.
+//!
+//! # Measured (walk-forward of the protocol, `tests/gbm_eval.rs`)
+//!
+//! | series | MAE/naive h1 / h2 / h5 | xgboost `xgb` (reference) | with early stopping 50 | cov95 % h1 / h2 / h5 |
+//! |---|---|---|---|---|
+//! | goog_2004_2013 | 1.0243 / 1.0103 / 0.9506 | 1.0269 / 1.0210 / 0.9490 | 0.9971 / 0.9922 / 0.9650 | 96.0 / 96.8 / 96.4 |
+//! | sp500_1999_2018 | 1.0180 / 1.0027 / 1.0111 | 1.0115 / 1.0037 / 1.0208 | 1.0057 / 0.9993 / 0.9955 | 94.8 / 94.8 / 91.6 |
+//! | msft_1986_2017 | 1.0007 / 0.9752 / 1.0098 | 0.9974 / 0.9688 / 1.0087 | 0.9949 / 0.9667 / 0.9734 | 96.8 / 96.8 / 97.2 |
+//! | nasdaq_1999_2018 | 1.0190 / 1.0067 / 0.9695 | 1.0192 / 1.0032 / 0.9607 | 1.0096 / 0.9870 / 0.9848 | 92.4 / 94.0 / 89.6 |
+//!
+//! The conformal 95% intervals are narrower than the naive model's (S&P 500: 4.0 / 5.7 / 9.6% of the
+//! price against 4.9 / 6.9 / 10.9%). One fit (h = 1, 2519 rows × 19) took 95–190 ms on the busy
+//! machine; a refit of three horizons with calibration (six fits) 0.6–0.9 s.
 
 pub mod booster;
 

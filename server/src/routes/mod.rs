@@ -1,5 +1,6 @@
 //! Routes outside Leptos: health and metrics for operators.
 
+pub mod errors;
 pub mod metrics;
 pub mod status;
 

@@ -1,0 +1,230 @@
+//! `forecast-eval`: walk-forward evaluation of the registry's models on one price CSV.
+//!
+//! ```text
+//! forecast-eval --data FILE.csv --json OUT.json [--models naive,drift,...]
+//! ```
+//!
+//! Runs the reference protocol (250 origins, horizons 1/2/5, refit every 20) for each model and
+//! writes `{"series", "rows", "origins": [first, last], "models": {id: {"wall_s", "1", "2", "5"}}}`.
+//! Models not available in this build are reported on stderr and skipped; the exit status is
+//! non-zero only when no model could run (or on bad arguments / an unreadable file).
+
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use forecast::eval::{walk_forward, Backtest, Protocol};
+use forecast::registry::{ModelId, ModelSpec};
+use forecast::Ohlcv;
+use indicatif::{ProgressBar, ProgressStyle};
+use serde_json::{json, Map, Value};
+
+const USAGE: &str =
+    "usage: forecast-eval --data FILE.csv --json OUT.json [--models a,b,...] [--forecasts OUT.csv]";
+
+struct Args {
+    data: PathBuf,
+    json: PathBuf,
+    models: Vec<ModelId>,
+    forecasts: Option<PathBuf>,
+}
+
+fn parse_args() -> Result<Args, String> {
+    let mut data = None;
+    let mut out = None;
+    let mut models = None;
+    let mut forecasts = None;
+    let mut it = std::env::args().skip(1);
+    while let Some(a) = it.next() {
+        let mut value = |name: &str| {
+            it.next()
+                .ok_or_else(|| format!("{name} needs a value\n{USAGE}"))
+        };
+        match a.as_str() {
+            "--data" => data = Some(PathBuf::from(value("--data")?)),
+            "--json" => out = Some(PathBuf::from(value("--json")?)),
+            "--forecasts" => forecasts = Some(PathBuf::from(value("--forecasts")?)),
+            "--models" => {
+                let list = value("--models")?;
+                let ids = list
+                    .split(',')
+                    .filter(|s| !s.trim().is_empty())
+                    .map(|s| s.parse::<ModelId>().map_err(|e| e.to_string()))
+                    .collect::<Result<Vec<_>, _>>()?;
+                if ids.is_empty() {
+                    return Err(format!("--models is empty\n{USAGE}"));
+                }
+                models = Some(ids);
+            }
+            "-h" | "--help" => return Err(USAGE.to_string()),
+            other => return Err(format!("unknown argument `{other}`\n{USAGE}")),
+        }
+    }
+    Ok(Args {
+        data: data.ok_or_else(|| format!("--data is required\n{USAGE}"))?,
+        json: out.ok_or_else(|| format!("--json is required\n{USAGE}"))?,
+        models: models.unwrap_or_else(|| ModelId::all().to_vec()),
+        forecasts,
+    })
+}
+
+fn stem(p: &Path) -> String {
+    p.file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default()
+}
+
+fn main() -> ExitCode {
+    let args = match parse_args() {
+        Ok(a) => a,
+        Err(msg) => {
+            eprintln!("{msg}");
+            return ExitCode::from(2);
+        }
+    };
+    let text = match std::fs::read_to_string(&args.data) {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("error: cannot read {}: {e}", args.data.display());
+            return ExitCode::from(2);
+        }
+    };
+    let series = match Ohlcv::from_csv(&text) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("error: {}: {e}", args.data.display());
+            return ExitCode::from(2);
+        }
+    };
+    let protocol = Protocol::default();
+    let (first, last) = match protocol.origin_range(series.len()) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: {}: {e}", args.data.display());
+            return ExitCode::from(2);
+        }
+    };
+    let interactive = std::io::stderr().is_terminal() && std::io::stdout().is_terminal();
+    let mut models = Map::new();
+    let mut backtests = Vec::new();
+    for id in &args.models {
+        let spec = match ModelSpec::default_for(*id, 0) {
+            Ok(s) => s,
+            Err(e) => {
+                eprintln!("{id}: skipped ({e})");
+                continue;
+            }
+        };
+        let bar = if interactive {
+            let b = ProgressBar::new(protocol.origins as u64);
+            b.set_style(
+                ProgressStyle::with_template(
+                    "{prefix:>10} [{bar:30}] {pos}/{len} origins {elapsed}",
+                )
+                .expect("valid template")
+                .progress_chars("=> "),
+            );
+            b.set_prefix(id.to_string());
+            b
+        } else {
+            ProgressBar::hidden()
+        };
+        let result = walk_forward(&spec, &series, &protocol.for_model(*id), &|done, _| {
+            bar.set_position(done as u64)
+        });
+        bar.finish_and_clear();
+        let bt = match result.and_then(|bt| bt.metrics().map(|m| (bt, m))) {
+            Ok(x) => x,
+            Err(e) => {
+                eprintln!("{id}: failed ({e})");
+                continue;
+            }
+        };
+        let (bt, metrics) = bt;
+        let mut entry = Map::new();
+        entry.insert("wall_s".into(), json!(bt.wall_s));
+        for (h, m) in &metrics {
+            entry.insert(
+                h.get().to_string(),
+                serde_json::to_value(m).expect("metrics serialise"),
+            );
+        }
+        let fmt = |v: Option<f64>, d: usize| v.map_or("n/a".to_string(), |x| format!("{x:.d$}"));
+        for (h, m) in &metrics {
+            println!(
+                "{:<10} h{:<2} MAE {:>10.4}  MAE/naive {:>6}  DA% {:>5}  DM p {:>6}  cov95 {:>5}  ({:.2} s)",
+                id.as_str(),
+                h.get(),
+                m.mae,
+                fmt(m.mae_rel_naive, 4),
+                fmt(m.da_pct, 1),
+                fmt(m.dm_p, 3),
+                fmt(m.cov95_pct, 1),
+                bt.wall_s
+            );
+        }
+        models.insert(id.to_string(), Value::Object(entry));
+        backtests.push((*id, bt));
+    }
+    if models.is_empty() {
+        eprintln!("error: no model could run");
+        return ExitCode::from(1);
+    }
+    let out = json!({
+        "series": stem(&args.data),
+        "rows": series.len(),
+        "origins": [series.dates()[first].to_string(), series.dates()[last].to_string()],
+        "models": models,
+    });
+    let text = serde_json::to_string_pretty(&out).expect("json");
+    if let Err(e) = std::fs::write(&args.json, text + "\n") {
+        eprintln!("error: cannot write {}: {e}", args.json.display());
+        return ExitCode::from(2);
+    }
+    if let Some(path) = &args.forecasts {
+        if let Err(e) = std::fs::write(path, forecasts_csv(&series, &backtests)) {
+            eprintln!("error: cannot write {}: {e}", path.display());
+            return ExitCode::from(2);
+        }
+    }
+    ExitCode::SUCCESS
+}
+
+/// Per-origin forecasts in the reference layout: one row per origin and horizon, one column per
+/// model (plus `_lo95`/`_hi95` where the model has an interval).
+fn forecasts_csv(series: &Ohlcv, backtests: &[(ModelId, Backtest)]) -> String {
+    let Some((_, first)) = backtests.first() else {
+        return String::new();
+    };
+    let mut out = String::from("origin_idx,origin_date,h,target_date,last_close,actual");
+    for (id, bt) in backtests {
+        out.push_str(&format!(",{id}"));
+        if bt.horizons.iter().all(|h| h.lo95.is_some()) {
+            out.push_str(&format!(",{id}_lo95,{id}_hi95"));
+        }
+    }
+    out.push('\n');
+    for (k, hb) in first.horizons.iter().enumerate() {
+        let h = hb.horizon.get();
+        for (i, &t) in first.origins.iter().enumerate() {
+            out.push_str(&format!(
+                "{t},{},{h},{},{},{}",
+                series.dates()[t],
+                series.dates()[t + h],
+                first.last_close[i],
+                hb.actual[i]
+            ));
+            for (_, bt) in backtests {
+                let b = &bt.horizons[k];
+                out.push_str(&format!(",{}", b.point[i]));
+                if let (Some(lo), Some(hi)) = (&b.lo95, &b.hi95) {
+                    if bt.horizons.iter().all(|h| h.lo95.is_some()) {
+                        out.push_str(&format!(",{},{}", lo[i], hi[i]));
+                    }
+                }
+            }
+            out.push('\n');
+        }
+    }
+    out
+}

@@ -1,0 +1,138 @@
+use std::path::PathBuf;
+
+use server::config::Settings;
+use server::embedded::{EmbeddedPostgres, EmbeddedRedis};
+use server::startup::Application;
+use sqlx::PgPool;
+use tokio::sync::OnceCell;
+
+/// Postgres and Redis shared by every test in this binary: external ones when
+/// `TEST_DATABASE_URL` (an admin URL without a database name) and `TEST_REDIS_URL` are set,
+/// otherwise private servers started once and stopped when the test process exits.
+struct Services {
+    admin_base: String,
+    redis_url: String,
+    _pg: Option<EmbeddedPostgres>,
+    _redis: Option<EmbeddedRedis>,
+}
+
+static SERVICES: OnceCell<Services> = OnceCell::const_new();
+
+async fn services() -> &'static Services {
+    SERVICES
+        .get_or_init(|| async {
+            let dir: PathBuf = std::env::temp_dir().join(format!("tickercast-test-{}", std::process::id()));
+            let (admin_base, pg) = match std::env::var("TEST_DATABASE_URL") {
+                Ok(url) => (url.trim_end_matches('/').to_string(), None),
+                Err(_) => {
+                    let pg = EmbeddedPostgres::start(&dir, false).await.expect("test Postgres starts");
+                    let base = pg.url("").trim_end_matches('/').to_string();
+                    (base, Some(pg))
+                }
+            };
+            let (redis_url, redis) = match std::env::var("TEST_REDIS_URL") {
+                Ok(url) => (url, None),
+                Err(_) => {
+                    let r = EmbeddedRedis::start(&dir.join("redis")).await.expect("test Redis starts");
+                    (r.url(), Some(r))
+                }
+            };
+            Services { admin_base, redis_url, _pg: pg, _redis: redis }
+        })
+        .await
+}
+
+/// A running app on a fresh, migrated, seeded database.
+pub struct TestApp {
+    pub address: String,
+    pub pool: PgPool,
+    pub client: reqwest::Client,
+    _shutdown: tokio::sync::oneshot::Sender<()>,
+}
+
+/// What to change from the defaults.
+#[derive(Default)]
+pub struct Options {
+    /// Point the cache at this Redis instead (e.g. a closed port: Redis down).
+    pub redis_url: Option<String>,
+}
+
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(Options::default()).await
+}
+
+pub async fn spawn_app_with(opts: Options) -> TestApp {
+    let svc = services().await;
+    let db = format!("test_{}", uuid::Uuid::new_v4().simple());
+    let admin = PgPool::connect(&format!("{}/postgres", svc.admin_base)).await.expect("admin connection");
+    sqlx::query(&format!("create database {db}")).execute(&admin).await.expect("create test database");
+    admin.close().await;
+    let database_url = format!("{}/{db}", svc.admin_base);
+
+    let redis_url = opts.redis_url.unwrap_or_else(|| svc.redis_url.clone());
+    let prefix = format!("test:{}:", uuid::Uuid::new_v4().simple());
+    let settings = Settings::from_lookup(|k| match k {
+        "APP_ADDR" => Some("127.0.0.1:0".into()),
+        "DATABASE_URL" => Some(database_url.clone()),
+        "REDIS_URL" => Some(redis_url.clone()),
+        "APP_CACHE_PREFIX" => Some(prefix.clone()),
+        "DATABASE_MAX_CONNECTIONS" => Some("4".into()),
+        "LEPTOS_SITE_ROOT" => Some("../target/site".into()),
+        _ => None,
+    })
+    .expect("test settings are valid");
+    let app = Application::build(settings).await.expect("app builds");
+    let address = format!("http://{}", app.addr());
+    let pool = app.pool().clone();
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    tokio::spawn(app.run_until_stopped(async {
+        let _ = rx.await;
+    }));
+    let client = reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    TestApp { address, pool, client, _shutdown: tx }
+}
+
+impl TestApp {
+    /// GET a page or route the way a browser navigates (accepting HTML).
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.client
+            .get(format!("{}{path}", self.address))
+            .header("Accept", "text/html,application/xhtml+xml,*/*;q=0.8")
+            .send()
+            .await
+            .expect("request sent")
+    }
+
+    /// POST form fields to a server function, the way the browser's ActionForm does with JS on.
+    pub async fn call(&self, endpoint: &str, form: &[(&str, &str)]) -> reqwest::Response {
+        self.client
+            .post(format!("{}/api/{endpoint}", self.address))
+            .header("Accept", "application/json")
+            .form(form)
+            .send()
+            .await
+            .expect("request sent")
+    }
+
+    /// Calls a server function and decodes a successful JSON answer.
+    pub async fn call_ok<T: serde::de::DeserializeOwned>(&self, endpoint: &str, form: &[(&str, &str)]) -> T {
+        let res = self.call(endpoint, form).await;
+        let status = res.status();
+        let body = res.text().await.unwrap();
+        assert!(status.is_success() || status.is_redirection(), "{endpoint}: {status} {body}");
+        serde_json::from_str(&body).unwrap_or_else(|e| panic!("{endpoint}: {e}: {body}"))
+    }
+
+    /// Calls a server function that must fail, and decodes its typed error.
+    pub async fn call_err(&self, endpoint: &str, form: &[(&str, &str)]) -> app::error::AppError {
+        let res = self.call(endpoint, form).await;
+        let status = res.status();
+        let body = res.text().await.unwrap();
+        assert!(!status.is_success(), "{endpoint} should fail but answered {status}: {body}");
+        serde_json::from_str(&body).unwrap_or_else(|e| panic!("{endpoint}: {e}: {body}"))
+    }
+}

@@ -1,0 +1,7 @@
+//! Integration tests: the real server on port 0 against a real Postgres (a fresh database per test)
+//! and a real Redis (a unique key prefix per test). One binary, so the services start once.
+
+mod auth;
+mod helpers;
+mod market;
+mod operations;

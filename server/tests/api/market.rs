@@ -1,0 +1,125 @@
+use app::domain::ChartRange;
+use app::model::{Forecasts, PriceSeries, ServedFrom, TickerSummary};
+
+use crate::helpers::{spawn_app, spawn_app_with, Options};
+
+#[tokio::test]
+async fn landing_page_is_server_rendered_with_every_bundled_ticker() {
+    let app = spawn_app().await;
+    let res = app.get("/").await;
+    assert_eq!(res.status(), 200);
+    let html = res.text().await.unwrap();
+    for symbol in ["^GSPC", "^IXIC", "MSFT", "GOOG"] {
+        assert!(html.contains(&format!("data-symbol=\"{symbol}\"")), "{symbol} missing");
+    }
+    // GOOG's last bundled close (2013-03-01) and its change from 801.20.
+    assert!(html.contains("806.19"));
+    assert!(html.contains("+4.99 (+0.62%)"));
+}
+
+#[tokio::test]
+async fn tickers_carry_last_close_and_one_day_change() {
+    let app = spawn_app().await;
+    let tickers: Vec<TickerSummary> = app.call_ok("list_tickers", &[]).await;
+    let goog = tickers.iter().find(|t| t.symbol == "GOOG").unwrap();
+    assert_eq!(goog.last_date, "2013-03-01");
+    assert!((goog.last_close - 806.19).abs() < 1e-9);
+    assert!((goog.change.unwrap() - 4.99).abs() < 1e-9);
+}
+
+#[tokio::test]
+async fn unknown_and_malformed_tickers_are_404_during_ssr() {
+    let app = spawn_app().await;
+    for path in ["/stock/ZZZZ", "/stock/%24%24%24", "/stock/ABCDEFGHIJKL", "/predict/ZZZZ", "/no/such/page"] {
+        let res = app.get(path).await;
+        assert_eq!(res.status(), 404, "{path}");
+        let html = res.text().await.unwrap();
+        assert!(html.contains("data-testid=\"not-found\""), "{path}");
+    }
+    let res = app.get("/stock/ZZZZ").await;
+    assert!(res.text().await.unwrap().contains("We have no data for the ticker ZZZZ."));
+}
+
+#[tokio::test]
+async fn stock_page_renders_the_last_close_and_an_index_symbol_works() {
+    let app = spawn_app().await;
+    let res = app.get("/stock/GOOG").await;
+    assert_eq!(res.status(), 200);
+    let html = res.text().await.unwrap();
+    assert!(html.contains("806.19"));
+    assert!(html.contains("id=\"price-chart\""));
+
+    let res = app.get("/stock/%5EGSPC").await;
+    assert_eq!(res.status(), 200);
+    assert!(res.text().await.unwrap().contains("S&amp;P 500 index"));
+}
+
+#[tokio::test]
+async fn search_redirects_to_the_stock_page() {
+    let app = spawn_app().await;
+    let res = app.get("/stock?symbol=msft").await;
+    assert!(res.status().is_redirection(), "{}", res.status());
+    assert_eq!(res.headers()["location"], "/stock/MSFT");
+}
+
+#[tokio::test]
+async fn ranges_select_the_right_window_and_the_second_call_hits_redis() {
+    let app = spawn_app().await;
+    let first: PriceSeries = app.call_ok("price_series", &[("symbol", "GOOG"), ("range", "1M")]).await;
+    assert_eq!(first.served_from, ServedFrom::Database);
+    assert_eq!(first.range, ChartRange::M1);
+    // 2013-02-01 .. 2013-03-01 holds 20 trading days (Presidents' Day closed the market).
+    assert_eq!(first.points.first().unwrap().date, "2013-02-01");
+    assert_eq!(first.points.last().unwrap().date, "2013-03-01");
+    assert_eq!(first.points.len(), 20);
+
+    let second: PriceSeries = app.call_ok("price_series", &[("symbol", "GOOG"), ("range", "1M")]).await;
+    assert_eq!(second.served_from, ServedFrom::Cache);
+    assert_eq!(second.points, first.points);
+
+    let max: PriceSeries = app.call_ok("price_series", &[("symbol", "GOOG"), ("range", "MAX")]).await;
+    assert_eq!(max.points.len(), 2148);
+    let five: PriceSeries = app.call_ok("price_series", &[("symbol", "GOOG"), ("range", "5Y")]).await;
+    assert_eq!(five.points.first().unwrap().date, "2008-03-03");
+}
+
+#[tokio::test]
+async fn with_redis_down_pages_and_series_come_from_postgres() {
+    // A port nothing listens on: every cache call fails fast.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = closed.local_addr().unwrap().port();
+    drop(closed);
+    let app = spawn_app_with(Options { redis_url: Some(format!("redis://127.0.0.1:{port}/")) }).await;
+
+    let res = app.get("/stock/GOOG").await;
+    assert_eq!(res.status(), 200);
+    for _ in 0..2 {
+        let s: PriceSeries = app.call_ok("price_series", &[("symbol", "GOOG"), ("range", "1Y")]).await;
+        assert_eq!(s.served_from, ServedFrom::Database);
+        assert!(!s.points.is_empty());
+    }
+    let status: serde_json::Value = app.get("/api/status").await.json().await.unwrap();
+    assert_eq!(status["status"], "degraded");
+    assert_eq!(status["postgres"]["status"], "ok");
+    assert_eq!(status["redis"]["status"], "error");
+}
+
+#[tokio::test]
+async fn baseline_forecasts_cover_three_horizons_with_intervals() {
+    let app = spawn_app().await;
+    let f: Forecasts = app.call_ok("baseline_forecasts", &[("symbol", "GOOG")]).await;
+    assert_eq!(f.as_of, "2013-03-01");
+    let naive = f.models.iter().find(|m| m.model == "naive").unwrap();
+    let hs: Vec<usize> = naive.horizons.iter().map(|h| h.h).collect();
+    assert_eq!(hs, [1, 2, 5]);
+    for h in &naive.horizons {
+        assert!((h.point - 806.19).abs() < 1e-9);
+        assert!(h.lo95 < h.point && h.point < h.hi95);
+    }
+    // The interval widens with the horizon (√h for a random walk).
+    let w = |i: usize| naive.horizons[i].hi95 - naive.horizons[i].lo95;
+    assert!(w(2) > w(1) && w(1) > w(0));
+    let drift = f.models.iter().find(|m| m.model == "drift").unwrap();
+    assert!(drift.horizons[2].point > drift.horizons[0].point, "GOOG trended up over the window");
+    assert!(f.not_yet_served.iter().any(|m| m == "LSTM"));
+}
