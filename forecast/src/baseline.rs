@@ -26,7 +26,10 @@ fn check_window(window: usize) -> Result<()> {
 fn window_closes(history: &Ohlcv, window: usize) -> Result<&[f64]> {
     let c = history.close();
     if c.len() < 2 {
-        return Err(Error::NotEnoughData { needed: 2, got: c.len() });
+        return Err(Error::NotEnoughData {
+            needed: 2,
+            got: c.len(),
+        });
     }
     Ok(&c[c.len().saturating_sub(window)..])
 }
@@ -43,7 +46,9 @@ pub struct Naive {
 
 impl Default for Naive {
     fn default() -> Self {
-        Self { window: DEFAULT_WINDOW }
+        Self {
+            window: DEFAULT_WINDOW,
+        }
     }
 }
 
@@ -60,8 +65,15 @@ impl Fit for Naive {
     fn fit(&self, history: &Ohlcv) -> Result<FittedNaive> {
         check_window(self.window)?;
         let c = window_closes(history, self.window)?;
-        let sigma = if c.len() >= 3 { sample_sd(&log_returns(c)) } else { 0.0 };
-        Ok(FittedNaive { window: self.window, sigma })
+        let sigma = if c.len() >= 3 {
+            sample_sd(&log_returns(c))
+        } else {
+            0.0
+        };
+        Ok(FittedNaive {
+            window: self.window,
+            sigma,
+        })
     }
 }
 
@@ -107,7 +119,9 @@ pub struct Drift {
 
 impl Default for Drift {
     fn default() -> Self {
-        Self { window: DEFAULT_WINDOW }
+        Self {
+            window: DEFAULT_WINDOW,
+        }
     }
 }
 
@@ -130,8 +144,17 @@ impl Fit for Drift {
         let c = window_closes(history, self.window)?;
         let diffs: Vec<f64> = c.windows(2).map(|w| w[1] - w[0]).collect();
         let slope = mean(&diffs);
-        let sigma = if diffs.len() >= 2 { sample_sd(&diffs) } else { 0.0 };
-        Ok(FittedDrift { window: self.window, slope, sigma, changes: diffs.len() })
+        let sigma = if diffs.len() >= 2 {
+            sample_sd(&diffs)
+        } else {
+            0.0
+        };
+        Ok(FittedDrift {
+            window: self.window,
+            slope,
+            sigma,
+            changes: diffs.len(),
+        })
     }
 }
 
@@ -139,7 +162,10 @@ impl Predict for FittedDrift {
     fn predict(&self, history: &Ohlcv, horizons: &[Horizon], levels: &[Level]) -> Result<Forecast> {
         // Between refits the slope is re-measured on the current window: drift is a baseline and the
         // protocol recomputes it at every origin.
-        let current = Drift { window: self.window }.fit(history)?;
+        let current = Drift {
+            window: self.window,
+        }
+        .fit(history)?;
         let last = history
             .last_close()
             .ok_or(Error::NotEnoughData { needed: 1, got: 0 })?;

@@ -48,7 +48,12 @@ impl Ohlcv {
             volume: Vec::with_capacity(bars.len()),
         };
         for (i, b) in bars.iter().enumerate() {
-            for (name, v) in [("open", b.open), ("high", b.high), ("low", b.low), ("close", b.close)] {
+            for (name, v) in [
+                ("open", b.open),
+                ("high", b.high),
+                ("low", b.low),
+                ("close", b.close),
+            ] {
                 if !(v.is_finite() && v > 0.0) {
                     return Err(Error::InvalidInput(format!(
                         "row {i} ({}): {name} = {v} is not a positive finite price",
@@ -105,7 +110,10 @@ impl Ohlcv {
         let header = lines
             .next()
             .ok_or_else(|| Error::InvalidInput("empty CSV".into()))?;
-        let cols: Vec<String> = header.split(',').map(|c| c.trim().to_ascii_lowercase()).collect();
+        let cols: Vec<String> = header
+            .split(',')
+            .map(|c| c.trim().to_ascii_lowercase())
+            .collect();
         let idx = |name: &str| {
             cols.iter().position(|c| c == name).ok_or_else(|| {
                 Error::InvalidInput(format!("CSV header lacks column `{name}`: {header}"))
@@ -135,7 +143,10 @@ impl Ohlcv {
             };
             let d = field(di)?;
             let date = NaiveDate::parse_from_str(d, "%Y-%m-%d").map_err(|_| {
-                Error::InvalidInput(format!("CSV line {}: `{d}` is not a YYYY-MM-DD date", n + 2))
+                Error::InvalidInput(format!(
+                    "CSV line {}: `{d}` is not a YYYY-MM-DD date",
+                    n + 2
+                ))
             })?;
             bars.push(Bar {
                 date,

@@ -120,7 +120,9 @@ impl Settings {
             addr,
             database_url: non_empty("DATABASE_URL"),
             redis_url: non_empty("REDIS_URL"),
-            data_dir: non_empty("APP_DATA_DIR").unwrap_or_else(|| ".data".into()).into(),
+            data_dir: non_empty("APP_DATA_DIR")
+                .unwrap_or_else(|| ".data".into())
+                .into(),
             site_root: non_empty("LEPTOS_SITE_ROOT")
                 .unwrap_or_else(|| "target/site".into())
                 .into(),
@@ -139,8 +141,10 @@ mod tests {
     use std::collections::HashMap;
 
     fn settings(pairs: &[(&str, &str)]) -> Result<Settings, ConfigError> {
-        let map: HashMap<String, String> =
-            pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let map: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
         Settings::from_lookup(|k| map.get(k).cloned())
     }
 

@@ -7,7 +7,9 @@ async fn main() -> anyhow::Result<()> {
     let _ = dotenvy::dotenv();
     let settings = Settings::from_env().context("Invalid configuration")?;
     telemetry::init(settings.log_format);
-    let app = Application::build(settings).await.context("Failed to start Tickercast")?;
+    let app = Application::build(settings)
+        .await
+        .context("Failed to start Tickercast")?;
     tracing::info!("Tickercast is serving http://{}", app.addr());
     app.run_until_stopped(shutdown_signal()).await
 }

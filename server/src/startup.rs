@@ -97,7 +97,10 @@ impl Application {
         let session_cleanup = tokio::spawn({
             let store = session_store.clone();
             async move {
-                if let Err(e) = store.continuously_delete_expired(Duration::from_secs(3600)).await {
+                if let Err(e) = store
+                    .continuously_delete_expired(Duration::from_secs(3600))
+                    .await
+                {
                     tracing::error!(error = %e, "expired-session cleanup stopped");
                 }
             }
@@ -107,13 +110,19 @@ impl Application {
             .with_http_only(true)
             .with_same_site(SameSite::Lax)
             .with_secure(settings.cookie_secure)
-            .with_expiry(Expiry::OnInactivity(tower_sessions::cookie::time::Duration::days(7)));
+            .with_expiry(Expiry::OnInactivity(
+                tower_sessions::cookie::time::Duration::days(7),
+            ));
 
         let cache = Cache::new(
-            redis::Client::open(redis_url.as_str()).context("REDIS_URL is not a valid Redis URL")?,
+            redis::Client::open(redis_url.as_str())
+                .context("REDIS_URL is not a valid Redis URL")?,
             settings.cache_prefix.clone(),
         );
-        let ctx = AppContext { pool: pool.clone(), cache };
+        let ctx = AppContext {
+            pool: pool.clone(),
+            cache,
+        };
 
         let listener = TcpListener::bind(settings.addr)
             .await
@@ -125,15 +134,27 @@ impl Application {
             .site_pkg_dir("pkg")
             .site_addr(addr)
             .build();
-        let state = AppState { leptos_options, ctx, metrics: routes::metrics::recorder() };
+        let state = AppState {
+            leptos_options,
+            ctx,
+            metrics: routes::metrics::recorder(),
+        };
         let router = router(state, sessions);
 
-        Ok(Self { listener, router, pool, session_cleanup, embedded })
+        Ok(Self {
+            listener,
+            router,
+            pool,
+            session_cleanup,
+            embedded,
+        })
     }
 
     /// The address it listens on (the real port when configured with port 0).
     pub fn addr(&self) -> SocketAddr {
-        self.listener.local_addr().expect("bound listener has an address")
+        self.listener
+            .local_addr()
+            .expect("bound listener has an address")
     }
 
     /// The pool (for tests and jobs).
@@ -146,7 +167,13 @@ impl Application {
         self,
         shutdown: impl std::future::Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
-        let Application { listener, router, pool, session_cleanup, embedded } = self;
+        let Application {
+            listener,
+            router,
+            pool,
+            session_cleanup,
+            embedded,
+        } = self;
         axum::serve(listener, router)
             .with_graceful_shutdown(shutdown)
             .await

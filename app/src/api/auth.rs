@@ -15,12 +15,17 @@ pub const BAD_CREDENTIALS: &str = "Invalid username or password.";
 #[cfg_attr(feature = "ssr", tracing::instrument(err(level = "info")))]
 pub async fn current_user() -> Result<Option<User>, AppError> {
     let session = crate::ssr::UserSession::current().await?;
-    Ok(session.user().await?.map(|u| User { username: u.username }))
+    Ok(session.user().await?.map(|u| User {
+        username: u.username,
+    }))
 }
 
 /// Creates an account and logs it in, then sends the browser to the landing page.
 #[server(endpoint = "register")]
-#[cfg_attr(feature = "ssr", tracing::instrument(skip(password, password_confirm), err(level = "info")))]
+#[cfg_attr(
+    feature = "ssr",
+    tracing::instrument(skip(password, password_confirm), err(level = "info"))
+)]
 pub async fn register(
     username: String,
     password: String,
@@ -41,7 +46,10 @@ pub async fn register(
         .ok_or_else(|| AppError::Conflict("That username is taken; pick another.".into()))?;
     let session = crate::ssr::UserSession::current().await?;
     session
-        .log_in(SessionUser { id, username: username.as_str().to_string() })
+        .log_in(SessionUser {
+            id,
+            username: username.as_str().to_string(),
+        })
         .await?;
     tracing::info!(user = %id, "account created");
     leptos_axum::redirect("/");
@@ -50,7 +58,10 @@ pub async fn register(
 
 /// Logs in, then sends the browser to the landing page.
 #[server(endpoint = "login")]
-#[cfg_attr(feature = "ssr", tracing::instrument(skip(password), err(level = "info")))]
+#[cfg_attr(
+    feature = "ssr",
+    tracing::instrument(skip(password), err(level = "info"))
+)]
 pub async fn login(username: String, password: String) -> Result<(), AppError> {
     use crate::ssr::session::SessionUser;
 
@@ -68,7 +79,10 @@ pub async fn login(username: String, password: String) -> Result<(), AppError> {
     };
     let session = crate::ssr::UserSession::current().await?;
     session
-        .log_in(SessionUser { id: user.id, username: user.username })
+        .log_in(SessionUser {
+            id: user.id,
+            username: user.username,
+        })
         .await?;
     leptos_axum::redirect("/");
     Ok(())
@@ -111,7 +125,9 @@ mod ssr {
 
     pub(super) fn verify(password: &str, stored: &str) -> bool {
         match PasswordHash::new(stored) {
-            Ok(parsed) => hasher().verify_password(password.as_bytes(), &parsed).is_ok(),
+            Ok(parsed) => hasher()
+                .verify_password(password.as_bytes(), &parsed)
+                .is_ok(),
             Err(e) => {
                 tracing::error!(error = %e, "stored password hash is unreadable");
                 false

@@ -28,7 +28,7 @@ pub async fn baseline_forecasts(symbol: String) -> Result<Forecasts, AppError> {
         return Err(not_found(&symbol));
     }
     // Fitting is arithmetic over at most 2520 rows, far below a millisecond: no blocking pool needed.
-    compute(&symbol.to_string(), &bars).map_err(|e| {
+    compute(symbol.as_str(), &bars).map_err(|e| {
         tracing::error!(error = %e, "baseline forecast failed");
         AppError::Internal
     })
@@ -58,8 +58,12 @@ fn compute(symbol: &str, bars: &[forecast::series::Bar]) -> forecast::Result<For
             })
             .collect()
     };
-    let naive = Naive::default().fit(&history)?.predict(&history, &horizons, &level)?;
-    let drift = Drift::default().fit(&history)?.predict(&history, &horizons, &level)?;
+    let naive = Naive::default()
+        .fit(&history)?
+        .predict(&history, &horizons, &level)?;
+    let drift = Drift::default()
+        .fit(&history)?
+        .predict(&history, &horizons, &level)?;
     Ok(Forecasts {
         symbol: symbol.to_string(),
         as_of: last.date.to_string(),

@@ -48,7 +48,12 @@ pub async fn price_series(symbol: String, range: ChartRange) -> Result<PriceSeri
     }
     let Some(last) = crate::ssr::db::last_date(&ctx.pool, &symbol).await? else {
         if crate::ssr::db::ticker_exists(&ctx.pool, &symbol).await? {
-            return Ok(PriceSeries { symbol: symbol.to_string(), range, points: vec![], served_from: ServedFrom::Database });
+            return Ok(PriceSeries {
+                symbol: symbol.to_string(),
+                range,
+                points: vec![],
+                served_from: ServedFrom::Database,
+            });
         }
         return Err(not_found(&symbol));
     };
@@ -58,7 +63,10 @@ pub async fn price_series(symbol: String, range: ChartRange) -> Result<PriceSeri
         range,
         points: rows
             .into_iter()
-            .map(|(date, close)| PricePoint { date: date.to_string(), close })
+            .map(|(date, close)| PricePoint {
+                date: date.to_string(),
+                close,
+            })
             .collect(),
         served_from: ServedFrom::Database,
     };

@@ -14,7 +14,9 @@ pub const LOGIN_TO_WATCH: &str = "Log in to keep a watchlist.";
 #[cfg_attr(feature = "ssr", tracing::instrument(err(level = "info")))]
 pub async fn my_watchlist() -> Result<Vec<TickerSummary>, AppError> {
     let session = crate::ssr::UserSession::current().await?;
-    let Some(user) = session.user().await? else { return Ok(vec![]) };
+    let Some(user) = session.user().await? else {
+        return Ok(vec![]);
+    };
     let ctx = crate::ssr::ctx()?;
     Ok(crate::ssr::db::watchlist(&ctx.pool, user.id).await?)
 }
@@ -24,7 +26,9 @@ pub async fn my_watchlist() -> Result<Vec<TickerSummary>, AppError> {
 #[cfg_attr(feature = "ssr", tracing::instrument(err(level = "info")))]
 pub async fn is_watched(symbol: String) -> Result<bool, AppError> {
     let list = my_watchlist().await?;
-    Ok(list.iter().any(|t| t.symbol.eq_ignore_ascii_case(symbol.trim())))
+    Ok(list
+        .iter()
+        .any(|t| t.symbol.eq_ignore_ascii_case(symbol.trim())))
 }
 
 /// Adds a ticker to the logged-in user's watchlist.

@@ -18,9 +18,16 @@ pub fn PriceChart(series: PriceSeries) -> impl IntoView {
     }
 
     let points = series.points.len();
-    let first = series.points.first().map(|p| p.date.clone()).unwrap_or_default();
+    let first = series
+        .points
+        .first()
+        .map(|p| p.date.clone())
+        .unwrap_or_default();
     let label = match (series.points.first(), series.points.last()) {
-        (Some(a), Some(b)) => format!("Closing prices of {} from {} to {}", series.symbol, a.date, b.date),
+        (Some(a), Some(b)) => format!(
+            "Closing prices of {} from {} to {}",
+            series.symbol, a.date, b.date
+        ),
         _ => "No prices in this range".to_string(),
     };
     view! {
@@ -51,7 +58,12 @@ fn draw(id: &str, s: &PriceSeries) {
         .x_axis(Axis::new().type_(AxisType::Category).data(dates))
         .y_axis(Axis::new().type_(AxisType::Value).scale(true))
         .data_zoom(DataZoom::new())
-        .series(Line::new().name(s.symbol.clone()).data(closes).show_symbol(false));
+        .series(
+            Line::new()
+                .name(s.symbol.clone())
+                .data(closes)
+                .show_symbol(false),
+        );
     if let Err(e) = WasmRenderer::new_opt(None, None).render(id, &chart) {
         leptos::logging::error!("chart could not be drawn: {e:?}");
     }

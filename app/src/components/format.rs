@@ -20,7 +20,12 @@ pub fn price(v: f64) -> String {
 /// A signed change with its percentage: `+1.20 (+0.52%)`.
 pub fn change(change: Option<f64>, pct: Option<f64>) -> String {
     match (change, pct) {
-        (Some(c), Some(p)) => format!("{}{} ({:+.2}%)", if c >= 0.0 { "+" } else { "" }, price(c), p),
+        (Some(c), Some(p)) => format!(
+            "{}{} ({:+.2}%)",
+            if c >= 0.0 { "+" } else { "" },
+            price(c),
+            p
+        ),
         _ => "—".into(),
     }
 }

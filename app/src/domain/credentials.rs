@@ -13,7 +13,10 @@ impl Username {
         if n > 32 {
             return Err("Usernames can have at most 32 characters.".into());
         }
-        if !s.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-')) {
+        if !s
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'))
+        {
             return Err("Usernames may contain letters, digits, `_`, `.` and `-` only.".into());
         }
         Ok(Username(s.to_string()))

@@ -80,8 +80,14 @@ mod tests {
     #[test]
     fn ranges_count_back_from_the_last_bar() {
         let last = NaiveDate::from_ymd_opt(2013, 3, 1).unwrap();
-        assert_eq!(ChartRange::M1.start(last), NaiveDate::from_ymd_opt(2013, 2, 1));
-        assert_eq!(ChartRange::Y5.start(last), NaiveDate::from_ymd_opt(2008, 3, 1));
+        assert_eq!(
+            ChartRange::M1.start(last),
+            NaiveDate::from_ymd_opt(2013, 2, 1)
+        );
+        assert_eq!(
+            ChartRange::Y5.start(last),
+            NaiveDate::from_ymd_opt(2008, 3, 1)
+        );
         assert_eq!(ChartRange::Max.start(last), None);
     }
 }

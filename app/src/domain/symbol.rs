@@ -14,9 +14,15 @@ impl Symbol {
             return Err("Enter a ticker symbol.".into());
         }
         if s.len() > 10 {
-            return Err(format!("`{}` is too long for a ticker symbol (at most 10 characters).", clip(&s)));
+            return Err(format!(
+                "`{}` is too long for a ticker symbol (at most 10 characters).",
+                clip(&s)
+            ));
         }
-        if let Some(bad) = s.chars().find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '^'))) {
+        if let Some(bad) = s
+            .chars()
+            .find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '^')))
+        {
             return Err(format!(
                 "`{}` is not a ticker symbol: `{bad}` is not allowed (letters, digits, `.`, `-`, `^`).",
                 clip(&s)

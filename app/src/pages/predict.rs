@@ -37,8 +37,14 @@ fn horizon_label(h: usize) -> String {
 
 #[component]
 fn ForecastView(f: Forecasts) -> impl IntoView {
-    let segment = Symbol::parse(&f.symbol).map(|s| s.url_segment()).unwrap_or_default();
-    let horizons: Vec<usize> = f.models.first().map(|m| m.horizons.iter().map(|h| h.h).collect()).unwrap_or_default();
+    let segment = Symbol::parse(&f.symbol)
+        .map(|s| s.url_segment())
+        .unwrap_or_default();
+    let horizons: Vec<usize> = f
+        .models
+        .first()
+        .map(|m| m.horizons.iter().map(|h| h.h).collect())
+        .unwrap_or_default();
     view! {
         <Title text=format!("{} forecasts", f.symbol)/>
         <section class="predict-head">

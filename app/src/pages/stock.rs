@@ -20,7 +20,9 @@ use crate::model::{ServedFrom, StockOverview};
 pub fn StockSearchRedirect() -> impl IntoView {
     let query = use_query_map();
     move || match Symbol::parse(&query.read().get("symbol").unwrap_or_default()) {
-        Ok(symbol) => Either::Left(view! { <Redirect path=format!("/stock/{}", symbol.url_segment())/> }),
+        Ok(symbol) => {
+            Either::Left(view! { <Redirect path=format!("/stock/{}", symbol.url_segment())/> })
+        }
         Err(message) => Either::Right(view! { <NotFound message/> }),
     }
 }
@@ -47,7 +49,9 @@ pub fn StockPage() -> impl IntoView {
 #[component]
 fn StockView(overview: StockOverview) -> impl IntoView {
     let symbol = overview.summary.symbol.clone();
-    let segment = Symbol::parse(&symbol).map(|s| s.url_segment()).unwrap_or_default();
+    let segment = Symbol::parse(&symbol)
+        .map(|s| s.url_segment())
+        .unwrap_or_default();
     let range = RwSignal::new(ChartRange::default());
     let series = Resource::new(
         {
@@ -136,14 +140,20 @@ fn WatchButton(symbol: String) -> impl IntoView {
         |(s, _, _)| is_watched(s),
     );
     let error = move || match add.value().get() {
-        Some(Err(AppError::Unauthorized(msg))) => Some(view! {
-            <p class="form-error" role="alert" data-testid="watch-error">
-                {msg} " " <a href="/login">"Log in"</a>
-            </p>
-        }.into_any()),
-        Some(Err(e)) => Some(view! {
-            <p class="form-error" role="alert" data-testid="watch-error">{e.to_string()}</p>
-        }.into_any()),
+        Some(Err(AppError::Unauthorized(msg))) => Some(
+            view! {
+                <p class="form-error" role="alert" data-testid="watch-error">
+                    {msg} " " <a href="/login">"Log in"</a>
+                </p>
+            }
+            .into_any(),
+        ),
+        Some(Err(e)) => Some(
+            view! {
+                <p class="form-error" role="alert" data-testid="watch-error">{e.to_string()}</p>
+            }
+            .into_any(),
+        ),
         _ => None,
     };
     view! {

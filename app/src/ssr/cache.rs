@@ -83,12 +83,16 @@ impl Cache {
                     }
                     Ok(Err(e)) => {
                         tracing::warn!(error = %e, "Redis unavailable; serving without cache");
-                        *state = ConnState::Down { since: Instant::now() };
+                        *state = ConnState::Down {
+                            since: Instant::now(),
+                        };
                         None
                     }
                     Err(_) => {
                         tracing::warn!("Redis connect timed out; serving without cache");
-                        *state = ConnState::Down { since: Instant::now() };
+                        *state = ConnState::Down {
+                            since: Instant::now(),
+                        };
                         None
                     }
                 }
@@ -100,7 +104,9 @@ impl Cache {
     /// request should not pay a timeout to find out again.
     async fn mark_down(&self) {
         if let Some(inner) = self.inner.as_deref() {
-            *inner.conn.lock().await = ConnState::Down { since: Instant::now() };
+            *inner.conn.lock().await = ConnState::Down {
+                since: Instant::now(),
+            };
         }
     }
 
@@ -128,11 +134,16 @@ impl Cache {
 
     /// Stores `value` under `key` for `ttl`; failures are logged and otherwise ignored.
     pub async fn set_json<T: Serialize>(&self, key: &str, value: &T, ttl: Duration) {
-        let Some((mut conn, inner)) = self.connection().await else { return };
+        let Some((mut conn, inner)) = self.connection().await else {
+            return;
+        };
         let full = format!("{}{key}", inner.prefix);
-        let Ok(bytes) = serde_json::to_vec(value) else { return };
+        let Ok(bytes) = serde_json::to_vec(value) else {
+            return;
+        };
         let secs = ttl.as_secs().max(1);
-        match tokio::time::timeout(CALL_TIMEOUT, conn.set_ex::<_, _, ()>(&full, bytes, secs)).await {
+        match tokio::time::timeout(CALL_TIMEOUT, conn.set_ex::<_, _, ()>(&full, bytes, secs)).await
+        {
             Ok(Ok(())) => {}
             Ok(Err(e)) => {
                 tracing::warn!(key = full, error = %e, "Redis SET failed");
@@ -152,7 +163,12 @@ impl Cache {
         }
         let start = Instant::now();
         let (mut conn, _) = self.connection().await.ok_or("not connected")?;
-        match tokio::time::timeout(CALL_TIMEOUT, redis::cmd("PING").query_async::<String>(&mut conn)).await {
+        match tokio::time::timeout(
+            CALL_TIMEOUT,
+            redis::cmd("PING").query_async::<String>(&mut conn),
+        )
+        .await
+        {
             Ok(Ok(_)) => Ok(start.elapsed()),
             Ok(Err(e)) => {
                 self.mark_down().await;

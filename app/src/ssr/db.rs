@@ -74,12 +74,18 @@ struct OverviewRow {
 
 /// The stock page's header facts; `None` for a ticker we do not know or that has no bars.
 #[tracing::instrument(skip_all, fields(symbol = %symbol), err)]
-pub async fn overview(pool: &PgPool, symbol: &Symbol) -> Result<Option<StockOverview>, sqlx::Error> {
-    let summary: Option<SummaryRow> = sqlx::query_as(&format!("{SUMMARY_SELECT} where t.symbol = $1"))
-        .bind(symbol.as_str())
-        .fetch_optional(pool)
-        .await?;
-    let Some(summary) = summary else { return Ok(None) };
+pub async fn overview(
+    pool: &PgPool,
+    symbol: &Symbol,
+) -> Result<Option<StockOverview>, sqlx::Error> {
+    let summary: Option<SummaryRow> =
+        sqlx::query_as(&format!("{SUMMARY_SELECT} where t.symbol = $1"))
+            .bind(symbol.as_str())
+            .fetch_optional(pool)
+            .await?;
+    let Some(summary) = summary else {
+        return Ok(None);
+    };
     let row: OverviewRow = sqlx::query_as(
         "select t.exchange, t.currency, t.source,
                 (select min(date) from daily_bars b where b.symbol = t.symbol) as first_date,
@@ -134,7 +140,10 @@ pub async fn last_date(pool: &PgPool, symbol: &Symbol) -> Result<Option<NaiveDat
 
 /// Full OHLCV history, oldest first.
 #[tracing::instrument(skip_all, fields(symbol = %symbol), err)]
-pub async fn bars(pool: &PgPool, symbol: &Symbol) -> Result<Vec<forecast::series::Bar>, sqlx::Error> {
+pub async fn bars(
+    pool: &PgPool,
+    symbol: &Symbol,
+) -> Result<Vec<forecast::series::Bar>, sqlx::Error> {
     let rows: Vec<(NaiveDate, f64, f64, f64, f64, i64)> = sqlx::query_as(
         "select date, open, high, low, close, volume from daily_bars where symbol = $1 order by date",
     )
@@ -143,14 +152,16 @@ pub async fn bars(pool: &PgPool, symbol: &Symbol) -> Result<Vec<forecast::series
     .await?;
     Ok(rows
         .into_iter()
-        .map(|(date, open, high, low, close, volume)| forecast::series::Bar {
-            date,
-            open,
-            high,
-            low,
-            close,
-            volume: volume as f64,
-        })
+        .map(
+            |(date, open, high, low, close, volume)| forecast::series::Bar {
+                date,
+                open,
+                high,
+                low,
+                close,
+                volume: volume as f64,
+            },
+        )
         .collect())
 }
 
@@ -188,10 +199,12 @@ pub async fn create_user(
 
 /// Finds an account by username, case-insensitively.
 pub async fn find_user(pool: &PgPool, username: &str) -> Result<Option<UserRow>, sqlx::Error> {
-    sqlx::query_as("select id, username, password_hash from users where lower(username) = lower($1)")
-        .bind(username)
-        .fetch_optional(pool)
-        .await
+    sqlx::query_as(
+        "select id, username, password_hash from users where lower(username) = lower($1)",
+    )
+    .bind(username)
+    .fetch_optional(pool)
+    .await
 }
 
 /// Adds a ticker to a watchlist (adding twice is a no-op).

@@ -38,7 +38,9 @@ impl UserSession {
 
     /// The logged-in user, or `Unauthorized` with `why` for the person to read.
     pub async fn require_user(&self, why: &str) -> Result<SessionUser, AppError> {
-        self.user().await?.ok_or_else(|| AppError::Unauthorized(why.to_string()))
+        self.user()
+            .await?
+            .ok_or_else(|| AppError::Unauthorized(why.to_string()))
     }
 
     /// Starts a logged-in session under a new id (no session fixation).

@@ -51,7 +51,14 @@ impl EmbeddedPostgres {
             let mut cmd = Command::new(&initdb);
             cmd.args(["-D"])
                 .arg(&data_dir)
-                .args(["-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-instructions"])
+                .args([
+                    "-U",
+                    "postgres",
+                    "--auth=trust",
+                    "-E",
+                    "UTF8",
+                    "--no-instructions",
+                ])
                 .stdin(Stdio::null());
             as_owner(&mut cmd, owner);
             let out = cmd
@@ -82,13 +89,24 @@ impl EmbeddedPostgres {
                     .open(dir.join("postgres.log"))?,
             ));
         if !durable {
-            cmd.args(["-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off"]);
+            cmd.args([
+                "-c",
+                "fsync=off",
+                "-c",
+                "synchronous_commit=off",
+                "-c",
+                "full_page_writes=off",
+            ]);
         }
         as_owner(&mut cmd, owner);
         // SIGINT = "fast shutdown": roll back open transactions, write a checkpoint, exit.
         let process = Supervised::spawn("postgres", cmd, libc::SIGINT)
             .with_context(|| format!("Failed to start {}", postgres.display()))?;
-        let pg = Self { process, port, data_dir };
+        let pg = Self {
+            process,
+            port,
+            data_dir,
+        };
         pg.wait_ready(Duration::from_secs(60)).await?;
         tracing::info!(port, "private Postgres is up");
         Ok(pg)
@@ -109,7 +127,11 @@ impl EmbeddedPostgres {
                 Err(e) => {
                     bail!(
                         "private Postgres did not come up (see {}): {e}",
-                        self.data_dir.parent().unwrap_or(&self.data_dir).join("postgres.log").display()
+                        self.data_dir
+                            .parent()
+                            .unwrap_or(&self.data_dir)
+                            .join("postgres.log")
+                            .display()
                     )
                 }
             }

@@ -17,7 +17,9 @@ pub struct EmbeddedRedis {
 
 impl std::fmt::Debug for EmbeddedRedis {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("EmbeddedRedis").field("port", &self.port).finish()
+        f.debug_struct("EmbeddedRedis")
+            .field("port", &self.port)
+            .finish()
     }
 }
 
@@ -31,14 +33,23 @@ impl EmbeddedRedis {
         let dir = absolute_dir(dir)?;
         let port = free_port()?;
         let mut cmd = Command::new(&bin);
-        cmd.args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
-            .args(["--daemonize", "no", "--dir"])
-            .arg(&dir)
-            .args(["--logfile"])
-            .arg(dir.join("redis.log"))
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null());
+        cmd.args([
+            "--port",
+            &port.to_string(),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+        ])
+        .args(["--daemonize", "no", "--dir"])
+        .arg(&dir)
+        .args(["--logfile"])
+        .arg(dir.join("redis.log"))
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
         let process = Supervised::spawn("redis", cmd, libc::SIGTERM)
             .with_context(|| format!("Failed to start {}", bin.display()))?;
         let redis = Self { process, port };

@@ -51,7 +51,12 @@ impl Supervised {
         let pid = spawned_rx
             .recv()
             .map_err(|_| std::io::Error::other("supervisor thread died"))??;
-        Ok(Self { name, pid, stop: Some(stop_tx), thread: Some(thread) })
+        Ok(Self {
+            name,
+            pid,
+            stop: Some(stop_tx),
+            thread: Some(thread),
+        })
     }
 
     /// Whether the child is still running.

@@ -36,8 +36,16 @@ pub struct Status {
 
 fn check(res: Result<Duration, String>) -> Check {
     match res {
-        Ok(d) => Check { status: "ok", latency_ms: Some(d.as_secs_f64() * 1e3), error: None },
-        Err(e) => Check { status: "error", latency_ms: None, error: Some(e) },
+        Ok(d) => Check {
+            status: "ok",
+            latency_ms: Some(d.as_secs_f64() * 1e3),
+            error: None,
+        },
+        Err(e) => Check {
+            status: "error",
+            latency_ms: None,
+            error: Some(e),
+        },
     }
 }
 
@@ -62,5 +70,12 @@ pub async fn status(State(state): State<AppState>) -> (StatusCode, Json<Status>)
         ("ok", _) => (StatusCode::OK, "degraded"),
         _ => (StatusCode::SERVICE_UNAVAILABLE, "down"),
     };
-    (code, Json(Status { status: overall, postgres, redis }))
+    (
+        code,
+        Json(Status {
+            status: overall,
+            postgres,
+            redis,
+        }),
+    )
 }

@@ -21,11 +21,14 @@ static SERVICES: OnceCell<Services> = OnceCell::const_new();
 async fn services() -> &'static Services {
     SERVICES
         .get_or_init(|| async {
-            let dir: PathBuf = std::env::temp_dir().join(format!("tickercast-test-{}", std::process::id()));
+            let dir: PathBuf =
+                std::env::temp_dir().join(format!("tickercast-test-{}", std::process::id()));
             let (admin_base, pg) = match std::env::var("TEST_DATABASE_URL") {
                 Ok(url) => (url.trim_end_matches('/').to_string(), None),
                 Err(_) => {
-                    let pg = EmbeddedPostgres::start(&dir, false).await.expect("test Postgres starts");
+                    let pg = EmbeddedPostgres::start(&dir, false)
+                        .await
+                        .expect("test Postgres starts");
                     let base = pg.url("").trim_end_matches('/').to_string();
                     (base, Some(pg))
                 }
@@ -33,11 +36,18 @@ async fn services() -> &'static Services {
             let (redis_url, redis) = match std::env::var("TEST_REDIS_URL") {
                 Ok(url) => (url, None),
                 Err(_) => {
-                    let r = EmbeddedRedis::start(&dir.join("redis")).await.expect("test Redis starts");
+                    let r = EmbeddedRedis::start(&dir.join("redis"))
+                        .await
+                        .expect("test Redis starts");
                     (r.url(), Some(r))
                 }
             };
-            Services { admin_base, redis_url, _pg: pg, _redis: redis }
+            Services {
+                admin_base,
+                redis_url,
+                _pg: pg,
+                _redis: redis,
+            }
         })
         .await
 }
@@ -64,8 +74,13 @@ pub async fn spawn_app() -> TestApp {
 pub async fn spawn_app_with(opts: Options) -> TestApp {
     let svc = services().await;
     let db = format!("test_{}", uuid::Uuid::new_v4().simple());
-    let admin = PgPool::connect(&format!("{}/postgres", svc.admin_base)).await.expect("admin connection");
-    sqlx::query(&format!("create database {db}")).execute(&admin).await.expect("create test database");
+    let admin = PgPool::connect(&format!("{}/postgres", svc.admin_base))
+        .await
+        .expect("admin connection");
+    sqlx::query(&format!("create database {db}"))
+        .execute(&admin)
+        .await
+        .expect("create test database");
     admin.close().await;
     let database_url = format!("{}/{db}", svc.admin_base);
 
@@ -93,7 +108,12 @@ pub async fn spawn_app_with(opts: Options) -> TestApp {
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .unwrap();
-    TestApp { address, pool, client, _shutdown: tx }
+    TestApp {
+        address,
+        pool,
+        client,
+        _shutdown: tx,
+    }
 }
 
 impl TestApp {
@@ -119,11 +139,18 @@ impl TestApp {
     }
 
     /// Calls a server function and decodes a successful JSON answer.
-    pub async fn call_ok<T: serde::de::DeserializeOwned>(&self, endpoint: &str, form: &[(&str, &str)]) -> T {
+    pub async fn call_ok<T: serde::de::DeserializeOwned>(
+        &self,
+        endpoint: &str,
+        form: &[(&str, &str)],
+    ) -> T {
         let res = self.call(endpoint, form).await;
         let status = res.status();
         let body = res.text().await.unwrap();
-        assert!(status.is_success() || status.is_redirection(), "{endpoint}: {status} {body}");
+        assert!(
+            status.is_success() || status.is_redirection(),
+            "{endpoint}: {status} {body}"
+        );
         serde_json::from_str(&body).unwrap_or_else(|e| panic!("{endpoint}: {e}: {body}"))
     }
 
@@ -132,7 +159,10 @@ impl TestApp {
         let res = self.call(endpoint, form).await;
         let status = res.status();
         let body = res.text().await.unwrap();
-        assert!(!status.is_success(), "{endpoint} should fail but answered {status}: {body}");
+        assert!(
+            !status.is_success(),
+            "{endpoint} should fail but answered {status}: {body}"
+        );
         serde_json::from_str(&body).unwrap_or_else(|e| panic!("{endpoint}: {e}: {body}"))
     }
 }

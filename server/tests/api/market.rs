@@ -10,7 +10,10 @@ async fn landing_page_is_server_rendered_with_every_bundled_ticker() {
     assert_eq!(res.status(), 200);
     let html = res.text().await.unwrap();
     for symbol in ["^GSPC", "^IXIC", "MSFT", "GOOG"] {
-        assert!(html.contains(&format!("data-symbol=\"{symbol}\"")), "{symbol} missing");
+        assert!(
+            html.contains(&format!("data-symbol=\"{symbol}\"")),
+            "{symbol} missing"
+        );
     }
     // GOOG's last bundled close (2013-03-01) and its change from 801.20.
     assert!(html.contains("806.19"));
@@ -30,14 +33,24 @@ async fn tickers_carry_last_close_and_one_day_change() {
 #[tokio::test]
 async fn unknown_and_malformed_tickers_are_404_during_ssr() {
     let app = spawn_app().await;
-    for path in ["/stock/ZZZZ", "/stock/%24%24%24", "/stock/ABCDEFGHIJKL", "/predict/ZZZZ", "/no/such/page"] {
+    for path in [
+        "/stock/ZZZZ",
+        "/stock/%24%24%24",
+        "/stock/ABCDEFGHIJKL",
+        "/predict/ZZZZ",
+        "/no/such/page",
+    ] {
         let res = app.get(path).await;
         assert_eq!(res.status(), 404, "{path}");
         let html = res.text().await.unwrap();
         assert!(html.contains("data-testid=\"not-found\""), "{path}");
     }
     let res = app.get("/stock/ZZZZ").await;
-    assert!(res.text().await.unwrap().contains("We have no data for the ticker ZZZZ."));
+    assert!(res
+        .text()
+        .await
+        .unwrap()
+        .contains("We have no data for the ticker ZZZZ."));
 }
 
 #[tokio::test]
@@ -65,7 +78,9 @@ async fn search_redirects_to_the_stock_page() {
 #[tokio::test]
 async fn ranges_select_the_right_window_and_the_second_call_hits_redis() {
     let app = spawn_app().await;
-    let first: PriceSeries = app.call_ok("price_series", &[("symbol", "GOOG"), ("range", "1M")]).await;
+    let first: PriceSeries = app
+        .call_ok("price_series", &[("symbol", "GOOG"), ("range", "1M")])
+        .await;
     assert_eq!(first.served_from, ServedFrom::Database);
     assert_eq!(first.range, ChartRange::M1);
     // 2013-02-01 .. 2013-03-01 holds 20 trading days (Presidents' Day closed the market).
@@ -73,13 +88,19 @@ async fn ranges_select_the_right_window_and_the_second_call_hits_redis() {
     assert_eq!(first.points.last().unwrap().date, "2013-03-01");
     assert_eq!(first.points.len(), 20);
 
-    let second: PriceSeries = app.call_ok("price_series", &[("symbol", "GOOG"), ("range", "1M")]).await;
+    let second: PriceSeries = app
+        .call_ok("price_series", &[("symbol", "GOOG"), ("range", "1M")])
+        .await;
     assert_eq!(second.served_from, ServedFrom::Cache);
     assert_eq!(second.points, first.points);
 
-    let max: PriceSeries = app.call_ok("price_series", &[("symbol", "GOOG"), ("range", "MAX")]).await;
+    let max: PriceSeries = app
+        .call_ok("price_series", &[("symbol", "GOOG"), ("range", "MAX")])
+        .await;
     assert_eq!(max.points.len(), 2148);
-    let five: PriceSeries = app.call_ok("price_series", &[("symbol", "GOOG"), ("range", "5Y")]).await;
+    let five: PriceSeries = app
+        .call_ok("price_series", &[("symbol", "GOOG"), ("range", "5Y")])
+        .await;
     assert_eq!(five.points.first().unwrap().date, "2008-03-03");
 }
 
@@ -89,12 +110,17 @@ async fn with_redis_down_pages_and_series_come_from_postgres() {
     let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let port = closed.local_addr().unwrap().port();
     drop(closed);
-    let app = spawn_app_with(Options { redis_url: Some(format!("redis://127.0.0.1:{port}/")) }).await;
+    let app = spawn_app_with(Options {
+        redis_url: Some(format!("redis://127.0.0.1:{port}/")),
+    })
+    .await;
 
     let res = app.get("/stock/GOOG").await;
     assert_eq!(res.status(), 200);
     for _ in 0..2 {
-        let s: PriceSeries = app.call_ok("price_series", &[("symbol", "GOOG"), ("range", "1Y")]).await;
+        let s: PriceSeries = app
+            .call_ok("price_series", &[("symbol", "GOOG"), ("range", "1Y")])
+            .await;
         assert_eq!(s.served_from, ServedFrom::Database);
         assert!(!s.points.is_empty());
     }
@@ -107,7 +133,9 @@ async fn with_redis_down_pages_and_series_come_from_postgres() {
 #[tokio::test]
 async fn baseline_forecasts_cover_three_horizons_with_intervals() {
     let app = spawn_app().await;
-    let f: Forecasts = app.call_ok("baseline_forecasts", &[("symbol", "GOOG")]).await;
+    let f: Forecasts = app
+        .call_ok("baseline_forecasts", &[("symbol", "GOOG")])
+        .await;
     assert_eq!(f.as_of, "2013-03-01");
     let naive = f.models.iter().find(|m| m.model == "naive").unwrap();
     let hs: Vec<usize> = naive.horizons.iter().map(|h| h.h).collect();
@@ -120,6 +148,9 @@ async fn baseline_forecasts_cover_three_horizons_with_intervals() {
     let w = |i: usize| naive.horizons[i].hi95 - naive.horizons[i].lo95;
     assert!(w(2) > w(1) && w(1) > w(0));
     let drift = f.models.iter().find(|m| m.model == "drift").unwrap();
-    assert!(drift.horizons[2].point > drift.horizons[0].point, "GOOG trended up over the window");
+    assert!(
+        drift.horizons[2].point > drift.horizons[0].point,
+        "GOOG trended up over the window"
+    );
     assert!(f.not_yet_served.iter().any(|m| m == "LSTM"));
 }

@@ -21,22 +21,35 @@ async fn metrics_count_requests_by_route_pattern() {
     let text = app.get("/metrics").await.text().await.unwrap();
     let line = text
         .lines()
-        .find(|l| l.starts_with("http_requests_total{") && l.contains("route=\"/stock/{symbol}\"") && l.contains("status=\"200\""))
+        .find(|l| {
+            l.starts_with("http_requests_total{")
+                && l.contains("route=\"/stock/{symbol}\"")
+                && l.contains("status=\"200\"")
+        })
         .unwrap_or_else(|| panic!("no counter for the stock route in:\n{text}"));
     let count: f64 = line.rsplit(' ').next().unwrap().parse().unwrap();
     assert!(count >= 2.0, "{line}");
     assert!(text.contains("http_request_duration_seconds_bucket{"));
-    assert!(!text.contains("route=\"/stock/GOOG\""), "raw paths must not become labels");
+    assert!(
+        !text.contains("route=\"/stock/GOOG\""),
+        "raw paths must not become labels"
+    );
 }
 
 #[tokio::test]
 async fn loading_the_bundled_data_twice_adds_nothing() {
     let app = spawn_app().await; // start-up loaded it once
-    let before: i64 = sqlx::query_scalar("select count(*) from daily_bars").fetch_one(&app.pool).await.unwrap();
+    let before: i64 = sqlx::query_scalar("select count(*) from daily_bars")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
     assert_eq!(before, 5031 + 5031 + 7983 + 2148);
     let inserted = server::seed::load_bundled(&app.pool).await.unwrap();
     assert!(inserted.iter().all(|(_, n)| *n == 0), "{inserted:?}");
-    let after: i64 = sqlx::query_scalar("select count(*) from daily_bars").fetch_one(&app.pool).await.unwrap();
+    let after: i64 = sqlx::query_scalar("select count(*) from daily_bars")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
     assert_eq!(before, after);
 }
 
