@@ -254,7 +254,11 @@ mod tests {
         let lvl = [Level::new(0.95).unwrap()];
         let width = |c: &[f64]| {
             let s = Ohlcv::from_closes(c).unwrap();
-            let f = Drift::default().fit(&s).unwrap().predict(&s, &[h(2)], &lvl).unwrap();
+            let f = Drift::default()
+                .fit(&s)
+                .unwrap()
+                .predict(&s, &[h(2)], &lvl)
+                .unwrap();
             f.steps[0].intervals[0].upper - f.steps[0].intervals[0].lower
         };
         let ratio = width(&high) / width(&base);

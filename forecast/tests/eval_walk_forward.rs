@@ -161,3 +161,47 @@ fn the_peeking_model_would_look_far_better_than_naive() {
     assert_eq!(m[0].1.mae, 0.0);
     assert_eq!(m[0].1.da_pct, Some(100.0));
 }
+
+/// A small but complete version of each registry model: same code paths, fewer trees, epochs and
+/// units, so the look-ahead check of every model fits in a unit-test budget.
+fn small_spec(id: ModelId) -> ModelSpec {
+    let spec = ModelSpec::default_for(id, 7).unwrap();
+    match spec {
+        ModelSpec::Forest(mut m) => {
+            m.n_trees = 8;
+            ModelSpec::Forest(m)
+        }
+        ModelSpec::Gbm(mut m) => {
+            m.booster.n_estimators = 20;
+            ModelSpec::Gbm(m)
+        }
+        ModelSpec::Lstm(mut m) => {
+            m.hidden = 4;
+            m.seq_len = 10;
+            m.max_epochs = 2;
+            ModelSpec::Lstm(m)
+        }
+        ModelSpec::Ensemble(mut m) => {
+            m.members = [ModelId::Naive, ModelId::Drift, ModelId::Arima111]
+                .into_iter()
+                .map(small_spec)
+                .collect();
+            ModelSpec::Ensemble(m)
+        }
+        other => other,
+    }
+}
+
+#[test]
+fn every_registry_model_passes_the_lookahead_harness() {
+    let s = goog().prefix(700);
+    let ids = ModelSpec::available();
+    assert_eq!(
+        ids.len(),
+        ModelId::all().len(),
+        "every model id should be available"
+    );
+    for id in ids {
+        assert_no_lookahead(&small_spec(id), &s, 690);
+    }
+}
