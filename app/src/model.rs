@@ -104,6 +104,8 @@ pub struct Forecasts {
     pub as_of: String,
     /// Close on that date.
     pub last_close: f64,
+    /// The closes before the forecast origin, for the chart (the last 60 trading days).
+    pub recent: Vec<PricePoint>,
     /// The models served.
     pub models: Vec<ModelForecast>,
     /// Models the product will serve that are not served yet, said plainly.

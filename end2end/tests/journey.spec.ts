@@ -46,6 +46,7 @@ test("register, chart, forecasts, watchlist, log out", async ({ page }) => {
     await expect(table.locator(`tr[data-model='drift'] td[data-h='${h}'] .interval`)).toContainText("–");
   }
   await expect(page.getByTestId("baselines-only")).toContainText("Not served yet");
+  await expect(page.locator("#forecast-chart canvas").first()).toBeVisible();
 
   // Watchlist: add from the stock page, see it on the landing page.
   await page.goto("/stock/MSFT");

@@ -34,9 +34,13 @@ pub async fn baseline_forecasts(symbol: String) -> Result<Forecasts, AppError> {
     })
 }
 
+/// Trading days of history drawn before the forecasts.
+#[cfg(feature = "ssr")]
+const RECENT_DAYS: usize = 60;
+
 #[cfg(feature = "ssr")]
 fn compute(symbol: &str, bars: &[forecast::series::Bar]) -> forecast::Result<Forecasts> {
-    use crate::model::{HorizonForecast, ModelForecast};
+    use crate::model::{HorizonForecast, ModelForecast, PricePoint};
     use forecast::baseline::{Drift, Naive};
     use forecast::{Fit, Horizon, Level, Ohlcv, Predict};
 
@@ -68,6 +72,10 @@ fn compute(symbol: &str, bars: &[forecast::series::Bar]) -> forecast::Result<For
         symbol: symbol.to_string(),
         as_of: last.date.to_string(),
         last_close: last.close,
+        recent: bars[bars.len().saturating_sub(RECENT_DAYS)..]
+            .iter()
+            .map(|b| PricePoint { date: b.date.to_string(), close: b.close })
+            .collect(),
         models: vec![
             ModelForecast {
                 model: "naive".into(),

@@ -14,7 +14,12 @@ pub fn PriceChart(series: PriceSeries) -> impl IntoView {
     #[cfg(feature = "hydrate")]
     {
         let s = series.clone();
-        Effect::new(move |_| draw(ID, &s));
+        // Drawn on the next animation frame: after client-side navigation the effect can run before
+        // the container is attached to the document.
+        Effect::new(move |_| {
+            let s = s.clone();
+            request_animation_frame(move || draw(ID, &s));
+        });
     }
 
     let points = series.points.len();

@@ -5,6 +5,7 @@ use leptos_router::hooks::use_params_map;
 
 use super::error::ErrorView;
 use crate::api::forecasts::baseline_forecasts;
+use crate::components::fan_chart::FanChart;
 use crate::components::format;
 use crate::domain::Symbol;
 use crate::model::Forecasts;
@@ -40,6 +41,7 @@ fn ForecastView(f: Forecasts) -> impl IntoView {
     let segment = Symbol::parse(&f.symbol)
         .map(|s| s.url_segment())
         .unwrap_or_default();
+    let chart = f.clone();
     let horizons: Vec<usize> = f
         .models
         .first()
@@ -54,6 +56,7 @@ fn ForecastView(f: Forecasts) -> impl IntoView {
                 "Horizons count trading days after that close. Ranges are 95% prediction intervals."
             </p>
         </section>
+        <FanChart forecasts=chart/>
         <table class="forecasts" data-testid="forecasts">
             <thead>
                 <tr>

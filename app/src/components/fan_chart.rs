@@ -1,0 +1,135 @@
+//! The forecast chart: recent closes, then each model's point forecasts and 95% band over the
+//! horizons, on one axis so the width of the uncertainty is seen against ordinary daily moves.
+
+use leptos::prelude::*;
+
+use crate::model::Forecasts;
+
+/// Draws `forecasts` (browser only; SSR renders the empty container).
+#[component]
+pub fn FanChart(forecasts: Forecasts) -> impl IntoView {
+    const ID: &str = "forecast-chart";
+    #[cfg(feature = "hydrate")]
+    {
+        let f = forecasts.clone();
+        // After client-side navigation the effect can run before the new page is attached to the
+        // document; drawing on the next animation frame finds the container in place.
+        Effect::new(move |_| {
+            let f = f.clone();
+            request_animation_frame(move || draw(ID, &f));
+        });
+    }
+    let label = format!(
+        "Closes of {} for the last {} trading days and forecasts with 95% intervals",
+        forecasts.symbol,
+        forecasts.recent.len()
+    );
+    view! { <div id=ID class="chart" role="img" aria-label=label></div> }
+}
+
+/// The x-axis labels: recent dates, then `+1d`, `+2d`, … for each horizon.
+pub fn axis_labels(f: &Forecasts) -> (Vec<String>, Vec<usize>) {
+    let horizons: Vec<usize> = f
+        .models
+        .first()
+        .map(|m| m.horizons.iter().map(|h| h.h).collect())
+        .unwrap_or_default();
+    let mut labels: Vec<String> = f.recent.iter().map(|p| p.date.clone()).collect();
+    labels.extend(horizons.iter().map(|h| format!("+{h}d")));
+    (labels, horizons)
+}
+
+#[cfg(feature = "hydrate")]
+fn draw(id: &str, f: &Forecasts) {
+    use charming::component::{Axis, Grid, Legend};
+    use charming::element::{AxisType, LineStyle, LineStyleType, Tooltip, Trigger};
+    use charming::series::Line;
+    use charming::{Chart, WasmRenderer};
+
+    let (labels, horizons) = axis_labels(f);
+    let n = f.recent.len();
+    // History, padded with gaps (`None` becomes a JSON null, which ECharts leaves undrawn).
+    let mut history: Vec<Option<f64>> = f.recent.iter().map(|p| Some(p.close)).collect();
+    history.extend(horizons.iter().map(|_| None));
+    // A forecast line starts at the last close so it visibly continues the history.
+    let path = |values: Vec<f64>| -> Vec<Option<f64>> {
+        let mut v: Vec<Option<f64>> = vec![None; n.saturating_sub(1)];
+        v.push(Some(f.last_close));
+        v.extend(values.into_iter().map(Some));
+        v
+    };
+    let mut chart = Chart::new()
+        .legend(Legend::new().top("0"))
+        .grid(Grid::new().left("64").right("24").top("40").bottom("32"))
+        .tooltip(Tooltip::new().trigger(Trigger::Axis))
+        .x_axis(Axis::new().type_(AxisType::Category).data(labels))
+        .y_axis(Axis::new().type_(AxisType::Value).scale(true))
+        .series(Line::new().name("Close").data(history).show_symbol(false));
+    for m in &f.models {
+        let point = path(m.horizons.iter().map(|h| h.point).collect());
+        let lo = path(m.horizons.iter().map(|h| h.lo95).collect());
+        let hi = path(m.horizons.iter().map(|h| h.hi95).collect());
+        chart = chart
+            .series(Line::new().name(m.label.as_str()).data(point))
+            .series(
+                Line::new()
+                    .name(format!("{} 95%", m.label))
+                    .data(lo)
+                    .show_symbol(false)
+                    .line_style(LineStyle::new().type_(LineStyleType::Dashed)),
+            )
+            .series(
+                Line::new()
+                    .name(format!("{} 95%", m.label))
+                    .data(hi)
+                    .show_symbol(false)
+                    .line_style(LineStyle::new().type_(LineStyleType::Dashed)),
+            );
+    }
+    if let Err(e) = WasmRenderer::new_opt(None, None).render(id, &chart) {
+        leptos::logging::error!("forecast chart could not be drawn: {e:?}");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{HorizonForecast, ModelForecast, PricePoint};
+
+    #[test]
+    fn horizons_follow_the_recent_dates_on_the_axis() {
+        let f = Forecasts {
+            symbol: "X".into(),
+            as_of: "2020-01-03".into(),
+            last_close: 10.0,
+            recent: vec![
+                PricePoint {
+                    date: "2020-01-02".into(),
+                    close: 9.0,
+                },
+                PricePoint {
+                    date: "2020-01-03".into(),
+                    close: 10.0,
+                },
+            ],
+            models: vec![ModelForecast {
+                model: "naive".into(),
+                label: "Naive".into(),
+                description: String::new(),
+                horizons: [1, 2, 5]
+                    .into_iter()
+                    .map(|h| HorizonForecast {
+                        h,
+                        point: 10.0,
+                        lo95: 9.0,
+                        hi95: 11.0,
+                    })
+                    .collect(),
+            }],
+            not_yet_served: vec![],
+        };
+        let (labels, hs) = axis_labels(&f);
+        assert_eq!(labels, ["2020-01-02", "2020-01-03", "+1d", "+2d", "+5d"]);
+        assert_eq!(hs, [1, 2, 5]);
+    }
+}
