@@ -3,6 +3,7 @@
 
 pub mod config;
 pub mod embedded;
+pub mod market;
 pub mod routes;
 pub mod seed;
 pub mod startup;

@@ -1,0 +1,330 @@
+//! Finnhub: `/quote`, `/stock/candle`, `/company-news`, `/news`, `/stock/profile2` and `/stock/metric`,
+//! authenticated with the `X-Finnhub-Token` header (so the key never sits in a URL).
+//!
+//! Finnhub's empty answers are 200s: `{"s":"no_data"}` for candles, `[]` for news, `{}` for an unknown
+//! company profile, and an all-zero quote for an unknown symbol.
+
+use app::domain::Symbol;
+use async_trait::async_trait;
+use chrono::{DateTime, NaiveDate, Utc};
+use reqwest::header::{HeaderMap, HeaderValue};
+use serde::Deserialize;
+use serde_json::Value;
+
+use super::http::{decode, excerpt, Http, HttpSettings};
+use super::{
+    finish_bars, finish_news, non_empty, price, ApiKey, CompanyOverview, DailyBar, DateRange,
+    MarketDataProvider, NewsArticle, NewsQuery, ProviderError, ProviderKind, Quote,
+};
+
+/// The real host, with the API prefix.
+pub const FINNHUB_URL: &str = "https://finnhub.io/api/v1";
+
+const PROVIDER: ProviderKind = ProviderKind::Finnhub;
+
+/// The Finnhub client.
+#[derive(Debug, Clone)]
+pub struct Finnhub {
+    http: Http,
+    base_url: String,
+    headers: HeaderMap,
+}
+
+impl Finnhub {
+    /// A client for the API at `base_url` ([`FINNHUB_URL`] in production).
+    pub fn new(
+        base_url: &str,
+        api_key: ApiKey,
+        settings: &HttpSettings,
+    ) -> Result<Self, ProviderError> {
+        let mut token =
+            HeaderValue::from_str(api_key.expose()).map_err(|_| ProviderError::Unauthorized {
+                provider: PROVIDER,
+                detail: "the API key holds characters a header cannot".into(),
+            })?;
+        token.set_sensitive(true);
+        let mut headers = HeaderMap::new();
+        headers.insert("X-Finnhub-Token", token);
+        Ok(Finnhub {
+            http: Http::new(PROVIDER, settings)?,
+            base_url: base_url.trim_end_matches('/').to_string(),
+            headers,
+        })
+    }
+
+    async fn call(&self, path: &str, query: &[(&str, String)]) -> Result<Value, ProviderError> {
+        let url = format!("{}{path}", self.base_url);
+        let body = self.http.get_json(&url, query, &self.headers).await?;
+        // Errors are usually sent with a 4xx, but an `{"error": …}` body is an error whatever the status.
+        if let Some(msg) = body.get("error").and_then(Value::as_str) {
+            let lower = msg.to_ascii_lowercase();
+            return Err(if lower.contains("limit") {
+                ProviderError::RateLimited {
+                    provider: PROVIDER,
+                    retry_after: None,
+                }
+            } else if lower.contains("key") || lower.contains("access") {
+                ProviderError::Unauthorized {
+                    provider: PROVIDER,
+                    detail: excerpt(msg),
+                }
+            } else {
+                ProviderError::Rejected {
+                    provider: PROVIDER,
+                    detail: excerpt(msg),
+                }
+            });
+        }
+        Ok(body)
+    }
+}
+
+#[derive(Deserialize)]
+struct QuoteBody {
+    c: Option<f64>,
+    d: Option<f64>,
+    dp: Option<f64>,
+    pc: Option<f64>,
+    t: Option<i64>,
+}
+
+#[derive(Deserialize)]
+struct Candles {
+    s: String,
+    #[serde(default)]
+    t: Vec<i64>,
+    #[serde(default)]
+    o: Vec<f64>,
+    #[serde(default)]
+    h: Vec<f64>,
+    #[serde(default)]
+    l: Vec<f64>,
+    #[serde(default)]
+    c: Vec<f64>,
+    #[serde(default)]
+    v: Vec<f64>,
+}
+
+#[derive(Deserialize)]
+struct NewsItem {
+    datetime: i64,
+    headline: String,
+    image: Option<String>,
+    source: String,
+    summary: Option<String>,
+    url: String,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+struct Profile {
+    name: Option<String>,
+    country: Option<String>,
+    currency: Option<String>,
+    exchange: Option<String>,
+    finnhub_industry: Option<String>,
+    ipo: Option<String>,
+    logo: Option<String>,
+    /// Millions.
+    market_capitalization: Option<f64>,
+    /// Millions.
+    share_outstanding: Option<f64>,
+    weburl: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct Metrics {
+    #[serde(default)]
+    metric: serde_json::Map<String, Value>,
+}
+
+fn timestamp(t: i64) -> Result<DateTime<Utc>, ProviderError> {
+    DateTime::from_timestamp(t, 0)
+        .ok_or_else(|| ProviderError::malformed(PROVIDER, format!("`{t}` is not a timestamp")))
+}
+
+#[async_trait]
+impl MarketDataProvider for Finnhub {
+    fn kind(&self) -> ProviderKind {
+        PROVIDER
+    }
+
+    #[tracing::instrument(name = "finnhub.daily_bars", skip_all, fields(provider = %PROVIDER, symbol = %symbol), err(Display, level = "warn"))]
+    async fn daily_bars(
+        &self,
+        symbol: &Symbol,
+        range: DateRange,
+    ) -> Result<Vec<DailyBar>, ProviderError> {
+        let body = self
+            .call(
+                "/stock/candle",
+                &[
+                    ("symbol", symbol.to_string()),
+                    ("resolution", "D".into()),
+                    ("from", range.first_second().to_string()),
+                    ("to", range.last_second().to_string()),
+                ],
+            )
+            .await?;
+        let candles: Candles = decode(PROVIDER, body)?;
+        match candles.s.as_str() {
+            "ok" => {}
+            "no_data" => {
+                return Err(ProviderError::no_data(
+                    PROVIDER,
+                    format!("no candles for {symbol}"),
+                ))
+            }
+            other => {
+                return Err(ProviderError::malformed(
+                    PROVIDER,
+                    format!("candle status {other:?}"),
+                ))
+            }
+        }
+        let n = candles.t.len();
+        if [&candles.o, &candles.h, &candles.l, &candles.c, &candles.v]
+            .iter()
+            .any(|column| column.len() != n)
+        {
+            return Err(ProviderError::malformed(
+                PROVIDER,
+                "candle arrays differ in length",
+            ));
+        }
+        let bars = (0..n)
+            .map(|i| {
+                Ok(DailyBar {
+                    // Daily candles are stamped at midnight UTC of the trading day.
+                    date: timestamp(candles.t[i])?.date_naive(),
+                    open: price(PROVIDER, "o", candles.o[i])?,
+                    high: price(PROVIDER, "h", candles.h[i])?,
+                    low: price(PROVIDER, "l", candles.l[i])?,
+                    close: price(PROVIDER, "c", candles.c[i])?,
+                    volume: super::volume(PROVIDER, candles.v[i])?,
+                    adjusted_close: None,
+                    dividend: None,
+                    split_ratio: None,
+                })
+            })
+            .collect::<Result<Vec<_>, ProviderError>>()?;
+        finish_bars(PROVIDER, symbol, range, bars)
+    }
+
+    #[tracing::instrument(name = "finnhub.quote", skip_all, fields(provider = %PROVIDER, symbol = %symbol), err(Display, level = "warn"))]
+    async fn quote(&self, symbol: &Symbol) -> Result<Quote, ProviderError> {
+        let body = self
+            .call("/quote", &[("symbol", symbol.to_string())])
+            .await?;
+        let q: QuoteBody = decode(PROVIDER, body)?;
+        // An unknown symbol gets `{"c":0,"d":null,"dp":null,…,"t":0}`.
+        let (Some(c), Some(pc), Some(t)) = (q.c, q.pc, q.t) else {
+            return Err(ProviderError::not_found(
+                PROVIDER,
+                format!("no quote for {symbol}"),
+            ));
+        };
+        if t == 0 || c == 0.0 {
+            return Err(ProviderError::not_found(
+                PROVIDER,
+                format!("no quote for {symbol}"),
+            ));
+        }
+        let price_now = price(PROVIDER, "c", c)?;
+        let previous_close = price(PROVIDER, "pc", pc)?;
+        let as_of = timestamp(t)?;
+        let mut quote =
+            Quote::from_prices(symbol.clone(), price_now, previous_close, as_of, PROVIDER);
+        // Prefer Finnhub's own change figures when it sends them.
+        if let (Some(d), Some(dp)) = (q.d, q.dp) {
+            quote.change = d;
+            quote.change_percent = dp;
+        }
+        Ok(quote)
+    }
+
+    #[tracing::instrument(name = "finnhub.overview", skip_all, fields(provider = %PROVIDER, symbol = %symbol), err(Display, level = "warn"))]
+    async fn overview(&self, symbol: &Symbol) -> Result<CompanyOverview, ProviderError> {
+        let query = [("symbol", symbol.to_string())];
+        let body = self.call("/stock/profile2", &query).await?;
+        if body.as_object().is_some_and(|o| o.is_empty()) {
+            return Err(ProviderError::not_found(
+                PROVIDER,
+                format!("no company profile for {symbol}"),
+            ));
+        }
+        let profile: Profile = decode(PROVIDER, body)?;
+        let mut metric_query = query.to_vec();
+        metric_query.push(("metric", "all".into()));
+        let metrics: Metrics = decode(PROVIDER, self.call("/stock/metric", &metric_query).await?)?;
+        let metric = |names: &[&str]| {
+            names
+                .iter()
+                .find_map(|n| metrics.metric.get(*n).and_then(Value::as_f64))
+        };
+        let millions = |v: Option<f64>| v.filter(|v| *v > 0.0).map(|v| v * 1e6);
+        Ok(CompanyOverview {
+            name: non_empty(profile.name),
+            description: None,
+            exchange: non_empty(profile.exchange),
+            currency: non_empty(profile.currency),
+            country: non_empty(profile.country),
+            sector: None,
+            industry: non_empty(profile.finnhub_industry),
+            website: non_empty(profile.weburl),
+            logo_url: non_empty(profile.logo),
+            ipo_date: profile
+                .ipo
+                .as_deref()
+                .and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok()),
+            market_cap: millions(profile.market_capitalization),
+            shares_outstanding: millions(profile.share_outstanding),
+            pe_ratio: metric(&["peTTM", "peBasicExclExtraTTM"]),
+            eps: metric(&["epsTTM", "epsBasicExclExtraItemsTTM"]),
+            // Finnhub gives the yield in percent.
+            dividend_yield: metric(&["dividendYieldIndicatedAnnual", "currentDividendYieldTTM"])
+                .map(|p| p / 100.0),
+            beta: metric(&["beta"]),
+            week_52_high: metric(&["52WeekHigh"]),
+            week_52_low: metric(&["52WeekLow"]),
+        })
+    }
+
+    #[tracing::instrument(name = "finnhub.news", skip_all, fields(provider = %PROVIDER, symbol = query.symbol.as_ref().map_or("", |s| s.as_str())), err(Display, level = "warn"))]
+    async fn news(&self, query: &NewsQuery) -> Result<Vec<NewsArticle>, ProviderError> {
+        let body = match &query.symbol {
+            Some(symbol) => {
+                self.call(
+                    "/company-news",
+                    &[
+                        ("symbol", symbol.to_string()),
+                        ("from", query.range.from().to_string()),
+                        ("to", query.range.to().to_string()),
+                    ],
+                )
+                .await?
+            }
+            // General news has no date filter: `finish_news` applies the range.
+            None => {
+                self.call("/news", &[("category", "general".into())])
+                    .await?
+            }
+        };
+        let items: Vec<NewsItem> = decode(PROVIDER, body)?;
+        let articles = items
+            .into_iter()
+            .map(|item| {
+                Ok(NewsArticle {
+                    title: item.headline,
+                    source: item.source,
+                    url: item.url,
+                    image: non_empty(item.image),
+                    published_at: timestamp(item.datetime)?,
+                    summary: non_empty(item.summary),
+                    sentiment: None,
+                })
+            })
+            .collect::<Result<Vec<_>, ProviderError>>()?;
+        finish_news(PROVIDER, articles, query)
+    }
+}

@@ -1,0 +1,294 @@
+//! Provider-neutral market data: what every client turns its provider's format into.
+
+use app::domain::Symbol;
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::ProviderKind;
+
+/// An inclusive range of calendar dates, `from <= to`, checked once when built.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DateRange {
+    from: NaiveDate,
+    to: NaiveDate,
+}
+
+/// A [`DateRange`] whose start is after its end.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("date range starts on {from} after it ends on {to}")]
+pub struct InvalidDateRange {
+    /// The requested first day.
+    pub from: NaiveDate,
+    /// The requested last day.
+    pub to: NaiveDate,
+}
+
+impl DateRange {
+    /// The days `from..=to`; rejects a range that ends before it starts.
+    pub fn new(from: NaiveDate, to: NaiveDate) -> Result<Self, InvalidDateRange> {
+        if from > to {
+            return Err(InvalidDateRange { from, to });
+        }
+        Ok(DateRange { from, to })
+    }
+
+    /// The first day.
+    pub fn from(&self) -> NaiveDate {
+        self.from
+    }
+
+    /// The last day.
+    pub fn to(&self) -> NaiveDate {
+        self.to
+    }
+
+    /// Whether `day` lies in the range.
+    pub fn contains(&self, day: NaiveDate) -> bool {
+        self.from <= day && day <= self.to
+    }
+
+    /// Midnight UTC of the first day, as a Unix timestamp.
+    pub(crate) fn first_second(self) -> i64 {
+        self.from
+            .and_hms_opt(0, 0, 0)
+            .map_or(0, |t| t.and_utc().timestamp())
+    }
+
+    /// The last second of the last day (UTC), as a Unix timestamp.
+    pub(crate) fn last_second(self) -> i64 {
+        self.to
+            .and_hms_opt(23, 59, 59)
+            .map_or(0, |t| t.and_utc().timestamp())
+    }
+}
+
+/// One trading day.
+///
+/// `open`..`close` are the prices as the provider reports them: Alpha Vantage gives raw prices, Yahoo
+/// and Finnhub split-adjusted ones, Polygon split-adjusted ones (`adjusted=true`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DailyBar {
+    /// The exchange's trading day.
+    pub date: NaiveDate,
+    /// First trade.
+    pub open: f64,
+    /// Highest trade.
+    pub high: f64,
+    /// Lowest trade.
+    pub low: f64,
+    /// Last trade.
+    pub close: f64,
+    /// Shares traded.
+    pub volume: u64,
+    /// Close adjusted for splits and dividends, when the provider computes it.
+    pub adjusted_close: Option<f64>,
+    /// Cash dividend per share going ex on this day, when the provider reports one.
+    pub dividend: Option<f64>,
+    /// Split ratio effective this day (new shares per old share: 4.0 for a 4-for-1 split).
+    pub split_ratio: Option<f64>,
+}
+
+/// The latest price of a symbol.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Quote {
+    /// What was quoted.
+    pub symbol: Symbol,
+    /// Latest price (the last close outside trading hours).
+    pub price: f64,
+    /// Close of the trading day before.
+    pub previous_close: f64,
+    /// `price - previous_close`.
+    pub change: f64,
+    /// The change in percent of the previous close (`0.5` means +0.5%).
+    pub change_percent: f64,
+    /// When the price was current (for a daily close: midnight UTC of that day).
+    pub as_of: DateTime<Utc>,
+    /// Who answered.
+    pub source: ProviderKind,
+}
+
+impl Quote {
+    /// Builds a quote, computing the change from the two prices.
+    pub(crate) fn from_prices(
+        symbol: Symbol,
+        price: f64,
+        previous_close: f64,
+        as_of: DateTime<Utc>,
+        source: ProviderKind,
+    ) -> Self {
+        let change = price - previous_close;
+        let change_percent = if previous_close != 0.0 {
+            change / previous_close * 100.0
+        } else {
+            0.0
+        };
+        Quote {
+            symbol,
+            price,
+            previous_close,
+            change,
+            change_percent,
+            as_of,
+            source,
+        }
+    }
+}
+
+/// What is known about a listed company. Every field the provider does not know is `None`, never zero.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct CompanyOverview {
+    /// Company name.
+    pub name: Option<String>,
+    /// A paragraph on the business.
+    pub description: Option<String>,
+    /// Listing exchange as the provider names it (`NYSE`, `NASDAQ NMS - GLOBAL MARKET`, `XNAS`).
+    pub exchange: Option<String>,
+    /// Trading currency (ISO code, upper-case).
+    pub currency: Option<String>,
+    /// Country of the company.
+    pub country: Option<String>,
+    /// Sector.
+    pub sector: Option<String>,
+    /// Industry.
+    pub industry: Option<String>,
+    /// Company web site.
+    pub website: Option<String>,
+    /// Logo image URL.
+    pub logo_url: Option<String>,
+    /// First listing day.
+    pub ipo_date: Option<NaiveDate>,
+    /// Market capitalisation in the trading currency (not millions).
+    pub market_cap: Option<f64>,
+    /// Shares outstanding (not millions).
+    pub shares_outstanding: Option<f64>,
+    /// Price / earnings, trailing twelve months.
+    pub pe_ratio: Option<f64>,
+    /// Earnings per share, trailing twelve months.
+    pub eps: Option<f64>,
+    /// Dividend yield as a fraction (`0.0393` is 3.93%).
+    pub dividend_yield: Option<f64>,
+    /// Beta against the market.
+    pub beta: Option<f64>,
+    /// Highest price of the last 52 weeks.
+    pub week_52_high: Option<f64>,
+    /// Lowest price of the last 52 weeks.
+    pub week_52_low: Option<f64>,
+}
+
+/// What news to fetch: about one symbol, or general market news when `symbol` is `None`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewsQuery {
+    /// The company, or `None` for general market news.
+    pub symbol: Option<Symbol>,
+    /// Publication days to cover.
+    pub range: DateRange,
+    /// At most this many articles (newest first).
+    pub limit: usize,
+}
+
+/// A news article.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NewsArticle {
+    /// Headline.
+    pub title: String,
+    /// Publisher (`Reuters`, `Benzinga`).
+    pub source: String,
+    /// Link to the article.
+    pub url: String,
+    /// Banner image, when there is one.
+    pub image: Option<String>,
+    /// Publication time.
+    pub published_at: DateTime<Utc>,
+    /// Short summary, when given.
+    pub summary: Option<String>,
+    /// Sentiment, when the provider scores it.
+    pub sentiment: Option<Sentiment>,
+}
+
+/// A provider's sentiment score of an article.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Sentiment {
+    /// From -1 (bearish) to 1 (bullish).
+    pub score: f64,
+    /// The provider's label for the score, when it gives one.
+    pub label: Option<SentimentLabel>,
+}
+
+/// Alpha Vantage's five sentiment classes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum SentimentLabel {
+    /// Score <= -0.35.
+    Bearish,
+    /// -0.35 < score <= -0.15.
+    SomewhatBearish,
+    /// -0.15 < score < 0.15.
+    Neutral,
+    /// 0.15 <= score < 0.35.
+    SomewhatBullish,
+    /// Score >= 0.35.
+    Bullish,
+}
+
+impl SentimentLabel {
+    /// Parses a provider's label (`Somewhat-Bullish`); `None` for anything else.
+    pub fn parse(label: &str) -> Option<Self> {
+        match label.trim().to_ascii_lowercase().as_str() {
+            "bearish" => Some(Self::Bearish),
+            "somewhat-bearish" | "somewhat_bearish" => Some(Self::SomewhatBearish),
+            "neutral" => Some(Self::Neutral),
+            "somewhat-bullish" | "somewhat_bullish" => Some(Self::SomewhatBullish),
+            "bullish" => Some(Self::Bullish),
+            _ => None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn day(s: &str) -> NaiveDate {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn a_date_range_that_ends_before_it_starts_is_rejected() {
+        let err = DateRange::new(day("2024-05-02"), day("2024-05-01")).unwrap_err();
+        assert!(err.to_string().contains("2024-05-02"), "{err}");
+        assert!(DateRange::new(day("2024-05-01"), day("2024-05-01")).is_ok());
+    }
+
+    #[test]
+    fn a_date_range_covers_whole_days_in_utc() {
+        let r = DateRange::new(day("2024-01-02"), day("2024-01-03")).unwrap();
+        assert_eq!(r.first_second(), 1_704_153_600);
+        assert_eq!(r.last_second(), 1_704_326_399);
+        assert!(r.contains(day("2024-01-03")) && !r.contains(day("2024-01-04")));
+    }
+
+    #[test]
+    fn a_quote_computes_its_change_in_percent() {
+        let q = Quote::from_prices(
+            Symbol::parse("IBM").unwrap(),
+            110.0,
+            100.0,
+            Utc::now(),
+            ProviderKind::Yahoo,
+        );
+        assert!((q.change - 10.0).abs() < 1e-12);
+        assert!((q.change_percent - 10.0).abs() < 1e-12);
+    }
+
+    #[test]
+    fn sentiment_labels_parse_in_either_spelling() {
+        assert_eq!(
+            SentimentLabel::parse("Somewhat-Bullish"),
+            Some(SentimentLabel::SomewhatBullish)
+        );
+        assert_eq!(
+            SentimentLabel::parse("BEARISH"),
+            Some(SentimentLabel::Bearish)
+        );
+        assert_eq!(SentimentLabel::parse("mixed"), None);
+    }
+}

@@ -1,0 +1,294 @@
+use std::time::Duration;
+
+use server::market::providers::{
+    ApiKey, Finnhub, MarketDataProvider, NewsQuery, ProviderError, ProviderKind,
+};
+use wiremock::matchers::{header, method, path, query_param};
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+use super::support::{
+    assert_close, day, json, json_status, range, raw, request_count, settings, symbol,
+};
+
+async fn client(server: &MockServer) -> Finnhub {
+    Finnhub::new(
+        &server.uri(),
+        ApiKey::new("test-token").unwrap(),
+        &settings(),
+    )
+    .unwrap()
+}
+
+async fn serve(server: &MockServer, endpoint: &str, response: ResponseTemplate) {
+    Mock::given(method("GET"))
+        .and(path(endpoint))
+        .and(header("X-Finnhub-Token", "test-token"))
+        .respond_with(response)
+        .mount(server)
+        .await;
+}
+
+#[tokio::test]
+async fn candles_become_daily_bars_on_their_utc_days() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/stock/candle"))
+        .and(query_param("symbol", "AAPL"))
+        .and(query_param("resolution", "D"))
+        .and(query_param("from", "1714953600"))
+        .and(header("X-Finnhub-Token", "test-token"))
+        .respond_with(json("finnhub", "candle.json"))
+        .expect(1)
+        .mount(&server)
+        .await;
+
+    let bars = client(&server)
+        .await
+        .daily_bars(&symbol("AAPL"), range("2024-05-06", "2024-05-10"))
+        .await
+        .unwrap();
+
+    assert_eq!(bars.len(), 5);
+    assert_eq!(bars[0].date, day("2024-05-06"));
+    assert_eq!(bars[4].date, day("2024-05-10"));
+    assert_close(bars[0].open, 182.354);
+    assert_close(bars[0].close, 181.71);
+    assert_close(bars[4].high, 185.09);
+    assert_eq!(bars[4].volume, 50_759_496);
+    assert_eq!(bars[4].adjusted_close, None);
+}
+
+#[tokio::test]
+async fn a_no_data_status_is_no_data() {
+    let server = MockServer::start().await;
+    serve(&server, "/stock/candle", json("finnhub", "no_data.json")).await;
+    let err = client(&server)
+        .await
+        .daily_bars(&symbol("AAPL"), range("2024-05-06", "2024-05-10"))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, ProviderError::NoData { .. }), "{err}");
+}
+
+#[tokio::test]
+async fn a_quote_keeps_finnhubs_change_figures() {
+    let server = MockServer::start().await;
+    serve(&server, "/quote", json("finnhub", "quote.json")).await;
+
+    let q = client(&server).await.quote(&symbol("AAPL")).await.unwrap();
+
+    assert_close(q.price, 183.05);
+    assert_close(q.previous_close, 184.57);
+    assert_close(q.change, -1.52);
+    assert_close(q.change_percent, -0.8235);
+    assert_eq!(q.as_of.timestamp(), 1_715_371_200);
+    assert_eq!(q.source, ProviderKind::Finnhub);
+}
+
+#[tokio::test]
+async fn an_all_zero_quote_is_not_found() {
+    let server = MockServer::start().await;
+    serve(&server, "/quote", json("finnhub", "unknown_quote.json")).await;
+    let err = client(&server)
+        .await
+        .quote(&symbol("ZZZZ"))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, ProviderError::NotFound { .. }), "{err}");
+}
+
+#[tokio::test]
+async fn an_overview_merges_profile_and_metrics_in_whole_units() {
+    let server = MockServer::start().await;
+    serve(&server, "/stock/profile2", json("finnhub", "profile2.json")).await;
+    Mock::given(method("GET"))
+        .and(path("/stock/metric"))
+        .and(query_param("metric", "all"))
+        .respond_with(json("finnhub", "metric.json"))
+        .mount(&server)
+        .await;
+
+    let o = client(&server)
+        .await
+        .overview(&symbol("AAPL"))
+        .await
+        .unwrap();
+
+    assert_eq!(o.name.as_deref(), Some("Apple Inc"));
+    assert_eq!(o.industry.as_deref(), Some("Technology"));
+    assert_eq!(o.ipo_date, Some(day("1980-12-12")));
+    // Finnhub reports millions.
+    assert_close(o.market_cap.unwrap(), 2_826_637_500_000.0);
+    assert_close(o.shares_outstanding.unwrap(), 15_441_880_000.0);
+    assert_close(o.pe_ratio.unwrap(), 28.49);
+    assert_close(o.eps.unwrap(), 6.4252);
+    // 0.5463 percent.
+    assert_close(o.dividend_yield.unwrap(), 0.005463);
+    assert_close(o.week_52_low.unwrap(), 164.08);
+    assert_eq!(o.description, None);
+}
+
+#[tokio::test]
+async fn an_empty_profile_is_not_found() {
+    let server = MockServer::start().await;
+    serve(
+        &server,
+        "/stock/profile2",
+        json("finnhub", "empty_profile.json"),
+    )
+    .await;
+    let err = client(&server)
+        .await
+        .overview(&symbol("ZZZZ"))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, ProviderError::NotFound { .. }), "{err}");
+}
+
+#[tokio::test]
+async fn company_news_is_newest_first_with_empty_fields_absent() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/company-news"))
+        .and(query_param("symbol", "AAPL"))
+        .and(query_param("from", "2024-05-01"))
+        .and(query_param("to", "2024-05-10"))
+        .respond_with(json("finnhub", "company_news.json"))
+        .mount(&server)
+        .await;
+    let query = NewsQuery {
+        symbol: Some(symbol("AAPL")),
+        range: range("2024-05-01", "2024-05-10"),
+        limit: 10,
+    };
+
+    let news = client(&server).await.news(&query).await.unwrap();
+
+    assert_eq!(news.len(), 2);
+    assert_eq!(news[0].title, "Apple's buyback is the largest ever");
+    assert_eq!(news[0].image, None);
+    assert_eq!(news[0].summary, None);
+    assert_eq!(news[1].source, "Yahoo");
+    assert_eq!(
+        news[1].image.as_deref(),
+        Some("https://www.example.com/images/ipad.jpg")
+    );
+    assert_eq!(news[1].published_at.timestamp(), 1_715_265_000);
+    assert!(news.iter().all(|a| a.sentiment.is_none()));
+}
+
+#[tokio::test]
+async fn general_news_is_kept_to_the_range_asked_for() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/news"))
+        .and(query_param("category", "general"))
+        .respond_with(json("finnhub", "general_news.json"))
+        .mount(&server)
+        .await;
+    let query = NewsQuery {
+        symbol: None,
+        range: range("2024-05-01", "2024-05-10"),
+        limit: 10,
+    };
+
+    let news = client(&server).await.news(&query).await.unwrap();
+
+    assert_eq!(news.len(), 1);
+    assert_eq!(news[0].title, "Stocks end the week higher");
+}
+
+#[tokio::test]
+async fn empty_news_is_no_data() {
+    let server = MockServer::start().await;
+    serve(&server, "/company-news", raw(200, "[]", "application/json")).await;
+    let query = NewsQuery {
+        symbol: Some(symbol("AAPL")),
+        range: range("2024-05-01", "2024-05-10"),
+        limit: 10,
+    };
+    let err = client(&server).await.news(&query).await.unwrap_err();
+    assert!(matches!(err, ProviderError::NoData { .. }), "{err}");
+}
+
+#[tokio::test]
+async fn a_429_with_a_long_retry_after_is_rate_limited_at_once() {
+    let server = MockServer::start().await;
+    serve(
+        &server,
+        "/quote",
+        json_status(429, "finnhub", "rate_limit.json").insert_header("Retry-After", "30"),
+    )
+    .await;
+    let err = client(&server)
+        .await
+        .quote(&symbol("AAPL"))
+        .await
+        .unwrap_err();
+    match err {
+        ProviderError::RateLimited {
+            provider,
+            retry_after,
+        } => {
+            assert_eq!(provider, ProviderKind::Finnhub);
+            assert_eq!(retry_after, Some(Duration::from_secs(30)));
+        }
+        other => panic!("expected a rate limit, got {other}"),
+    }
+    // Thirty seconds is past the cap: no retry, so a chain can move on.
+    assert_eq!(request_count(&server).await, 1);
+}
+
+#[tokio::test]
+async fn a_bad_token_is_unauthorized() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/quote"))
+        .respond_with(raw(
+            401,
+            r#"{"error":"Invalid API key"}"#,
+            "application/json",
+        ))
+        .mount(&server)
+        .await;
+    let err = client(&server)
+        .await
+        .quote(&symbol("AAPL"))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, ProviderError::Unauthorized { .. }), "{err}");
+    assert!(err.to_string().contains("Invalid API key"), "{err}");
+}
+
+#[tokio::test]
+async fn malformed_json_is_malformed() {
+    let server = MockServer::start().await;
+    serve(
+        &server,
+        "/quote",
+        raw(200, r#"{"c": 183.05, "pc": "#, "application/json"),
+    )
+    .await;
+    let err = client(&server)
+        .await
+        .quote(&symbol("AAPL"))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, ProviderError::Malformed { .. }), "{err}");
+}
+
+#[tokio::test]
+async fn a_500_is_retried_then_reported_as_upstream() {
+    let server = MockServer::start().await;
+    serve(&server, "/stock/candle", raw(503, "", "text/plain")).await;
+    let err = client(&server)
+        .await
+        .daily_bars(&symbol("AAPL"), range("2024-05-06", "2024-05-10"))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, ProviderError::Upstream { status: 503, .. }),
+        "{err}"
+    );
+    assert_eq!(request_count(&server).await, 3);
+}

@@ -1,0 +1,254 @@
+use std::time::Duration;
+
+use server::market::providers::{ApiKey, MarketDataProvider, Polygon, ProviderError, ProviderKind};
+use wiremock::matchers::{header, method, path, query_param};
+use wiremock::{Mock, MockServer};
+
+use super::support::{
+    assert_close, day, json, json_status, range, raw, request_count, settings, symbol,
+};
+
+const AAPL_MAY: &str = "/v2/aggs/ticker/AAPL/range/1/day/2024-05-06/2024-05-10";
+
+async fn client(server: &MockServer) -> Polygon {
+    Polygon::new(&server.uri(), ApiKey::new("test-key").unwrap(), &settings()).unwrap()
+}
+
+#[tokio::test]
+async fn aggregates_become_daily_bars_on_new_york_days() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path(AAPL_MAY))
+        .and(query_param("adjusted", "true"))
+        .and(query_param("sort", "asc"))
+        .and(header("Authorization", "Bearer test-key"))
+        .respond_with(json("polygon", "aggs.json"))
+        .expect(1)
+        .mount(&server)
+        .await;
+
+    let bars = client(&server)
+        .await
+        .daily_bars(&symbol("AAPL"), range("2024-05-06", "2024-05-10"))
+        .await
+        .unwrap();
+
+    assert_eq!(bars.len(), 5);
+    assert_eq!(bars[0].date, day("2024-05-06"));
+    assert_eq!(bars[4].date, day("2024-05-10"));
+    assert_close(bars[0].open, 182.354);
+    assert_close(bars[0].low, 180.42);
+    assert_close(bars[3].close, 184.57);
+    // Written as 7.8569667e+07.
+    assert_eq!(bars[0].volume, 78_569_667);
+}
+
+#[tokio::test]
+async fn a_quote_compares_the_previous_day_with_the_close_before_it() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/v2/aggs/ticker/AAPL/prev"))
+        .respond_with(json("polygon", "prev.json"))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path(
+            "/v2/aggs/ticker/AAPL/range/1/day/2024-04-29/2024-05-09",
+        ))
+        .respond_with(json("polygon", "prev_window.json"))
+        .expect(1)
+        .mount(&server)
+        .await;
+
+    let q = client(&server).await.quote(&symbol("AAPL")).await.unwrap();
+
+    assert_close(q.price, 183.05);
+    assert_close(q.previous_close, 184.57);
+    assert_close(q.change, 183.05 - 184.57);
+    assert_close(q.change_percent, (183.05 - 184.57) / 184.57 * 100.0);
+    assert_eq!(q.as_of.date_naive(), day("2024-05-10"));
+    assert_eq!(q.source, ProviderKind::Polygon);
+}
+
+#[tokio::test]
+async fn ticker_details_become_an_overview() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/v3/reference/tickers/AAPL"))
+        .respond_with(json("polygon", "ticker_details.json"))
+        .mount(&server)
+        .await;
+
+    let o = client(&server)
+        .await
+        .overview(&symbol("AAPL"))
+        .await
+        .unwrap();
+
+    assert_eq!(o.name.as_deref(), Some("Apple Inc."));
+    assert_eq!(o.exchange.as_deref(), Some("XNAS"));
+    assert_eq!(o.currency.as_deref(), Some("USD"));
+    assert_eq!(o.industry.as_deref(), Some("ELECTRONIC COMPUTERS"));
+    assert_eq!(o.ipo_date, Some(day("1980-12-12")));
+    assert_close(o.market_cap.unwrap(), 2_826_637_532_800.0);
+    assert_close(o.shares_outstanding.unwrap(), 15_441_881_000.0);
+    assert!(o.logo_url.unwrap().ends_with("_logo.svg"));
+    // Not in ticker details: absent, not zero.
+    assert_eq!(o.pe_ratio, None);
+    assert_eq!(o.beta, None);
+}
+
+#[tokio::test]
+async fn an_unknown_ticker_is_not_found() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/v3/reference/tickers/ZZZZ"))
+        .respond_with(json_status(404, "polygon", "not_found.json"))
+        .mount(&server)
+        .await;
+    let err = client(&server)
+        .await
+        .overview(&symbol("ZZZZ"))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, ProviderError::NotFound { .. }), "{err}");
+    assert!(err.to_string().contains("Ticker not found."), "{err}");
+}
+
+#[tokio::test]
+async fn an_empty_range_is_no_data() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path(AAPL_MAY))
+        .respond_with(json("polygon", "empty_aggs.json"))
+        .mount(&server)
+        .await;
+    let err = client(&server)
+        .await
+        .daily_bars(&symbol("AAPL"), range("2024-05-06", "2024-05-10"))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, ProviderError::NoData { .. }), "{err}");
+}
+
+#[tokio::test]
+async fn a_429_is_retried_and_then_reported_with_its_retry_after() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path(AAPL_MAY))
+        .respond_with(
+            json_status(429, "polygon", "rate_limit.json").insert_header("Retry-After", "0"),
+        )
+        .mount(&server)
+        .await;
+    let err = client(&server)
+        .await
+        .daily_bars(&symbol("AAPL"), range("2024-05-06", "2024-05-10"))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            ProviderError::RateLimited {
+                provider: ProviderKind::Polygon,
+                retry_after: Some(d)
+            } if d == Duration::ZERO
+        ),
+        "{err}"
+    );
+    assert_eq!(request_count(&server).await, 3);
+}
+
+#[tokio::test]
+async fn a_rate_limit_error_status_in_a_200_is_rate_limited() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path(AAPL_MAY))
+        .respond_with(json("polygon", "rate_limit.json"))
+        .mount(&server)
+        .await;
+    let err = client(&server)
+        .await
+        .daily_bars(&symbol("AAPL"), range("2024-05-06", "2024-05-10"))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, ProviderError::RateLimited { .. }), "{err}");
+}
+
+#[tokio::test]
+async fn malformed_json_is_malformed() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path(AAPL_MAY))
+        .respond_with(raw(
+            200,
+            r#"{"ticker":"AAPL","results":[{"o":"high","c":1,"h":1,"l":1,"v":1,"t":1}]}"#,
+            "application/json",
+        ))
+        .mount(&server)
+        .await;
+    let err = client(&server)
+        .await
+        .daily_bars(&symbol("AAPL"), range("2024-05-06", "2024-05-10"))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, ProviderError::Malformed { .. }), "{err}");
+}
+
+#[tokio::test]
+async fn a_500_is_retried_then_reported_as_upstream() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path(AAPL_MAY))
+        .respond_with(raw(500, r#"{"status":"ERROR"}"#, "application/json"))
+        .mount(&server)
+        .await;
+    let err = client(&server)
+        .await
+        .daily_bars(&symbol("AAPL"), range("2024-05-06", "2024-05-10"))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, ProviderError::Upstream { status: 500, .. }),
+        "{err}"
+    );
+    assert_eq!(request_count(&server).await, 3);
+}
+
+#[tokio::test]
+async fn an_error_status_in_a_200_is_told_apart_by_its_message() {
+    let cases = [
+        (
+            r#"{"status":"NOT_AUTHORIZED","request_id":"1","message":"You are not entitled to this data. Please upgrade your plan at https://polygon.io/pricing"}"#,
+            "unauthorized",
+        ),
+        (
+            r#"{"status":"ERROR","request_id":"2","error":"Unknown API Key"}"#,
+            "unauthorized",
+        ),
+        (
+            r#"{"status":"ERROR","request_id":"3","error":"Could not parse the time parameter: 'from'."}"#,
+            "rejected",
+        ),
+    ];
+    for (body, expected) in cases {
+        let server = MockServer::start().await;
+        Mock::given(method("GET"))
+            .and(path(AAPL_MAY))
+            .respond_with(raw(200, body, "application/json"))
+            .mount(&server)
+            .await;
+        let err = client(&server)
+            .await
+            .daily_bars(&symbol("AAPL"), range("2024-05-06", "2024-05-10"))
+            .await
+            .unwrap_err();
+        let kind = match err {
+            ProviderError::Unauthorized { .. } => "unauthorized",
+            ProviderError::Rejected { .. } => "rejected",
+            _ => "other",
+        };
+        assert_eq!(kind, expected, "{body}: {err}");
+    }
+}

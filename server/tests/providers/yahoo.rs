@@ -1,0 +1,262 @@
+use server::market::providers::{
+    MarketDataProvider, NewsQuery, Operation, ProviderError, ProviderKind, Yahoo,
+};
+use wiremock::matchers::{method, path, query_param};
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+use super::support::{
+    assert_close, day, fixture, json, json_status, range, raw, request_count, settings, symbol,
+};
+
+async fn client(server: &MockServer) -> Yahoo {
+    Yahoo::new(&server.uri(), &settings()).unwrap()
+}
+
+async fn serve(server: &MockServer, chart_path: &str, response: ResponseTemplate) {
+    Mock::given(method("GET"))
+        .and(path(chart_path))
+        .and(query_param("interval", "1d"))
+        .respond_with(response)
+        .mount(server)
+        .await;
+}
+
+#[tokio::test]
+async fn a_chart_becomes_daily_bars_without_its_null_rows() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/v8/finance/chart/AAPL"))
+        .and(query_param("interval", "1d"))
+        // A day either side of 2024-05-06..2024-05-13.
+        .and(query_param("period1", "1714867200"))
+        .and(query_param("period2", "1715731199"))
+        .respond_with(json("yahoo", "chart.json"))
+        .expect(1)
+        .mount(&server)
+        .await;
+
+    let bars = client(&server)
+        .await
+        .daily_bars(&symbol("AAPL"), range("2024-05-06", "2024-05-13"))
+        .await
+        .unwrap();
+
+    // 2024-05-13 has only nulls (not traded yet).
+    assert_eq!(bars.len(), 5);
+    assert_eq!(bars[0].date, day("2024-05-06"));
+    assert_eq!(bars[4].date, day("2024-05-10"));
+    assert_close(bars[0].open, 182.350006);
+    assert_close(bars[0].close, 181.710007);
+    assert_close(bars[0].adjusted_close.unwrap(), 181.456451);
+    assert_eq!(bars[0].volume, 78_569_700);
+    assert_eq!(bars[0].dividend, None);
+    assert_close(bars[4].dividend.unwrap(), 0.25);
+}
+
+#[tokio::test]
+async fn a_split_event_lands_on_its_trading_day() {
+    let server = MockServer::start().await;
+    serve(
+        &server,
+        "/v8/finance/chart/AAPL",
+        json("yahoo", "chart_split.json"),
+    )
+    .await;
+
+    let bars = client(&server)
+        .await
+        .daily_bars(&symbol("AAPL"), range("2020-08-28", "2020-08-31"))
+        .await
+        .unwrap();
+
+    assert_eq!(bars.len(), 2);
+    assert_eq!(bars[0].split_ratio, None);
+    assert_eq!(bars[1].date, day("2020-08-31"));
+    assert_close(bars[1].split_ratio.unwrap(), 4.0);
+}
+
+#[tokio::test]
+async fn an_index_symbol_is_escaped_in_the_path() {
+    let server = MockServer::start().await;
+    serve(
+        &server,
+        "/v8/finance/chart/%5EGSPC",
+        json("yahoo", "chart.json"),
+    )
+    .await;
+    let bars = client(&server)
+        .await
+        .daily_bars(&symbol("^GSPC"), range("2024-05-06", "2024-05-10"))
+        .await
+        .unwrap();
+    assert_eq!(bars.len(), 5);
+}
+
+#[tokio::test]
+async fn a_quote_compares_the_market_price_with_the_last_close_before_today() {
+    let server = MockServer::start().await;
+    serve(
+        &server,
+        "/v8/finance/chart/AAPL",
+        json("yahoo", "chart.json"),
+    )
+    .await;
+
+    let q = client(&server).await.quote(&symbol("AAPL")).await.unwrap();
+
+    assert_close(q.price, 186.1);
+    // 2024-05-10's close; the market time is on 2024-05-13.
+    assert_close(q.previous_close, 183.050003);
+    assert_close(q.change, 186.1 - 183.050003);
+    assert_eq!(q.as_of.timestamp(), 1_715_612_400);
+    assert_eq!(q.source, ProviderKind::Yahoo);
+}
+
+#[tokio::test]
+async fn an_unknown_symbol_is_not_found() {
+    let server = MockServer::start().await;
+    serve(
+        &server,
+        "/v8/finance/chart/ZZZZ",
+        json_status(404, "yahoo", "not_found.json"),
+    )
+    .await;
+    let err = client(&server)
+        .await
+        .daily_bars(&symbol("ZZZZ"), range("2024-05-06", "2024-05-10"))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, ProviderError::NotFound { .. }), "{err}");
+    assert!(err.to_string().contains("may be delisted"), "{err}");
+    assert_eq!(request_count(&server).await, 1);
+}
+
+#[tokio::test]
+async fn an_empty_chart_is_no_data() {
+    let server = MockServer::start().await;
+    serve(
+        &server,
+        "/v8/finance/chart/AAPL",
+        json("yahoo", "empty_chart.json"),
+    )
+    .await;
+    let err = client(&server)
+        .await
+        .daily_bars(&symbol("AAPL"), range("2024-05-06", "2024-05-10"))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, ProviderError::NoData { .. }), "{err}");
+}
+
+#[tokio::test]
+async fn a_429_without_retry_after_is_retried_then_rate_limited() {
+    let server = MockServer::start().await;
+    serve(
+        &server,
+        "/v8/finance/chart/AAPL",
+        raw(429, "Too Many Requests", "text/plain"),
+    )
+    .await;
+    let err = client(&server)
+        .await
+        .daily_bars(&symbol("AAPL"), range("2024-05-06", "2024-05-10"))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            ProviderError::RateLimited {
+                provider: ProviderKind::Yahoo,
+                retry_after: None
+            }
+        ),
+        "{err}"
+    );
+    assert_eq!(request_count(&server).await, 3);
+}
+
+#[tokio::test]
+async fn malformed_json_and_a_consent_page_are_malformed() {
+    for (body, content_type) in [
+        (
+            r#"{"chart":{"result":[{"meta":"#.to_string(),
+            "application/json",
+        ),
+        (fixture("yahoo", "consent_page.html"), "text/html"),
+    ] {
+        let server = MockServer::start().await;
+        serve(
+            &server,
+            "/v8/finance/chart/AAPL",
+            raw(200, &body, content_type),
+        )
+        .await;
+        let err = client(&server)
+            .await
+            .daily_bars(&symbol("AAPL"), range("2024-05-06", "2024-05-10"))
+            .await
+            .unwrap_err();
+        assert!(matches!(err, ProviderError::Malformed { .. }), "{err}");
+    }
+}
+
+#[tokio::test]
+async fn a_500_is_retried_then_reported_as_upstream() {
+    let server = MockServer::start().await;
+    serve(
+        &server,
+        "/v8/finance/chart/AAPL",
+        raw(500, "<html>Internal error</html>", "text/html"),
+    )
+    .await;
+    let err = client(&server)
+        .await
+        .daily_bars(&symbol("AAPL"), range("2024-05-06", "2024-05-10"))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, ProviderError::Upstream { status: 500, .. }),
+        "{err}"
+    );
+    assert_eq!(request_count(&server).await, 3);
+}
+
+#[tokio::test]
+async fn overviews_and_news_are_unsupported() {
+    let server = MockServer::start().await;
+    let err = client(&server)
+        .await
+        .overview(&symbol("AAPL"))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            ProviderError::Unsupported {
+                operation: Operation::Overview,
+                ..
+            }
+        ),
+        "{err}"
+    );
+    let news = client(&server)
+        .await
+        .news(&NewsQuery {
+            symbol: Some(symbol("AAPL")),
+            range: range("2024-05-06", "2024-05-10"),
+            limit: 5,
+        })
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            news,
+            ProviderError::Unsupported {
+                operation: Operation::News,
+                ..
+            }
+        ),
+        "{news}"
+    );
+    assert_eq!(request_count(&server).await, 0);
+}
