@@ -99,7 +99,7 @@ fn StockView(overview: StockOverview) -> impl IntoView {
                 })
                 .collect_view()}
         </div>
-        <Transition fallback=|| view! { <div class="chart placeholder">"Loading chart…"</div> }>
+        <Transition fallback=|| view! { <div class="chart loading-box">"Loading chart…"</div> }>
             {move || Suspend::new(async move {
                 match series.await {
                     Ok(series) if series.points.is_empty() => Either::Left(view! {

@@ -53,7 +53,7 @@
 //! # Example
 //! ```no_run
 //! use forecast::{lstm::Lstm, Fit, Horizon, Level, Ohlcv, Predict};
-//! # let history: Ohlcv = unimplemented!();
+//! let history = Ohlcv::from_csv(&std::fs::read_to_string("goog_2004_2013.csv").unwrap())?;
 //! let fitted = Lstm::default().fit(&history)?;
 //! println!("stopped after {} epochs", fitted.report().epochs_run);
 //! let forecast = fitted.predict(&history, &Horizon::standard(), &Level::standard())?;
