@@ -11,7 +11,7 @@ WASM_BINDGEN_V  := 0.2.130
 SUDO            := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 export LEPTOS_SITE_ROOT := $(SITE_ROOT)
 
-.PHONY: run test setup setup-test build build-server build-wasm site test-rust test-e2e lint fmt clean-data
+.PHONY: run test setup setup-test build build-server build-wasm site test-rust test-e2e lint fmt clean-data load-test
 
 ## run: set up, build, and serve on http://127.0.0.1:3000 (private Postgres and Redis unless URLs are set)
 run: setup build
@@ -80,3 +80,21 @@ fmt:
 ## clean-data: delete the embedded default's private Postgres and Redis files
 clean-data:
 	rm -rf .data
+
+## load-test: cached-prediction throughput and latency of the release build, measured with oha
+LOAD_ADDR     := 127.0.0.1:3099
+LOAD_DURATION := 20s
+LOAD_CONNS    := 32
+load-test:
+	@command -v oha >/dev/null || cargo install oha --version 1.16.0 --locked
+	cargo build --release -p server
+	@dir=$$(mktemp -d); \
+	APP_ADDR=$(LOAD_ADDR) APP_DATA_DIR=$$dir APP_WORKERS=0 ADMIN_TOKEN=load-test RUST_LOG=warn \
+	  $(TARGET_DIR)/release/server >$$dir/server.log 2>&1 & pid=$$!; \
+	trap 'kill $$pid; wait $$pid 2>/dev/null; rm -rf '"$$dir" EXIT; \
+	for _ in $$(seq 120); do curl -sf http://$(LOAD_ADDR)/api/status >/dev/null && break; sleep 1; done; \
+	echo "warm-up (computes, records and caches the predictions):"; \
+	curl -sf -o /dev/null -w "  %{http_code} in %{time_total}s\n" -X POST http://$(LOAD_ADDR)/api/v1/admin/precompute \
+	  -H 'authorization: Bearer load-test' -H 'content-type: application/json' -d '{"symbols":["GOOG"]}'; \
+	curl -sf -o /dev/null -w "  %{http_code} in %{time_total}s\n" http://$(LOAD_ADDR)/api/v1/predictions/GOOG; \
+	oha --no-tui -z $(LOAD_DURATION) -c $(LOAD_CONNS) http://$(LOAD_ADDR)/api/v1/predictions/GOOG

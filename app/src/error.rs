@@ -20,6 +20,12 @@ pub enum AppError {
     /// The request conflicts with existing data (a taken username).
     #[error("{0}")]
     Conflict(String),
+    /// Too many requests from this client (API rate limit); retry later.
+    #[error("{0}")]
+    TooManyRequests(String),
+    /// A dependency is down or not configured (no provider key, queue unreachable); said plainly.
+    #[error("{0}")]
+    Unavailable(String),
     /// A dependency failed; details are in the server log.
     #[error("Something went wrong on our side; please try again.")]
     Internal,
@@ -36,6 +42,8 @@ impl AppError {
             AppError::BadRequest(_) => 400,
             AppError::Unauthorized(_) => 401,
             AppError::Conflict(_) => 409,
+            AppError::TooManyRequests(_) => 429,
+            AppError::Unavailable(_) => 503,
             AppError::Internal => 500,
             AppError::Transport(_) => 502,
         }

@@ -49,6 +49,7 @@ pub struct PricePoint {
 
 /// Where a response was served from; shown in the UI's fine print and used by tests.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub enum ServedFrom {
     /// The Redis cache.
     Cache,
@@ -56,24 +57,13 @@ pub enum ServedFrom {
     Database,
 }
 
-/// The closes of one ticker over a chart range.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct PriceSeries {
-    /// Ticker symbol.
-    pub symbol: String,
-    /// The range asked for.
-    pub range: ChartRange,
-    /// Points, oldest first.
-    pub points: Vec<PricePoint>,
-    /// Cache or database.
-    pub served_from: ServedFrom,
-}
-
 /// One horizon of a model's forecast.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct HorizonForecast {
     /// Trading days ahead of the last bar.
     pub h: usize,
+    /// The trading day the horizon lands on (ISO), by the NYSE calendar: weekends and holidays skipped.
+    pub target_date: String,
     /// Point forecast of the close.
     pub point: f64,
     /// Lower bound of the 95% prediction interval.
@@ -117,4 +107,388 @@ pub struct Forecasts {
 pub struct User {
     /// Username.
     pub username: String,
+}
+
+/// The latest price of a ticker (`GET /api/v1/quote/{symbol}`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct Quote {
+    /// Ticker symbol.
+    pub symbol: String,
+    /// Last price.
+    pub price: f64,
+    /// Close of the previous trading day, when known.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub previous_close: Option<f64>,
+    /// `price - previous_close`.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub change: Option<f64>,
+    /// Change in percent of the previous close.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub change_pct: Option<f64>,
+    /// When the price was current (RFC 3339; a daily close is stamped at 16:00 New York time).
+    pub as_of: String,
+    /// Where it came from: a provider name, or `bundled` for the bundled history.
+    pub source: String,
+}
+
+/// One OHLCV point of a chart: a day, or an aggregate of several days (or minutes, intraday).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct OhlcvPoint {
+    /// First day of the bucket (ISO date), or the bar's start time (RFC 3339) for intraday bars.
+    pub date: String,
+    /// Open of the first bar in the bucket.
+    pub open: f64,
+    /// Highest high in the bucket.
+    pub high: f64,
+    /// Lowest low in the bucket.
+    pub low: f64,
+    /// Close of the last bar in the bucket.
+    pub close: f64,
+    /// Sum of the volumes.
+    pub volume: u64,
+}
+
+/// OHLCV points of one ticker over a chart range (`GET /api/v1/timeseries/{symbol}?range=R`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct TimeSeries {
+    /// Ticker symbol.
+    pub symbol: String,
+    /// The range asked for.
+    #[cfg_attr(feature = "ssr", schema(value_type = String, example = "1Y"))]
+    pub range: ChartRange,
+    /// Bucket width: `5min`, `1d`, `2d`, `1w`, or `Nd` for the longest ranges.
+    pub interval: String,
+    /// Points, oldest first.
+    pub points: Vec<OhlcvPoint>,
+    /// Why `points` is empty (no data in range, intraday needs a provider key), when it is.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub reason: Option<String>,
+    /// Where the bars come from: a provider name, or `bundled`.
+    pub source: String,
+    /// Cache or database.
+    pub served_from: ServedFrom,
+}
+
+/// What is known about the company behind a ticker (`GET /api/v1/overview/{symbol}`). Unknown
+/// fields are absent, never zero.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct CompanyProfile {
+    /// Ticker symbol.
+    pub symbol: String,
+    /// Company or instrument name.
+    pub name: String,
+    /// Listing exchange.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub exchange: Option<String>,
+    /// Trading currency.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub currency: Option<String>,
+    /// Sector.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub sector: Option<String>,
+    /// Industry.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub industry: Option<String>,
+    /// Market capitalisation in the trading currency.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub market_cap: Option<f64>,
+    /// Trailing price/earnings ratio.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub pe_ratio: Option<f64>,
+    /// 52-week high.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub week52_high: Option<f64>,
+    /// 52-week low.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub week52_low: Option<f64>,
+    /// Dividend yield in percent.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub dividend_yield: Option<f64>,
+    /// Short description.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub description: Option<String>,
+    /// Where the figures come from (a provider name; `bundled` when only the stored history is known,
+    /// in which case the 52-week range is computed from it).
+    pub source: String,
+}
+
+/// One news article, normalised across providers.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct NewsItem {
+    /// Headline.
+    pub title: String,
+    /// Publisher.
+    pub source: String,
+    /// Link to the article.
+    pub url: String,
+    /// Picture, when the provider gives one.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub image: Option<String>,
+    /// Publication time (RFC 3339).
+    pub published_at: String,
+    /// Summary.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub summary: Option<String>,
+    /// Sentiment score in [-1, 1], when the provider gives one.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub sentiment: Option<f64>,
+}
+
+/// The latest articles for the market or for one ticker (`GET /api/v1/news[?symbol=S]`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct NewsFeed {
+    /// The ticker, or none for market news.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub symbol: Option<String>,
+    /// Articles, newest first.
+    pub articles: Vec<NewsItem>,
+    /// The provider that answered.
+    pub source: String,
+    /// Why there are no articles when that is a normal state (no news provider configured); the
+    /// pages show it as a sentence, the JSON API answers 503 instead.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub notice: Option<String>,
+}
+
+/// Whether the exchange is trading now (the badge on the stock page).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MarketStatus {
+    /// True during a regular session.
+    pub open: bool,
+    /// "Open", "Closed", "Closed for Thanksgiving Day", "Early close at 13:00" ….
+    pub label: String,
+    /// The next open or close (RFC 3339).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub next_change: Option<String>,
+}
+
+// Predictions: the JSON of `/api/v1/predictions`, `/api/v1/history`, `/api/v1/jobs` and
+// `/api/v1/models`, and what the predict page's server functions return.
+
+/// BUY / SELL / HOLD: a direction is only called by a model that showed skill out of sample.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(rename_all = "UPPERCASE")]
+pub enum TradeSignal {
+    /// Predicted rise from a model with demonstrated directional skill.
+    Buy,
+    /// Predicted fall from a model with demonstrated directional skill.
+    Sell,
+    /// No call (the usual answer: no model has shown skill on daily closes).
+    Hold,
+}
+
+/// A model's walk-forward record at one horizon (out of sample).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct HorizonSkill {
+    /// Trading days ahead.
+    pub h: usize,
+    /// Mean absolute error.
+    pub mae: f64,
+    /// MAE divided by the random walk's MAE on the same origins (below 1 beats naive).
+    pub mae_rel_naive: Option<f64>,
+    /// Diebold–Mariano p-value against the random walk.
+    pub dm_p: Option<f64>,
+    /// Directional accuracy, percent.
+    pub da_pct: Option<f64>,
+    /// Binomial p-value of the directional accuracy against a coin.
+    pub da_p: Option<f64>,
+    /// Share of actuals inside the 95% interval, percent.
+    pub cov95_pct: Option<f64>,
+}
+
+/// The walk-forward evaluation behind a model version.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct ModelMetrics {
+    /// First forecast origin (YYYY-MM-DD).
+    pub window_from: String,
+    /// Last forecast origin (YYYY-MM-DD).
+    pub window_to: String,
+    /// Number of forecast origins.
+    pub origins: usize,
+    /// One entry per evaluated horizon.
+    pub horizons: Vec<HorizonSkill>,
+}
+
+/// One horizon of one model's prediction.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct PredictedStep {
+    /// Trading days ahead of `as_of`.
+    pub h: usize,
+    /// The session whose close is predicted (NYSE calendar).
+    pub target_date: String,
+    /// Predicted close.
+    pub point: f64,
+    /// 95% interval, when the model gives one.
+    pub lo95: Option<f64>,
+    /// Upper bound of the 95% interval.
+    pub hi95: Option<f64>,
+    /// 99% interval, when the model gives one.
+    pub lo99: Option<f64>,
+    /// Upper bound of the 99% interval.
+    pub hi99: Option<f64>,
+    /// The suggested action.
+    pub signal: TradeSignal,
+    /// Confidence in [0, 1]; 0 for HOLD.
+    pub confidence: f64,
+}
+
+/// Whether a model has an answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum ModelState {
+    /// Predictions below.
+    Ready,
+    /// A training job for this model is queued or running.
+    Training,
+    /// No version of this model has been trained for the symbol.
+    NotTrainedYet,
+    /// The model could not produce a forecast; `message` says why.
+    Failed,
+}
+
+/// One model's predictions for every horizon.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct ModelPrediction {
+    /// Model id (`naive`, `drift`, `arima111`, `lstm`, `rf`, `gbm`, `ensemble`).
+    pub model: String,
+    /// Registry version; 0 for the baselines, which are fitted on the spot.
+    pub version: Option<i32>,
+    /// Whether `horizons` holds an answer.
+    pub status: ModelState,
+    /// Why there is no answer, in plain words.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub message: Option<String>,
+    /// The version's walk-forward record; absent when it could not be evaluated.
+    pub metrics: Option<ModelMetrics>,
+    /// h = 1, 2, 5; empty unless `status` is `ready`.
+    pub horizons: Vec<PredictedStep>,
+}
+
+/// Every model's predictions from the last stored bar.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct Predictions {
+    /// The ticker.
+    pub symbol: String,
+    /// Date of the last bar the predictions start from.
+    pub as_of: String,
+    /// Its close.
+    pub last_close: f64,
+    /// One entry per served model, in display order.
+    pub models: Vec<ModelPrediction>,
+}
+
+/// A job was queued; poll `GET /api/v1/jobs/{job_id}`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct JobAccepted {
+    /// The job to poll.
+    pub job_id: String,
+}
+
+/// Predictions now, or the job that will make them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum PredictionsReply {
+    /// Served (from cache, the recorded predictions or computed now).
+    Ready(Predictions),
+    /// Training was queued.
+    Queued(JobAccepted),
+}
+
+/// A background job as a user polls it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct JobStatus {
+    /// Job id.
+    pub id: String,
+    /// `queued`, `running`, `done` or `failed`.
+    pub status: String,
+    /// 0–100.
+    pub progress: i16,
+    /// What it is doing now.
+    pub step: Option<String>,
+    /// Why it failed.
+    pub error: Option<String>,
+}
+
+/// One recorded prediction beside what happened.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct HistoryPoint {
+    /// The bar the prediction started from.
+    pub as_of: String,
+    /// Trading days ahead.
+    pub h: usize,
+    /// The predicted session.
+    pub target_date: String,
+    /// Model version.
+    pub version: i32,
+    /// Predicted close.
+    pub point: f64,
+    /// 95% interval.
+    pub lo95: Option<f64>,
+    /// Upper bound of the 95% interval.
+    pub hi95: Option<f64>,
+    /// The close that happened; absent until that bar is stored.
+    pub actual: Option<f64>,
+    /// Mean absolute error of this model's filled predictions up to and including this one.
+    pub running_mae: Option<f64>,
+    /// That MAE over the random walk's MAE on the same predictions.
+    pub running_mae_rel_naive: Option<f64>,
+}
+
+/// One model's record of served predictions.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct ModelHistory {
+    /// Model id.
+    pub model: String,
+    /// Predictions whose actual is known.
+    pub filled: usize,
+    /// MAE over them.
+    pub mae: Option<f64>,
+    /// MAE over the random walk's MAE on them.
+    pub mae_rel_naive: Option<f64>,
+    /// Oldest target first.
+    pub points: Vec<HistoryPoint>,
+}
+
+/// Predicted against actual for the last `days` calendar days of target dates.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct PredictionHistory {
+    /// The ticker.
+    pub symbol: String,
+    /// Calendar days looked back from the last stored bar.
+    pub days: u32,
+    /// One entry per model with recorded predictions.
+    pub models: Vec<ModelHistory>,
+}
+
+/// A current model version and its walk-forward record.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct ModelVersionSummary {
+    /// The ticker it was trained on.
+    pub symbol: String,
+    /// Model id.
+    pub model: String,
+    /// Registry version.
+    pub version: i32,
+    /// Last bar of its training data.
+    pub as_of: String,
+    /// Its walk-forward record.
+    pub metrics: Option<ModelMetrics>,
 }

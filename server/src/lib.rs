@@ -3,7 +3,10 @@
 
 pub mod config;
 pub mod embedded;
+pub mod jobs;
 pub mod market;
+pub mod predictions;
+pub mod registry;
 pub mod routes;
 pub mod seed;
 pub mod startup;

@@ -7,6 +7,18 @@ async fn main() -> anyhow::Result<()> {
     let _ = dotenvy::dotenv();
     let settings = Settings::from_env().context("Invalid configuration")?;
     telemetry::init(settings.log_format);
+    match std::env::args().nth(1).as_deref() {
+        None | Some("serve") => {}
+        Some("worker") => {
+            // Background jobs only, no HTTP: scale training separately from serving.
+            return server::jobs::run_worker_process(settings, shutdown_signal())
+                .await
+                .context("The worker stopped with an error");
+        }
+        Some(other) => {
+            anyhow::bail!("unknown command `{other}`; expected `serve` (default) or `worker`")
+        }
+    }
     let app = Application::build(settings)
         .await
         .context("Failed to start Tickercast")?;

@@ -1,6 +1,7 @@
 //! The bundled real price series, embedded in the binary and loaded into Postgres at start-up.
-//! Loading is idempotent: rows already there are left alone, so every start after the first adds
-//! nothing.
+//! Loading is idempotent: bars already there are left alone, so every start after the first adds
+//! nothing; the tickers' metadata (exchange, kind, sector, industry) is brought up to date, which
+//! fills it in on a database seeded before those columns existed.
 
 use anyhow::Context;
 use forecast::Ohlcv;
@@ -17,6 +18,10 @@ pub struct BundledSeries {
     pub exchange: &'static str,
     /// `stock` or `index`.
     pub kind: &'static str,
+    /// GICS sector during the bundled period; `None` for indices.
+    pub sector: Option<&'static str>,
+    /// GICS industry during the bundled period; `None` for indices.
+    pub industry: Option<&'static str>,
     /// Provenance shown on the stock page.
     pub source: &'static str,
     /// `date,open,high,low,close,volume` rows.
@@ -30,6 +35,8 @@ pub const BUNDLED: &[BundledSeries] = &[
         name: "S&P 500 index",
         exchange: "INDEX",
         kind: "index",
+        sector: None,
+        industry: None,
         source: "Bundled daily bars 1999–2018 from the `arch` 8.0.0 package's data (NCSA licence)",
         csv: include_str!("../data/prices/sp500_1999_2018.csv"),
     },
@@ -38,6 +45,8 @@ pub const BUNDLED: &[BundledSeries] = &[
         name: "NASDAQ Composite index",
         exchange: "INDEX",
         kind: "index",
+        sector: None,
+        industry: None,
         source: "Bundled daily bars 1999–2018 from the `arch` 8.0.0 package's data (NCSA licence)",
         csv: include_str!("../data/prices/nasdaq_1999_2018.csv"),
     },
@@ -46,6 +55,8 @@ pub const BUNDLED: &[BundledSeries] = &[
         name: "Microsoft Corporation",
         exchange: "NASDAQ",
         kind: "stock",
+        sector: Some("Information Technology"),
+        industry: Some("Software"),
         source: "Bundled split- and dividend-adjusted daily bars 1986–2017 from the `pmdarima` 2.1.1 package's data (MIT licence)",
         csv: include_str!("../data/prices/msft_1986_2017.csv"),
     },
@@ -54,6 +65,8 @@ pub const BUNDLED: &[BundledSeries] = &[
         name: "Google Inc. (class A, pre-2014)",
         exchange: "NASDAQ",
         kind: "stock",
+        sector: Some("Information Technology"),
+        industry: Some("Internet Software & Services"),
         source: "Bundled daily bars 2004–2013 from the `backtesting` 0.6.6 package's data (no splits or dividends in the period)",
         csv: include_str!("../data/prices/goog_2004_2013.csv"),
     },
@@ -79,13 +92,20 @@ async fn load_one(pool: &PgPool, s: &BundledSeries) -> anyhow::Result<u64> {
     let bars = Ohlcv::from_csv(s.csv)?;
     let mut tx = pool.begin().await?;
     sqlx::query(
-        "insert into tickers (symbol, name, exchange, kind, source) values ($1, $2, $3, $4, $5)
-         on conflict (symbol) do nothing",
+        "insert into tickers (symbol, name, exchange, kind, sector, industry, source)
+         values ($1, $2, $3, $4, $5, $6, $7)
+         on conflict (symbol) do update set
+             exchange = excluded.exchange, kind = excluded.kind,
+             sector = excluded.sector, industry = excluded.industry, updated_at = now()
+         where (tickers.exchange, tickers.kind, tickers.sector, tickers.industry)
+               is distinct from (excluded.exchange, excluded.kind, excluded.sector, excluded.industry)",
     )
     .bind(s.symbol)
     .bind(s.name)
     .bind(s.exchange)
     .bind(s.kind)
+    .bind(s.sector)
+    .bind(s.industry)
     .bind(s.source)
     .execute(&mut *tx)
     .await?;

@@ -1,6 +1,7 @@
 //! Building the application: services, pool, migrations, seed data, sessions, router, listener.
 
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
@@ -23,6 +24,12 @@ use tower_sessions_sqlx_store::PostgresStore;
 
 use crate::config::Settings;
 use crate::embedded::{EmbeddedPostgres, EmbeddedRedis};
+use crate::jobs::{Background, Jobs};
+use crate::market::cached::MarketCache;
+use crate::market::guarded::guarded_chain;
+use crate::market::limiter::RateLimiter;
+use crate::market::MarketService;
+use crate::predictions::backends::{QueuedTraining, RegistryVersions};
 use crate::routes::{self, AppState};
 
 /// The name of the embedded default's database.
@@ -34,6 +41,7 @@ pub struct Application {
     router: Router,
     pool: PgPool,
     session_cleanup: tokio::task::JoinHandle<()>,
+    background: Background,
     // Dropped last: the private servers stop after the app has drained.
     embedded: EmbeddedServices,
 }
@@ -87,6 +95,11 @@ impl Application {
         if settings.seed_bundled {
             let inserted = crate::seed::load_bundled(&pool).await?;
             tracing::info!(?inserted, "bundled price series loaded");
+            // Bars that arrived since predictions were served: record what really happened.
+            let filled = crate::predictions::store::fill_actuals(&pool, None)
+                .await
+                .context("Failed to fill the actuals of recorded predictions")?;
+            tracing::info!(filled, "prediction actuals filled");
         }
 
         let session_store = PostgresStore::new(pool.clone());
@@ -119,9 +132,34 @@ impl Application {
                 .context("REDIS_URL is not a valid Redis URL")?,
             settings.cache_prefix.clone(),
         );
+        // Every provider client behind its circuit breaker and the rate limiter shared through Redis.
+        let limiter = RateLimiter::new(cache.clone(), settings.rate_limits.clone());
+        let providers = guarded_chain(&settings.providers, &limiter, settings.breaker)
+            .context("Failed to build the market-data provider clients")?;
+        tracing::info!(order = ?providers.order(), "market-data providers");
+        let market = Arc::new(MarketService::new(
+            pool.clone(),
+            MarketCache::new(cache.clone()),
+            providers,
+        ));
+        // Jobs, the model registry and this process's workers and schedules.
+        let background = Background::start(&pool, &settings, settings.workers).await?;
+        // Predictions: the registry's current versions, training queued through the jobs, and
+        // the baselines fitted and evaluated on the spot under the training protocol, so their
+        // records are comparable with the trained models'.
+        let predictions = Arc::new(
+            crate::predictions::Predictor::new(pool.clone(), cache.clone())
+                .with_protocol(settings.jobs.protocol())
+                .with_registry(RegistryVersions::new(background.registry.clone()))
+                .with_queue(QueuedTraining::new(background.jobs.clone())),
+        );
+        // This process's workers run predict jobs with the same service the routes use.
+        background.jobs.serve_predictions((*predictions).clone());
         let ctx = AppContext {
             pool: pool.clone(),
             cache,
+            market,
+            predictions,
         };
 
         let listener = TcpListener::bind(settings.addr)
@@ -138,6 +176,7 @@ impl Application {
             leptos_options,
             ctx,
             metrics: routes::metrics::recorder(),
+            admin_token: settings.admin_token.as_deref().map(Into::into),
         };
         let router = router(state, sessions);
 
@@ -146,6 +185,7 @@ impl Application {
             router,
             pool,
             session_cleanup,
+            background,
             embedded,
         })
     }
@@ -162,6 +202,11 @@ impl Application {
         &self.pool
     }
 
+    /// The jobs service (enqueue, poll) and, through it, the model registry.
+    pub fn jobs(&self) -> &Jobs {
+        &self.background.jobs
+    }
+
     /// Serves until `shutdown` resolves, then drains connections and stops the private servers.
     pub async fn run_until_stopped(
         self,
@@ -172,6 +217,7 @@ impl Application {
             router,
             pool,
             session_cleanup,
+            background,
             embedded,
         } = self;
         axum::serve(listener, router)
@@ -179,6 +225,7 @@ impl Application {
             .await
             .context("server error")?;
         session_cleanup.abort();
+        background.stop().await;
         pool.close().await;
         if let Some(redis) = embedded.redis {
             redis.stop();
@@ -198,6 +245,8 @@ fn router(state: AppState, sessions: SessionManagerLayer<PostgresStore>) -> Rout
     Router::new()
         .route("/api/status", get(routes::status::status))
         .route("/metrics", get(routes::metrics::metrics))
+        .route("/api/docs", get(routes::api::docs::docs))
+        .nest("/api/v1", routes::api::router())
         .leptos_routes_with_context(
             &state,
             routes,

@@ -15,7 +15,8 @@ pub const PLANNED_MODELS: [&str; 5] = [
     "Ensemble",
 ];
 
-/// Baseline forecasts 1, 2 and 5 trading days after the last stored bar, with 95% intervals.
+/// Baseline forecasts 1, 2 and 5 trading days after the last stored bar, with 95% intervals and
+/// the date each horizon lands on.
 #[server(endpoint = "baseline_forecasts")]
 #[cfg_attr(feature = "ssr", tracing::instrument(err(level = "info")))]
 pub async fn baseline_forecasts(symbol: String) -> Result<Forecasts, AppError> {
@@ -28,7 +29,11 @@ pub async fn baseline_forecasts(symbol: String) -> Result<Forecasts, AppError> {
         return Err(not_found(&symbol));
     }
     // Fitting is arithmetic over at most 2520 rows, far below a millisecond: no blocking pool needed.
-    compute(symbol.as_str(), &bars).map_err(|e| {
+    let market = ctx.market.clone();
+    compute(symbol.as_str(), &bars, |date, h| {
+        market.trading_day_after(date, h)
+    })
+    .map_err(|e| {
         tracing::error!(error = %e, "baseline forecast failed");
         AppError::Internal
     })
@@ -38,8 +43,14 @@ pub async fn baseline_forecasts(symbol: String) -> Result<Forecasts, AppError> {
 #[cfg(feature = "ssr")]
 const RECENT_DAYS: usize = 60;
 
+/// The forecasts from `bars`; `target_date(last, h)` names the trading day `h` sessions after the
+/// last bar (the exchange calendar, passed in: this module knows no holidays).
 #[cfg(feature = "ssr")]
-fn compute(symbol: &str, bars: &[forecast::series::Bar]) -> forecast::Result<Forecasts> {
+fn compute(
+    symbol: &str,
+    bars: &[forecast::series::Bar],
+    target_date: impl Fn(chrono::NaiveDate, usize) -> chrono::NaiveDate,
+) -> forecast::Result<Forecasts> {
     use crate::model::{HorizonForecast, ModelForecast, PricePoint};
     use forecast::baseline::{Drift, Naive};
     use forecast::{Fit, Horizon, Level, Ohlcv, Predict};
@@ -55,6 +66,7 @@ fn compute(symbol: &str, bars: &[forecast::series::Bar]) -> forecast::Result<For
                 let iv = s.interval(0.95);
                 HorizonForecast {
                     h: s.horizon.get(),
+                    target_date: target_date(last.date, s.horizon.get()).to_string(),
                     point: s.point,
                     lo95: iv.map_or(f64::NAN, |i| i.lower),
                     hi95: iv.map_or(f64::NAN, |i| i.upper),

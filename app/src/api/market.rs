@@ -4,15 +4,12 @@ use leptos::prelude::*;
 
 use crate::domain::ChartRange;
 use crate::error::AppError;
-use crate::model::{PriceSeries, StockOverview, TickerSummary};
+use crate::model::{
+    CompanyProfile, MarketStatus, NewsFeed, Quote, StockOverview, TickerSummary, TimeSeries,
+};
 
 #[cfg(feature = "ssr")]
 use crate::domain::Symbol;
-
-/// Price series are cached this long; the bundled history never changes while the app runs, and
-/// ingestion rewrites the key when new bars arrive.
-#[cfg(feature = "ssr")]
-const SERIES_TTL: std::time::Duration = std::time::Duration::from_secs(30 * 60);
 
 /// Every ticker with data, with its last close and one-day change.
 #[server(endpoint = "list_tickers")]
@@ -33,45 +30,56 @@ pub async fn stock_overview(symbol: String) -> Result<StockOverview, AppError> {
         .ok_or_else(|| not_found(&symbol))
 }
 
-/// Closes over a chart range, from Redis when cached, else from Postgres (and then cached).
+/// OHLCV points over a chart range, downsampled on the server (see [`crate::ssr::MarketData`]).
 #[server(name = GetPriceSeries, endpoint = "price_series")]
 #[cfg_attr(feature = "ssr", tracing::instrument(err(level = "info")))]
-pub async fn price_series(symbol: String, range: ChartRange) -> Result<PriceSeries, AppError> {
-    use crate::model::{PricePoint, ServedFrom};
-
+pub async fn price_series(symbol: String, range: ChartRange) -> Result<TimeSeries, AppError> {
     let symbol = parse_known_format(&symbol)?;
-    let ctx = crate::ssr::ctx()?;
-    let key = format!("series:v1:{}:{}", symbol, range.as_str());
-    if let Some(mut cached) = ctx.cache.get_json::<PriceSeries>(&key).await {
-        cached.served_from = ServedFrom::Cache;
-        return Ok(cached);
+    crate::ssr::ctx()?.market.timeseries(&symbol, range).await
+}
+
+/// The latest price, previous close and change.
+#[server(name = GetQuote, endpoint = "quote")]
+#[cfg_attr(feature = "ssr", tracing::instrument(err(level = "info")))]
+pub async fn quote(symbol: String) -> Result<Quote, AppError> {
+    let symbol = parse_known_format(&symbol)?;
+    crate::ssr::ctx()?.market.quote(&symbol).await
+}
+
+/// Company facts (sector, market cap, P/E, 52-week range, dividend yield) where known.
+#[server(name = GetCompanyProfile, endpoint = "company_profile")]
+#[cfg_attr(feature = "ssr", tracing::instrument(err(level = "info")))]
+pub async fn company_profile(symbol: String) -> Result<CompanyProfile, AppError> {
+    let symbol = parse_known_format(&symbol)?;
+    crate::ssr::ctx()?.market.overview(&symbol).await
+}
+
+/// Latest news for one ticker, or for the market when `symbol` is empty.
+#[server(name = GetNews, endpoint = "news")]
+#[cfg_attr(feature = "ssr", tracing::instrument(err(level = "info")))]
+pub async fn news(symbol: Option<String>) -> Result<NewsFeed, AppError> {
+    let symbol = match symbol.as_deref().map(str::trim) {
+        None | Some("") => None,
+        Some(raw) => Some(parse_known_format(raw)?),
+    };
+    match crate::ssr::ctx()?.market.news(symbol.as_ref()).await {
+        // No news provider is a normal state of a fresh install: the page says so in a sentence
+        // instead of logging a failed request.
+        Err(AppError::Unavailable(notice)) => Ok(NewsFeed {
+            symbol: symbol.map(|s| s.to_string()),
+            articles: vec![],
+            source: "none".into(),
+            notice: Some(notice),
+        }),
+        other => other,
     }
-    let Some(last) = crate::ssr::db::last_date(&ctx.pool, &symbol).await? else {
-        if crate::ssr::db::ticker_exists(&ctx.pool, &symbol).await? {
-            return Ok(PriceSeries {
-                symbol: symbol.to_string(),
-                range,
-                points: vec![],
-                served_from: ServedFrom::Database,
-            });
-        }
-        return Err(not_found(&symbol));
-    };
-    let rows = crate::ssr::db::closes(&ctx.pool, &symbol, range.start(last)).await?;
-    let series = PriceSeries {
-        symbol: symbol.to_string(),
-        range,
-        points: rows
-            .into_iter()
-            .map(|(date, close)| PricePoint {
-                date: date.to_string(),
-                close,
-            })
-            .collect(),
-        served_from: ServedFrom::Database,
-    };
-    ctx.cache.set_json(&key, &series, SERIES_TTL).await;
-    Ok(series)
+}
+
+/// Whether the exchange is trading right now.
+#[server(name = GetMarketStatus, endpoint = "market_status")]
+#[cfg_attr(feature = "ssr", tracing::instrument(err(level = "info")))]
+pub async fn market_status() -> Result<MarketStatus, AppError> {
+    Ok(crate::ssr::ctx()?.market.market_status(chrono::Utc::now()))
 }
 
 #[cfg(feature = "ssr")]

@@ -3,4 +3,5 @@
 pub mod auth;
 pub mod forecasts;
 pub mod market;
+pub mod predictions;
 pub mod watchlist;

@@ -27,15 +27,19 @@ pub fn FanChart(forecasts: Forecasts) -> impl IntoView {
     view! { <div id=ID class="chart" role="img" aria-label=label></div> }
 }
 
-/// The x-axis labels: recent dates, then `+1d`, `+2d`, … for each horizon.
+/// The x-axis labels: recent dates, then the trading day each horizon lands on. The axis is a
+/// category axis, so weekends and holidays take no room, as on the price chart.
 pub fn axis_labels(f: &Forecasts) -> (Vec<String>, Vec<usize>) {
-    let horizons: Vec<usize> = f
-        .models
-        .first()
+    let first = f.models.first();
+    let horizons: Vec<usize> = first
         .map(|m| m.horizons.iter().map(|h| h.h).collect())
         .unwrap_or_default();
     let mut labels: Vec<String> = f.recent.iter().map(|p| p.date.clone()).collect();
-    labels.extend(horizons.iter().map(|h| format!("+{h}d")));
+    labels.extend(
+        first
+            .into_iter()
+            .flat_map(|m| m.horizons.iter().map(|h| h.target_date.clone())),
+    );
     (labels, horizons)
 }
 
@@ -97,7 +101,7 @@ mod tests {
     use crate::model::{HorizonForecast, ModelForecast, PricePoint};
 
     #[test]
-    fn horizons_follow_the_recent_dates_on_the_axis() {
+    fn horizons_follow_the_recent_dates_on_the_axis_as_target_dates() {
         let f = Forecasts {
             symbol: "X".into(),
             as_of: "2020-01-03".into(),
@@ -120,6 +124,13 @@ mod tests {
                     .into_iter()
                     .map(|h| HorizonForecast {
                         h,
+                        // From Friday 2020-01-03: Monday, Tuesday, and Friday a week on.
+                        target_date: match h {
+                            1 => "2020-01-06",
+                            2 => "2020-01-07",
+                            _ => "2020-01-10",
+                        }
+                        .into(),
                         point: 10.0,
                         lo95: 9.0,
                         hi95: 11.0,
@@ -129,7 +140,16 @@ mod tests {
             not_yet_served: vec![],
         };
         let (labels, hs) = axis_labels(&f);
-        assert_eq!(labels, ["2020-01-02", "2020-01-03", "+1d", "+2d", "+5d"]);
+        assert_eq!(
+            labels,
+            [
+                "2020-01-02",
+                "2020-01-03",
+                "2020-01-06",
+                "2020-01-07",
+                "2020-01-10"
+            ]
+        );
         assert_eq!(hs, [1, 2, 5]);
     }
 }

@@ -39,6 +39,50 @@ pub fn change_class(change: Option<f64>) -> &'static str {
     }
 }
 
+/// An RFC 3339 instant on the exchange's clock: `Fri 1 Mar 2013, 16:00 New York time`. The raw
+/// text when it is not a timestamp (shown rather than hidden).
+pub fn exchange_time(rfc3339: &str) -> String {
+    use chrono_tz::America::New_York;
+    match chrono::DateTime::parse_from_rfc3339(rfc3339) {
+        Ok(t) => t
+            .with_timezone(&New_York)
+            .format("%a %-d %b %Y, %H:%M New York time")
+            .to_string(),
+        Err(_) => rfc3339.to_string(),
+    }
+}
+
+/// An ISO date with its weekday: `Mon 4 Mar 2013`; the raw text when it is not a date.
+pub fn day(iso: &str) -> String {
+    match chrono::NaiveDate::parse_from_str(iso, "%Y-%m-%d") {
+        Ok(d) => d.format("%a %-d %b %Y").to_string(),
+        Err(_) => iso.to_string(),
+    }
+}
+
+/// A large amount with a short scale: `1.23 T`, `456.70 B`, `12.00 M`; below a million in full.
+pub fn big_number(v: f64) -> String {
+    let a = v.abs();
+    match a {
+        _ if a >= 1e12 => format!("{:.2} T", v / 1e12),
+        _ if a >= 1e9 => format!("{:.2} B", v / 1e9),
+        _ if a >= 1e6 => format!("{:.2} M", v / 1e6),
+        _ => price(v),
+    }
+}
+
+/// A news sentiment score in [-1, 1] as a word and a CSS class, on Alpha Vantage's published
+/// scale (≤ -0.35 bearish, ≤ -0.15 somewhat bearish, < 0.15 neutral, < 0.35 somewhat bullish).
+pub fn sentiment(score: f64) -> (&'static str, &'static str) {
+    match score {
+        s if s <= -0.35 => ("Bearish", "down"),
+        s if s <= -0.15 => ("Somewhat bearish", "down"),
+        s if s < 0.15 => ("Neutral", "flat"),
+        s if s < 0.35 => ("Somewhat bullish", "up"),
+        _ => ("Bullish", "up"),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -57,5 +101,41 @@ mod tests {
         assert_eq!(change(Some(-3.0), Some(-1.0)), "-3.00 (-1.00%)");
         assert_eq!(change(None, None), "—");
         assert_eq!(change_class(Some(-0.1)), "down");
+    }
+
+    #[test]
+    fn exchange_times_are_shown_on_the_new_york_clock_across_daylight_saving() {
+        assert_eq!(
+            exchange_time("2013-03-01T21:00:00+00:00"),
+            "Fri 1 Mar 2013, 16:00 New York time"
+        );
+        assert_eq!(
+            exchange_time("2024-07-15T13:30:00Z"),
+            "Mon 15 Jul 2024, 09:30 New York time"
+        );
+        assert_eq!(exchange_time("yesterday"), "yesterday");
+    }
+
+    #[test]
+    fn days_carry_their_weekday() {
+        assert_eq!(day("2013-03-04"), "Mon 4 Mar 2013");
+        assert_eq!(day("not a date"), "not a date");
+    }
+
+    #[test]
+    fn big_numbers_use_a_short_scale() {
+        assert_eq!(big_number(2.5e12), "2.50 T");
+        assert_eq!(big_number(456.7e9), "456.70 B");
+        assert_eq!(big_number(12e6), "12.00 M");
+        assert_eq!(big_number(999_999.0), "999,999.00");
+    }
+
+    #[test]
+    fn sentiment_scores_map_to_words_at_the_published_thresholds() {
+        assert_eq!(sentiment(-0.5).0, "Bearish");
+        assert_eq!(sentiment(-0.2).0, "Somewhat bearish");
+        assert_eq!(sentiment(0.0), ("Neutral", "flat"));
+        assert_eq!(sentiment(0.15).0, "Somewhat bullish");
+        assert_eq!(sentiment(0.35), ("Bullish", "up"));
     }
 }

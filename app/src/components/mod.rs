@@ -1,7 +1,10 @@
 //! Pieces shared by several pages.
 
 pub mod chart;
+pub mod company;
 pub mod fan_chart;
 pub mod format;
 pub mod header;
+pub mod news;
+pub mod quote;
 pub mod search;

@@ -10,7 +10,8 @@ use crate::components::format;
 use crate::domain::Symbol;
 use crate::model::Forecasts;
 
-/// `/predict/{symbol}`: forecasts for 1, 2 and 5 trading days with 95% intervals.
+/// `/predict/{symbol}`: forecasts for 1, 2 and 5 trading days with 95% intervals, each with the
+/// trading day it lands on.
 #[component]
 pub fn PredictPage() -> impl IntoView {
     let params = use_params_map();
@@ -42,10 +43,16 @@ fn ForecastView(f: Forecasts) -> impl IntoView {
         .map(|s| s.url_segment())
         .unwrap_or_default();
     let chart = f.clone();
-    let horizons: Vec<usize> = f
+    // Every model forecasts the same horizons, so the first one names the columns.
+    let horizons: Vec<(usize, String)> = f
         .models
         .first()
-        .map(|m| m.horizons.iter().map(|h| h.h).collect())
+        .map(|m| {
+            m.horizons
+                .iter()
+                .map(|h| (h.h, h.target_date.clone()))
+                .collect()
+        })
         .unwrap_or_default();
     view! {
         <Title text=format!("{} forecasts", f.symbol)/>
@@ -53,7 +60,8 @@ fn ForecastView(f: Forecasts) -> impl IntoView {
             <h1>"Forecasts for " <a href=format!("/stock/{segment}")>{f.symbol.clone()}</a></h1>
             <p class="meta">
                 "From the close of " {f.as_of.clone()} " (" {format::price(f.last_close)} "). "
-                "Horizons count trading days after that close. Ranges are 95% prediction intervals."
+                "Horizons count trading days after that close on the NYSE calendar (weekends and holidays skipped). "
+                "Ranges are 95% prediction intervals."
             </p>
         </section>
         <FanChart forecasts=chart/>
@@ -61,7 +69,15 @@ fn ForecastView(f: Forecasts) -> impl IntoView {
             <thead>
                 <tr>
                     <th>"Model"</th>
-                    {horizons.iter().map(|&h| view! { <th class="num" data-horizon=h>{horizon_label(h)}</th> }).collect_view()}
+                    {horizons
+                        .into_iter()
+                        .map(|(h, date)| view! {
+                            <th class="num" data-horizon=h data-target-date=date.clone()>
+                                {horizon_label(h)}
+                                <small><time datetime=date.clone()>{format::day(&date)}</time></small>
+                            </th>
+                        })
+                        .collect_view()}
                 </tr>
             </thead>
             <tbody>
@@ -73,7 +89,7 @@ fn ForecastView(f: Forecasts) -> impl IntoView {
                             {m.horizons
                                 .into_iter()
                                 .map(|h| view! {
-                                    <td class="num" data-h=h.h>
+                                    <td class="num" data-h=h.h data-target-date=h.target_date.clone()>
                                         <span class="point">{format::price(h.point)}</span>
                                         <small class="interval">{format!("{} – {}", format::price(h.lo95), format::price(h.hi95))}</small>
                                     </td>

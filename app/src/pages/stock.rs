@@ -6,11 +6,15 @@ use leptos_router::hooks::{use_params_map, use_query_map};
 
 use super::error::ErrorView;
 use super::not_found::NotFound;
-use crate::api::market::{price_series, stock_overview};
+use crate::api::market::{
+    company_profile, market_status, news, price_series, quote, stock_overview,
+};
 use crate::api::watchlist::{is_watched, AddToWatchlist};
 use crate::components::chart::PriceChart;
-use crate::components::format;
+use crate::components::company::CompanyFacts;
 use crate::components::header::AuthActions;
+use crate::components::news::NewsPanel;
+use crate::components::quote::{MarketBadge, QuoteBlock};
 use crate::domain::{ChartRange, Symbol};
 use crate::error::AppError;
 use crate::model::{ServedFrom, StockOverview};
@@ -27,7 +31,8 @@ pub fn StockSearchRedirect() -> impl IntoView {
     }
 }
 
-/// `/stock/{symbol}`: price chart with range buttons, last close, watchlist button.
+/// `/stock/{symbol}`: quote and market status, candlestick chart with range buttons, company facts,
+/// news, watchlist button.
 #[component]
 pub fn StockPage() -> impl IntoView {
     let params = use_params_map();
@@ -52,7 +57,13 @@ fn StockView(overview: StockOverview) -> impl IntoView {
     let segment = Symbol::parse(&symbol)
         .map(|s| s.url_segment())
         .unwrap_or_default();
-    let range = RwSignal::new(ChartRange::default());
+    // `?range=5Y` picks the first range, so the buttons also work as a plain form without JavaScript.
+    let initial = use_query_map()
+        .read_untracked()
+        .get("range")
+        .and_then(|r| ChartRange::parse(&r).ok())
+        .unwrap_or_default();
+    let range = RwSignal::new(initial);
     let series = Resource::new(
         {
             let symbol = symbol.clone();
@@ -60,6 +71,14 @@ fn StockView(overview: StockOverview) -> impl IntoView {
         },
         |(s, r)| price_series(s, r),
     );
+    let keyed = {
+        let symbol = symbol.clone();
+        move || symbol.clone()
+    };
+    let quote_r = Resource::new(keyed.clone(), quote);
+    let profile = Resource::new(keyed.clone(), company_profile);
+    let feed = Resource::new(keyed, |s| news(Some(s)));
+    let status = Resource::new(|| (), |_| market_status());
     let s = &overview.summary;
     let title = format!("{} — {}", s.symbol, s.name);
 
@@ -72,47 +91,65 @@ fn StockView(overview: StockOverview) -> impl IntoView {
                     {overview.exchange.clone().unwrap_or_default()} " · " {overview.currency.clone()} " · "
                     {format!("{} daily bars from {} to {}", overview.bars, overview.first_date, s.last_date)}
                 </p>
+                <Suspense fallback=|| ()>
+                    {move || Suspend::new(async move {
+                        status.await.ok().map(|status| view! { <MarketBadge status/> })
+                    })}
+                </Suspense>
             </div>
-            <div class="quote">
-                <span class="last" data-testid="last-close">{format::price(s.last_close)}</span>
-                <span class=format!("change {}", format::change_class(s.change))>
-                    {format::change(s.change, s.change_pct)}
-                </span>
-                <span class="asof">"Close on " {s.last_date.clone()}</span>
-            </div>
+            <Suspense fallback=|| view! { <div class="quote loading">"Loading quote…"</div> }>
+                {move || Suspend::new(async move {
+                    match quote_r.await {
+                        Ok(quote) => Either::Left(view! { <QuoteBlock quote/> }),
+                        Err(e) => Either::Right(view! {
+                            <p class="quote empty" role="status" data-testid="quote-error">{e.to_string()}</p>
+                        }),
+                    }
+                })}
+            </Suspense>
         </section>
-        <div class="range-buttons" role="group" aria-label="Chart range">
+        <form class="range-buttons" method="get" role="group" aria-label="Chart range">
             {ChartRange::ALL
                 .into_iter()
                 .map(|r| {
                     view! {
                         <button
-                            type="button"
+                            type="submit"
+                            name="range"
+                            value=r.as_str()
                             data-range=r.as_str()
                             class:active=move || range.get() == r
                             aria-pressed=move || (range.get() == r).to_string()
-                            on:click=move |_| range.set(r)
+                            on:click=move |ev| {
+                                ev.prevent_default();
+                                range.set(r);
+                            }
                         >
                             {r.as_str()}
                         </button>
                     }
                 })
                 .collect_view()}
-        </div>
+        </form>
         <Transition fallback=|| view! { <div class="chart loading-box">"Loading chart…"</div> }>
             {move || Suspend::new(async move {
                 match series.await {
                     Ok(series) if series.points.is_empty() => Either::Left(view! {
-                        <p class="empty">"No prices in this range."</p>
+                        <p class="chart-empty" role="status" data-testid="series-reason" data-range=series.range.as_str()>
+                            {series.reason.unwrap_or_else(|| "No prices in this range.".into())}
+                        </p>
                     }.into_any()),
                     Ok(series) => {
                         let from = match series.served_from {
                             ServedFrom::Cache => "cache",
                             ServedFrom::Database => "database",
                         };
+                        let source = series.source.clone();
                         Either::Left(view! {
                             <PriceChart series/>
-                            <p class="fineprint" data-testid="served-from">"Served from the " {from} "."</p>
+                            <p class="fineprint" data-testid="served-from">
+                                "Bars from " {source} ", served from the " {from} "."
+                            </p>
                         }.into_any())
                     }
                     Err(error) => Either::Right(view! { <ErrorView error/> }),
@@ -123,7 +160,25 @@ fn StockView(overview: StockOverview) -> impl IntoView {
             <a class="button primary" href=format!("/predict/{segment}")>"Forecasts"</a>
             <WatchButton symbol=symbol.clone()/>
         </div>
-        <p class="fineprint">"Source: " {overview.source.clone()}</p>
+        <div class="panels">
+            <Suspense fallback=|| view! { <p class="loading">"Loading company facts…"</p> }>
+                {move || Suspend::new(async move {
+                    match profile.await {
+                        Ok(profile) => Either::Left(view! { <CompanyFacts profile/> }),
+                        Err(e) => Either::Right(view! {
+                            <section class="panel company" data-testid="company">
+                                <h2>"About the company"</h2>
+                                <p class="empty" role="status">{e.to_string()}</p>
+                            </section>
+                        }),
+                    }
+                })}
+            </Suspense>
+            <Suspense fallback=|| view! { <p class="loading">"Loading news…"</p> }>
+                {move || Suspend::new(async move { view! { <NewsPanel feed=feed.await/> } })}
+            </Suspense>
+        </div>
+        <p class="fineprint">"History source: " {overview.source.clone()}</p>
     }
 }
 

@@ -14,6 +14,41 @@ const CALL_TIMEOUT: Duration = Duration::from_millis(300);
 /// After a failed connect, wait this long before trying again (so a down Redis costs nothing).
 const RECONNECT_BACKOFF: Duration = Duration::from_secs(5);
 
+/// What [`Cache::lookup_json`] found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Lookup<T> {
+    /// A decodable value.
+    Hit(T),
+    /// Nothing usable under the key.
+    Miss,
+    /// Redis is disabled, down or too slow; nothing is known.
+    Unavailable,
+}
+
+/// A Lua script run with `EVALSHA`, loaded into Redis on first use and again after a Redis restart
+/// (`NOSCRIPT`), so the script text crosses the network once per Redis rather than once per call.
+#[derive(Debug)]
+pub struct LuaScript {
+    source: &'static str,
+    sha: std::sync::OnceLock<String>,
+}
+
+impl LuaScript {
+    /// A script with this source; usable in a `static`.
+    pub const fn new(source: &'static str) -> Self {
+        Self {
+            source,
+            sha: std::sync::OnceLock::new(),
+        }
+    }
+}
+
+/// Deletes a lock only if it still holds our token, so a lock that expired and was taken by
+/// someone else is not released by us.
+static UNLOCK: LuaScript = LuaScript::new(
+    "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) else return 0 end",
+);
+
 /// A namespaced JSON cache over Redis; `Cache::disabled()` when no Redis is configured.
 #[derive(Clone)]
 pub struct Cache {
@@ -112,22 +147,37 @@ impl Cache {
 
     /// The cached value under `key`, or `None` on a miss, a decode failure or any Redis trouble.
     pub async fn get_json<T: DeserializeOwned>(&self, key: &str) -> Option<T> {
-        let (mut conn, inner) = self.connection().await?;
+        match self.lookup_json(key).await {
+            Lookup::Hit(value) => Some(value),
+            Lookup::Miss | Lookup::Unavailable => None,
+        }
+    }
+
+    /// Like [`Cache::get_json`], but tells a miss from a Redis that could not be asked, so callers
+    /// can count them apart. An undecodable entry is a miss (it will be overwritten).
+    pub async fn lookup_json<T: DeserializeOwned>(&self, key: &str) -> Lookup<T> {
+        let Some((mut conn, inner)) = self.connection().await else {
+            return Lookup::Unavailable;
+        };
         let full = format!("{}{key}", inner.prefix);
         match tokio::time::timeout(CALL_TIMEOUT, conn.get::<_, Option<Vec<u8>>>(&full)).await {
-            Ok(Ok(Some(bytes))) => serde_json::from_slice(&bytes)
-                .inspect_err(|e| tracing::warn!(key = full, error = %e, "undecodable cache entry"))
-                .ok(),
-            Ok(Ok(None)) => None,
+            Ok(Ok(Some(bytes))) => match serde_json::from_slice(&bytes) {
+                Ok(value) => Lookup::Hit(value),
+                Err(e) => {
+                    tracing::warn!(key = full, error = %e, "undecodable cache entry");
+                    Lookup::Miss
+                }
+            },
+            Ok(Ok(None)) => Lookup::Miss,
             Ok(Err(e)) => {
                 tracing::warn!(key = full, error = %e, "Redis GET failed; treating as a miss");
                 self.mark_down().await;
-                None
+                Lookup::Unavailable
             }
             Err(_) => {
                 tracing::warn!(key = full, "Redis GET timed out; treating as a miss");
                 self.mark_down().await;
-                None
+                Lookup::Unavailable
             }
         }
     }
@@ -156,6 +206,92 @@ impl Cache {
         }
     }
 
+    /// Takes the lock `key` for `ttl` with `SET key token NX PX`: `Some(true)` when taken,
+    /// `Some(false)` when someone else holds it, `None` when Redis cannot be asked.
+    pub async fn try_lock(&self, key: &str, token: &str, ttl: Duration) -> Option<bool> {
+        let (mut conn, inner) = self.connection().await?;
+        let full = format!("{}{key}", inner.prefix);
+        let ms = (ttl.as_millis() as u64).max(1);
+        let mut cmd = redis::cmd("SET");
+        cmd.arg(&full).arg(token).arg("NX").arg("PX").arg(ms);
+        let set = cmd.query_async::<Option<String>>(&mut conn);
+        let taken = self.settle(&full, "SET NX", set).await?;
+        Some(taken.is_some())
+    }
+
+    /// Whether the lock `key` is held by anyone; `None` when Redis cannot be asked.
+    pub async fn is_locked(&self, key: &str) -> Option<bool> {
+        let (mut conn, inner) = self.connection().await?;
+        let full = format!("{}{key}", inner.prefix);
+        let exists = conn.exists::<_, bool>(&full);
+        self.settle(&full, "EXISTS", exists).await
+    }
+
+    /// Releases the lock `key` if it still holds `token`; failures are logged and the lock expires.
+    pub async fn unlock(&self, key: &str, token: &str) {
+        let _: Option<i64> = self.eval(&UNLOCK, &[key], &[token]).await;
+    }
+
+    /// Runs `script` on `keys` (namespaced like every other key) and `args`; `None` when Redis
+    /// cannot be asked or the script fails.
+    pub async fn eval<T, A>(&self, script: &LuaScript, keys: &[&str], args: &[A]) -> Option<T>
+    where
+        T: redis::FromRedisValue,
+        A: redis::ToRedisArgs + Sync,
+    {
+        let (mut conn, inner) = self.connection().await?;
+        let keys: Vec<String> = keys
+            .iter()
+            .map(|k| format!("{}{k}", inner.prefix))
+            .collect();
+        let call = async {
+            if let Some(sha) = script.sha.get() {
+                let first = evalsha::<T, A>(&mut conn, sha, &keys, args).await;
+                match first {
+                    Err(e)
+                        if e.kind()
+                            == redis::ErrorKind::Server(redis::ServerErrorKind::NoScript) => {}
+                    other => return other,
+                }
+            }
+            let sha: String = redis::cmd("SCRIPT")
+                .arg("LOAD")
+                .arg(script.source)
+                .query_async(&mut conn)
+                .await?;
+            let result = evalsha::<T, A>(&mut conn, &sha, &keys, args).await;
+            let _ = script.sha.set(sha);
+            result
+        };
+        let what = keys.first().cloned().unwrap_or_default();
+        self.settle(&what, "EVALSHA", call).await
+    }
+
+    /// Awaits one Redis call under the call timeout; a failure is logged, marks Redis down and
+    /// becomes `None`.
+    async fn settle<T>(
+        &self,
+        key: &str,
+        what: &'static str,
+        call: impl std::future::Future<Output = redis::RedisResult<T>>,
+    ) -> Option<T> {
+        match tokio::time::timeout(CALL_TIMEOUT, call).await {
+            Ok(Ok(value)) => Some(value),
+            Ok(Err(e)) => {
+                tracing::warn!(key, error = %e, "Redis {what} failed");
+                if !matches!(e.kind(), redis::ErrorKind::Server(_)) {
+                    self.mark_down().await;
+                }
+                None
+            }
+            Err(_) => {
+                tracing::warn!(key, "Redis {what} timed out");
+                self.mark_down().await;
+                None
+            }
+        }
+    }
+
     /// Round-trip time of a PING, or the reason it failed.
     pub async fn ping(&self) -> Result<Duration, String> {
         if self.inner.is_none() {
@@ -180,4 +316,22 @@ impl Cache {
             }
         }
     }
+}
+
+async fn evalsha<T, A>(
+    conn: &mut ConnectionManager,
+    sha: &str,
+    keys: &[String],
+    args: &[A],
+) -> redis::RedisResult<T>
+where
+    T: redis::FromRedisValue,
+    A: redis::ToRedisArgs + Sync,
+{
+    let mut cmd = redis::cmd("EVALSHA");
+    cmd.arg(sha).arg(keys.len()).arg(keys);
+    for a in args {
+        cmd.arg(a);
+    }
+    cmd.query_async(conn).await
 }

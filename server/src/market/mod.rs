@@ -1,4 +1,14 @@
-//! Market data: provider clients and the trading calendar.
+//! Market data: provider clients, the trading calendar and the service the pages and the API use.
 
+pub mod breaker;
+pub mod cached;
 pub mod calendar;
+pub mod downsample;
+pub mod guarded;
+pub mod ingest;
+pub mod limiter;
 pub mod providers;
+pub mod service;
+pub mod store;
+
+pub use service::MarketService;

@@ -1,5 +1,6 @@
-//! Routes outside Leptos: health and metrics for operators.
+//! Routes outside Leptos: health and metrics for operators, and the JSON API.
 
+pub mod api;
 pub mod errors;
 pub mod metrics;
 pub mod status;
@@ -18,6 +19,8 @@ pub struct AppState {
     pub ctx: AppContext,
     /// Renders the Prometheus text.
     pub metrics: metrics_exporter_prometheus::PrometheusHandle,
+    /// Bearer token of the admin endpoints (`ADMIN_TOKEN`); `None` disables them.
+    pub admin_token: Option<std::sync::Arc<str>>,
 }
 
 impl FromRef<AppState> for LeptosOptions {

@@ -65,6 +65,40 @@ pub struct TestApp {
 pub struct Options {
     /// Point the cache at this Redis instead (e.g. a closed port: Redis down).
     pub redis_url: Option<String>,
+    /// More settings (e.g. provider keys and base URLs pointing at a local fixture server).
+    pub env: Vec<(String, String)>,
+}
+
+/// A fresh, empty database (no migrations run), for tests below the HTTP layer.
+pub async fn fresh_database_url() -> String {
+    let svc = services().await;
+    let db = format!("test_{}", uuid::Uuid::new_v4().simple());
+    let admin = PgPool::connect(&format!("{}/postgres", svc.admin_base))
+        .await
+        .expect("admin connection");
+    sqlx::query(&format!("create database {db}"))
+        .execute(&admin)
+        .await
+        .expect("create test database");
+    admin.close().await;
+    format!("{}/{db}", svc.admin_base)
+}
+
+/// A fresh database with every migration applied.
+pub async fn migrated_pool() -> PgPool {
+    let pool = PgPool::connect(&fresh_database_url().await)
+        .await
+        .expect("test database connection");
+    sqlx::migrate!("../migrations")
+        .run(&pool)
+        .await
+        .expect("migrations run");
+    pool
+}
+
+/// The shared test Redis (use a unique key prefix per test).
+pub async fn redis_url() -> String {
+    services().await.redis_url.clone()
 }
 
 pub async fn spawn_app() -> TestApp {
@@ -93,7 +127,21 @@ pub async fn spawn_app_with(opts: Options) -> TestApp {
         "APP_CACHE_PREFIX" => Some(prefix.clone()),
         "DATABASE_MAX_CONNECTIONS" => Some("4".into()),
         "LEPTOS_SITE_ROOT" => Some("../target/site".into()),
-        _ => None,
+        // Artifacts and any other files of this app go to a temporary folder, not the source tree.
+        "APP_DATA_DIR" => Some(
+            std::env::temp_dir()
+                .join(format!(
+                    "tickercast-test-{}",
+                    prefix.trim_matches(':').replace(':', "-")
+                ))
+                .to_string_lossy()
+                .into_owned(),
+        ),
+        other => opts
+            .env
+            .iter()
+            .find(|(k, _)| k == other)
+            .map(|(_, v)| v.clone()),
     })
     .expect("test settings are valid");
     let app = Application::build(settings).await.expect("app builds");
@@ -165,4 +213,22 @@ impl TestApp {
         );
         serde_json::from_str(&body).unwrap_or_else(|e| panic!("{endpoint}: {e}: {body}"))
     }
+}
+
+/// A fresh migrated database holding the bundled price series, with its URL.
+pub async fn seeded_database() -> (String, PgPool) {
+    let url = fresh_database_url().await;
+    let pool = sqlx::postgres::PgPoolOptions::new()
+        .max_connections(8)
+        .connect(&url)
+        .await
+        .expect("test database connection");
+    sqlx::migrate!("../migrations")
+        .run(&pool)
+        .await
+        .expect("migrations run");
+    server::seed::load_bundled(&pool)
+        .await
+        .expect("bundled series load");
+    (url, pool)
 }

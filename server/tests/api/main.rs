@@ -3,5 +3,11 @@
 
 mod auth;
 mod helpers;
+mod ingest;
+mod jobs;
 mod market;
+mod market_cache;
+mod market_v1;
 mod operations;
+mod predictions;
+mod registry;

@@ -1,5 +1,5 @@
 use server::market::providers::{
-    AlphaVantage, ApiKey, MarketDataProvider, NewsQuery, ProviderError, ProviderKind,
+    AlphaVantage, ApiKey, Interval, MarketDataProvider, NewsQuery, ProviderError, ProviderKind,
     SentimentLabel,
 };
 use wiremock::matchers::{method, path, query_param};
@@ -272,4 +272,214 @@ async fn a_500_is_retried_then_reported_as_upstream() {
     );
     // The first attempt and two retries.
     assert_eq!(request_count(&server).await, 3);
+}
+
+#[tokio::test]
+async fn a_split_coefficient_becomes_the_split_ratio_of_its_day() {
+    let server = MockServer::start().await;
+    serve(
+        &server,
+        "TIME_SERIES_DAILY_ADJUSTED",
+        json("alphavantage", "daily_adjusted_split.json"),
+    )
+    .await;
+
+    let bars = client(&server)
+        .await
+        .daily_bars(&symbol("AAPL"), range("2020-08-28", "2020-08-31"))
+        .await
+        .unwrap();
+
+    assert_eq!(bars.len(), 2);
+    // A coefficient of 1.0 and a dividend of 0.0000 mean nothing happened.
+    assert_eq!(bars[0].split_ratio, None);
+    assert_eq!(bars[0].dividend, None);
+    assert_eq!(bars[1].date, day("2020-08-31"));
+    assert_close(bars[1].split_ratio.unwrap(), 4.0);
+    assert_eq!(bars[1].dividend, None);
+    // Raw prices: the close before the split is about four times the one after it.
+    assert_close(bars[0].close, 499.23);
+    assert_close(bars[1].close, 129.04);
+}
+
+/// 2024-03-08 is on EST (UTC-5), 2024-03-11 on EDT (UTC-4): 09:30 New York is 14:30 and 13:30 UTC.
+#[tokio::test]
+async fn intraday_bars_are_read_in_new_york_time_and_stored_in_utc_across_daylight_saving() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/query"))
+        .and(query_param("function", "TIME_SERIES_INTRADAY"))
+        .and(query_param("symbol", "IBM"))
+        .and(query_param("interval", "5min"))
+        .and(query_param("extended_hours", "false"))
+        .and(query_param("outputsize", "full"))
+        // Older than the trailing 30 days: asked for by month.
+        .and(query_param("month", "2024-03"))
+        .and(query_param("apikey", "test-key"))
+        .respond_with(json("alphavantage", "intraday_5min.json"))
+        .expect(1)
+        .mount(&server)
+        .await;
+
+    let bars = client(&server)
+        .await
+        .intraday_bars(
+            &symbol("IBM"),
+            range("2024-03-08", "2024-03-11"),
+            Interval::Min5,
+        )
+        .await
+        .unwrap();
+
+    // 2024-03-07 lies outside the range.
+    let starts: Vec<String> = bars.iter().map(|b| b.start.to_rfc3339()).collect();
+    assert_eq!(
+        starts,
+        [
+            "2024-03-08T14:30:00+00:00",
+            "2024-03-08T14:35:00+00:00",
+            "2024-03-08T20:55:00+00:00",
+            "2024-03-11T13:30:00+00:00",
+            "2024-03-11T13:35:00+00:00",
+        ]
+    );
+    let first = &bars[0];
+    assert_close(first.open, 197.91);
+    assert_close(first.high, 198.73);
+    assert_close(first.low, 197.8);
+    assert_close(first.close, 198.31);
+    assert_eq!(first.volume, 187_519);
+    assert_close(bars[4].close, 196.09);
+}
+
+#[tokio::test]
+async fn an_empty_intraday_series_is_no_data() {
+    let server = MockServer::start().await;
+    serve(
+        &server,
+        "TIME_SERIES_INTRADAY",
+        json("alphavantage", "empty_intraday.json"),
+    )
+    .await;
+    let err = client(&server)
+        .await
+        .intraday_bars(
+            &symbol("IBM"),
+            range("2024-03-08", "2024-03-11"),
+            Interval::Min5,
+        )
+        .await
+        .unwrap_err();
+    assert!(matches!(err, ProviderError::NoData { .. }), "{err}");
+    assert!(err.to_string().contains("5min"), "{err}");
+}
+
+#[tokio::test]
+async fn a_rate_limit_note_answering_an_intraday_request_is_rate_limited() {
+    let server = MockServer::start().await;
+    serve(
+        &server,
+        "TIME_SERIES_INTRADAY",
+        json("alphavantage", "note_rate_limit.json"),
+    )
+    .await;
+    let err = client(&server)
+        .await
+        .intraday_bars(
+            &symbol("IBM"),
+            range("2024-03-08", "2024-03-11"),
+            Interval::Min5,
+        )
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            ProviderError::RateLimited {
+                provider: ProviderKind::AlphaVantage,
+                ..
+            }
+        ),
+        "{err}"
+    );
+    assert_eq!(request_count(&server).await, 1);
+}
+
+#[tokio::test]
+async fn a_broken_intraday_body_or_one_without_its_series_is_malformed() {
+    let intraday = fixture("alphavantage", "intraday_5min.json");
+    let bodies = [
+        // Cut in half.
+        intraday[..intraday.len() / 2].to_string(),
+        // A series of another interval than the one asked for.
+        intraday.replace("Time Series (5min)", "Time Series (15min)"),
+        // No zone to read the timestamps in.
+        intraday.replace("\"6. Time Zone\": \"US/Eastern\"", "\"6. Zone\": \"\""),
+        // A price that is not a number.
+        intraday.replace("\"195.9800\"", "\"n/a\""),
+    ];
+    for body in bodies {
+        let server = MockServer::start().await;
+        serve(
+            &server,
+            "TIME_SERIES_INTRADAY",
+            raw(200, &body, "application/json"),
+        )
+        .await;
+        let err = client(&server)
+            .await
+            .intraday_bars(
+                &symbol("IBM"),
+                range("2024-03-08", "2024-03-11"),
+                Interval::Min5,
+            )
+            .await
+            .unwrap_err();
+        assert!(matches!(err, ProviderError::Malformed { .. }), "{err}");
+    }
+}
+
+#[tokio::test]
+async fn intraday_history_over_more_than_three_months_is_refused_without_a_request() {
+    let server = MockServer::start().await;
+    let err = client(&server)
+        .await
+        .intraday_bars(
+            &symbol("IBM"),
+            range("2023-01-02", "2023-06-30"),
+            Interval::Min60,
+        )
+        .await
+        .unwrap_err();
+    assert!(matches!(err, ProviderError::Rejected { .. }), "{err}");
+    assert_eq!(request_count(&server).await, 0);
+}
+
+#[tokio::test]
+async fn intraday_history_spanning_two_months_is_asked_for_month_by_month() {
+    let server = MockServer::start().await;
+    for month in ["2024-02", "2024-03"] {
+        Mock::given(method("GET"))
+            .and(path("/query"))
+            .and(query_param("function", "TIME_SERIES_INTRADAY"))
+            .and(query_param("month", month))
+            .respond_with(json("alphavantage", "intraday_5min.json"))
+            .expect(1)
+            .mount(&server)
+            .await;
+    }
+
+    let bars = client(&server)
+        .await
+        .intraday_bars(
+            &symbol("IBM"),
+            range("2024-02-26", "2024-03-08"),
+            Interval::Min5,
+        )
+        .await
+        .unwrap();
+
+    // The same fixture twice: its bars are not repeated.
+    assert_eq!(bars.len(), 4);
+    assert_eq!(bars[0].start.to_rfc3339(), "2024-03-07T20:55:00+00:00");
 }

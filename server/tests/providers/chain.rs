@@ -2,8 +2,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use server::market::providers::{
-    AlphaVantage, ApiKey, ChainError, Finnhub, HttpSettings, MarketDataProvider, ProviderChain,
-    ProviderError, ProviderKind, RetryPolicy, Yahoo,
+    AlphaVantage, ApiKey, ChainError, Finnhub, HttpSettings, Interval, MarketDataProvider, Polygon,
+    ProviderChain, ProviderError, ProviderKind, RetryPolicy, Yahoo,
 };
 use wiremock::matchers::{method, path, query_param};
 use wiremock::{Mock, MockServer, ResponseTemplate};
@@ -16,6 +16,10 @@ fn finnhub(server: &MockServer, settings: &HttpSettings) -> Arc<dyn MarketDataPr
 
 fn yahoo(server: &MockServer) -> Arc<dyn MarketDataProvider> {
     Arc::new(Yahoo::new(&server.uri(), &settings()).unwrap())
+}
+
+fn polygon(server: &MockServer) -> Arc<dyn MarketDataProvider> {
+    Arc::new(Polygon::new(&server.uri(), ApiKey::new("p").unwrap(), &settings()).unwrap())
 }
 
 fn alphavantage(server: &MockServer) -> Arc<dyn MarketDataProvider> {
@@ -260,4 +264,96 @@ async fn a_refused_connection_is_a_transport_error_without_the_key() {
         chain.iter().all(|m| !m.contains("very-secret-key")),
         "{chain:?}"
     );
+}
+
+#[tokio::test]
+async fn intraday_bars_fall_through_a_rate_limit_and_an_empty_answer_to_the_provider_that_has_them()
+{
+    let limited = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path(
+            "/v2/aggs/ticker/AAPL/range/5/minute/2024-03-08/2024-03-11",
+        ))
+        .respond_with(json("polygon", "rate_limit.json"))
+        .mount(&limited)
+        .await;
+    let empty = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/stock/candle"))
+        .and(query_param("resolution", "5"))
+        .respond_with(json("finnhub", "no_data.json"))
+        .mount(&empty)
+        .await;
+    let yahoo_server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/v8/finance/chart/AAPL"))
+        .and(query_param("interval", "5m"))
+        .respond_with(json("yahoo", "chart_5m.json"))
+        .expect(1)
+        .mount(&yahoo_server)
+        .await;
+    let chain = ProviderChain::new(vec![
+        polygon(&limited),
+        finnhub(&empty, &settings()),
+        yahoo(&yahoo_server),
+    ]);
+
+    let answer = chain
+        .intraday_bars(
+            &symbol("AAPL"),
+            range("2024-03-08", "2024-03-11"),
+            Interval::Min5,
+        )
+        .await
+        .unwrap();
+
+    assert_eq!(answer.source, ProviderKind::Yahoo);
+    assert_eq!(answer.value.len(), 5);
+    assert_eq!(
+        answer.value[0].start.to_rfc3339(),
+        "2024-03-08T14:30:00+00:00"
+    );
+    assert_eq!(request_count(&limited).await, 1);
+    assert_eq!(request_count(&empty).await, 1);
+}
+
+#[tokio::test]
+async fn when_no_provider_has_intraday_bars_each_reason_is_reported() {
+    let empty = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(json("finnhub", "no_data.json"))
+        .mount(&empty)
+        .await;
+    let missing = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(json_status(404, "yahoo", "not_found.json"))
+        .mount(&missing)
+        .await;
+    let chain = ProviderChain::new(vec![finnhub(&empty, &settings()), yahoo(&missing)]);
+
+    let err = chain
+        .intraday_bars(
+            &symbol("ZZZZ"),
+            range("2024-03-08", "2024-03-11"),
+            Interval::Min1,
+        )
+        .await
+        .unwrap_err();
+
+    let attempts = err.attempts();
+    assert_eq!(attempts.len(), 2);
+    assert!(matches!(
+        attempts[0],
+        ProviderError::NoData {
+            provider: ProviderKind::Finnhub,
+            ..
+        }
+    ));
+    assert!(matches!(
+        attempts[1],
+        ProviderError::NotFound {
+            provider: ProviderKind::Yahoo,
+            ..
+        }
+    ));
 }

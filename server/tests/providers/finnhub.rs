@@ -1,7 +1,7 @@
 use std::time::Duration;
 
 use server::market::providers::{
-    ApiKey, Finnhub, MarketDataProvider, NewsQuery, ProviderError, ProviderKind,
+    ApiKey, Finnhub, Interval, MarketDataProvider, NewsQuery, ProviderError, ProviderKind,
 };
 use wiremock::matchers::{header, method, path, query_param};
 use wiremock::{Mock, MockServer, ResponseTemplate};
@@ -56,6 +56,10 @@ async fn candles_become_daily_bars_on_their_utc_days() {
     assert_close(bars[4].high, 185.09);
     assert_eq!(bars[4].volume, 50_759_496);
     assert_eq!(bars[4].adjusted_close, None);
+    // Candles carry no dividends or splits.
+    assert!(bars
+        .iter()
+        .all(|b| b.dividend.is_none() && b.split_ratio.is_none()));
 }
 
 #[tokio::test]
@@ -291,4 +295,149 @@ async fn a_500_is_retried_then_reported_as_upstream() {
         "{err}"
     );
     assert_eq!(request_count(&server).await, 3);
+}
+
+/// The fixture holds pre- and post-market candles around 2024-03-08 (EST) and 2024-03-11 (EDT).
+/// 14:00 UTC is 09:00 in New York on the first day, before the open, and 10:00 on the second.
+#[tokio::test]
+async fn intraday_candles_keep_the_regular_session_across_daylight_saving() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/stock/candle"))
+        .and(query_param("symbol", "AAPL"))
+        .and(query_param("resolution", "5"))
+        .and(query_param("from", "1709856000"))
+        .and(query_param("to", "1710201599"))
+        .and(header("X-Finnhub-Token", "test-token"))
+        .respond_with(json("finnhub", "candle_5min.json"))
+        .expect(1)
+        .mount(&server)
+        .await;
+
+    let bars = client(&server)
+        .await
+        .intraday_bars(
+            &symbol("AAPL"),
+            range("2024-03-08", "2024-03-11"),
+            Interval::Min5,
+        )
+        .await
+        .unwrap();
+
+    let starts: Vec<String> = bars.iter().map(|b| b.start.to_rfc3339()).collect();
+    assert_eq!(
+        starts,
+        [
+            "2024-03-08T14:30:00+00:00",
+            "2024-03-08T14:35:00+00:00",
+            "2024-03-08T20:55:00+00:00",
+            "2024-03-11T13:30:00+00:00",
+            "2024-03-11T14:00:00+00:00",
+        ]
+    );
+    assert_close(bars[0].open, 170.2);
+    assert_close(bars[0].high, 171.12);
+    assert_close(bars[0].low, 170.12);
+    assert_close(bars[0].close, 170.95);
+    assert_eq!(bars[0].volume, 2_135_114);
+    assert_close(bars[4].close, 173.41);
+}
+
+#[tokio::test]
+async fn intraday_no_data_is_no_data() {
+    let server = MockServer::start().await;
+    serve(&server, "/stock/candle", json("finnhub", "no_data.json")).await;
+    let err = client(&server)
+        .await
+        .intraday_bars(
+            &symbol("AAPL"),
+            range("2024-03-08", "2024-03-11"),
+            Interval::Min15,
+        )
+        .await
+        .unwrap_err();
+    assert!(matches!(err, ProviderError::NoData { .. }), "{err}");
+}
+
+#[tokio::test]
+async fn intraday_candles_outside_the_session_only_are_no_data() {
+    let server = MockServer::start().await;
+    serve(
+        &server,
+        "/stock/candle",
+        raw(
+            200,
+            // 2024-03-08 at 08:00 and 17:00 in New York.
+            r#"{"c":[170.1,170.7],"h":[170.2,170.8],"l":[170.0,170.6],"o":[170.1,170.7],"s":"ok","t":[1709902800,1709935200],"v":[1200,800]}"#,
+            "application/json",
+        ),
+    )
+    .await;
+    let err = client(&server)
+        .await
+        .intraday_bars(
+            &symbol("AAPL"),
+            range("2024-03-08", "2024-03-08"),
+            Interval::Min5,
+        )
+        .await
+        .unwrap_err();
+    assert!(matches!(err, ProviderError::NoData { .. }), "{err}");
+}
+
+#[tokio::test]
+async fn an_intraday_rate_limit_is_rate_limited_whether_429_or_200() {
+    for status in [429, 200] {
+        let server = MockServer::start().await;
+        serve(
+            &server,
+            "/stock/candle",
+            json_status(status, "finnhub", "rate_limit.json").insert_header("Retry-After", "30"),
+        )
+        .await;
+        let err = client(&server)
+            .await
+            .intraday_bars(
+                &symbol("AAPL"),
+                range("2024-03-08", "2024-03-11"),
+                Interval::Min5,
+            )
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(
+                err,
+                ProviderError::RateLimited {
+                    provider: ProviderKind::Finnhub,
+                    ..
+                }
+            ),
+            "{status}: {err}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn intraday_candles_of_unequal_lengths_are_malformed() {
+    let server = MockServer::start().await;
+    serve(
+        &server,
+        "/stock/candle",
+        raw(
+            200,
+            r#"{"c":[170.95],"h":[171.12],"l":[170.12],"o":[170.2,170.96],"s":"ok","t":[1709908200],"v":[2135114]}"#,
+            "application/json",
+        ),
+    )
+    .await;
+    let err = client(&server)
+        .await
+        .intraday_bars(
+            &symbol("AAPL"),
+            range("2024-03-08", "2024-03-11"),
+            Interval::Min5,
+        )
+        .await
+        .unwrap_err();
+    assert!(matches!(err, ProviderError::Malformed { .. }), "{err}");
 }

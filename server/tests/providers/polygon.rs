@@ -1,6 +1,8 @@
 use std::time::Duration;
 
-use server::market::providers::{ApiKey, MarketDataProvider, Polygon, ProviderError, ProviderKind};
+use server::market::providers::{
+    ApiKey, Interval, MarketDataProvider, Polygon, ProviderError, ProviderKind,
+};
 use wiremock::matchers::{header, method, path, query_param};
 use wiremock::{Mock, MockServer};
 
@@ -9,6 +11,7 @@ use super::support::{
 };
 
 const AAPL_MAY: &str = "/v2/aggs/ticker/AAPL/range/1/day/2024-05-06/2024-05-10";
+const AAPL_MARCH_5MIN: &str = "/v2/aggs/ticker/AAPL/range/5/minute/2024-03-08/2024-03-11";
 
 async fn client(server: &MockServer) -> Polygon {
     Polygon::new(&server.uri(), ApiKey::new("test-key").unwrap(), &settings()).unwrap()
@@ -41,6 +44,10 @@ async fn aggregates_become_daily_bars_on_new_york_days() {
     assert_close(bars[3].close, 184.57);
     // Written as 7.8569667e+07.
     assert_eq!(bars[0].volume, 78_569_667);
+    // Aggregates carry no dividends or splits.
+    assert!(bars
+        .iter()
+        .all(|b| b.dividend.is_none() && b.split_ratio.is_none()));
 }
 
 #[tokio::test]
@@ -250,5 +257,139 @@ async fn an_error_status_in_a_200_is_told_apart_by_its_message() {
             _ => "other",
         };
         assert_eq!(kind, expected, "{body}: {err}");
+    }
+}
+
+async fn march_5min(
+    server: &MockServer,
+) -> Result<Vec<server::market::providers::IntradayBar>, ProviderError> {
+    client(server)
+        .await
+        .intraday_bars(
+            &symbol("AAPL"),
+            range("2024-03-08", "2024-03-11"),
+            Interval::Min5,
+        )
+        .await
+}
+
+/// The fixture holds pre- and post-market bars around 2024-03-08 (EST) and 2024-03-11 (EDT).
+/// 14:00 UTC is 09:00 in New York on the first day, before the open, and 10:00 on the second.
+#[tokio::test]
+async fn minute_aggregates_keep_the_regular_session_across_daylight_saving() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path(AAPL_MARCH_5MIN))
+        .and(query_param("adjusted", "true"))
+        .and(query_param("sort", "asc"))
+        .and(header("Authorization", "Bearer test-key"))
+        .respond_with(json("polygon", "aggs_5min.json"))
+        .expect(1)
+        .mount(&server)
+        .await;
+
+    let bars = march_5min(&server).await.unwrap();
+
+    let starts: Vec<String> = bars.iter().map(|b| b.start.to_rfc3339()).collect();
+    assert_eq!(
+        starts,
+        [
+            "2024-03-08T14:30:00+00:00",
+            "2024-03-08T14:35:00+00:00",
+            "2024-03-08T20:55:00+00:00",
+            "2024-03-11T13:30:00+00:00",
+            "2024-03-11T14:00:00+00:00",
+        ]
+    );
+    assert_close(bars[0].open, 170.2);
+    assert_close(bars[0].high, 171.12);
+    assert_close(bars[0].low, 170.12);
+    assert_close(bars[0].close, 170.95);
+    // Written as 2.135114e+06.
+    assert_eq!(bars[0].volume, 2_135_114);
+    assert_eq!(bars[4].volume, 611_508);
+}
+
+#[tokio::test]
+async fn sixty_minute_bars_are_asked_for_as_sixty_minutes() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path(
+            "/v2/aggs/ticker/AAPL/range/60/minute/2024-03-08/2024-03-08",
+        ))
+        .respond_with(json("polygon", "aggs_5min.json"))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let bars = client(&server)
+        .await
+        .intraday_bars(
+            &symbol("AAPL"),
+            range("2024-03-08", "2024-03-08"),
+            Interval::Min60,
+        )
+        .await
+        .unwrap();
+    assert_eq!(bars.len(), 3);
+}
+
+#[tokio::test]
+async fn empty_minute_aggregates_are_no_data() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path(AAPL_MARCH_5MIN))
+        .respond_with(json("polygon", "empty_aggs.json"))
+        .mount(&server)
+        .await;
+    let err = march_5min(&server).await.unwrap_err();
+    assert!(matches!(err, ProviderError::NoData { .. }), "{err}");
+}
+
+#[tokio::test]
+async fn a_rate_limit_on_minute_aggregates_is_rate_limited_whether_429_or_200() {
+    for status in [429, 200] {
+        let server = MockServer::start().await;
+        Mock::given(method("GET"))
+            .and(path(AAPL_MARCH_5MIN))
+            .respond_with(
+                json_status(status, "polygon", "rate_limit.json")
+                    .insert_header("Retry-After", "60"),
+            )
+            .mount(&server)
+            .await;
+        let err = march_5min(&server).await.unwrap_err();
+        assert!(
+            matches!(
+                err,
+                ProviderError::RateLimited {
+                    provider: ProviderKind::Polygon,
+                    ..
+                }
+            ),
+            "{status}: {err}"
+        );
+        // A minute's wait is not worth it: one request.
+        assert_eq!(request_count(&server).await, 1, "{status}");
+    }
+}
+
+#[tokio::test]
+async fn malformed_minute_aggregates_are_malformed() {
+    for body in [
+        r#"{"ticker":"AAPL","results":[{"o":170.2,"c":170.95,"h":171.12,"l":170.12,"v":2135114}]}"#,
+        r#"{"ticker":"AAPL","results":[{"o":-1,"c":170.95,"h":171.12,"l":170.12,"v":2135114,"t":1709908200000}]}"#,
+        r#"{"ticker":"AAPL","results":["#,
+    ] {
+        let server = MockServer::start().await;
+        Mock::given(method("GET"))
+            .and(path(AAPL_MARCH_5MIN))
+            .respond_with(raw(200, body, "application/json"))
+            .mount(&server)
+            .await;
+        let err = march_5min(&server).await.unwrap_err();
+        assert!(
+            matches!(err, ProviderError::Malformed { .. }),
+            "{body}: {err}"
+        );
     }
 }

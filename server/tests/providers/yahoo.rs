@@ -1,5 +1,6 @@
 use server::market::providers::{
-    MarketDataProvider, NewsQuery, Operation, ProviderError, ProviderKind, Yahoo,
+    Interval, IntradayBar, MarketDataProvider, NewsQuery, Operation, ProviderError, ProviderKind,
+    Yahoo,
 };
 use wiremock::matchers::{method, path, query_param};
 use wiremock::{Mock, MockServer, ResponseTemplate};
@@ -259,4 +260,128 @@ async fn overviews_and_news_are_unsupported() {
         "{news}"
     );
     assert_eq!(request_count(&server).await, 0);
+}
+
+async fn serve_5m(server: &MockServer, response: ResponseTemplate) {
+    Mock::given(method("GET"))
+        .and(path("/v8/finance/chart/AAPL"))
+        .and(query_param("interval", "5m"))
+        .and(query_param("includePrePost", "false"))
+        .respond_with(response)
+        .mount(server)
+        .await;
+}
+
+async fn march_5m(server: &MockServer) -> Result<Vec<IntradayBar>, ProviderError> {
+    client(server)
+        .await
+        .intraday_bars(
+            &symbol("AAPL"),
+            range("2024-03-08", "2024-03-11"),
+            Interval::Min5,
+        )
+        .await
+}
+
+/// 2024-03-08 is on EST and 2024-03-11 on EDT: the session opens at 14:30 and 13:30 UTC.
+#[tokio::test]
+async fn a_5m_chart_becomes_intraday_bars_on_the_exchanges_days() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/v8/finance/chart/AAPL"))
+        .and(query_param("interval", "5m"))
+        .and(query_param("includePrePost", "false"))
+        // A day either side of 2024-03-08..2024-03-11.
+        .and(query_param("period1", "1709769600"))
+        .and(query_param("period2", "1710287999"))
+        .respond_with(json("yahoo", "chart_5m.json"))
+        .expect(1)
+        .mount(&server)
+        .await;
+
+    let bars = march_5m(&server).await.unwrap();
+
+    // 2024-03-07 lies outside the range; the last row is all nulls (not traded yet).
+    let starts: Vec<String> = bars.iter().map(|b| b.start.to_rfc3339()).collect();
+    assert_eq!(
+        starts,
+        [
+            "2024-03-08T14:30:00+00:00",
+            "2024-03-08T14:35:00+00:00",
+            "2024-03-08T20:55:00+00:00",
+            "2024-03-11T13:30:00+00:00",
+            "2024-03-11T13:35:00+00:00",
+        ]
+    );
+    assert_close(bars[0].open, 170.2);
+    assert_close(bars[0].high, 171.12);
+    assert_close(bars[0].low, 170.12);
+    assert_close(bars[0].close, 170.95);
+    assert_eq!(bars[0].volume, 2_135_114);
+    // A bar with prices and a zero volume is kept.
+    assert_eq!(bars[4].volume, 0);
+    assert_close(bars[4].close, 173.05);
+}
+
+#[tokio::test]
+async fn an_empty_intraday_chart_is_no_data() {
+    let server = MockServer::start().await;
+    serve_5m(&server, json("yahoo", "empty_chart.json")).await;
+    let err = march_5m(&server).await.unwrap_err();
+    assert!(matches!(err, ProviderError::NoData { .. }), "{err}");
+}
+
+#[tokio::test]
+async fn a_429_on_an_intraday_chart_is_rate_limited() {
+    let server = MockServer::start().await;
+    serve_5m(&server, raw(429, "Too Many Requests", "text/plain")).await;
+    let err = march_5m(&server).await.unwrap_err();
+    assert!(
+        matches!(
+            err,
+            ProviderError::RateLimited {
+                provider: ProviderKind::Yahoo,
+                ..
+            }
+        ),
+        "{err}"
+    );
+    assert_eq!(request_count(&server).await, 3);
+}
+
+#[tokio::test]
+async fn a_malformed_intraday_chart_is_malformed() {
+    let chart = fixture("yahoo", "chart_5m.json");
+    for (body, content_type) in [
+        (chart[..chart.len() / 2].to_string(), "application/json"),
+        // One close fewer than there are timestamps.
+        (
+            chart.replace("\"close\": [169.0, ", "\"close\": ["),
+            "application/json",
+        ),
+        (fixture("yahoo", "consent_page.html"), "text/html"),
+    ] {
+        let server = MockServer::start().await;
+        serve_5m(&server, raw(200, &body, content_type)).await;
+        let err = march_5m(&server).await.unwrap_err();
+        assert!(matches!(err, ProviderError::Malformed { .. }), "{err}");
+    }
+}
+
+#[tokio::test]
+async fn intraday_data_older_than_yahoo_keeps_is_refused_in_yahoos_words_without_a_retry() {
+    let server = MockServer::start().await;
+    serve_5m(
+        &server,
+        raw(
+            422,
+            r#"{"chart":{"result":null,"error":{"code":"Unprocessable Entity","description":"5m data not available for startTime=1709769600 and endTime=1710287999. The requested range must be within the last 60 days."}}}"#,
+            "application/json",
+        ),
+    )
+    .await;
+    let err = march_5m(&server).await.unwrap_err();
+    assert!(matches!(err, ProviderError::Rejected { .. }), "{err}");
+    assert!(err.to_string().contains("within the last 60 days"), "{err}");
+    assert_eq!(request_count(&server).await, 1);
 }

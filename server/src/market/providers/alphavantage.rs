@@ -1,5 +1,8 @@
-//! Alpha Vantage: `TIME_SERIES_DAILY_ADJUSTED`, `GLOBAL_QUOTE`, `OVERVIEW` and `NEWS_SENTIMENT`, all
-//! on `GET /query?function=…&apikey=…`, numbers written as strings.
+//! Alpha Vantage: `TIME_SERIES_DAILY_ADJUSTED`, `TIME_SERIES_INTRADAY`, `GLOBAL_QUOTE`, `OVERVIEW` and
+//! `NEWS_SENTIMENT`, all on `GET /query?function=…&apikey=…`, numbers written as strings.
+//!
+//! Intraday timestamps are wall-clock times of the zone named in `Meta Data` (`US/Eastern`), and
+//! label the start of each bar.
 //!
 //! Alpha Vantage answers errors with HTTP 200: `{"Error Message": …}` for an unknown symbol or a bad
 //! key, `{"Note": …}` or `{"Information": …}` when the rate limit is reached or the endpoint needs a
@@ -9,16 +12,17 @@ use std::collections::BTreeMap;
 
 use app::domain::Symbol;
 use async_trait::async_trait;
-use chrono::{Days, NaiveDate, NaiveDateTime, Utc};
+use chrono::{DateTime, Datelike, Days, NaiveDate, NaiveDateTime, TimeZone, Utc};
+use chrono_tz::Tz;
 use reqwest::header::HeaderMap;
 use serde::Deserialize;
 use serde_json::Value;
 
 use super::http::{decode, excerpt, Http, HttpSettings};
 use super::{
-    finish_bars, finish_news, non_empty, price, ApiKey, CompanyOverview, DailyBar, DateRange,
-    MarketDataProvider, NewsArticle, NewsQuery, ProviderError, ProviderKind, Quote, Sentiment,
-    SentimentLabel,
+    finish_bars, finish_intraday, finish_news, non_empty, price, ApiKey, CompanyOverview, DailyBar,
+    DateRange, Interval, IntradayBar, MarketDataProvider, NewsArticle, NewsQuery, ProviderError,
+    ProviderKind, Quote, Sentiment, SentimentLabel,
 };
 
 /// The real host.
@@ -28,6 +32,13 @@ const PROVIDER: ProviderKind = ProviderKind::AlphaVantage;
 
 /// `outputsize=compact` returns the latest 100 trading days: about 140 calendar days.
 const COMPACT_DAYS: u64 = 140;
+
+/// Without `month`, `TIME_SERIES_INTRADAY&outputsize=full` covers the trailing 30 days.
+const TRAILING_INTRADAY_DAYS: u64 = 30;
+
+/// Older intraday history comes a calendar month per request; a range needing more is refused
+/// rather than spending the daily allowance (25 to 500 calls) on one chart.
+const MAX_INTRADAY_MONTHS: usize = 3;
 
 /// The Alpha Vantage client.
 #[derive(Debug, Clone)]
@@ -176,6 +187,74 @@ impl DailyRecord {
 }
 
 #[derive(Deserialize)]
+struct IntradayRecord {
+    #[serde(rename = "1. open")]
+    open: String,
+    #[serde(rename = "2. high")]
+    high: String,
+    #[serde(rename = "3. low")]
+    low: String,
+    #[serde(rename = "4. close")]
+    close: String,
+    #[serde(rename = "5. volume")]
+    volume: String,
+}
+
+impl IntradayRecord {
+    fn into_bar(self, start: DateTime<Utc>) -> Result<IntradayBar, ProviderError> {
+        let volume = number("5. volume", &self.volume)?;
+        Ok(IntradayBar {
+            start,
+            open: price(PROVIDER, "1. open", number("1. open", &self.open)?)?,
+            high: price(PROVIDER, "2. high", number("2. high", &self.high)?)?,
+            low: price(PROVIDER, "3. low", number("3. low", &self.low)?)?,
+            close: price(PROVIDER, "4. close", number("4. close", &self.close)?)?,
+            volume: super::volume(PROVIDER, volume)?,
+        })
+    }
+}
+
+/// The zone of an intraday answer's timestamps, from `Meta Data`'s `6. Time Zone`.
+fn intraday_zone(body: &Value) -> Result<Tz, ProviderError> {
+    let name = body
+        .get("Meta Data")
+        .and_then(|meta| meta.get("6. Time Zone"))
+        .and_then(Value::as_str)
+        .ok_or_else(|| ProviderError::malformed(PROVIDER, "`6. Time Zone` is missing"))?;
+    name.trim().parse().map_err(|_| {
+        ProviderError::malformed(PROVIDER, format!("`6. Time Zone` is not a zone: {name:?}"))
+    })
+}
+
+/// A wall-clock timestamp of `zone` as an instant. In the autumn's repeated hour the earlier instant
+/// is taken; no session trades then, nor in the spring's missing hour, which is malformed.
+fn zoned_instant(zone: Tz, stamp: &str) -> Result<DateTime<Utc>, ProviderError> {
+    let local = NaiveDateTime::parse_from_str(stamp, "%Y-%m-%d %H:%M:%S")
+        .map_err(|_| ProviderError::malformed(PROVIDER, format!("`{stamp}` is not a timestamp")))?;
+    zone.from_local_datetime(&local)
+        .earliest()
+        .map(|t| t.with_timezone(&Utc))
+        .ok_or_else(|| {
+            ProviderError::malformed(PROVIDER, format!("`{stamp}` does not exist in {zone}"))
+        })
+}
+
+/// The `month` parameters (`2024-03`) covering `range`, oldest first.
+fn months(range: DateRange) -> Vec<String> {
+    let mut months = Vec::new();
+    let (mut year, mut month) = (range.from().year(), range.from().month());
+    while (year, month) <= (range.to().year(), range.to().month()) {
+        months.push(format!("{year:04}-{month:02}"));
+        (year, month) = if month == 12 {
+            (year + 1, 1)
+        } else {
+            (year, month + 1)
+        };
+    }
+    months
+}
+
+#[derive(Deserialize)]
 struct GlobalQuoteBody {
     #[serde(rename = "Global Quote")]
     quote: BTreeMap<String, String>,
@@ -291,6 +370,68 @@ impl MarketDataProvider for AlphaVantage {
             .map(|(date, record)| record.into_bar(&date))
             .collect::<Result<Vec<_>, _>>()?;
         finish_bars(PROVIDER, symbol, range, bars)
+    }
+
+    /// Regular-session bars (`extended_hours=false`): the trailing 30 days in one request, older
+    /// history a month per request.
+    #[tracing::instrument(name = "alphavantage.intraday_bars", skip_all, fields(provider = %PROVIDER, symbol = %symbol, interval = %interval), err(Display, level = "warn"))]
+    async fn intraday_bars(
+        &self,
+        symbol: &Symbol,
+        range: DateRange,
+        interval: Interval,
+    ) -> Result<Vec<IntradayBar>, ProviderError> {
+        let trailing_from = Utc::now().date_naive() - Days::new(TRAILING_INTRADAY_DAYS);
+        let months: Vec<Option<String>> = if range.from() >= trailing_from {
+            vec![None]
+        } else {
+            months(range).into_iter().map(Some).collect()
+        };
+        if months.len() > MAX_INTRADAY_MONTHS {
+            return Err(ProviderError::Rejected {
+                provider: PROVIDER,
+                detail: format!(
+                    "not asked: intraday history from {} to {} would take {} requests (at most {MAX_INTRADAY_MONTHS})",
+                    range.from(),
+                    range.to(),
+                    months.len()
+                ),
+            });
+        }
+        let series_key = format!("Time Series ({interval})");
+        let mut bars = Vec::new();
+        let mut zone = None;
+        for month in months {
+            let mut params = vec![
+                ("symbol", symbol.to_string()),
+                ("interval", interval.as_str().into()),
+                ("outputsize", "full".into()),
+                ("extended_hours", "false".into()),
+                ("datatype", "json".into()),
+            ];
+            if let Some(month) = month {
+                params.push(("month", month));
+            }
+            let mut body = self.call("TIME_SERIES_INTRADAY", params).await?;
+            let tz = intraday_zone(&body)?;
+            let series = body.get_mut(&series_key).map(Value::take).ok_or_else(|| {
+                ProviderError::malformed(PROVIDER, format!("`{series_key}` is missing"))
+            })?;
+            let series: BTreeMap<String, IntradayRecord> = decode(PROVIDER, series)?;
+            for (stamp, record) in series {
+                bars.push(record.into_bar(zoned_instant(tz, &stamp)?)?);
+            }
+            zone = Some(tz);
+        }
+        let zone = zone.unwrap_or(chrono_tz::America::New_York);
+        finish_intraday(
+            PROVIDER,
+            symbol,
+            range,
+            interval,
+            |t| t.with_timezone(&zone).date_naive(),
+            bars,
+        )
     }
 
     #[tracing::instrument(name = "alphavantage.quote", skip_all, fields(provider = %PROVIDER, symbol = %symbol), err(Display, level = "warn"))]
@@ -437,6 +578,41 @@ mod tests {
         assert!(matches!(bad_key, ProviderError::Unauthorized { .. }));
         let unknown = check(json!({"Error Message": "Invalid API call. Please retry or visit the documentation for TIME_SERIES_DAILY_ADJUSTED."})).unwrap_err();
         assert!(matches!(unknown, ProviderError::NotFound { .. }));
+    }
+
+    #[test]
+    fn intraday_timestamps_are_read_in_the_zone_alpha_vantage_names() {
+        let zone = intraday_zone(&json!({"Meta Data": {"6. Time Zone": "US/Eastern"}})).unwrap();
+        // Before and after the switch to daylight-saving time on 2024-03-10.
+        assert_eq!(
+            zoned_instant(zone, "2024-03-08 09:30:00")
+                .unwrap()
+                .to_rfc3339(),
+            "2024-03-08T14:30:00+00:00"
+        );
+        assert_eq!(
+            zoned_instant(zone, "2024-03-11 09:30:00")
+                .unwrap()
+                .to_rfc3339(),
+            "2024-03-11T13:30:00+00:00"
+        );
+        // The hour skipped in spring, and a time that is not one.
+        assert!(zoned_instant(zone, "2024-03-10 02:30:00").is_err());
+        assert!(zoned_instant(zone, "2024-03-08 9:30").is_err());
+        assert!(intraday_zone(&json!({"Meta Data": {"6. Time Zone": "Mars/Olympus"}})).is_err());
+        assert!(intraday_zone(&json!({})).is_err());
+    }
+
+    #[test]
+    fn intraday_history_is_asked_for_month_by_month() {
+        let range = |from: &str, to: &str| {
+            DateRange::new(from.parse().unwrap(), to.parse().unwrap()).unwrap()
+        };
+        assert_eq!(months(range("2024-03-08", "2024-03-11")), ["2024-03"]);
+        assert_eq!(
+            months(range("2023-11-27", "2024-01-02")),
+            ["2023-11", "2023-12", "2024-01"]
+        );
     }
 
     #[test]

@@ -7,8 +7,8 @@ use app::domain::Symbol;
 use tracing::Instrument;
 
 use super::{
-    CompanyOverview, DailyBar, DateRange, MarketDataProvider, NewsArticle, NewsQuery, Operation,
-    ProviderError, ProviderKind, Quote,
+    CompanyOverview, DailyBar, DateRange, Interval, IntradayBar, MarketDataProvider, NewsArticle,
+    NewsQuery, Operation, ProviderError, ProviderKind, Quote,
 };
 
 /// An answer and the provider that gave it.
@@ -115,6 +115,22 @@ impl ProviderChain {
         async { first_answer!(self, Operation::DailyBars, |p| p.daily_bars(symbol, range)) }
             .instrument(span)
             .await
+    }
+
+    /// Intraday bars from the first provider that has them.
+    pub async fn intraday_bars(
+        &self,
+        symbol: &Symbol,
+        range: DateRange,
+        interval: Interval,
+    ) -> Result<Sourced<Vec<IntradayBar>>, ChainError> {
+        let span = tracing::info_span!("market_data.intraday_bars", symbol = %symbol, interval = %interval, source = tracing::field::Empty);
+        async {
+            first_answer!(self, Operation::IntradayBars, |p| p
+                .intraday_bars(symbol, range, interval))
+        }
+        .instrument(span)
+        .await
     }
 
     /// A quote from the first provider that answers.

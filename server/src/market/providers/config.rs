@@ -60,7 +60,7 @@ impl Default for BaseUrls {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ProvidersConfig {
     /// `MARKET_DATA_PROVIDERS`: the order providers are asked in, e.g. `yahoo,alphavantage`. Unset: every
-    /// provider with a key (polygon, alphavantage, finnhub), then yahoo, which needs none.
+    /// provider with a key (polygon, alphavantage, finnhub); yahoo (keyless, unofficial) only when listed.
     pub priority: Vec<ProviderKind>,
     /// `ALPHAVANTAGE_API_KEY`.
     pub alphavantage_key: Option<ApiKey>,
@@ -106,9 +106,11 @@ impl ProvidersConfig {
         };
 
         let priority = match non_empty("MARKET_DATA_PROVIDERS") {
+            // Yahoo's chart API is keyless and unofficial: used only when listed explicitly, so a
+            // machine with no keys stays offline on the bundled history instead of timing out.
             None => ProviderKind::ALL
                 .into_iter()
-                .filter(|k| has_key(*k))
+                .filter(|k| *k != ProviderKind::Yahoo && has_key(*k))
                 .collect(),
             Some(list) => {
                 let error = |reason: String| ProvidersConfigError {
@@ -230,22 +232,18 @@ mod tests {
     }
 
     #[test]
-    fn without_keys_only_yahoo_is_used() {
+    fn without_keys_no_provider_is_used() {
         let c = config(&[]).unwrap();
-        assert_eq!(c.priority, vec![ProviderKind::Yahoo]);
+        assert!(c.priority.is_empty());
         assert_eq!(c.base_urls, BaseUrls::default());
     }
 
     #[test]
-    fn by_default_every_keyed_provider_comes_before_yahoo() {
+    fn by_default_every_keyed_provider_is_used_and_yahoo_is_not() {
         let c = config(&[("FINNHUB_API_KEY", "f"), ("POLYGON_API_KEY", "p")]).unwrap();
         assert_eq!(
             c.priority,
-            vec![
-                ProviderKind::Polygon,
-                ProviderKind::Finnhub,
-                ProviderKind::Yahoo
-            ]
+            vec![ProviderKind::Polygon, ProviderKind::Finnhub]
         );
     }
 

@@ -1,6 +1,9 @@
 //! Finnhub: `/quote`, `/stock/candle`, `/company-news`, `/news`, `/stock/profile2` and `/stock/metric`,
 //! authenticated with the `X-Finnhub-Token` header (so the key never sits in a URL).
 //!
+//! Candles at `resolution=D` are stamped at midnight UTC of their day; intraday ones (`resolution=5`)
+//! at the start of the bar, pre- and post-market included.
+//!
 //! Finnhub's empty answers are 200s: `{"s":"no_data"}` for candles, `[]` for news, `{}` for an unknown
 //! company profile, and an all-zero quote for an unknown symbol.
 
@@ -13,8 +16,9 @@ use serde_json::Value;
 
 use super::http::{decode, excerpt, Http, HttpSettings};
 use super::{
-    finish_bars, finish_news, non_empty, price, ApiKey, CompanyOverview, DailyBar, DateRange,
-    MarketDataProvider, NewsArticle, NewsQuery, ProviderError, ProviderKind, Quote,
+    finish_bars, finish_intraday, finish_news, in_regular_session, new_york_day, non_empty, price,
+    ApiKey, CompanyOverview, DailyBar, DateRange, Interval, IntradayBar, MarketDataProvider,
+    NewsArticle, NewsQuery, ProviderError, ProviderKind, Quote,
 };
 
 /// The real host, with the API prefix.
@@ -77,6 +81,30 @@ impl Finnhub {
         }
         Ok(body)
     }
+
+    /// `/stock/candle` at `resolution` between two Unix times, as rows; `no_data` is
+    /// [`ProviderError::NoData`].
+    async fn candles(
+        &self,
+        symbol: &Symbol,
+        resolution: &str,
+        from: i64,
+        to: i64,
+    ) -> Result<Vec<Candle>, ProviderError> {
+        let body = self
+            .call(
+                "/stock/candle",
+                &[
+                    ("symbol", symbol.to_string()),
+                    ("resolution", resolution.into()),
+                    ("from", from.to_string()),
+                    ("to", to.to_string()),
+                ],
+            )
+            .await?;
+        let candles: Candles = decode(PROVIDER, body)?;
+        candles.rows(symbol)
+    }
 }
 
 #[derive(Deserialize)]
@@ -103,6 +131,69 @@ struct Candles {
     c: Vec<f64>,
     #[serde(default)]
     v: Vec<f64>,
+}
+
+/// One row of [`Candles`], its prices checked.
+struct Candle {
+    start: DateTime<Utc>,
+    open: f64,
+    high: f64,
+    low: f64,
+    close: f64,
+    volume: u64,
+}
+
+impl Candles {
+    fn rows(self, symbol: &Symbol) -> Result<Vec<Candle>, ProviderError> {
+        match self.s.as_str() {
+            "ok" => {}
+            "no_data" => {
+                return Err(ProviderError::no_data(
+                    PROVIDER,
+                    format!("no candles for {symbol}"),
+                ))
+            }
+            other => {
+                return Err(ProviderError::malformed(
+                    PROVIDER,
+                    format!("candle status {other:?}"),
+                ))
+            }
+        }
+        let n = self.t.len();
+        if [&self.o, &self.h, &self.l, &self.c, &self.v]
+            .iter()
+            .any(|column| column.len() != n)
+        {
+            return Err(ProviderError::malformed(
+                PROVIDER,
+                "candle arrays differ in length",
+            ));
+        }
+        (0..n)
+            .map(|i| {
+                Ok(Candle {
+                    start: timestamp(self.t[i])?,
+                    open: price(PROVIDER, "o", self.o[i])?,
+                    high: price(PROVIDER, "h", self.h[i])?,
+                    low: price(PROVIDER, "l", self.l[i])?,
+                    close: price(PROVIDER, "c", self.c[i])?,
+                    volume: super::volume(PROVIDER, self.v[i])?,
+                })
+            })
+            .collect()
+    }
+}
+
+/// Finnhub's `resolution` for an interval: minutes as a number.
+fn resolution(interval: Interval) -> &'static str {
+    match interval {
+        Interval::Min1 => "1",
+        Interval::Min5 => "5",
+        Interval::Min15 => "15",
+        Interval::Min30 => "30",
+        Interval::Min60 => "60",
+    }
 }
 
 #[derive(Deserialize)]
@@ -155,60 +246,56 @@ impl MarketDataProvider for Finnhub {
         symbol: &Symbol,
         range: DateRange,
     ) -> Result<Vec<DailyBar>, ProviderError> {
-        let body = self
-            .call(
-                "/stock/candle",
-                &[
-                    ("symbol", symbol.to_string()),
-                    ("resolution", "D".into()),
-                    ("from", range.first_second().to_string()),
-                    ("to", range.last_second().to_string()),
-                ],
-            )
-            .await?;
-        let candles: Candles = decode(PROVIDER, body)?;
-        match candles.s.as_str() {
-            "ok" => {}
-            "no_data" => {
-                return Err(ProviderError::no_data(
-                    PROVIDER,
-                    format!("no candles for {symbol}"),
-                ))
-            }
-            other => {
-                return Err(ProviderError::malformed(
-                    PROVIDER,
-                    format!("candle status {other:?}"),
-                ))
-            }
-        }
-        let n = candles.t.len();
-        if [&candles.o, &candles.h, &candles.l, &candles.c, &candles.v]
-            .iter()
-            .any(|column| column.len() != n)
-        {
-            return Err(ProviderError::malformed(
-                PROVIDER,
-                "candle arrays differ in length",
-            ));
-        }
-        let bars = (0..n)
-            .map(|i| {
-                Ok(DailyBar {
-                    // Daily candles are stamped at midnight UTC of the trading day.
-                    date: timestamp(candles.t[i])?.date_naive(),
-                    open: price(PROVIDER, "o", candles.o[i])?,
-                    high: price(PROVIDER, "h", candles.h[i])?,
-                    low: price(PROVIDER, "l", candles.l[i])?,
-                    close: price(PROVIDER, "c", candles.c[i])?,
-                    volume: super::volume(PROVIDER, candles.v[i])?,
-                    adjusted_close: None,
-                    dividend: None,
-                    split_ratio: None,
-                })
+        let bars = self
+            .candles(symbol, "D", range.first_second(), range.last_second())
+            .await?
+            .into_iter()
+            .map(|c| DailyBar {
+                // Daily candles are stamped at midnight UTC of the trading day.
+                date: c.start.date_naive(),
+                open: c.open,
+                high: c.high,
+                low: c.low,
+                close: c.close,
+                volume: c.volume,
+                adjusted_close: None,
+                // Candles carry no corporate actions.
+                dividend: None,
+                split_ratio: None,
             })
-            .collect::<Result<Vec<_>, ProviderError>>()?;
+            .collect();
         finish_bars(PROVIDER, symbol, range, bars)
+    }
+
+    /// Intraday candles of US listings, the extended hours dropped.
+    #[tracing::instrument(name = "finnhub.intraday_bars", skip_all, fields(provider = %PROVIDER, symbol = %symbol, interval = %interval), err(Display, level = "warn"))]
+    async fn intraday_bars(
+        &self,
+        symbol: &Symbol,
+        range: DateRange,
+        interval: Interval,
+    ) -> Result<Vec<IntradayBar>, ProviderError> {
+        // The regular session of a New York day lies within the same UTC day.
+        let bars = self
+            .candles(
+                symbol,
+                resolution(interval),
+                range.first_second(),
+                range.last_second(),
+            )
+            .await?
+            .into_iter()
+            .filter(|c| in_regular_session(c.start))
+            .map(|c| IntradayBar {
+                start: c.start,
+                open: c.open,
+                high: c.high,
+                low: c.low,
+                close: c.close,
+                volume: c.volume,
+            })
+            .collect();
+        finish_intraday(PROVIDER, symbol, range, interval, new_york_day, bars)
     }
 
     #[tracing::instrument(name = "finnhub.quote", skip_all, fields(provider = %PROVIDER, symbol = %symbol), err(Display, level = "warn"))]

@@ -216,6 +216,12 @@ fn status_error(
             detail: error_message(body),
         },
         404 => ProviderError::not_found(provider, error_message(body)),
+        // A parameter the provider will not serve (Yahoo answers 422 to intraday data older than it
+        // keeps): its own words say more than the status.
+        400 | 422 => ProviderError::Rejected {
+            provider,
+            detail: error_message(body),
+        },
         code => ProviderError::Upstream {
             provider,
             status: code,
@@ -361,6 +367,19 @@ mod tests {
             status: 400,
         }));
         assert!(!policy.should_retry(&ProviderError::malformed(ProviderKind::Finnhub, "x")));
+    }
+
+    #[test]
+    fn a_refused_parameter_is_rejected_with_the_providers_words() {
+        let err = status_error(
+            ProviderKind::Yahoo,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            None,
+            br#"{"chart":{"result":null,"error":{"code":"Unprocessable Entity","description":"The requested range must be within the last 60 days."}}}"#,
+        );
+        assert!(matches!(err, ProviderError::Rejected { .. }), "{err}");
+        assert!(err.to_string().contains("last 60 days"), "{err}");
+        assert!(!err.is_transient());
     }
 
     #[test]

@@ -24,7 +24,11 @@ use std::str::FromStr;
 
 use app::domain::Symbol;
 use async_trait::async_trait;
+use chrono::{DateTime, NaiveDate, Utc};
+use chrono_tz::America::New_York;
 use serde::{Deserialize, Serialize};
+
+use crate::market::calendar;
 
 pub use alphavantage::{AlphaVantage, ALPHA_VANTAGE_URL};
 pub use chain::{ChainError, ProviderChain, Sourced};
@@ -34,8 +38,8 @@ pub use finnhub::{Finnhub, FINNHUB_URL};
 pub use http::{HttpSettings, RetryPolicy};
 pub use polygon::{Polygon, POLYGON_URL};
 pub use types::{
-    CompanyOverview, DailyBar, DateRange, InvalidDateRange, NewsArticle, NewsQuery, Quote,
-    Sentiment, SentimentLabel,
+    CompanyOverview, DailyBar, DateRange, Interval, IntradayBar, InvalidDateRange, InvalidInterval,
+    NewsArticle, NewsQuery, Quote, Sentiment, SentimentLabel,
 };
 pub use yahoo::{Yahoo, YAHOO_URL};
 
@@ -103,6 +107,8 @@ impl FromStr for ProviderKind {
 pub enum Operation {
     /// [`MarketDataProvider::daily_bars`].
     DailyBars,
+    /// [`MarketDataProvider::intraday_bars`].
+    IntradayBars,
     /// [`MarketDataProvider::quote`].
     Quote,
     /// [`MarketDataProvider::overview`].
@@ -115,6 +121,7 @@ impl fmt::Display for Operation {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
             Operation::DailyBars => "daily bars",
+            Operation::IntradayBars => "intraday bars",
             Operation::Quote => "quotes",
             Operation::Overview => "company overviews",
             Operation::News => "news",
@@ -134,6 +141,20 @@ pub trait MarketDataProvider: Send + Sync + fmt::Debug {
         symbol: &Symbol,
         range: DateRange,
     ) -> Result<Vec<DailyBar>, ProviderError>;
+
+    /// Regular-session bars of `symbol` `interval` wide on the exchange days of `range`, oldest
+    /// first, at least one.
+    async fn intraday_bars(
+        &self,
+        _symbol: &Symbol,
+        _range: DateRange,
+        _interval: Interval,
+    ) -> Result<Vec<IntradayBar>, ProviderError> {
+        Err(ProviderError::Unsupported {
+            provider: self.kind(),
+            operation: Operation::IntradayBars,
+        })
+    }
 
     /// The latest price of `symbol`.
     async fn quote(&self, symbol: &Symbol) -> Result<Quote, ProviderError>;
@@ -176,6 +197,47 @@ fn finish_bars(
         ));
     }
     Ok(bars)
+}
+
+/// Keeps the bars whose exchange day (`local_day` of their start) lies in `range`, sorts them by
+/// start, drops repeated starts and refuses an empty result.
+fn finish_intraday(
+    provider: ProviderKind,
+    symbol: &Symbol,
+    range: DateRange,
+    interval: Interval,
+    local_day: impl Fn(DateTime<Utc>) -> NaiveDate,
+    mut bars: Vec<IntradayBar>,
+) -> Result<Vec<IntradayBar>, ProviderError> {
+    bars.retain(|b| range.contains(local_day(b.start)));
+    bars.sort_by_key(|b| b.start);
+    bars.dedup_by_key(|b| b.start);
+    if bars.is_empty() {
+        return Err(ProviderError::no_data(
+            provider,
+            format!(
+                "no {interval} bars for {symbol} from {} to {}",
+                range.from(),
+                range.to()
+            ),
+        ));
+    }
+    Ok(bars)
+}
+
+/// The New York calendar day of an instant: the trading day of a US-listed bar.
+fn new_york_day(at: DateTime<Utc>) -> NaiveDate {
+    at.with_timezone(&New_York).date_naive()
+}
+
+/// Whether a bar starting at `start` lies in the NYSE regular session of its day (09:30 to 16:00, or
+/// to 13:00 on an early-close day). Polygon and Finnhub send pre- and post-market bars with no way
+/// to ask for the session alone; this drops them.
+fn in_regular_session(start: DateTime<Utc>) -> bool {
+    let day = new_york_day(start);
+    calendar::is_trading_day(day)
+        && calendar::session_open(day) <= start
+        && start < calendar::session_close(day)
 }
 
 /// Sorts articles newest first, keeps `limit` and refuses an empty result.
@@ -259,5 +321,74 @@ mod tests {
             70_790_813
         );
         assert!(volume(ProviderKind::Polygon, -3.0).is_err());
+    }
+
+    fn utc(s: &str) -> DateTime<Utc> {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn the_regular_session_follows_new_york_daylight_saving_time() {
+        // Friday 2024-03-08 is on EST (UTC-5), Monday 2024-03-11 on EDT (UTC-4).
+        assert!(!in_regular_session(utc("2024-03-08T14:25:00Z")));
+        assert!(in_regular_session(utc("2024-03-08T14:30:00Z")));
+        assert!(in_regular_session(utc("2024-03-08T20:55:00Z")));
+        assert!(!in_regular_session(utc("2024-03-08T21:00:00Z")));
+        assert!(in_regular_session(utc("2024-03-11T13:30:00Z")));
+        assert!(!in_regular_session(utc("2024-03-11T20:00:00Z")));
+    }
+
+    #[test]
+    fn early_closes_and_holidays_have_no_afternoon_or_no_session() {
+        // The day after Thanksgiving 2024 closes at 13:00; Christmas Day has no session.
+        assert!(in_regular_session(utc("2024-11-29T17:55:00Z")));
+        assert!(!in_regular_session(utc("2024-11-29T18:00:00Z")));
+        assert!(!in_regular_session(utc("2024-12-25T15:00:00Z")));
+    }
+
+    #[test]
+    fn intraday_bars_are_kept_by_their_exchange_day_sorted_and_unique() {
+        let bar = |start: &str, close: f64| IntradayBar {
+            start: utc(start),
+            open: close,
+            high: close,
+            low: close,
+            close,
+            volume: 1,
+        };
+        let symbol = Symbol::parse("AAPL").unwrap();
+        let day = |s: &str| s.parse::<NaiveDate>().unwrap();
+        let range = DateRange::new(day("2024-03-08"), day("2024-03-08")).unwrap();
+        let bars = vec![
+            // 19:30 in New York on the 8th, the 9th in UTC: kept.
+            bar("2024-03-09T00:30:00Z", 3.0),
+            bar("2024-03-08T14:35:00Z", 2.0),
+            bar("2024-03-08T14:30:00Z", 1.0),
+            bar("2024-03-08T14:30:00Z", 1.0),
+            // The 7th in New York: dropped.
+            bar("2024-03-08T04:30:00Z", 0.0),
+        ];
+        let kept = finish_intraday(
+            ProviderKind::Polygon,
+            &symbol,
+            range,
+            Interval::Min5,
+            new_york_day,
+            bars,
+        )
+        .unwrap();
+        let closes: Vec<f64> = kept.iter().map(|b| b.close).collect();
+        assert_eq!(closes, [1.0, 2.0, 3.0]);
+        let err = finish_intraday(
+            ProviderKind::Polygon,
+            &symbol,
+            range,
+            Interval::Min5,
+            new_york_day,
+            vec![],
+        )
+        .unwrap_err();
+        assert!(matches!(err, ProviderError::NoData { .. }), "{err}");
+        assert!(err.to_string().contains("5min"), "{err}");
     }
 }

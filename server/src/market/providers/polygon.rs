@@ -1,5 +1,7 @@
-//! Polygon.io: `/v2/aggs/ticker/{t}/range/1/day/{from}/{to}`, `/v2/aggs/ticker/{t}/prev` and
-//! `/v3/reference/tickers/{t}`, authenticated with an `Authorization: Bearer` header.
+//! Polygon.io: `/v2/aggs/ticker/{t}/range/1/day/{from}/{to}` (and `/range/5/minute/…` intraday),
+//! `/v2/aggs/ticker/{t}/prev` and `/v3/reference/tickers/{t}`, authenticated with an
+//! `Authorization: Bearer` header. Aggregates are stamped in Unix milliseconds at the start of the
+//! bar; minute aggregates include the pre- and post-market hours.
 //!
 //! An empty range is a 200 with `"resultsCount": 0` and no `results`; errors carry
 //! `"status": "ERROR"` or `"NOT_AUTHORIZED"` and a message.
@@ -13,8 +15,9 @@ use serde_json::Value;
 
 use super::http::{decode, excerpt, Http, HttpSettings};
 use super::{
-    finish_bars, non_empty, price, ApiKey, CompanyOverview, DailyBar, DateRange,
-    MarketDataProvider, ProviderError, ProviderKind, Quote,
+    finish_bars, finish_intraday, in_regular_session, new_york_day, non_empty, price, ApiKey,
+    CompanyOverview, DailyBar, DateRange, Interval, IntradayBar, MarketDataProvider, ProviderError,
+    ProviderKind, Quote,
 };
 
 /// The real host.
@@ -97,8 +100,25 @@ impl Polygon {
         symbol: &Symbol,
         range: DateRange,
     ) -> Result<Vec<DailyBar>, ProviderError> {
+        let bars = self
+            .bars(symbol, 1, "day", range)
+            .await?
+            .into_iter()
+            .map(Bar::into_daily_bar)
+            .collect::<Result<Vec<_>, _>>()?;
+        finish_bars(PROVIDER, symbol, range, bars)
+    }
+
+    /// The aggregates of `multiplier` × `timespan` over the days of `range`, as Polygon sends them.
+    async fn bars(
+        &self,
+        symbol: &Symbol,
+        multiplier: u32,
+        timespan: &str,
+        range: DateRange,
+    ) -> Result<Vec<Bar>, ProviderError> {
         let path = format!(
-            "/v2/aggs/ticker/{}/range/1/day/{}/{}",
+            "/v2/aggs/ticker/{}/range/{multiplier}/{timespan}/{}/{}",
             symbol.url_segment(),
             range.from(),
             range.to()
@@ -114,13 +134,7 @@ impl Polygon {
             )
             .await?;
         let aggs: Aggregates = decode(PROVIDER, body)?;
-        let bars = aggs
-            .results
-            .unwrap_or_default()
-            .into_iter()
-            .map(Bar::into_daily_bar)
-            .collect::<Result<Vec<_>, _>>()?;
-        finish_bars(PROVIDER, symbol, range, bars)
+        Ok(aggs.results.unwrap_or_default())
     }
 }
 
@@ -136,7 +150,8 @@ struct Bar {
     l: f64,
     c: f64,
     v: f64,
-    /// Start of the day in milliseconds: midnight New York time, the same calendar day in UTC.
+    /// Start of the bar in Unix milliseconds; for a day, midnight New York time, the same calendar
+    /// day in UTC.
     t: i64,
 }
 
@@ -150,8 +165,20 @@ impl Bar {
             close: price(PROVIDER, "c", self.c)?,
             volume: super::volume(PROVIDER, self.v)?,
             adjusted_close: None,
+            // Aggregates carry no corporate actions.
             dividend: None,
             split_ratio: None,
+        })
+    }
+
+    fn into_intraday_bar(self) -> Result<IntradayBar, ProviderError> {
+        Ok(IntradayBar {
+            start: start(self.t)?,
+            open: price(PROVIDER, "o", self.o)?,
+            high: price(PROVIDER, "h", self.h)?,
+            low: price(PROVIDER, "l", self.l)?,
+            close: price(PROVIDER, "c", self.c)?,
+            volume: super::volume(PROVIDER, self.v)?,
         })
     }
 }
@@ -198,6 +225,28 @@ impl MarketDataProvider for Polygon {
         range: DateRange,
     ) -> Result<Vec<DailyBar>, ProviderError> {
         self.aggregates(symbol, range).await
+    }
+
+    /// Minute aggregates of US listings, the extended hours dropped. One request holds up to 50,000
+    /// bars: about fifty trading days of one-minute bars with the extended hours.
+    #[tracing::instrument(name = "polygon.intraday_bars", skip_all, fields(provider = %PROVIDER, symbol = %symbol, interval = %interval), err(Display, level = "warn"))]
+    async fn intraday_bars(
+        &self,
+        symbol: &Symbol,
+        range: DateRange,
+        interval: Interval,
+    ) -> Result<Vec<IntradayBar>, ProviderError> {
+        let mut bars = Vec::new();
+        for bar in self
+            .bars(symbol, interval.minutes(), "minute", range)
+            .await?
+        {
+            let bar = bar.into_intraday_bar()?;
+            if in_regular_session(bar.start) {
+                bars.push(bar);
+            }
+        }
+        finish_intraday(PROVIDER, symbol, range, interval, new_york_day, bars)
     }
 
     /// The previous day's bar (`/prev`) for the price, and the bars of the ten days before it for the

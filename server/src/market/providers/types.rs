@@ -1,5 +1,8 @@
 //! Provider-neutral market data: what every client turns its provider's format into.
 
+use std::fmt;
+use std::str::FromStr;
+
 use app::domain::Symbol;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
@@ -86,6 +89,115 @@ pub struct DailyBar {
     pub dividend: Option<f64>,
     /// Split ratio effective this day (new shares per old share: 4.0 for a 4-for-1 split).
     pub split_ratio: Option<f64>,
+}
+
+/// The width of an intraday bar. Parsed once from its name (`5min`); each client spells it in its
+/// provider's dialect (`5m` for Yahoo, `5` for Finnhub, `5/minute` for Polygon).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum Interval {
+    /// One minute.
+    #[serde(rename = "1min")]
+    Min1,
+    /// Five minutes.
+    #[serde(rename = "5min")]
+    Min5,
+    /// Fifteen minutes.
+    #[serde(rename = "15min")]
+    Min15,
+    /// Thirty minutes.
+    #[serde(rename = "30min")]
+    Min30,
+    /// One hour.
+    #[serde(rename = "60min")]
+    Min60,
+}
+
+/// A bar width that is not one of [`Interval`]'s.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown bar interval `{0}` (expected 1min, 5min, 15min, 30min or 60min)")]
+pub struct InvalidInterval(pub String);
+
+impl Interval {
+    /// Every interval, shortest first.
+    pub const ALL: [Interval; 5] = [
+        Interval::Min1,
+        Interval::Min5,
+        Interval::Min15,
+        Interval::Min30,
+        Interval::Min60,
+    ];
+
+    /// The width in minutes.
+    pub fn minutes(self) -> u32 {
+        match self {
+            Interval::Min1 => 1,
+            Interval::Min5 => 5,
+            Interval::Min15 => 15,
+            Interval::Min30 => 30,
+            Interval::Min60 => 60,
+        }
+    }
+
+    /// The name used in configuration, cache keys and Alpha Vantage requests (`5min`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Interval::Min1 => "1min",
+            Interval::Min5 => "5min",
+            Interval::Min15 => "15min",
+            Interval::Min30 => "30min",
+            Interval::Min60 => "60min",
+        }
+    }
+
+    /// The width as a duration.
+    pub fn duration(self) -> chrono::TimeDelta {
+        chrono::TimeDelta::minutes(i64::from(self.minutes()))
+    }
+}
+
+impl fmt::Display for Interval {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Interval {
+    type Err = InvalidInterval;
+
+    /// Accepts `5min`, `5m` and `5`; `1h` and `60m` for an hour.
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let lower = s.trim().to_ascii_lowercase();
+        let minutes = lower
+            .strip_suffix("min")
+            .or_else(|| lower.strip_suffix('m'))
+            .unwrap_or(&lower);
+        match minutes {
+            "1" => Ok(Interval::Min1),
+            "5" => Ok(Interval::Min5),
+            "15" => Ok(Interval::Min15),
+            "30" => Ok(Interval::Min30),
+            "60" | "1h" => Ok(Interval::Min60),
+            _ => Err(InvalidInterval(s.trim().to_string())),
+        }
+    }
+}
+
+/// One intraday bar. Clients return regular-session bars only (for US listings 09:30 to the close,
+/// New York time), so that a chart built from any provider covers the same hours.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct IntradayBar {
+    /// When the bar opens (its end is `start` plus the interval).
+    pub start: DateTime<Utc>,
+    /// First trade.
+    pub open: f64,
+    /// Highest trade.
+    pub high: f64,
+    /// Lowest trade.
+    pub low: f64,
+    /// Last trade.
+    pub close: f64,
+    /// Shares traded.
+    pub volume: u64,
 }
 
 /// The latest price of a symbol.
@@ -277,6 +389,25 @@ mod tests {
         );
         assert!((q.change - 10.0).abs() < 1e-12);
         assert!((q.change_percent - 10.0).abs() < 1e-12);
+    }
+
+    #[test]
+    fn intervals_parse_from_their_names_and_the_short_spellings() {
+        for interval in Interval::ALL {
+            assert_eq!(interval.as_str().parse::<Interval>().unwrap(), interval);
+            assert_eq!(
+                serde_json::to_string(&interval).unwrap(),
+                format!("\"{interval}\"")
+            );
+        }
+        assert_eq!(" 5m ".parse::<Interval>().unwrap(), Interval::Min5);
+        assert_eq!("15".parse::<Interval>().unwrap(), Interval::Min15);
+        assert_eq!("1H".parse::<Interval>().unwrap(), Interval::Min60);
+        assert_eq!(Interval::Min30.duration(), chrono::TimeDelta::minutes(30));
+        let err = "2min".parse::<Interval>().unwrap_err();
+        assert!(err.to_string().contains("`2min`"), "{err}");
+        assert!("".parse::<Interval>().is_err());
+        assert!("min".parse::<Interval>().is_err());
     }
 
     #[test]

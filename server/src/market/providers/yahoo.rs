@@ -1,21 +1,24 @@
-//! Yahoo Finance's chart API: `/v8/finance/chart/{symbol}?period1=&period2=&interval=1d`. No key, no
-//! overview or news. Unofficial, so it comes last in the default order.
+//! Yahoo Finance's chart API: `/v8/finance/chart/{symbol}?period1=&period2=&interval=1d` (`5m` and
+//! the like intraday). No key, no overview or news. Unofficial, so it comes last in the default order.
 //!
 //! The answer is `{"chart": {"result": [..], "error": null}}`. Rows whose prices are `null` (days the
-//! exchange was shut, or not yet traded) are skipped. Timestamps are the opening time of the trading day;
-//! `meta.gmtoffset` turns them into the exchange's calendar day.
+//! exchange was shut, minutes without a trade, or not yet traded) are skipped. Timestamps are Unix
+//! seconds at the start of the bar (of the session, for a day); `meta.exchangeTimezoneName`, else
+//! `meta.gmtoffset`, turns them into the exchange's calendar day.
 
 use std::collections::HashMap;
 
 use app::domain::Symbol;
 use async_trait::async_trait;
-use chrono::{DateTime, Days, NaiveDate, Utc};
+use chrono::{DateTime, Days, FixedOffset, NaiveDate, Offset, Utc};
+use chrono_tz::Tz;
 use reqwest::header::HeaderMap;
 use serde::Deserialize;
 
 use super::http::{decode, excerpt, Http, HttpSettings};
 use super::{
-    finish_bars, price, DailyBar, DateRange, MarketDataProvider, ProviderError, ProviderKind, Quote,
+    finish_bars, finish_intraday, price, DailyBar, DateRange, Interval, IntradayBar,
+    MarketDataProvider, ProviderError, ProviderKind, Quote,
 };
 
 /// The real host.
@@ -44,6 +47,7 @@ impl Yahoo {
         symbol: &Symbol,
         period1: i64,
         period2: i64,
+        interval: &str,
     ) -> Result<Chart, ProviderError> {
         let url = format!(
             "{}/v8/finance/chart/{}",
@@ -53,9 +57,11 @@ impl Yahoo {
         let query = [
             ("period1", period1.to_string()),
             ("period2", period2.to_string()),
-            ("interval", "1d".to_string()),
+            ("interval", interval.to_string()),
             ("events", "div,splits".to_string()),
             ("includeAdjustedClose", "true".to_string()),
+            // Intraday: the regular session only, like every other client.
+            ("includePrePost", "false".to_string()),
         ];
         let body = self.http.get_json(&url, &query, &HeaderMap::new()).await?;
         let envelope: Envelope = decode(PROVIDER, body)?;
@@ -109,6 +115,7 @@ struct Chart {
 struct Meta {
     #[serde(default)]
     gmtoffset: i64,
+    exchange_timezone_name: Option<String>,
     regular_market_price: Option<f64>,
     regular_market_time: Option<i64>,
     chart_previous_close: Option<f64>,
@@ -162,12 +169,80 @@ struct AdjClose {
     adjclose: Vec<Option<f64>>,
 }
 
+/// Yahoo's `interval` for an interval.
+fn interval_param(interval: Interval) -> &'static str {
+    match interval {
+        Interval::Min1 => "1m",
+        Interval::Min5 => "5m",
+        Interval::Min15 => "15m",
+        Interval::Min30 => "30m",
+        Interval::Min60 => "60m",
+    }
+}
+
+fn instant(t: i64) -> Result<DateTime<Utc>, ProviderError> {
+    DateTime::from_timestamp(t, 0)
+        .ok_or_else(|| ProviderError::malformed(PROVIDER, format!("`{t}` is not a timestamp")))
+}
+
 impl Chart {
     /// The exchange's calendar day of a timestamp.
     fn day(&self, t: i64) -> Result<NaiveDate, ProviderError> {
         DateTime::from_timestamp(t + self.meta.gmtoffset, 0)
             .map(|d| d.date_naive())
             .ok_or_else(|| ProviderError::malformed(PROVIDER, format!("`{t}` is not a timestamp")))
+    }
+
+    /// The exchange's calendar day of any instant. `gmtoffset` is the offset at the time of the
+    /// request, wrong by an hour across a daylight-saving change: the named zone is used when Yahoo
+    /// gives one we know.
+    fn local_day(&self) -> impl Fn(DateTime<Utc>) -> NaiveDate {
+        let zone = self
+            .meta
+            .exchange_timezone_name
+            .as_deref()
+            .and_then(|name| name.parse::<Tz>().ok());
+        let offset = i32::try_from(self.meta.gmtoffset)
+            .ok()
+            .and_then(FixedOffset::east_opt)
+            .unwrap_or_else(|| Utc.fix());
+        move |t| match zone {
+            Some(zone) => t.with_timezone(&zone).date_naive(),
+            None => t.with_timezone(&offset).date_naive(),
+        }
+    }
+
+    fn intraday_bars(&self) -> Result<Vec<IntradayBar>, ProviderError> {
+        let n = self.timestamp.len();
+        let empty = QuoteColumns::default();
+        let q = self.indicators.quote.first().unwrap_or(&empty);
+        if n > 0
+            && [&q.open, &q.high, &q.low, &q.close, &q.volume]
+                .iter()
+                .any(|c| c.len() != n)
+        {
+            return Err(ProviderError::malformed(
+                PROVIDER,
+                "quote columns differ in length from `timestamp`",
+            ));
+        }
+        let mut bars = Vec::with_capacity(n);
+        for i in 0..n {
+            let (Some(open), Some(high), Some(low), Some(close)) =
+                (q.open[i], q.high[i], q.low[i], q.close[i])
+            else {
+                continue;
+            };
+            bars.push(IntradayBar {
+                start: instant(self.timestamp[i])?,
+                open: price(PROVIDER, "open", open)?,
+                high: price(PROVIDER, "high", high)?,
+                low: price(PROVIDER, "low", low)?,
+                close: price(PROVIDER, "close", close)?,
+                volume: super::volume(PROVIDER, q.volume[i].unwrap_or(0.0))?,
+            });
+        }
+        Ok(bars)
     }
 
     fn bars(&self) -> Result<Vec<DailyBar>, ProviderError> {
@@ -240,9 +315,30 @@ impl MarketDataProvider for Yahoo {
                 symbol,
                 range.first_second() - 86_400,
                 range.last_second() + 86_400,
+                "1d",
             )
             .await?;
         finish_bars(PROVIDER, symbol, range, chart.bars()?)
+    }
+
+    #[tracing::instrument(name = "yahoo.intraday_bars", skip_all, fields(provider = %PROVIDER, symbol = %symbol, interval = %interval), err(Display, level = "warn"))]
+    async fn intraday_bars(
+        &self,
+        symbol: &Symbol,
+        range: DateRange,
+        interval: Interval,
+    ) -> Result<Vec<IntradayBar>, ProviderError> {
+        // A day either side, as for daily bars; the exchange's days are picked out below.
+        let chart = self
+            .chart(
+                symbol,
+                range.first_second() - 86_400,
+                range.last_second() + 86_400,
+                interval_param(interval),
+            )
+            .await?;
+        let bars = chart.intraday_bars()?;
+        finish_intraday(PROVIDER, symbol, range, interval, chart.local_day(), bars)
     }
 
     /// The market price from the chart's `meta`, and the last close of a day before it from the bars
@@ -252,7 +348,7 @@ impl MarketDataProvider for Yahoo {
         let now = Utc::now();
         let start = now - Days::new(14);
         let chart = self
-            .chart(symbol, start.timestamp(), now.timestamp())
+            .chart(symbol, start.timestamp(), now.timestamp(), "1d")
             .await?;
         let bars = chart.bars()?;
         let (Some(price_now), Some(time)) = (
@@ -274,9 +370,7 @@ impl MarketDataProvider for Yahoo {
             .ok_or_else(|| {
                 ProviderError::no_data(PROVIDER, format!("no previous close for {symbol}"))
             })?;
-        let as_of = DateTime::from_timestamp(time, 0).ok_or_else(|| {
-            ProviderError::malformed(PROVIDER, "`regularMarketTime` is not a timestamp")
-        })?;
+        let as_of = instant(time)?;
         Ok(Quote::from_prices(
             symbol.clone(),
             price(PROVIDER, "regularMarketPrice", price_now)?,

@@ -1,0 +1,35 @@
+//! Server functions of the predict page: every model's predictions (or the training job to poll),
+//! a job's real progress, and the predicted-vs-actual record. They call the same
+//! [`crate::ssr::PredictionService`] as `/api/v1/predictions`, so the page and the API agree.
+
+use leptos::prelude::*;
+
+use crate::error::AppError;
+use crate::model::{JobStatus, PredictionHistory, PredictionsReply};
+
+/// Predictions of every model from the last stored bar, or the job training the missing models.
+#[server(name = GetPredictions, endpoint = "predictions")]
+#[cfg_attr(feature = "ssr", tracing::instrument(err(level = "info")))]
+pub async fn predictions(symbol: String) -> Result<PredictionsReply, AppError> {
+    let symbol = super::market::parse_known_format(&symbol)?;
+    crate::ssr::ctx()?.predictions.predictions(&symbol).await
+}
+
+/// A training or prediction job's status, progress (0–100) and current step.
+#[server(name = GetPredictionJob, endpoint = "prediction_job")]
+#[cfg_attr(feature = "ssr", tracing::instrument(err(level = "info")))]
+pub async fn prediction_job(id: String) -> Result<JobStatus, AppError> {
+    let id = id.trim();
+    if id.is_empty() || id.len() > 64 {
+        return Err(AppError::BadRequest("That is not a job id.".into()));
+    }
+    crate::ssr::ctx()?.predictions.job(id).await
+}
+
+/// Recorded predictions against actuals for target dates in the last `days` days.
+#[server(name = GetPredictionHistory, endpoint = "prediction_history")]
+#[cfg_attr(feature = "ssr", tracing::instrument(err(level = "info")))]
+pub async fn prediction_history(symbol: String, days: u32) -> Result<PredictionHistory, AppError> {
+    let symbol = super::market::parse_known_format(&symbol)?;
+    crate::ssr::ctx()?.predictions.history(&symbol, days).await
+}

@@ -1,0 +1,252 @@
+//! Scheduled work, on underway's cron scheduler in America/New_York (one scheduler per schedule
+//! across every process: it holds a Postgres advisory lock; the others wait to take over):
+//!
+//! - **After each trading day's close** (16:30 New York, Monday to Friday; holidays are skipped
+//!   with the NYSE calendar): refresh the bars of every tracked symbol (the bundled tickers and
+//!   any on a watchlist; a refresh queues the symbol's predictions when it is done) and retrain
+//!   early every current version whose live error drifted (see [`drift_exceeds`]).
+//! - **Weekly** (Saturday 06:00 New York): retrain every current version of the tracked symbols.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::Utc;
+use chrono_tz::America::New_York;
+use forecast::registry::ModelId;
+use serde::{Deserialize, Serialize};
+use sqlx::{PgPool, Postgres, Transaction};
+use tracing::Instrument;
+use underway::task::{Error as TaskError, Result as TaskResult};
+use underway::{Queue, Scheduler, Task, Worker, ZonedSchedule};
+
+use super::{JobError, JobSpec, Jobs};
+
+/// Live error is compared over this many most recent filled predictions of a version.
+pub const DRIFT_WINDOW: i64 = 40;
+
+/// A version is retrained early when its live MAE/naive exceeds its walk-forward MAE/naive by this
+/// factor. Live windows are short and noisy, so only a large excess counts as drift.
+pub const DRIFT_RATIO: f64 = 1.5;
+
+/// Whether a version's live error (`live` MAE/naive over its last `filled` predictions) has drifted
+/// well above its walk-forward error (`backtest` MAE/naive).
+pub fn drift_exceeds(live: f64, filled: i64, backtest: Option<f64>) -> bool {
+    match backtest {
+        Some(b) if b.is_finite() && b > 0.0 && live.is_finite() => {
+            filled >= DRIFT_WINDOW && live > b * DRIFT_RATIO
+        }
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn drift_needs_a_full_window_well_above_the_backtest_error() {
+        assert!(drift_exceeds(1.6, DRIFT_WINDOW, Some(1.0)));
+        assert!(!drift_exceeds(1.4, DRIFT_WINDOW, Some(1.0)));
+        assert!(!drift_exceeds(3.0, DRIFT_WINDOW - 1, Some(1.0)));
+        assert!(!drift_exceeds(3.0, DRIFT_WINDOW, None));
+    }
+}
+
+/// Which scheduled run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum Routine {
+    AfterClose,
+    WeeklyRetrain,
+}
+
+impl Routine {
+    fn queue_name(self) -> &'static str {
+        match self {
+            Routine::AfterClose => "tickercast_after_close",
+            Routine::WeeklyRetrain => "tickercast_weekly_retrain",
+        }
+    }
+
+    fn cron(self) -> &'static str {
+        match self {
+            Routine::AfterClose => "0 30 16 * * Mon-Fri",
+            Routine::WeeklyRetrain => "0 0 6 * * Sat",
+        }
+    }
+}
+
+struct RoutineTask {
+    jobs: Jobs,
+    routine: Routine,
+}
+
+impl Task for RoutineTask {
+    type Input = ();
+    type Output = ();
+
+    async fn execute(&self, _tx: Transaction<'_, Postgres>, _input: ()) -> TaskResult<()> {
+        let span = tracing::info_span!("scheduled", routine = ?self.routine);
+        let result = async {
+            match self.routine {
+                Routine::AfterClose => after_close(&self.jobs).await,
+                Routine::WeeklyRetrain => weekly(&self.jobs).await,
+            }
+        }
+        .instrument(span)
+        .await;
+        result.map_err(|e| TaskError::Retryable(e.to_string()))
+    }
+}
+
+/// The bundled tickers and every symbol on a watchlist.
+async fn tracked(jobs: &Jobs) -> Result<Vec<String>, JobError> {
+    let mut symbols: Vec<String> = crate::seed::BUNDLED
+        .iter()
+        .map(|s| s.symbol.to_owned())
+        .collect();
+    let watched: Vec<String> = sqlx::query_scalar("select distinct symbol from watchlist")
+        .fetch_all(jobs.pool())
+        .await?;
+    symbols.extend(watched);
+    symbols.sort();
+    symbols.dedup();
+    Ok(symbols)
+}
+
+async fn after_close(jobs: &Jobs) -> Result<(), JobError> {
+    let today = Utc::now().with_timezone(&New_York).date_naive();
+    if !crate::market::calendar::is_trading_day(today) {
+        tracing::info!(%today, "not a trading day; nothing to refresh");
+        return Ok(());
+    }
+    for symbol in tracked(jobs).await? {
+        let spec = if jobs.runner_can_refresh() {
+            JobSpec::refresh(&symbol)
+        } else {
+            JobSpec::predict(&symbol)
+        };
+        match jobs.enqueue(spec).await {
+            Ok(job) => tracing::info!(%symbol, job_id = %job.id, "after-close job queued"),
+            Err(e @ (JobError::UnknownSymbol(_) | JobError::Unsupported(_))) => {
+                tracing::info!(%symbol, reason = %e, "nothing queued after the close")
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    for (symbol, model) in drifted(jobs).await? {
+        let job = jobs.enqueue(JobSpec::train(&symbol, model)).await?;
+        tracing::warn!(%symbol, %model, job_id = %job.id, "live error drifted; retraining early");
+    }
+    Ok(())
+}
+
+/// Symbol, model, walk-forward score, live MAE/naive, filled predictions.
+type DriftRow = (String, String, Option<f64>, Option<f64>, i64);
+
+/// Current versions whose live error over their last [`DRIFT_WINDOW`] filled predictions exceeds
+/// [`DRIFT_RATIO`] × their walk-forward error. Live MAE/naive = Σ|actual − point| / Σ|actual −
+/// as-of close| over those predictions (the naive forecast is the as-of close).
+pub async fn drifted(jobs: &Jobs) -> Result<Vec<(String, ModelId)>, JobError> {
+    let rows: Vec<DriftRow> = sqlx::query_as(
+        "select v.symbol, v.model, v.score, \
+                sum(abs(p.actual - p.point)) / nullif(sum(abs(p.actual - p.last_close)), 0), \
+                count(p.*) \
+         from model_versions v \
+         cross join lateral ( \
+             select actual, point, last_close from predictions p \
+             where p.symbol = v.symbol and p.model = v.model and p.version = v.version \
+               and p.actual is not null \
+             order by p.target_date desc limit $1) p \
+         where v.status = 'current' \
+         group by v.symbol, v.model, v.score",
+    )
+    .bind(DRIFT_WINDOW)
+    .fetch_all(jobs.pool())
+    .await?;
+    Ok(rows
+        .into_iter()
+        .filter(|(_, _, score, live, n)| live.is_some_and(|l| drift_exceeds(l, *n, *score)))
+        .filter_map(|(symbol, model, ..)| model.parse().ok().map(|m| (symbol, m)))
+        .collect())
+}
+
+async fn weekly(jobs: &Jobs) -> Result<(), JobError> {
+    let tracked = tracked(jobs).await?;
+    for v in jobs.registry().list_current().await? {
+        if tracked.contains(&v.symbol) {
+            let job = jobs.enqueue(JobSpec::train(&v.symbol, v.model)).await?;
+            tracing::info!(symbol = %v.symbol, model = %v.model, job_id = %job.id, "weekly retrain queued");
+        }
+    }
+    Ok(())
+}
+
+/// Running schedulers; dropped or [`ScheduleHandle::shutdown`] stops them.
+pub struct ScheduleHandle {
+    tasks: Vec<tokio::task::JoinHandle<()>>,
+}
+
+impl ScheduleHandle {
+    /// Stops the schedulers and their workers.
+    pub fn shutdown(self) {}
+}
+
+impl Drop for ScheduleHandle {
+    fn drop(&mut self) {
+        for t in &self.tasks {
+            t.abort();
+        }
+    }
+}
+
+pub(super) async fn start(jobs: Jobs, pool: PgPool) -> Result<ScheduleHandle, JobError> {
+    let mut tasks = Vec::new();
+    for routine in [Routine::AfterClose, Routine::WeeklyRetrain] {
+        let queue = Arc::new(
+            Queue::builder()
+                .name(routine.queue_name())
+                .pool(pool.clone())
+                .build()
+                .await?,
+        );
+        let schedule = ZonedSchedule::new(routine.cron(), "America/New_York")
+            .map_err(|e| JobError::Queue(format!("bad schedule {}: {e}", routine.cron())))?;
+        queue.schedule(&pool, &schedule, &()).await?;
+        let scheduler = Scheduler::new(
+            queue.clone(),
+            RoutineTask {
+                jobs: jobs.clone(),
+                routine,
+            },
+        );
+        let mut worker = Worker::new(
+            queue,
+            RoutineTask {
+                jobs: jobs.clone(),
+                routine,
+            },
+        );
+        worker.set_concurrency_limit(1);
+        tasks.push(tokio::spawn(async move {
+            // `run` returns at once when another process holds the scheduler lock; try again
+            // now and then so a surviving process takes over when the holder stops.
+            loop {
+                if let Err(e) = scheduler.run().await {
+                    tracing::error!(error = %e, "scheduler stopped");
+                }
+                tokio::time::sleep(Duration::from_secs(60)).await;
+            }
+        }));
+        tasks.push(tokio::spawn(async move {
+            loop {
+                if let Err(e) = worker.run().await {
+                    tracing::error!(error = %e, "scheduled-work worker stopped; restarting");
+                }
+                tokio::time::sleep(Duration::from_secs(5)).await;
+            }
+        }));
+    }
+    tracing::info!("schedules started (after the close and weekly, America/New_York)");
+    Ok(ScheduleHandle { tasks })
+}

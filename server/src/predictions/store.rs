@@ -1,0 +1,248 @@
+//! SQL for served predictions: record them, read back the latest for an as-of, fill actuals when
+//! the target bar arrives, and the predicted-vs-actual history.
+
+use std::collections::BTreeMap;
+
+use app::model::{
+    HistoryPoint, ModelHistory, ModelMetrics, ModelPrediction, ModelState, PredictedStep,
+    TradeSignal,
+};
+use chrono::NaiveDate;
+use sqlx::types::Json;
+use sqlx::PgPool;
+
+/// The last stored bar of `symbol`: `None` when the ticker is unknown, `Some(None)` when it is
+/// known but has no bars.
+#[tracing::instrument(skip(pool), err)]
+pub async fn last_bar(
+    pool: &PgPool,
+    symbol: &str,
+) -> Result<Option<Option<(NaiveDate, f64)>>, sqlx::Error> {
+    let row: Option<(Option<NaiveDate>, Option<f64>)> = sqlx::query_as(
+        "select b.date, b.close from tickers t
+         left join lateral (
+             select date, close from daily_bars where symbol = t.symbol order by date desc limit 1
+         ) b on true
+         where t.symbol = $1",
+    )
+    .bind(symbol)
+    .fetch_optional(pool)
+    .await?;
+    Ok(row.map(|(d, c)| d.zip(c)))
+}
+
+fn signal_str(s: TradeSignal) -> &'static str {
+    match s {
+        TradeSignal::Buy => "BUY",
+        TradeSignal::Sell => "SELL",
+        TradeSignal::Hold => "HOLD",
+    }
+}
+
+fn parse_signal(s: &str) -> TradeSignal {
+    match s {
+        "BUY" => TradeSignal::Buy,
+        "SELL" => TradeSignal::Sell,
+        _ => TradeSignal::Hold,
+    }
+}
+
+/// Records every horizon of every ready model. A prediction already recorded for the same
+/// symbol, model, version, as-of and horizon is kept as first served (the unique key), so
+/// recording is idempotent under concurrent requests.
+#[tracing::instrument(skip(pool, models), fields(models = models.len()), err)]
+pub async fn record(
+    pool: &PgPool,
+    symbol: &str,
+    as_of: NaiveDate,
+    last_close: f64,
+    models: &[ModelPrediction],
+) -> Result<u64, sqlx::Error> {
+    let mut tx = pool.begin().await?;
+    let mut inserted = 0;
+    for m in models.iter().filter(|m| m.status == ModelState::Ready) {
+        let Some(version) = m.version else { continue };
+        for s in &m.horizons {
+            let target: NaiveDate = s.target_date.parse().map_err(|e| {
+                sqlx::Error::Decode(format!("target date {}: {e}", s.target_date).into())
+            })?;
+            inserted += sqlx::query(
+                "insert into predictions (symbol, model, version, as_of, horizon, target_date,
+                     last_close, point, lo95, hi95, lo99, hi99, signal, confidence, metrics)
+                 values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
+                 on conflict (symbol, model, version, as_of, horizon) do nothing",
+            )
+            .bind(symbol)
+            .bind(&m.model)
+            .bind(version)
+            .bind(as_of)
+            .bind(s.h as i16)
+            .bind(target)
+            .bind(last_close)
+            .bind(s.point)
+            .bind(s.lo95)
+            .bind(s.hi95)
+            .bind(s.lo99)
+            .bind(s.hi99)
+            .bind(signal_str(s.signal))
+            .bind(s.confidence)
+            .bind(m.metrics.as_ref().map(Json))
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        }
+    }
+    tx.commit().await?;
+    Ok(inserted)
+}
+
+#[derive(sqlx::FromRow)]
+struct RecordedRow {
+    model: String,
+    version: i32,
+    horizon: i16,
+    target_date: NaiveDate,
+    point: f64,
+    lo95: Option<f64>,
+    hi95: Option<f64>,
+    lo99: Option<f64>,
+    hi99: Option<f64>,
+    signal: String,
+    confidence: f64,
+    metrics: Option<Json<ModelMetrics>>,
+}
+
+/// The recorded predictions from `as_of`, the highest version of each model, one entry per model.
+#[tracing::instrument(skip(pool), err)]
+pub async fn recorded(
+    pool: &PgPool,
+    symbol: &str,
+    as_of: NaiveDate,
+) -> Result<Vec<ModelPrediction>, sqlx::Error> {
+    let rows: Vec<RecordedRow> = sqlx::query_as(
+        "select p.model, p.version, p.horizon, p.target_date, p.point, p.lo95, p.hi95, p.lo99,
+                p.hi99, p.signal, p.confidence, p.metrics
+         from predictions p
+         join (select model, max(version) as version from predictions
+               where symbol = $1 and as_of = $2 group by model) latest
+           on latest.model = p.model and latest.version = p.version
+         where p.symbol = $1 and p.as_of = $2
+         order by p.model, p.horizon",
+    )
+    .bind(symbol)
+    .bind(as_of)
+    .fetch_all(pool)
+    .await?;
+    let mut by_model: BTreeMap<String, ModelPrediction> = BTreeMap::new();
+    for r in rows {
+        let entry = by_model
+            .entry(r.model.clone())
+            .or_insert_with(|| ModelPrediction {
+                model: r.model.clone(),
+                version: Some(r.version),
+                status: ModelState::Ready,
+                message: None,
+                metrics: r.metrics.clone().map(|j| j.0),
+                horizons: Vec::new(),
+            });
+        entry.horizons.push(PredictedStep {
+            h: r.horizon as usize,
+            target_date: r.target_date.to_string(),
+            point: r.point,
+            lo95: r.lo95,
+            hi95: r.hi95,
+            lo99: r.lo99,
+            hi99: r.hi99,
+            signal: parse_signal(&r.signal),
+            confidence: r.confidence,
+        });
+    }
+    Ok(by_model.into_values().collect())
+}
+
+/// Copies the close of each target date's bar into the predictions still waiting for it, for one
+/// symbol or (`None`) every symbol. Run after bars are stored; returns how many were filled.
+#[tracing::instrument(skip(pool), err)]
+pub async fn fill_actuals(pool: &PgPool, symbol: Option<&str>) -> Result<u64, sqlx::Error> {
+    let done = sqlx::query(
+        "update predictions p set actual = b.close, filled_at = now()
+         from daily_bars b
+         where p.actual is null and b.symbol = p.symbol and b.date = p.target_date
+           and ($1::text is null or p.symbol = $1)",
+    )
+    .bind(symbol)
+    .execute(pool)
+    .await?
+    .rows_affected();
+    Ok(done)
+}
+
+#[derive(sqlx::FromRow)]
+struct HistoryRow {
+    model: String,
+    version: i32,
+    as_of: NaiveDate,
+    horizon: i16,
+    target_date: NaiveDate,
+    last_close: f64,
+    point: f64,
+    lo95: Option<f64>,
+    hi95: Option<f64>,
+    actual: Option<f64>,
+}
+
+/// Recorded predictions whose target date lies within `days` calendar days before the last stored
+/// bar (or after it: still waiting), per model, with the running error of the filled ones.
+#[tracing::instrument(skip(pool), err)]
+pub async fn history(
+    pool: &PgPool,
+    symbol: &str,
+    since: NaiveDate,
+) -> Result<Vec<ModelHistory>, sqlx::Error> {
+    let rows: Vec<HistoryRow> = sqlx::query_as(
+        "select model, version, as_of, horizon, target_date, last_close, point, lo95, hi95, actual
+         from predictions
+         where symbol = $1 and target_date >= $2
+         order by model, target_date, horizon, version",
+    )
+    .bind(symbol)
+    .bind(since)
+    .fetch_all(pool)
+    .await?;
+    let mut out: Vec<ModelHistory> = Vec::new();
+    let (mut abs, mut naive_abs, mut filled) = (0.0, 0.0, 0usize);
+    for r in rows {
+        if out.last().is_none_or(|m| m.model != r.model) {
+            out.push(ModelHistory {
+                model: r.model.clone(),
+                filled: 0,
+                mae: None,
+                mae_rel_naive: None,
+                points: Vec::new(),
+            });
+            (abs, naive_abs, filled) = (0.0, 0.0, 0);
+        }
+        let m = out.last_mut().expect("pushed above");
+        if let Some(actual) = r.actual {
+            abs += (r.point - actual).abs();
+            naive_abs += (r.last_close - actual).abs();
+            filled += 1;
+            m.filled = filled;
+            m.mae = Some(abs / filled as f64);
+            m.mae_rel_naive = (naive_abs > 0.0).then(|| abs / naive_abs);
+        }
+        m.points.push(HistoryPoint {
+            as_of: r.as_of.to_string(),
+            h: r.horizon as usize,
+            target_date: r.target_date.to_string(),
+            version: r.version,
+            point: r.point,
+            lo95: r.lo95,
+            hi95: r.hi95,
+            actual: r.actual,
+            running_mae: r.actual.and(m.mae),
+            running_mae_rel_naive: r.actual.and(m.mae_rel_naive),
+        });
+    }
+    Ok(out)
+}

@@ -1,0 +1,50 @@
+//! `GET /api/v1/history/{symbol}?days=N`: recorded predictions against what happened.
+
+use axum::extract::rejection::{PathRejection, QueryRejection};
+use axum::extract::{Path, Query, State};
+use axum::Json;
+use serde::Deserialize;
+
+use app::error::AppError;
+use app::model::PredictionHistory;
+
+use super::error::ApiError;
+use super::predictions::path_symbol;
+use crate::routes::AppState;
+
+/// Target dates this many calendar days back from the last bar, unless `?days=` says otherwise.
+const DEFAULT_DAYS: u32 = 30;
+
+/// `?days=`.
+#[derive(Debug, Deserialize)]
+pub struct DaysQuery {
+    days: Option<u32>,
+}
+
+/// Predicted against actual per model, with the running MAE and MAE over the random walk's.
+#[utoipa::path(
+    get,
+    path = "/api/v1/history/{symbol}",
+    tag = "predictions",
+    params(
+        ("symbol" = String, Path, description = "Ticker symbol", example = "GOOG"),
+        ("days" = Option<u32>, Query, description = "Calendar days of target dates before the last bar (1–3660, default 30)"),
+    ),
+    responses(
+        (status = 200, description = "Recorded predictions and their errors", body = PredictionHistory),
+        (status = 400, description = "Malformed symbol or days", body = super::openapi::ErrorBody),
+        (status = 404, description = "Unknown symbol", body = super::openapi::ErrorBody),
+    )
+)]
+pub async fn history(
+    State(state): State<AppState>,
+    path: Result<Path<String>, PathRejection>,
+    query: Result<Query<DaysQuery>, QueryRejection>,
+) -> Result<Json<PredictionHistory>, ApiError> {
+    let symbol = path_symbol(path)?;
+    let Query(q) = query.map_err(|e| {
+        AppError::BadRequest(format!("days must be a whole number: {}", e.body_text()))
+    })?;
+    let days = q.days.unwrap_or(DEFAULT_DAYS);
+    Ok(Json(state.ctx.predictions.history(&symbol, days).await?))
+}

@@ -1,0 +1,35 @@
+//! The JSON API under `/api/v1`: the same market data the pages get, for programs. Handlers call
+//! the same [`app::ssr::MarketData`] as the server functions, so both always agree; every error
+//! has one shape ([`error::ApiError`]).
+
+pub mod docs;
+pub mod error;
+pub mod history;
+pub mod jobs;
+pub mod market;
+pub mod models;
+pub mod openapi;
+pub mod predictions;
+
+use axum::routing::{get, post};
+use axum::Router;
+
+use super::AppState;
+
+/// The `/api/v1` routes, to be nested under that prefix.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/quote/{symbol}", get(market::quote))
+        .route("/timeseries/{symbol}", get(market::timeseries))
+        .route("/overview/{symbol}", get(market::overview))
+        .route("/news", get(market::news))
+        .route("/predictions/batch", post(predictions::batch))
+        .route("/predictions/{symbol}", get(predictions::predictions))
+        .route("/history/{symbol}", get(history::history))
+        .route("/jobs/{id}", get(jobs::job))
+        .route("/models", get(models::models))
+        .route("/admin/precompute", post(predictions::precompute))
+        .route("/openapi.json", get(openapi::openapi_json))
+        // An unknown API path answers in the API's shape, not with the HTML 404 page.
+        .fallback(error::no_such_route)
+}
