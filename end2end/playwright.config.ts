@@ -51,6 +51,9 @@ export default defineConfig({
       DATABASE_URL: "",
       REDIS_URL: "",
       RUST_LOG: "warn,server=info",
+      // A short walk-forward protocol, so training every model fits in a browser test.
+      APP_EVAL_ORIGINS: "20",
+      APP_EVAL_REFIT_EVERY: "20",
     },
   },
 });

@@ -4,6 +4,8 @@ import { Account, chartState, freshUsername, hydrated, isWeekday, watchForErrors
 // The whole chain as a person uses it: register, log in, quote and chart, ranges, forecasts, watchlist,
 // log out.
 test("register, quote, chart ranges, news, dated forecasts, watchlist, log out", async ({ page }) => {
+  // Training the models on the short evaluation protocol of the test server takes part of this.
+  test.setTimeout(180_000);
   const problems = watchForErrors(page);
   const account = new Account(page, freshUsername(), "a long enough password");
 
@@ -58,13 +60,14 @@ test("register, quote, chart ranges, news, dated forecasts, watchlist, log out",
   expect(navigated).toBe(false);
 
   // Forecasts for the three horizons, each dated on a trading day: from Friday 2013-03-01 the next
-  // sessions are Monday 4, Tuesday 5 and Friday 8 March.
+  // sessions are Monday 4, Tuesday 5 and Friday 8 March. The baselines are there at once while the
+  // other models train; the bar follows the training job, then every model is listed.
   await page.getByRole("link", { name: "Forecasts" }).click();
   await expect(page).toHaveURL(/\/predict\/GOOG$/);
-  const table = page.getByTestId("forecasts");
+  const baselines = page.getByTestId("forecasts");
   for (const h of ["1", "2", "5"]) {
-    await expect(table.locator(`tr[data-model='naive'] td[data-h='${h}'] .point`)).toHaveText("806.19");
-    await expect(table.locator(`tr[data-model='drift'] td[data-h='${h}'] .interval`)).toContainText("–");
+    await expect(baselines.locator(`tr[data-model='naive'] td[data-h='${h}'] .point`)).toHaveText("806.19");
+    await expect(baselines.locator(`tr[data-model='drift'] td[data-h='${h}'] .interval`)).toContainText("–");
   }
   const expected: Record<string, [string, string]> = {
     "1": ["2013-03-04", "Mon 4 Mar 2013"],
@@ -72,12 +75,55 @@ test("register, quote, chart ranges, news, dated forecasts, watchlist, log out",
     "5": ["2013-03-08", "Fri 8 Mar 2013"],
   };
   for (const [h, [iso, shown]] of Object.entries(expected)) {
-    const header = table.locator(`th[data-horizon='${h}']`);
+    const header = baselines.locator(`th[data-horizon='${h}']`);
     await expect(header).toHaveAttribute("data-target-date", iso);
     await expect(header).toContainText(shown);
     expect(isWeekday(iso)).toBe(true);
   }
   await expect(page.getByTestId("baselines-only")).toContainText("Not served yet");
+  await expect(page.locator("#forecast-chart canvas").first()).toBeVisible();
+
+  // The bar shows what the job row says: its percentage moves (or the job is done) before the
+  // models appear. Every value seen is recorded, so a bar that never moved fails.
+  const progress = page.getByTestId("job-progress");
+  await expect(progress).toBeVisible();
+  const tables = page.getByTestId("predictions");
+  const seen = new Set<string>();
+  let lastStatus = "";
+  const deadline = Date.now() + 90_000;
+  while (Date.now() < deadline) {
+    const status = await progress.getAttribute("data-status");
+    if (status) lastStatus = status;
+    const percent = await progress.getByTestId("job-percent").textContent().catch(() => null);
+    if (percent) seen.add(percent);
+    if ((await tables.count()) > 0) break;
+    expect(status).not.toBe("failed");
+    await page.waitForTimeout(200);
+  }
+  expect(seen.size > 1 || lastStatus === "done").toBe(true);
+  await expect(progress).toHaveAttribute("data-status", "done");
+  await expect(progress.getByTestId("job-percent")).toHaveText("100%");
+
+  await expect(tables).toHaveCount(3);
+  for (const [h, [iso, shown]] of Object.entries(expected)) {
+    const table = page.locator(`[data-testid='predictions'][data-horizon='${h}']`);
+    await expect(table).toHaveAttribute("data-target-date", iso);
+    await expect(table.locator("caption")).toContainText(shown);
+    await expect(table.locator(`tr[data-model='naive'] td[data-h='${h}'] .point`)).toHaveText("806.19");
+    await expect(table.locator(`tr[data-model='drift'] td[data-h='${h}']`)).toHaveAttribute("data-target-date", iso);
+    // The random walk is the yardstick of the others' error.
+    await expect(table.locator("tr[data-model='naive'] .mae-rel")).toHaveText("1.00");
+    await expect(table.locator("tr[data-model='drift'] .signal")).toHaveText(/^(HOLD|BUY \d+%|SELL \d+%)$/);
+    // Every other model either answers with its record or says plainly why not.
+    const rows = table.locator("tbody tr");
+    expect(await rows.count()).toBeGreaterThanOrEqual(7);
+    for (const row of await rows.all()) {
+      const state = await row.getAttribute("data-status");
+      if (state === "ready") await expect(row.locator(".window")).toContainText("origins");
+      else await expect(row.locator(".unavailable")).not.toBeEmpty();
+    }
+  }
+  await expect(page.getByTestId("forecasts")).toHaveCount(0);
   await expect(page.locator("#forecast-chart canvas").first()).toBeVisible();
 
   // Watchlist: add from the stock page, see it on the landing page.

@@ -3,28 +3,72 @@
 
 use leptos::prelude::*;
 
-use crate::model::Forecasts;
+use crate::model::{Forecasts, HorizonForecast, ModelForecast, ModelState, Predictions};
 
-/// Draws `forecasts` (browser only; SSR renders the empty container).
+/// Draws `forecasts` and redraws when they change, e.g. when trained models arrive (browser
+/// only; SSR renders the empty container).
 #[component]
-pub fn FanChart(forecasts: Forecasts) -> impl IntoView {
+pub fn FanChart(#[prop(into)] forecasts: Signal<Forecasts>) -> impl IntoView {
     const ID: &str = "forecast-chart";
     #[cfg(feature = "hydrate")]
     {
-        let f = forecasts.clone();
         // After client-side navigation the effect can run before the new page is attached to the
         // document; drawing on the next animation frame finds the container in place.
         Effect::new(move |_| {
-            let f = f.clone();
+            let f = forecasts.get();
             request_animation_frame(move || draw(ID, &f));
         });
     }
-    let label = format!(
-        "Closes of {} for the last {} trading days and forecasts with 95% intervals",
-        forecasts.symbol,
-        forecasts.recent.len()
-    );
+    let label = move || {
+        forecasts.with(|f| {
+            format!(
+                "Closes of {} for the last {} trading days and forecasts with 95% intervals",
+                f.symbol,
+                f.recent.len()
+            )
+        })
+    };
     view! { <div id=ID class="chart" role="img" aria-label=label></div> }
+}
+
+/// The chart's input once the models have answered: the recent closes of `baselines` with the
+/// band of every ready model of `predictions` that has a 95% interval at each horizon. Models
+/// without an answer are left out rather than drawn as zeros.
+pub fn with_predictions(baselines: &Forecasts, predictions: &Predictions) -> Forecasts {
+    let models = predictions
+        .models
+        .iter()
+        .filter(|m| m.status == ModelState::Ready && !m.horizons.is_empty())
+        .filter_map(|m| {
+            let horizons = m
+                .horizons
+                .iter()
+                .map(|s| {
+                    Some(HorizonForecast {
+                        h: s.h,
+                        target_date: s.target_date.clone(),
+                        point: s.point,
+                        lo95: s.lo95?,
+                        hi95: s.hi95?,
+                    })
+                })
+                .collect::<Option<Vec<_>>>()?;
+            Some(ModelForecast {
+                model: m.model.clone(),
+                label: super::prediction_tables::model_label(&m.model).to_string(),
+                description: String::new(),
+                horizons,
+            })
+        })
+        .collect();
+    Forecasts {
+        symbol: predictions.symbol.clone(),
+        as_of: predictions.as_of.clone(),
+        last_close: predictions.last_close,
+        recent: baselines.recent.clone(),
+        models,
+        not_yet_served: Vec::new(),
+    }
 }
 
 /// The x-axis labels: recent dates, then the trading day each horizon lands on. The axis is a
@@ -151,5 +195,56 @@ mod tests {
             ]
         );
         assert_eq!(hs, [1, 2, 5]);
+    }
+
+    #[test]
+    fn only_ready_models_with_a_95_band_are_drawn_beside_the_recent_closes() {
+        use crate::model::{ModelPrediction, PredictedStep, TradeSignal};
+        let step = |lo95: Option<f64>| PredictedStep {
+            h: 1,
+            target_date: "2020-01-06".into(),
+            point: 10.0,
+            lo95,
+            hi95: lo95.map(|l| l + 2.0),
+            lo99: None,
+            hi99: None,
+            signal: TradeSignal::Hold,
+            confidence: 0.0,
+        };
+        let model = |id: &str, status, steps| ModelPrediction {
+            model: id.into(),
+            version: Some(1),
+            status,
+            message: None,
+            metrics: None,
+            horizons: steps,
+        };
+        let base = Forecasts {
+            symbol: "X".into(),
+            as_of: "2020-01-03".into(),
+            last_close: 10.0,
+            recent: vec![PricePoint {
+                date: "2020-01-03".into(),
+                close: 10.0,
+            }],
+            models: vec![],
+            not_yet_served: vec![],
+        };
+        let p = Predictions {
+            symbol: "X".into(),
+            as_of: "2020-01-03".into(),
+            last_close: 10.0,
+            models: vec![
+                model("naive", ModelState::Ready, vec![step(Some(9.0))]),
+                model("rf", ModelState::Ready, vec![step(None)]),
+                model("lstm", ModelState::Training, vec![]),
+            ],
+        };
+        let f = with_predictions(&base, &p);
+        assert_eq!(f.recent, base.recent);
+        let drawn: Vec<&str> = f.models.iter().map(|m| m.model.as_str()).collect();
+        assert_eq!(drawn, ["naive"]);
+        assert_eq!(f.models[0].horizons[0].hi95, 11.0);
+        assert_eq!(f.models[0].label, "Naive random walk");
     }
 }

@@ -5,6 +5,8 @@ pub mod company;
 pub mod fan_chart;
 pub mod format;
 pub mod header;
+pub mod job_progress;
 pub mod news;
+pub mod prediction_tables;
 pub mod quote;
 pub mod search;

@@ -12,7 +12,7 @@ use tokio::sync::Mutex;
 
 use super::compute::Skill;
 use super::sources::{CurrentVersion, Enqueued, ModelVersions, SourceError, TrainingQueue};
-use crate::jobs::{JobError, JobSpec, Jobs};
+use crate::jobs::{JobError, JobKind, JobSpec, Jobs};
 use crate::registry::{ModelVersion, Registry, RegistryError};
 
 fn source(e: impl std::fmt::Display) -> SourceError {
@@ -165,19 +165,115 @@ impl TrainingQueue for QueuedTraining {
         let Ok(uuid) = uuid::Uuid::parse_str(id) else {
             return Ok(None);
         };
-        match self.jobs.get(uuid).await {
-            Ok(j) => Ok(Some(JobStatus {
-                id: j.id.to_string(),
-                status: serde_json::to_value(j.status)
-                    .ok()
-                    .and_then(|v| v.as_str().map(str::to_owned))
-                    .unwrap_or_default(),
-                progress: j.progress,
-                step: Some(j.step).filter(|s| !s.is_empty()),
-                error: j.error,
-            })),
-            Err(JobError::NotFound(_)) => Ok(None),
-            Err(e) => Err(source(e)),
+        let j = match self.jobs.get(uuid).await {
+            Ok(j) => j,
+            Err(JobError::NotFound(_)) => return Ok(None),
+            Err(e) => return Err(source(e)),
+        };
+        let status = serde_json::to_value(j.status)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_owned))
+            .unwrap_or_default();
+        let mut answer = JobStatus {
+            id: j.id.to_string(),
+            status,
+            progress: j.progress,
+            step: Some(j.step.clone()).filter(|s| !s.is_empty()),
+            error: j.error.clone(),
+        };
+        // A predict job waits for the symbol's training: until it runs, its own row says nothing,
+        // so the answer carries the real progress of the training jobs it waits for.
+        if j.kind == JobKind::Predict && j.status == crate::jobs::JobStatus::Queued {
+            let training = training_for(self.jobs.pool(), &j).await.map_err(source)?;
+            if let Some((progress, step)) = training_progress(&training) {
+                answer.progress = progress;
+                answer.step = Some(step);
+            }
         }
+        Ok(Some(answer))
+    }
+}
+
+/// One training job a predict job waits for: model, status, progress, step.
+type TrainingRow = (Option<String>, String, i16, String);
+
+/// The symbol's train jobs still running when `predict` was queued, or queued with it.
+async fn training_for(
+    pool: &sqlx::PgPool,
+    predict: &crate::jobs::JobRecord,
+) -> Result<Vec<TrainingRow>, sqlx::Error> {
+    sqlx::query_as(
+        "select model, status, progress, step from jobs
+         where symbol = $1 and kind = 'train'
+           and created_at <= $2 + interval '1 minute'
+           and (finished_at is null or finished_at >= $2)
+         order by created_at",
+    )
+    .bind(&predict.symbol)
+    .bind(predict.created_at)
+    .fetch_all(pool)
+    .await
+}
+
+/// Overall progress (finished jobs count 100; the last 10% is the predict step itself) and a
+/// step naming each model's state, or `None` when nothing is being trained.
+fn training_progress(rows: &[TrainingRow]) -> Option<(i16, String)> {
+    if rows.is_empty() {
+        return None;
+    }
+    let finished = |status: &str| status == "done" || status == "failed";
+    let total: i32 = rows
+        .iter()
+        .map(|(_, status, p, _)| if finished(status) { 100 } else { i32::from(*p) })
+        .sum();
+    let progress = (total * 90 / (100 * rows.len() as i32)) as i16;
+    let parts: Vec<String> = rows
+        .iter()
+        .map(|(model, status, p, step)| {
+            let model = model.as_deref().unwrap_or("model");
+            match status.as_str() {
+                "running" if !step.is_empty() => format!("{model} {p}% ({step})"),
+                "running" => format!("{model} {p}%"),
+                other => format!("{model} {other}"),
+            }
+        })
+        .collect();
+    let done = rows.iter().filter(|(_, s, _, _)| finished(s)).count();
+    Some((
+        progress,
+        format!(
+            "Training {done} of {} models finished: {}",
+            rows.len(),
+            parts.join(", ")
+        ),
+    ))
+}
+
+#[cfg(test)]
+mod progress_tests {
+    use super::*;
+
+    fn row(model: &str, status: &str, p: i16, step: &str) -> TrainingRow {
+        (Some(model.into()), status.into(), p, step.into())
+    }
+
+    #[test]
+    fn training_progress_averages_the_jobs_and_keeps_the_last_tenth_for_predicting() {
+        assert_eq!(training_progress(&[]), None);
+        let (p, step) = training_progress(&[
+            row("arima111", "done", 100, "done"),
+            row("rf", "running", 50, "walk-forward 5/13"),
+            row("lstm", "queued", 0, ""),
+        ])
+        .unwrap();
+        // (100 + 50 + 0) / 3 = 50% of training = 45% overall.
+        assert_eq!(p, 45);
+        assert_eq!(
+            step,
+            "Training 1 of 3 models finished: arima111 done, rf 50% (walk-forward 5/13), lstm queued"
+        );
+        let (p, _) =
+            training_progress(&[row("gbm", "failed", 30, ""), row("rf", "done", 100, "")]).unwrap();
+        assert_eq!(p, 90);
     }
 }

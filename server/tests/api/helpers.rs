@@ -107,16 +107,7 @@ pub async fn spawn_app() -> TestApp {
 
 pub async fn spawn_app_with(opts: Options) -> TestApp {
     let svc = services().await;
-    let db = format!("test_{}", uuid::Uuid::new_v4().simple());
-    let admin = PgPool::connect(&format!("{}/postgres", svc.admin_base))
-        .await
-        .expect("admin connection");
-    sqlx::query(&format!("create database {db}"))
-        .execute(&admin)
-        .await
-        .expect("create test database");
-    admin.close().await;
-    let database_url = format!("{}/{db}", svc.admin_base);
+    let database_url = fresh_database_url().await;
 
     let redis_url = opts.redis_url.unwrap_or_else(|| svc.redis_url.clone());
     let prefix = format!("test:{}:", uuid::Uuid::new_v4().simple());
@@ -165,6 +156,20 @@ pub async fn spawn_app_with(opts: Options) -> TestApp {
 }
 
 impl TestApp {
+    /// GET a JSON route: the status and the parsed body (every answer, errors too, is JSON).
+    pub async fn get_json(&self, path: &str) -> (u16, serde_json::Value) {
+        let res = self
+            .client
+            .get(format!("{}{path}", self.address))
+            .send()
+            .await
+            .expect("request sent");
+        let status = res.status().as_u16();
+        let body = res.text().await.unwrap();
+        let json = serde_json::from_str(&body).unwrap_or_else(|e| panic!("{path}: {e}: {body}"));
+        (status, json)
+    }
+
     /// GET a page or route the way a browser navigates (accepting HTML).
     pub async fn get(&self, path: &str) -> reqwest::Response {
         self.client

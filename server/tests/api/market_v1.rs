@@ -14,16 +14,7 @@ use crate::helpers::{spawn_app, spawn_app_with, Options, TestApp};
 
 impl TestApp {
     async fn api(&self, path: &str) -> (u16, Value) {
-        let res = self
-            .client
-            .get(format!("{}/api/v1{path}", self.address))
-            .send()
-            .await
-            .expect("request sent");
-        let status = res.status().as_u16();
-        let body = res.text().await.unwrap();
-        let json = serde_json::from_str(&body).unwrap_or_else(|e| panic!("{path}: {e}: {body}"));
-        (status, json)
+        self.get_json(&format!("/api/v1{path}")).await
     }
 
     async fn api_ok<T: serde::de::DeserializeOwned>(&self, path: &str) -> T {

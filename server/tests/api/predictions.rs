@@ -27,19 +27,6 @@ fn goog() -> Symbol {
     Symbol::parse("GOOG").unwrap()
 }
 
-async fn get_json(app: &TestApp, path: &str) -> (u16, Value) {
-    let res = app
-        .client
-        .get(format!("{}{path}", app.address))
-        .send()
-        .await
-        .expect("request sent");
-    let status = res.status().as_u16();
-    let body = res.text().await.unwrap();
-    let json = serde_json::from_str(&body).unwrap_or_else(|e| panic!("{path}: {e}: {body}"));
-    (status, json)
-}
-
 async fn post_json(app: &TestApp, path: &str, body: &Value, token: Option<&str>) -> (u16, Value) {
     let mut req = app.client.post(format!("{}{path}", app.address)).json(body);
     if let Some(t) = token {
@@ -195,7 +182,7 @@ async fn predictions_are_still_served_when_redis_is_down() {
         .compute_and_record(&goog())
         .await
         .unwrap();
-    let (status, body) = get_json(&app, "/api/v1/predictions/GOOG").await;
+    let (status, body) = app.get_json("/api/v1/predictions/GOOG").await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["symbol"], "GOOG");
     assert_eq!(body["as_of"], "2013-03-01");
@@ -212,22 +199,24 @@ async fn predictions_are_still_served_when_redis_is_down() {
 #[tokio::test]
 async fn prediction_errors_use_the_one_error_shape() {
     let app = spawn_app().await;
-    let (status, body) = get_json(&app, "/api/v1/predictions/ZZZZ").await;
+    let (status, body) = app.get_json("/api/v1/predictions/ZZZZ").await;
     assert_eq!(status, 404);
     assert_error_shape(&body, "unknown_symbol");
-    let (status, body) = get_json(&app, "/api/v1/predictions/not%20a%20ticker").await;
+    let (status, body) = app.get_json("/api/v1/predictions/not%20a%20ticker").await;
     assert_eq!(status, 400);
     assert_error_shape(&body, "invalid_symbol");
-    let (status, body) = get_json(&app, "/api/v1/history/GOOG?days=-3").await;
+    let (status, body) = app.get_json("/api/v1/history/GOOG?days=-3").await;
     assert_eq!(status, 400);
     assert_error_shape(&body, "bad_request");
-    let (status, body) = get_json(&app, "/api/v1/history/GOOG?days=0").await;
+    let (status, body) = app.get_json("/api/v1/history/GOOG?days=0").await;
     assert_eq!(status, 400);
     assert_error_shape(&body, "bad_request");
-    let (status, body) = get_json(&app, "/api/v1/jobs/nope").await;
+    let (status, body) = app.get_json("/api/v1/jobs/nope").await;
     assert_eq!(status, 400);
     assert_error_shape(&body, "bad_request");
-    let (status, body) = get_json(&app, &format!("/api/v1/jobs/{}", uuid::Uuid::new_v4())).await;
+    let (status, body) = app
+        .get_json(&format!("/api/v1/jobs/{}", uuid::Uuid::new_v4()))
+        .await;
     assert_eq!(status, 404);
     assert_error_shape(&body, "unknown_job");
 }
@@ -337,7 +326,7 @@ async fn precompute_is_disabled_without_an_admin_token() {
 #[tokio::test]
 async fn the_openapi_document_lists_every_route() {
     let app = spawn_app().await;
-    let (status, doc) = get_json(&app, "/api/v1/openapi.json").await;
+    let (status, doc) = app.get_json("/api/v1/openapi.json").await;
     assert_eq!(status, 200);
     assert!(doc["openapi"].as_str().unwrap().starts_with("3."));
     let paths = doc["paths"].as_object().unwrap();
@@ -441,7 +430,7 @@ async fn fifty_concurrent_cold_requests_queue_one_training_job_per_model() {
     let mut tasks = tokio::task::JoinSet::new();
     for _ in 0..50 {
         let app = app.clone();
-        tasks.spawn(async move { get_json(&app, "/api/v1/predictions/MSFT").await });
+        tasks.spawn(async move { app.get_json("/api/v1/predictions/MSFT").await });
     }
     let mut job_ids = std::collections::HashSet::new();
     while let Some(r) = tasks.join_next().await {
@@ -466,7 +455,7 @@ async fn fifty_concurrent_cold_requests_queue_one_training_job_per_model() {
     assert!(per_model.iter().all(|(_, n)| *n == 1), "{per_model:?}");
     // While they are queued, the job answers with its real state.
     let id = job_ids.into_iter().next().unwrap();
-    let (status, job) = get_json(&app, &format!("/api/v1/jobs/{id}")).await;
+    let (status, job) = app.get_json(&format!("/api/v1/jobs/{id}")).await;
     assert_eq!(status, 200, "{job}");
     assert_eq!(job["status"], "queued");
     assert_eq!(job["progress"], 0);
@@ -485,13 +474,13 @@ async fn a_cold_symbol_answers_202_then_every_model_once_trained() {
     })
     .await;
     short_ticker(&app, "GOOGS", 400).await;
-    let (status, body) = get_json(&app, "/api/v1/predictions/GOOGS").await;
+    let (status, body) = app.get_json("/api/v1/predictions/GOOGS").await;
     assert_eq!(status, 202, "{body}");
     let job_id = body["job_id"].as_str().unwrap().to_string();
     let start = Instant::now();
     let mut last_progress = -1;
     loop {
-        let (status, job) = get_json(&app, &format!("/api/v1/jobs/{job_id}")).await;
+        let (status, job) = app.get_json(&format!("/api/v1/jobs/{job_id}")).await;
         assert_eq!(status, 200, "{job}");
         let progress = job["progress"].as_i64().unwrap();
         assert!((0..=100).contains(&progress));
@@ -512,7 +501,7 @@ async fn a_cold_symbol_answers_202_then_every_model_once_trained() {
     }
     // Other models may still be finishing: poll the predictions until every model is ready.
     loop {
-        let (status, body) = get_json(&app, "/api/v1/predictions/GOOGS").await;
+        let (status, body) = app.get_json("/api/v1/predictions/GOOGS").await;
         if status == 200 {
             let models = body["models"].as_array().unwrap();
             assert_eq!(models.len(), 7);
@@ -558,7 +547,7 @@ async fn the_predict_page_server_functions_serve_the_same_predictions() {
     let PredictionsReply::Ready(p) = reply else {
         panic!("recorded predictions are served: {reply:?}");
     };
-    let (_, api) = get_json(&app, "/api/v1/predictions/GOOG").await;
+    let (_, api) = app.get_json("/api/v1/predictions/GOOG").await;
     assert_eq!(serde_json::to_value(&p).unwrap(), api);
     let err = app
         .call_err(

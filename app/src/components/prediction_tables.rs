@@ -1,0 +1,299 @@
+//! Every model's predictions as one table per horizon, each prediction beside the walk-forward
+//! record the model earned out of sample, so a number is never read without its track record.
+
+use leptos::prelude::*;
+
+use super::format;
+use crate::model::{
+    HorizonSkill, ModelMetrics, ModelPrediction, ModelState, Predictions, TradeSignal,
+};
+
+/// The name a person reads for a model id.
+pub fn model_label(id: &str) -> &str {
+    match id {
+        "naive" => "Naive random walk",
+        "drift" => "Random walk with drift",
+        "arima111" => "ARIMA(1,1,1)",
+        "lstm" => "LSTM network",
+        "rf" => "Random forest",
+        "gbm" => "Gradient-boosted trees",
+        "ensemble" => "Ensemble",
+        other => other,
+    }
+}
+
+/// "1 day", "2 days", "1 week (5 days)".
+pub fn horizon_label(h: usize) -> String {
+    match h {
+        1 => "1 day".into(),
+        5 => "1 week (5 days)".into(),
+        n => format!("{n} days"),
+    }
+}
+
+/// The horizons and their target dates, from the first model with an answer (every model
+/// predicts the same sessions).
+pub fn horizons(p: &Predictions) -> Vec<(usize, String)> {
+    p.models
+        .iter()
+        .find(|m| m.status == ModelState::Ready && !m.horizons.is_empty())
+        .map(|m| {
+            m.horizons
+                .iter()
+                .map(|s| (s.h, s.target_date.clone()))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// The models that have no answer yet because a training job is on them.
+pub fn still_training(p: &Predictions) -> Vec<String> {
+    p.models
+        .iter()
+        .filter(|m| m.status == ModelState::Training)
+        .map(|m| model_label(&m.model).to_string())
+        .collect()
+}
+
+fn skill_at(metrics: Option<&ModelMetrics>, h: usize) -> Option<&HorizonSkill> {
+    metrics?.horizons.iter().find(|s| s.h == h)
+}
+
+/// A ratio to two decimals (the random walk's own MAE ratio reads 1.00).
+fn ratio(v: Option<f64>) -> String {
+    v.filter(|v| v.is_finite())
+        .map_or_else(|| "—".into(), |v| format!("{v:.2}"))
+}
+
+/// A p-value: three decimals, or "< 0.001" where three decimals would show a misleading zero.
+pub fn p_value(v: Option<f64>) -> String {
+    match v.filter(|v| v.is_finite()) {
+        None => "—".into(),
+        Some(p) if p < 0.001 => "< 0.001".into(),
+        Some(p) => format!("{p:.3}"),
+    }
+}
+
+fn percent(v: Option<f64>) -> String {
+    v.filter(|v| v.is_finite())
+        .map_or_else(|| "—".into(), |v| format!("{v:.1}%"))
+}
+
+fn interval(lo: Option<f64>, hi: Option<f64>) -> String {
+    match (lo, hi) {
+        (Some(lo), Some(hi)) => format!("{} – {}", format::price(lo), format::price(hi)),
+        _ => "—".into(),
+    }
+}
+
+/// "BUY 62%", "SELL 55%", or "HOLD" (a hold carries no confidence).
+pub fn signal_text(signal: TradeSignal, confidence: f64) -> String {
+    match signal {
+        TradeSignal::Hold => "HOLD".into(),
+        TradeSignal::Buy => format!("BUY {:.0}%", confidence * 100.0),
+        TradeSignal::Sell => format!("SELL {:.0}%", confidence * 100.0),
+    }
+}
+
+fn signal_class(signal: TradeSignal) -> &'static str {
+    match signal {
+        TradeSignal::Buy => "signal buy",
+        TradeSignal::Sell => "signal sell",
+        TradeSignal::Hold => "signal hold",
+    }
+}
+
+fn state_name(state: ModelState) -> &'static str {
+    match state {
+        ModelState::Ready => "ready",
+        ModelState::Training => "training",
+        ModelState::NotTrainedYet => "not_trained_yet",
+        ModelState::Failed => "failed",
+    }
+}
+
+/// One table per horizon of every model in `predictions`.
+#[component]
+pub fn PredictionTables(predictions: Predictions) -> impl IntoView {
+    horizons(&predictions)
+        .into_iter()
+        .map(|(h, date)| {
+            let rows = predictions
+                .models
+                .iter()
+                .map(|m| model_row(m, h))
+                .collect_view();
+            view! {
+                <table class="forecasts predictions" data-testid="predictions" data-horizon=h data-target-date=date.clone()>
+                    <caption>
+                        {horizon_label(h)} ": close of "
+                        <time datetime=date.clone()>{format::day(&date)}</time>
+                    </caption>
+                    <thead>
+                        <tr>
+                            <th scope="col">"Model"</th>
+                            <th scope="col" class="num">"Close"</th>
+                            <th scope="col" class="num">"95% range"</th>
+                            <th scope="col" class="num">"99% range"</th>
+                            <th scope="col">"Signal"</th>
+                            <th scope="col" class="num" title="Mean absolute error over the random walk's; below 1.00 beats it">"MAE / naive"</th>
+                            <th scope="col" class="num" title="Diebold–Mariano test against the random walk">"DM p"</th>
+                            <th scope="col" class="num" title="Share of days the direction was right, and its p-value against a coin">"Direction (p)"</th>
+                            <th scope="col" class="num" title="Share of actual closes inside the 95% range">"95% coverage"</th>
+                            <th scope="col">"Evaluated on"</th>
+                        </tr>
+                    </thead>
+                    <tbody>{rows}</tbody>
+                </table>
+            }
+        })
+        .collect_view()
+}
+
+fn model_row(m: &ModelPrediction, h: usize) -> AnyView {
+    let label = model_label(&m.model).to_string();
+    let version = m
+        .version
+        .filter(|v| *v > 0)
+        .map(|v| format!("version {v}"))
+        .unwrap_or_else(|| "fitted on the spot".into());
+    let step = m.horizons.iter().find(|s| s.h == h);
+    match (m.status, step) {
+        (ModelState::Ready, Some(s)) => {
+            let skill = skill_at(m.metrics.as_ref(), h);
+            let window = m.metrics.as_ref().map_or_else(
+                || "not evaluated".to_string(),
+                |w| {
+                    format!(
+                        "{} – {} ({} origins)",
+                        format::day(&w.window_from),
+                        format::day(&w.window_to),
+                        w.origins
+                    )
+                },
+            );
+            view! {
+                <tr data-model=m.model.clone() data-status="ready">
+                    <th scope="row">{label}<small>{version}</small></th>
+                    <td class="num" data-h=h data-target-date=s.target_date.clone()>
+                        <span class="point">{format::price(s.point)}</span>
+                    </td>
+                    <td class="num interval">{interval(s.lo95, s.hi95)}</td>
+                    <td class="num interval99">{interval(s.lo99, s.hi99)}</td>
+                    <td class=signal_class(s.signal)>{signal_text(s.signal, s.confidence)}</td>
+                    <td class="num mae-rel">{ratio(skill.and_then(|k| k.mae_rel_naive))}</td>
+                    <td class="num dm-p">{p_value(skill.and_then(|k| k.dm_p))}</td>
+                    <td class="num da">
+                        {percent(skill.and_then(|k| k.da_pct))}
+                        <small>{format!("p {}", p_value(skill.and_then(|k| k.da_p)))}</small>
+                    </td>
+                    <td class="num cov95">{percent(skill.and_then(|k| k.cov95_pct))}</td>
+                    <td class="window">{window}</td>
+                </tr>
+            }
+            .into_any()
+        }
+        (state, _) => {
+            let message = m.message.clone().unwrap_or_else(|| match state {
+                ModelState::Training => "Being trained.".into(),
+                ModelState::NotTrainedYet => "Not trained yet.".into(),
+                _ => "No prediction for this horizon.".into(),
+            });
+            view! {
+                <tr data-model=m.model.clone() data-status=state_name(state)>
+                    <th scope="row">{label}</th>
+                    <td colspan="9" class="unavailable">{message}</td>
+                </tr>
+            }
+            .into_any()
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::PredictedStep;
+
+    fn ready(model: &str) -> ModelPrediction {
+        ModelPrediction {
+            model: model.into(),
+            version: Some(0),
+            status: ModelState::Ready,
+            message: None,
+            metrics: None,
+            horizons: [(1, "2013-03-04"), (2, "2013-03-05"), (5, "2013-03-08")]
+                .into_iter()
+                .map(|(h, d)| PredictedStep {
+                    h,
+                    target_date: d.into(),
+                    point: 806.19,
+                    lo95: Some(780.0),
+                    hi95: Some(830.0),
+                    lo99: None,
+                    hi99: None,
+                    signal: TradeSignal::Hold,
+                    confidence: 0.0,
+                })
+                .collect(),
+        }
+    }
+
+    fn waiting(model: &str, status: ModelState) -> ModelPrediction {
+        ModelPrediction {
+            model: model.into(),
+            version: None,
+            status,
+            message: Some(format!("{model} is being trained for GOOG.")),
+            metrics: None,
+            horizons: vec![],
+        }
+    }
+
+    fn predictions(models: Vec<ModelPrediction>) -> Predictions {
+        Predictions {
+            symbol: "GOOG".into(),
+            as_of: "2013-03-01".into(),
+            last_close: 806.19,
+            models,
+        }
+    }
+
+    #[test]
+    fn horizons_come_from_a_model_with_an_answer_even_when_the_first_has_none() {
+        let p = predictions(vec![waiting("lstm", ModelState::Training), ready("naive")]);
+        assert_eq!(
+            horizons(&p),
+            [
+                (1, "2013-03-04".to_string()),
+                (2, "2013-03-05".to_string()),
+                (5, "2013-03-08".to_string())
+            ]
+        );
+    }
+
+    #[test]
+    fn only_models_with_a_training_job_are_listed_as_training() {
+        let p = predictions(vec![
+            ready("naive"),
+            waiting("lstm", ModelState::Training),
+            waiting("rf", ModelState::NotTrainedYet),
+        ]);
+        assert_eq!(still_training(&p), ["LSTM network"]);
+    }
+
+    #[test]
+    fn a_hold_shows_no_confidence_and_a_call_shows_it_as_a_percentage() {
+        assert_eq!(signal_text(TradeSignal::Hold, 0.0), "HOLD");
+        assert_eq!(signal_text(TradeSignal::Buy, 0.624), "BUY 62%");
+        assert_eq!(signal_text(TradeSignal::Sell, 0.55), "SELL 55%");
+    }
+
+    #[test]
+    fn tiny_p_values_are_not_rounded_to_zero() {
+        assert_eq!(p_value(Some(0.00003)), "< 0.001");
+        assert_eq!(p_value(Some(0.0432)), "0.043");
+        assert_eq!(p_value(None), "—");
+        assert_eq!(p_value(Some(f64::NAN)), "—");
+    }
+}
