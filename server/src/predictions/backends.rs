@@ -183,11 +183,17 @@ impl TrainingQueue for QueuedTraining {
         };
         // A predict job waits for the symbol's training: until it runs, its own row says nothing,
         // so the answer carries the real progress of the training jobs it waits for.
-        if j.kind == JobKind::Predict && j.status == crate::jobs::JobStatus::Queued {
+        // Once it runs, its own progress fills the last tenth, so the bar never goes back.
+        use crate::jobs::JobStatus as Status;
+        if j.kind == JobKind::Predict && matches!(j.status, Status::Queued | Status::Running) {
             let training = training_for(self.jobs.pool(), &j).await.map_err(source)?;
             if let Some((progress, step)) = training_progress(&training) {
-                answer.progress = progress;
-                answer.step = Some(step);
+                if j.status == Status::Queued {
+                    answer.progress = progress;
+                    answer.step = Some(step);
+                } else {
+                    answer.progress = 90 + j.progress / 10;
+                }
             }
         }
         Ok(Some(answer))
