@@ -29,7 +29,6 @@ use crate::market::cached::MarketCache;
 use crate::market::guarded::guarded_chain;
 use crate::market::limiter::RateLimiter;
 use crate::market::MarketService;
-use crate::predictions::backends::{QueuedTraining, RegistryVersions};
 use crate::routes::{self, AppState};
 
 /// The name of the embedded default's database.
@@ -82,16 +81,7 @@ impl Application {
             }
         };
 
-        let pool = PgPoolOptions::new()
-            .max_connections(settings.db_max_connections)
-            .acquire_timeout(Duration::from_secs(5))
-            .connect(&database_url)
-            .await
-            .context("Failed to connect to Postgres")?;
-        sqlx::migrate!("../migrations")
-            .run(&pool)
-            .await
-            .context("Failed to run database migrations")?;
+        let pool = connect_and_migrate(&database_url, settings.db_max_connections).await?;
         if settings.seed_bundled {
             let inserted = crate::seed::load_bundled(&pool).await?;
             tracing::info!(?inserted, "bundled price series loaded");
@@ -147,12 +137,7 @@ impl Application {
         // Predictions: the registry's current versions, training queued through the jobs, and
         // the baselines fitted and evaluated on the spot under the training protocol, so their
         // records are comparable with the trained models'.
-        let predictions = Arc::new(
-            crate::predictions::Predictor::new(pool.clone(), cache.clone())
-                .with_protocol(settings.jobs.protocol())
-                .with_registry(RegistryVersions::new(background.registry.clone()))
-                .with_queue(QueuedTraining::new(background.jobs.clone())),
-        );
+        let predictions = Arc::new(background.predictor(&pool, cache.clone(), &settings));
         // This process's workers run predict jobs with the same service the routes use.
         background.jobs.serve_predictions((*predictions).clone());
         let ctx = AppContext {
@@ -235,6 +220,21 @@ impl Application {
         }
         Ok(())
     }
+}
+
+/// A pool on `url` with every migration applied (the web app and `server worker` alike).
+pub async fn connect_and_migrate(url: &str, max_connections: u32) -> anyhow::Result<PgPool> {
+    let pool = PgPoolOptions::new()
+        .max_connections(max_connections)
+        .acquire_timeout(Duration::from_secs(5))
+        .connect(url)
+        .await
+        .context("Failed to connect to Postgres")?;
+    sqlx::migrate!("../migrations")
+        .run(&pool)
+        .await
+        .context("Failed to run database migrations")?;
+    Ok(pool)
 }
 
 fn router(state: AppState, sessions: SessionManagerLayer<PostgresStore>) -> Router {

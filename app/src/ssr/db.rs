@@ -113,31 +113,6 @@ pub async fn ticker_exists(pool: &PgPool, symbol: &Symbol) -> Result<bool, sqlx:
         .await
 }
 
-/// Closes from `since` (inclusive; `None` = all), oldest first.
-#[tracing::instrument(skip_all, fields(symbol = %symbol), err)]
-pub async fn closes(
-    pool: &PgPool,
-    symbol: &Symbol,
-    since: Option<NaiveDate>,
-) -> Result<Vec<(NaiveDate, f64)>, sqlx::Error> {
-    sqlx::query_as(
-        "select date, close from daily_bars where symbol = $1 and ($2::date is null or date >= $2)
-         order by date",
-    )
-    .bind(symbol.as_str())
-    .bind(since)
-    .fetch_all(pool)
-    .await
-}
-
-/// The date of the last bar.
-pub async fn last_date(pool: &PgPool, symbol: &Symbol) -> Result<Option<NaiveDate>, sqlx::Error> {
-    sqlx::query_scalar("select max(date) from daily_bars where symbol = $1")
-        .bind(symbol.as_str())
-        .fetch_one(pool)
-        .await
-}
-
 /// Full OHLCV history, oldest first.
 #[tracing::instrument(skip_all, fields(symbol = %symbol), err)]
 pub async fn bars(

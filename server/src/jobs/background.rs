@@ -82,6 +82,20 @@ impl Background {
         })
     }
 
+    /// The prediction service over this process's registry and queue, evaluating the baselines
+    /// under the training protocol so their records compare with the trained models'.
+    pub fn predictor(
+        &self,
+        pool: &PgPool,
+        cache: app::ssr::Cache,
+        settings: &Settings,
+    ) -> Predictor {
+        Predictor::new(pool.clone(), cache)
+            .with_protocol(settings.jobs.protocol())
+            .with_registry(RegistryVersions::new(self.registry.clone()))
+            .with_queue(QueuedTraining::new(self.jobs.clone()))
+    }
+
     /// Stops the schedules, then the workers (see [`WorkerHandle::shutdown`]).
     pub async fn stop(mut self) {
         drop(self.schedules.take());
@@ -100,16 +114,7 @@ pub async fn run_worker_process(
     let url = settings.database_url.clone().context(
         "`server worker` needs DATABASE_URL: it works on the database of the web app it serves",
     )?;
-    let pool = PgPoolOptions::new()
-        .max_connections(settings.db_max_connections)
-        .acquire_timeout(Duration::from_secs(5))
-        .connect(&url)
-        .await
-        .context("Failed to connect to Postgres")?;
-    sqlx::migrate!("../migrations")
-        .run(&pool)
-        .await
-        .context("Failed to run database migrations")?;
+    let pool = crate::startup::connect_and_migrate(&url, settings.db_max_connections).await?;
     let background = Background::start(&pool, &settings, settings.workers.max(1)).await?;
     // Predict jobs record predictions and refresh the web app's cache when Redis is configured.
     let cache = match &settings.redis_url {
@@ -119,12 +124,8 @@ pub async fn run_worker_process(
         ),
         None => app::ssr::Cache::disabled(),
     };
-    background.jobs.serve_predictions(
-        Predictor::new(pool.clone(), cache)
-            .with_protocol(settings.jobs.protocol())
-            .with_registry(RegistryVersions::new(background.registry.clone()))
-            .with_queue(QueuedTraining::new(background.jobs.clone())),
-    );
+    let predictor = background.predictor(&pool, cache, &settings);
+    background.jobs.serve_predictions(predictor);
     tracing::info!(workers = settings.workers.max(1), "worker process ready");
     shutdown.await;
     background.stop().await;

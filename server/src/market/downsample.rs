@@ -8,27 +8,12 @@
 
 use app::domain::ChartRange;
 use app::model::OhlcvPoint;
-use chrono::{Datelike, IsoWeek, NaiveDate};
+use chrono::{Datelike, IsoWeek};
+
+pub use super::store::Bar;
 
 /// The longest ranges are cut into N-trading-day buckets so that at most this many points remain.
 pub const MAX_POINTS: usize = 500;
-
-/// One stored trading day.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Bar {
-    /// Trading day.
-    pub date: NaiveDate,
-    /// First trade.
-    pub open: f64,
-    /// Highest trade.
-    pub high: f64,
-    /// Lowest trade.
-    pub low: f64,
-    /// Last trade.
-    pub close: f64,
-    /// Shares traded.
-    pub volume: u64,
-}
 
 /// How the bars of a range are grouped.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -100,7 +85,7 @@ fn aggregate(bucket: &[Bar]) -> OhlcvPoint {
         high: bucket.iter().map(|b| b.high).fold(f64::MIN, f64::max),
         low: bucket.iter().map(|b| b.low).fold(f64::MAX, f64::min),
         close: last.close,
-        volume: bucket.iter().map(|b| b.volume).sum(),
+        volume: bucket.iter().map(|b| b.volume.max(0) as u64).sum(),
     }
 }
 
@@ -108,7 +93,7 @@ fn aggregate(bucket: &[Bar]) -> OhlcvPoint {
 mod tests {
     use super::*;
 
-    fn bar(date: &str, open: f64, high: f64, low: f64, close: f64, volume: u64) -> Bar {
+    fn bar(date: &str, open: f64, high: f64, low: f64, close: f64, volume: i64) -> Bar {
         Bar {
             date: date.parse().unwrap(),
             open,

@@ -24,9 +24,8 @@ use async_trait::async_trait;
 use super::breaker::{counts_as_failure, BreakerSettings, CircuitBreaker, Outcome};
 use super::limiter::{Decision, RateLimiter};
 use super::providers::{
-    AlphaVantage, CompanyOverview, DailyBar, DateRange, Finnhub, Interval, IntradayBar,
-    MarketDataProvider, NewsArticle, NewsQuery, Operation, Polygon, ProviderChain, ProviderError,
-    ProviderKind, ProvidersConfig, Quote, Yahoo,
+    CompanyOverview, DailyBar, DateRange, Interval, IntradayBar, MarketDataProvider, NewsArticle,
+    NewsQuery, Operation, ProviderChain, ProviderError, ProviderKind, ProvidersConfig, Quote,
 };
 
 /// A provider behind a breaker and a rate limiter.
@@ -231,44 +230,8 @@ pub fn guarded_chain(
     limiter: &RateLimiter,
     breaker: BreakerSettings,
 ) -> Result<ProviderChain, ProviderError> {
-    let providers = config
-        .priority
-        .iter()
-        .map(|kind| build_client(config, *kind))
-        .collect::<Result<Vec<_>, _>>()?;
+    let providers = config.build_providers()?;
     Ok(ProviderChain::new(guard_all(providers, limiter, breaker)))
-}
-
-/// One client as `config` sets it up (mirrors [`ProvidersConfig::build_chain`], which only hands
-/// out the finished chain).
-fn build_client(
-    config: &ProvidersConfig,
-    kind: ProviderKind,
-) -> Result<Arc<dyn MarketDataProvider>, ProviderError> {
-    let missing = || ProviderError::Unauthorized {
-        provider: kind,
-        detail: "no API key configured".into(),
-    };
-    let urls = &config.base_urls;
-    let http = &config.http;
-    Ok(match kind {
-        ProviderKind::AlphaVantage => Arc::new(AlphaVantage::new(
-            &urls.alphavantage,
-            config.alphavantage_key.clone().ok_or_else(missing)?,
-            http,
-        )?),
-        ProviderKind::Finnhub => Arc::new(Finnhub::new(
-            &urls.finnhub,
-            config.finnhub_key.clone().ok_or_else(missing)?,
-            http,
-        )?),
-        ProviderKind::Polygon => Arc::new(Polygon::new(
-            &urls.polygon,
-            config.polygon_key.clone().ok_or_else(missing)?,
-            http,
-        )?),
-        ProviderKind::Yahoo => Arc::new(Yahoo::new(&urls.yahoo, http)?),
-    })
 }
 
 #[cfg(test)]

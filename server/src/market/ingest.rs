@@ -382,7 +382,7 @@ fn undo_split_adjustment(mut bars: Vec<DailyBar>, source: ProviderKind) -> Vec<D
     bars
 }
 
-/// The ticker row for a symbol first seen through `source`: its own symbol as a placeholder name
+/// The ticker row for a symbol first seen through `source`: named by its own symbol
 /// until a profile names it, and `index` for the caret symbols of indices.
 fn first_seen(symbol: &Symbol, source: ProviderKind) -> NewTicker {
     NewTicker {

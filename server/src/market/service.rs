@@ -23,7 +23,7 @@ use sqlx::PgPool;
 
 use super::cached::{CacheKind, MarketCache};
 use super::calendar;
-use super::downsample::{downsample, Bar, Bucketing};
+use super::downsample::{downsample, Bucketing};
 use super::providers::{
     self, ChainError, DateRange, Interval, IntradayBar, NewsQuery, ProviderChain, ProviderError,
     ProviderKind,
@@ -103,25 +103,17 @@ impl MarketService {
             return Err(not_found(symbol));
         };
         // Charts use the split- and dividend-adjusted series, so a split is not drawn as a crash.
-        let bars: Vec<Bar> = match store::last_bar_date(&self.pool, symbol).await? {
-            Some(last) => store::daily_bars(
-                &self.pool,
-                symbol,
-                range.start(last),
-                None,
-                Adjustment::Adjusted,
-            )
-            .await?
-            .into_iter()
-            .map(|b| Bar {
-                date: b.date,
-                open: b.open,
-                high: b.high,
-                low: b.low,
-                close: b.close,
-                volume: b.volume.max(0) as u64,
-            })
-            .collect(),
+        let bars: Vec<store::Bar> = match store::last_bar_date(&self.pool, symbol).await? {
+            Some(last) => {
+                store::daily_bars(
+                    &self.pool,
+                    symbol,
+                    range.start(last),
+                    None,
+                    Adjustment::Adjusted,
+                )
+                .await?
+            }
             None => vec![],
         };
         let bucketing = Bucketing::for_range(range, bars.len());

@@ -394,7 +394,7 @@ pub async fn insert_ticker_if_missing(ex: impl PgExecutor<'_>, t: &NewTicker) ->
 
 /// Inserts `t`, or fills in the metadata of a stored ticker: a field `t` does not know keeps its
 /// stored value, the provenance (`source`) is left as it is, and a stored name is replaced only
-/// when it is the symbol itself (the placeholder of a ticker first seen through its bars): the
+/// when it is the symbol itself (how a ticker first seen through its bars is named): the
 /// bundled names describe their series and stay.
 pub async fn upsert_ticker(ex: impl PgExecutor<'_>, t: &NewTicker) -> StoreResult<()> {
     sqlx::query(

@@ -184,37 +184,47 @@ impl ProvidersConfig {
         })
     }
 
-    /// Builds the clients in priority order.
+    /// The clients in priority order (to wrap them, e.g. behind rate limits, before chaining).
+    pub fn build_providers(&self) -> Result<Vec<Arc<dyn MarketDataProvider>>, ProviderError> {
+        self.priority
+            .iter()
+            .map(|kind| self.build_provider(*kind))
+            .collect()
+    }
+
+    /// The clients in priority order, chained.
     pub fn build_chain(&self) -> Result<ProviderChain, ProviderError> {
-        let mut providers: Vec<Arc<dyn MarketDataProvider>> = Vec::new();
-        for kind in &self.priority {
-            // `from_lookup` only lists keyed providers whose key is set; a hand-built config may not.
-            let missing = || ProviderError::Unauthorized {
-                provider: *kind,
-                detail: "no API key configured".into(),
-            };
-            let urls = &self.base_urls;
-            let provider: Arc<dyn MarketDataProvider> = match kind {
-                ProviderKind::AlphaVantage => Arc::new(AlphaVantage::new(
-                    &urls.alphavantage,
-                    self.alphavantage_key.clone().ok_or_else(missing)?,
-                    &self.http,
-                )?),
-                ProviderKind::Finnhub => Arc::new(Finnhub::new(
-                    &urls.finnhub,
-                    self.finnhub_key.clone().ok_or_else(missing)?,
-                    &self.http,
-                )?),
-                ProviderKind::Polygon => Arc::new(Polygon::new(
-                    &urls.polygon,
-                    self.polygon_key.clone().ok_or_else(missing)?,
-                    &self.http,
-                )?),
-                ProviderKind::Yahoo => Arc::new(Yahoo::new(&urls.yahoo, &self.http)?),
-            };
-            providers.push(provider);
-        }
-        Ok(ProviderChain::new(providers))
+        Ok(ProviderChain::new(self.build_providers()?))
+    }
+
+    fn build_provider(
+        &self,
+        kind: ProviderKind,
+    ) -> Result<Arc<dyn MarketDataProvider>, ProviderError> {
+        // `from_lookup` only lists keyed providers whose key is set; a hand-built config may not.
+        let missing = || ProviderError::Unauthorized {
+            provider: kind,
+            detail: "no API key configured".into(),
+        };
+        let urls = &self.base_urls;
+        Ok(match kind {
+            ProviderKind::AlphaVantage => Arc::new(AlphaVantage::new(
+                &urls.alphavantage,
+                self.alphavantage_key.clone().ok_or_else(missing)?,
+                &self.http,
+            )?),
+            ProviderKind::Finnhub => Arc::new(Finnhub::new(
+                &urls.finnhub,
+                self.finnhub_key.clone().ok_or_else(missing)?,
+                &self.http,
+            )?),
+            ProviderKind::Polygon => Arc::new(Polygon::new(
+                &urls.polygon,
+                self.polygon_key.clone().ok_or_else(missing)?,
+                &self.http,
+            )?),
+            ProviderKind::Yahoo => Arc::new(Yahoo::new(&urls.yahoo, &self.http)?),
+        })
     }
 }
 

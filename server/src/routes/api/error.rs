@@ -38,7 +38,9 @@ impl ApiError {
         Self::new(StatusCode::BAD_REQUEST, "invalid_range", message)
     }
 
-    fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+    /// An error whose code the [`AppError`] mapping has no variant for (an unknown job is not an
+    /// unknown symbol; a wrong admin token is 403).
+    pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
         Self {
             status,
             code,

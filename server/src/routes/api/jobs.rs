@@ -10,7 +10,6 @@ use app::error::AppError;
 use app::model::JobStatus;
 
 use super::error::ApiError;
-use super::predictions::error_response;
 use crate::routes::AppState;
 
 /// A job's status: `queued`, `running`, `done` or `failed`, with progress 0–100.
@@ -35,7 +34,7 @@ pub async fn job(
         .map_err(|_| AppError::BadRequest(format!("`{raw}` is not a job id.")))?;
     match state.ctx.predictions.job(&id.to_string()).await {
         Ok(j) => Ok(Json(j).into_response()),
-        Err(AppError::NotFound(m)) => Ok(error_response(StatusCode::NOT_FOUND, "unknown_job", &m)),
+        Err(AppError::NotFound(m)) => Err(ApiError::new(StatusCode::NOT_FOUND, "unknown_job", m)),
         Err(e) => Err(e.into()),
     }
 }

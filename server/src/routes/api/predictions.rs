@@ -11,6 +11,7 @@ use axum::Json;
 use serde::{Deserialize, Serialize};
 
 use app::domain::Symbol;
+use app::error::AppError;
 use app::model::{JobAccepted, Predictions, PredictionsReply};
 use app::ssr::services::PredictionService;
 
@@ -19,16 +20,6 @@ use crate::routes::AppState;
 
 /// Most symbols one batch or precompute request may name.
 pub const MAX_BATCH: usize = 50;
-
-/// An error in the API's one shape with a code `ApiError`'s `AppError` mapping has no variant for
-/// (an unknown job is not an unknown symbol; a wrong admin token is 403, not 401).
-pub(super) fn error_response(status: StatusCode, code: &str, message: &str) -> Response {
-    (
-        status,
-        Json(serde_json::json!({ "error": { "code": code, "message": message } })),
-    )
-        .into_response()
-}
 
 pub(super) fn path_symbol(path: Result<Path<String>, PathRejection>) -> Result<Symbol, ApiError> {
     let Path(raw) = path.map_err(|e| ApiError::invalid_symbol(e.body_text()))?;
@@ -249,11 +240,10 @@ pub async fn precompute(
     body: Result<Json<SymbolList>, JsonRejection>,
 ) -> Result<Response, ApiError> {
     let Some(expected) = state.admin_token.as_deref() else {
-        return Ok(error_response(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "unavailable",
-            "Admin endpoints are disabled: no ADMIN_TOKEN is configured.",
-        ));
+        return Err(AppError::Unavailable(
+            "Admin endpoints are disabled: no ADMIN_TOKEN is configured.".into(),
+        )
+        .into());
     };
     let given = headers
         .get(header::AUTHORIZATION)
@@ -261,14 +251,13 @@ pub async fn precompute(
         .and_then(|v| v.strip_prefix("Bearer "));
     match given {
         None => {
-            return Ok(error_response(
-                StatusCode::UNAUTHORIZED,
-                "unauthorized",
-                "This endpoint needs `Authorization: Bearer <ADMIN_TOKEN>`.",
-            ))
+            return Err(AppError::Unauthorized(
+                "This endpoint needs `Authorization: Bearer <ADMIN_TOKEN>`.".into(),
+            )
+            .into())
         }
         Some(t) if !same_token(t.trim().as_bytes(), expected.as_bytes()) => {
-            return Ok(error_response(
+            return Err(ApiError::new(
                 StatusCode::FORBIDDEN,
                 "forbidden",
                 "The admin token is not valid.",
