@@ -73,24 +73,9 @@ impl From<ServerFnErrorErr> for AppError {
 mod ssr {
     use super::AppError;
 
-    /// Database failures are logged with their cause and reach the browser as `Internal`.
-    impl From<sqlx::Error> for AppError {
-        fn from(e: sqlx::Error) -> Self {
-            tracing::error!(error = %e, "database error");
-            AppError::Internal
-        }
-    }
-
     impl From<tower_sessions::session::Error> for AppError {
         fn from(e: tower_sessions::session::Error) -> Self {
             tracing::error!(error = %e, "session store error");
-            AppError::Internal
-        }
-    }
-
-    impl From<tokio::task::JoinError> for AppError {
-        fn from(e: tokio::task::JoinError) -> Self {
-            tracing::error!(error = %e, "background task failed");
             AppError::Internal
         }
     }

@@ -1,18 +1,64 @@
 //! Wire types: what server functions return to the pages (serialisable, no server-only fields).
 
+use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::domain::ChartRange;
+use crate::domain::{ChartRange, JobId, JobState, Symbol};
+
+/// Timestamps on the wire as RFC 3339 with an explicit offset (`2013-03-01T21:00:00+00:00`).
+mod rfc3339 {
+    use chrono::{DateTime, Utc};
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(t: &DateTime<Utc>, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&t.to_rfc3339())
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<DateTime<Utc>, D::Error> {
+        let text = String::deserialize(d)?;
+        DateTime::parse_from_rfc3339(&text)
+            .map(|t| t.with_timezone(&Utc))
+            .map_err(serde::de::Error::custom)
+    }
+
+    /// The same for an optional timestamp.
+    pub mod option {
+        use chrono::{DateTime, Utc};
+        use serde::{Deserialize, Deserializer, Serializer};
+
+        pub fn serialize<S: Serializer>(
+            t: &Option<DateTime<Utc>>,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            match t {
+                Some(t) => super::serialize(t, s),
+                None => s.serialize_none(),
+            }
+        }
+
+        pub fn deserialize<'de, D: Deserializer<'de>>(
+            d: D,
+        ) -> Result<Option<DateTime<Utc>>, D::Error> {
+            Option::<String>::deserialize(d)?
+                .map(|text| {
+                    DateTime::parse_from_rfc3339(&text)
+                        .map(|t| t.with_timezone(&Utc))
+                        .map_err(serde::de::Error::custom)
+                })
+                .transpose()
+        }
+    }
+}
 
 /// One ticker on the landing page.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TickerSummary {
     /// Ticker symbol.
-    pub symbol: String,
+    pub symbol: Symbol,
     /// Instrument name.
     pub name: String,
-    /// Date of the last bar (ISO).
-    pub last_date: String,
+    /// Date of the last bar.
+    pub last_date: NaiveDate,
     /// Last close.
     pub last_close: f64,
     /// Change from the previous close (absent with a single bar).
@@ -31,19 +77,21 @@ pub struct StockOverview {
     /// Trading currency.
     pub currency: String,
     /// First date of the stored history.
-    pub first_date: String,
+    pub first_date: NaiveDate,
     /// Number of daily bars stored.
     pub bars: i64,
     /// Where the data comes from.
     pub source: String,
 }
 
-/// One point of a price chart.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// One close of a price chart.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct PricePoint {
-    /// Trading day (ISO).
-    pub date: String,
-    /// Close.
+    /// Trading day.
+    #[cfg_attr(feature = "ssr", schema(value_type = String, format = Date))]
+    pub date: NaiveDate,
+    /// Split- and dividend-adjusted close.
     pub close: f64,
 }
 
@@ -55,51 +103,6 @@ pub enum ServedFrom {
     Cache,
     /// Postgres (cache miss, or the cache is unavailable).
     Database,
-}
-
-/// One horizon of a model's forecast.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct HorizonForecast {
-    /// Trading days ahead of the last bar.
-    pub h: usize,
-    /// The trading day the horizon lands on (ISO), by the NYSE calendar: weekends and holidays skipped.
-    pub target_date: String,
-    /// Point forecast of the close.
-    pub point: f64,
-    /// Lower bound of the 95% prediction interval.
-    pub lo95: f64,
-    /// Upper bound of the 95% prediction interval.
-    pub hi95: f64,
-}
-
-/// One model's forecasts for the standard horizons.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ModelForecast {
-    /// Model id (`naive`, `drift`).
-    pub model: String,
-    /// Human name.
-    pub label: String,
-    /// What the model assumes, in one sentence.
-    pub description: String,
-    /// 1, 2 and 5 trading days ahead.
-    pub horizons: Vec<HorizonForecast>,
-}
-
-/// The predict page's data.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Forecasts {
-    /// Ticker symbol.
-    pub symbol: String,
-    /// Date of the last bar the forecasts start from.
-    pub as_of: String,
-    /// Close on that date.
-    pub last_close: f64,
-    /// The closes before the forecast origin, for the chart (the last 60 trading days).
-    pub recent: Vec<PricePoint>,
-    /// The models served.
-    pub models: Vec<ModelForecast>,
-    /// Models the product will serve that are not served yet, said plainly.
-    pub not_yet_served: Vec<String>,
 }
 
 /// The logged-in user, as the header shows it.
@@ -114,7 +117,7 @@ pub struct User {
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct Quote {
     /// Ticker symbol.
-    pub symbol: String,
+    pub symbol: Symbol,
     /// Last price.
     pub price: f64,
     /// Close of the previous trading day, when known.
@@ -127,7 +130,8 @@ pub struct Quote {
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub change_pct: Option<f64>,
     /// When the price was current (RFC 3339; a daily close is stamped at 16:00 New York time).
-    pub as_of: String,
+    #[serde(with = "rfc3339")]
+    pub as_of: DateTime<Utc>,
     /// Where it came from: a provider name, or `bundled` for the bundled history.
     pub source: String,
 }
@@ -155,7 +159,7 @@ pub struct OhlcvPoint {
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct TimeSeries {
     /// Ticker symbol.
-    pub symbol: String,
+    pub symbol: Symbol,
     /// The range asked for.
     #[cfg_attr(feature = "ssr", schema(value_type = String, example = "1Y"))]
     pub range: ChartRange,
@@ -174,11 +178,11 @@ pub struct TimeSeries {
 
 /// What is known about the company behind a ticker (`GET /api/v1/overview/{symbol}`). Unknown
 /// fields are absent, never zero.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct CompanyProfile {
     /// Ticker symbol.
-    pub symbol: String,
+    pub symbol: Symbol,
     /// Company or instrument name.
     pub name: String,
     /// Listing exchange.
@@ -216,6 +220,27 @@ pub struct CompanyProfile {
     pub source: String,
 }
 
+impl CompanyProfile {
+    /// A profile that knows only the name, everything else absent.
+    pub fn named(symbol: Symbol, name: impl Into<String>, source: impl Into<String>) -> Self {
+        CompanyProfile {
+            symbol,
+            name: name.into(),
+            exchange: None,
+            currency: None,
+            sector: None,
+            industry: None,
+            market_cap: None,
+            pe_ratio: None,
+            week52_high: None,
+            week52_low: None,
+            dividend_yield: None,
+            description: None,
+            source: source.into(),
+        }
+    }
+}
+
 /// One news article, normalised across providers.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
@@ -230,7 +255,8 @@ pub struct NewsItem {
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub image: Option<String>,
     /// Publication time (RFC 3339).
-    pub published_at: String,
+    #[serde(with = "rfc3339")]
+    pub published_at: DateTime<Utc>,
     /// Summary.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub summary: Option<String>,
@@ -245,7 +271,7 @@ pub struct NewsItem {
 pub struct NewsFeed {
     /// The ticker, or none for market news.
     #[serde(skip_serializing_if = "Option::is_none", default)]
-    pub symbol: Option<String>,
+    pub symbol: Option<Symbol>,
     /// Articles, newest first.
     pub articles: Vec<NewsItem>,
     /// The provider that answered.
@@ -264,8 +290,12 @@ pub struct MarketStatus {
     /// "Open", "Closed", "Closed for Thanksgiving Day", "Early close at 13:00" ….
     pub label: String,
     /// The next open or close (RFC 3339).
-    #[serde(skip_serializing_if = "Option::is_none", default)]
-    pub next_change: Option<String>,
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        default,
+        with = "rfc3339::option"
+    )]
+    pub next_change: Option<DateTime<Utc>>,
 }
 
 // Predictions: the JSON of `/api/v1/predictions`, `/api/v1/history`, `/api/v1/jobs` and
@@ -282,6 +312,30 @@ pub enum TradeSignal {
     Sell,
     /// No call (the usual answer: no model has shown skill on daily closes).
     Hold,
+}
+
+impl TradeSignal {
+    /// The stored and wire name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TradeSignal::Buy => "BUY",
+            TradeSignal::Sell => "SELL",
+            TradeSignal::Hold => "HOLD",
+        }
+    }
+}
+
+#[cfg(feature = "ssr")]
+crate::sql_text_type!(TradeSignal);
+
+impl std::str::FromStr for TradeSignal {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        [TradeSignal::Buy, TradeSignal::Sell, TradeSignal::Hold]
+            .into_iter()
+            .find(|t| t.as_str() == s)
+            .ok_or_else(|| format!("unknown signal `{s}`"))
+    }
 }
 
 /// A model's walk-forward record at one horizon (out of sample).
@@ -308,10 +362,10 @@ pub struct HorizonSkill {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct ModelMetrics {
-    /// First forecast origin (YYYY-MM-DD).
-    pub window_from: String,
-    /// Last forecast origin (YYYY-MM-DD).
-    pub window_to: String,
+    /// First forecast origin.
+    pub window_from: NaiveDate,
+    /// Last forecast origin.
+    pub window_to: NaiveDate,
     /// Number of forecast origins.
     pub origins: usize,
     /// One entry per evaluated horizon.
@@ -325,7 +379,7 @@ pub struct PredictedStep {
     /// Trading days ahead of `as_of`.
     pub h: usize,
     /// The session whose close is predicted (NYSE calendar).
-    pub target_date: String,
+    pub target_date: NaiveDate,
     /// Predicted close.
     pub point: f64,
     /// 95% interval, when the model gives one.
@@ -381,30 +435,27 @@ pub struct ModelPrediction {
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct Predictions {
     /// The ticker.
-    pub symbol: String,
+    pub symbol: Symbol,
     /// Date of the last bar the predictions start from.
-    pub as_of: String,
+    pub as_of: NaiveDate,
     /// Its close.
     pub last_close: f64,
+    /// The adjusted closes before the forecast origin, for the chart (the last 60 trading days).
+    pub recent: Vec<PricePoint>,
     /// One entry per served model, in display order.
     pub models: Vec<ModelPrediction>,
+    /// While models are being trained: the job to follow (`GET /api/v1/jobs/{job_id}`); the
+    /// models above are what is ready so far.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    #[cfg_attr(feature = "ssr", schema(value_type = Option<String>, format = Uuid))]
+    pub job_id: Option<JobId>,
 }
 
-/// A job was queued; poll `GET /api/v1/jobs/{job_id}`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
-pub struct JobAccepted {
-    /// The job to poll.
-    pub job_id: String,
-}
-
-/// Predictions now, or the job that will make them.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub enum PredictionsReply {
-    /// Served (from cache, the recorded predictions or computed now).
-    Ready(Predictions),
-    /// Training was queued.
-    Queued(JobAccepted),
+impl Predictions {
+    /// Whether every model has its answer (nothing is being trained for this answer).
+    pub fn is_complete(&self) -> bool {
+        self.job_id.is_none()
+    }
 }
 
 /// A background job as a user polls it.
@@ -412,9 +463,10 @@ pub enum PredictionsReply {
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct JobStatus {
     /// Job id.
-    pub id: String,
+    #[cfg_attr(feature = "ssr", schema(value_type = String, format = Uuid))]
+    pub id: JobId,
     /// `queued`, `running`, `done` or `failed`.
-    pub status: String,
+    pub status: JobState,
     /// 0–100.
     pub progress: i16,
     /// What it is doing now.
@@ -428,11 +480,11 @@ pub struct JobStatus {
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct HistoryPoint {
     /// The bar the prediction started from.
-    pub as_of: String,
+    pub as_of: NaiveDate,
     /// Trading days ahead.
     pub h: usize,
     /// The predicted session.
-    pub target_date: String,
+    pub target_date: NaiveDate,
     /// Model version.
     pub version: i32,
     /// Predicted close.
@@ -470,7 +522,7 @@ pub struct ModelHistory {
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct PredictionHistory {
     /// The ticker.
-    pub symbol: String,
+    pub symbol: Symbol,
     /// Calendar days looked back from the last stored bar.
     pub days: u32,
     /// One entry per model with recorded predictions.
@@ -482,13 +534,35 @@ pub struct PredictionHistory {
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct ModelVersionSummary {
     /// The ticker it was trained on.
-    pub symbol: String,
+    pub symbol: Symbol,
     /// Model id.
     pub model: String,
     /// Registry version.
     pub version: i32,
     /// Last bar of its training data.
-    pub as_of: String,
+    pub as_of: NaiveDate,
     /// Its walk-forward record.
     pub metrics: Option<ModelMetrics>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn timestamps_keep_their_offset_on_the_wire_and_text_that_is_not_one_is_refused() {
+        let json = r#"{"open":false,"label":"Closed","next_change":"2013-03-04T14:30:00+00:00"}"#;
+        let status: MarketStatus = serde_json::from_str(json).unwrap();
+        assert_eq!(serde_json::to_string(&status).unwrap(), json);
+        let bad = r#"{"open":false,"label":"Closed","next_change":"yesterday"}"#;
+        assert!(serde_json::from_str::<MarketStatus>(bad).is_err());
+    }
+
+    #[test]
+    fn signals_round_trip_and_unknown_names_are_errors() {
+        for s in [TradeSignal::Buy, TradeSignal::Sell, TradeSignal::Hold] {
+            assert_eq!(s.as_str().parse::<TradeSignal>().unwrap(), s);
+        }
+        assert!("MAYBE".parse::<TradeSignal>().is_err());
+    }
 }

@@ -11,14 +11,7 @@ use crate::market::breaker::BreakerSettings;
 use crate::market::limiter::RateLimits;
 use crate::market::providers::{ProvidersConfig, ProvidersConfigError};
 
-/// How log lines are written.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum LogFormat {
-    /// Human-readable, coloured when on a terminal (development).
-    Human,
-    /// One JSON object per line (production, log shippers).
-    Json,
-}
+pub use crate::telemetry::LogFormat;
 
 /// Everything the server needs to start.
 #[derive(Clone)]

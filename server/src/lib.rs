@@ -1,6 +1,16 @@
-//! Tickercast's server: configuration, telemetry, the embedded default services, start-up and the
-//! routes that live outside Leptos (`/api/status`, `/metrics`).
+//! Tickercast's server. The layers, top to bottom (see `ARCHITECTURE.md`):
+//!
+//! - `startup` (the HTTP application) and `compose` (the composition root) build everything;
+//! - `routes`: the JSON API and operator routes (the Leptos pages and server functions live in
+//!   the `app` crate and reach the services below through its ports);
+//! - services: `market` (providers, ingestion, the market-data service), `predictions`,
+//!   `accounts`, `jobs` (the queue's client), `worker` (job runners and schedules), `registry`;
+//! - infrastructure: each service's `store` (its tables' SQL), `cache` (Redis), `embedded`
+//!   (private Postgres and Redis), `config`, `telemetry`.
 
+pub mod accounts;
+pub mod cache;
+pub mod compose;
 pub mod config;
 pub mod embedded;
 pub mod jobs;
@@ -11,3 +21,4 @@ pub mod routes;
 pub mod seed;
 pub mod startup;
 pub mod telemetry;
+pub mod worker;

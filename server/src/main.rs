@@ -11,7 +11,7 @@ async fn main() -> anyhow::Result<()> {
         None | Some("serve") => {}
         Some("worker") => {
             // Background jobs only, no HTTP: scale training separately from serving.
-            return server::jobs::run_worker_process(settings, shutdown_signal())
+            return server::compose::run_worker_process(settings, shutdown_signal())
                 .await
                 .context("The worker stopped with an error");
         }

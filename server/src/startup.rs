@@ -1,18 +1,15 @@
 //! Building the application: services, pool, migrations, seed data, sessions, router, listener.
 
 use std::net::SocketAddr;
-use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
-use app::ssr::{AppContext, Cache};
 use app::{shell, App};
 use axum::routing::get;
 use axum::Router;
 use leptos::config::LeptosOptions;
 use leptos::prelude::provide_context;
 use leptos_axum::{generate_route_list, LeptosRoutes};
-use sqlx::postgres::PgPoolOptions;
 use sqlx::PgPool;
 use tokio::net::TcpListener;
 use tower_http::compression::CompressionLayer;
@@ -22,13 +19,10 @@ use tower_sessions::cookie::SameSite;
 use tower_sessions::{ExpiredDeletion, Expiry, SessionManagerLayer};
 use tower_sessions_sqlx_store::PostgresStore;
 
+use crate::compose::{self, Background, Services};
 use crate::config::Settings;
 use crate::embedded::{EmbeddedPostgres, EmbeddedRedis};
-use crate::jobs::{Background, Jobs};
-use crate::market::cached::MarketCache;
-use crate::market::guarded::guarded_chain;
-use crate::market::limiter::RateLimiter;
-use crate::market::MarketService;
+use crate::jobs::Jobs;
 use crate::routes::{self, AppState};
 
 /// The name of the embedded default's database.
@@ -39,6 +33,7 @@ pub struct Application {
     listener: TcpListener,
     router: Router,
     pool: PgPool,
+    jobs: Jobs,
     session_cleanup: tokio::task::JoinHandle<()>,
     background: Background,
     // Dropped last: the private servers stop after the app has drained.
@@ -81,7 +76,7 @@ impl Application {
             }
         };
 
-        let pool = connect_and_migrate(&database_url, settings.db_max_connections).await?;
+        let pool = compose::connect_and_migrate(&database_url, settings.db_max_connections).await?;
         if settings.seed_bundled {
             let inserted = crate::seed::load_bundled(&pool).await?;
             tracing::info!(?inserted, "bundled price series loaded");
@@ -117,35 +112,10 @@ impl Application {
                 tower_sessions::cookie::time::Duration::days(7),
             ));
 
-        let cache = Cache::new(
-            redis::Client::open(redis_url.as_str())
-                .context("REDIS_URL is not a valid Redis URL")?,
-            settings.cache_prefix.clone(),
-        );
-        // Every provider client behind its circuit breaker and the rate limiter shared through Redis.
-        let limiter = RateLimiter::new(cache.clone(), settings.rate_limits.clone());
-        let providers = guarded_chain(&settings.providers, &limiter, settings.breaker)
-            .context("Failed to build the market-data provider clients")?;
-        tracing::info!(order = ?providers.order(), "market-data providers");
-        let market = Arc::new(MarketService::new(
-            pool.clone(),
-            MarketCache::new(cache.clone()),
-            providers,
-        ));
-        // Jobs, the model registry and this process's workers and schedules.
-        let background = Background::start(&pool, &settings, settings.workers).await?;
-        // Predictions: the registry's current versions, training queued through the jobs, and
-        // the baselines fitted and evaluated on the spot under the training protocol, so their
-        // records are comparable with the trained models'.
-        let predictions = Arc::new(background.predictor(&pool, cache.clone(), &settings));
-        // This process's workers run predict jobs with the same service the routes use.
-        background.jobs.serve_predictions((*predictions).clone());
-        let ctx = AppContext {
-            pool: pool.clone(),
-            cache,
-            market,
-            predictions,
-        };
+        let cache = compose::cache(Some(&redis_url), &settings.cache_prefix)?;
+        let services = Services::build(&settings, pool.clone(), cache).await?;
+        // This process's workers and schedules (none with APP_WORKERS=0).
+        let background = services.start_background(settings.workers).await?;
 
         let listener = TcpListener::bind(settings.addr)
             .await
@@ -159,7 +129,9 @@ impl Application {
             .build();
         let state = AppState {
             leptos_options,
-            ctx,
+            ctx: services.app_context(),
+            pool: pool.clone(),
+            cache: services.cache.clone(),
             metrics: routes::metrics::recorder(),
             admin_token: settings.admin_token.as_deref().map(Into::into),
         };
@@ -169,6 +141,7 @@ impl Application {
             listener,
             router,
             pool,
+            jobs: services.jobs.clone(),
             session_cleanup,
             background,
             embedded,
@@ -187,9 +160,9 @@ impl Application {
         &self.pool
     }
 
-    /// The jobs service (enqueue, poll) and, through it, the model registry.
+    /// The job queue's client (enqueue, poll).
     pub fn jobs(&self) -> &Jobs {
-        &self.background.jobs
+        &self.jobs
     }
 
     /// Serves until `shutdown` resolves, then drains connections and stops the private servers.
@@ -204,6 +177,7 @@ impl Application {
             session_cleanup,
             background,
             embedded,
+            ..
         } = self;
         axum::serve(listener, router)
             .with_graceful_shutdown(shutdown)
@@ -220,21 +194,6 @@ impl Application {
         }
         Ok(())
     }
-}
-
-/// A pool on `url` with every migration applied (the web app and `server worker` alike).
-pub async fn connect_and_migrate(url: &str, max_connections: u32) -> anyhow::Result<PgPool> {
-    let pool = PgPoolOptions::new()
-        .max_connections(max_connections)
-        .acquire_timeout(Duration::from_secs(5))
-        .connect(url)
-        .await
-        .context("Failed to connect to Postgres")?;
-    sqlx::migrate!("../migrations")
-        .run(&pool)
-        .await
-        .context("Failed to run database migrations")?;
-    Ok(pool)
 }
 
 fn router(state: AppState, sessions: SessionManagerLayer<PostgresStore>) -> Router {

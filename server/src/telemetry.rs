@@ -2,7 +2,14 @@
 
 use tracing_subscriber::{fmt, layer::SubscriberExt, util::SubscriberInitExt, EnvFilter};
 
-use crate::config::LogFormat;
+/// How log lines are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    /// Human-readable, coloured when on a terminal (development).
+    Human,
+    /// One JSON object per line (production, log shippers).
+    Json,
+}
 
 /// Installs the global subscriber once. `RUST_LOG` overrides the default filter.
 /// Calling it again (several apps in one test process) is harmless.
@@ -22,4 +29,15 @@ pub fn init(format: LogFormat) {
             )
             .try_init(),
     };
+}
+
+/// Runs CPU-bound `f` on the blocking pool inside the caller's span, so what it logs (a model fit,
+/// a password hash) stays attached to the request or job that asked for it.
+pub fn spawn_blocking_in_span<F, R>(f: F) -> tokio::task::JoinHandle<R>
+where
+    F: FnOnce() -> R + Send + 'static,
+    R: Send + 'static,
+{
+    let span = tracing::Span::current();
+    tokio::task::spawn_blocking(move || span.in_scope(f))
 }

@@ -15,8 +15,7 @@ use crate::domain::Symbol;
 #[server(endpoint = "list_tickers")]
 #[cfg_attr(feature = "ssr", tracing::instrument(err(level = "info")))]
 pub async fn list_tickers() -> Result<Vec<TickerSummary>, AppError> {
-    let ctx = crate::ssr::ctx()?;
-    Ok(crate::ssr::db::ticker_summaries(&ctx.pool).await?)
+    Ok(crate::ssr::ctx()?.market.tickers().await?)
 }
 
 /// The stock page's header facts. Unknown or malformed symbols are `NotFound`.
@@ -24,10 +23,7 @@ pub async fn list_tickers() -> Result<Vec<TickerSummary>, AppError> {
 #[cfg_attr(feature = "ssr", tracing::instrument(err(level = "info")))]
 pub async fn stock_overview(symbol: String) -> Result<StockOverview, AppError> {
     let symbol = parse_known_format(&symbol)?;
-    let ctx = crate::ssr::ctx()?;
-    crate::ssr::db::overview(&ctx.pool, &symbol)
-        .await?
-        .ok_or_else(|| not_found(&symbol))
+    Ok(crate::ssr::ctx()?.market.stock_overview(&symbol).await?)
 }
 
 /// OHLCV points over a chart range, downsampled on the server (see [`crate::ssr::MarketData`]).
@@ -35,7 +31,7 @@ pub async fn stock_overview(symbol: String) -> Result<StockOverview, AppError> {
 #[cfg_attr(feature = "ssr", tracing::instrument(err(level = "info")))]
 pub async fn price_series(symbol: String, range: ChartRange) -> Result<TimeSeries, AppError> {
     let symbol = parse_known_format(&symbol)?;
-    crate::ssr::ctx()?.market.timeseries(&symbol, range).await
+    Ok(crate::ssr::ctx()?.market.timeseries(&symbol, range).await?)
 }
 
 /// The latest price, previous close and change.
@@ -43,7 +39,7 @@ pub async fn price_series(symbol: String, range: ChartRange) -> Result<TimeSerie
 #[cfg_attr(feature = "ssr", tracing::instrument(err(level = "info")))]
 pub async fn quote(symbol: String) -> Result<Quote, AppError> {
     let symbol = parse_known_format(&symbol)?;
-    crate::ssr::ctx()?.market.quote(&symbol).await
+    Ok(crate::ssr::ctx()?.market.quote(&symbol).await?)
 }
 
 /// Company facts (sector, market cap, P/E, 52-week range, dividend yield) where known.
@@ -51,7 +47,7 @@ pub async fn quote(symbol: String) -> Result<Quote, AppError> {
 #[cfg_attr(feature = "ssr", tracing::instrument(err(level = "info")))]
 pub async fn company_profile(symbol: String) -> Result<CompanyProfile, AppError> {
     let symbol = parse_known_format(&symbol)?;
-    crate::ssr::ctx()?.market.overview(&symbol).await
+    Ok(crate::ssr::ctx()?.market.overview(&symbol).await?)
 }
 
 /// Latest news for one ticker, or for the market when `symbol` is empty.
@@ -65,13 +61,13 @@ pub async fn news(symbol: Option<String>) -> Result<NewsFeed, AppError> {
     match crate::ssr::ctx()?.market.news(symbol.as_ref()).await {
         // No news provider is a normal state of a fresh install: the page says so in a sentence
         // instead of logging a failed request.
-        Err(AppError::Unavailable(notice)) => Ok(NewsFeed {
-            symbol: symbol.map(|s| s.to_string()),
+        Err(crate::ssr::ServiceError::Unavailable(notice)) => Ok(NewsFeed {
+            symbol,
             articles: vec![],
             source: "none".into(),
             notice: Some(notice),
         }),
-        other => other,
+        other => Ok(other?),
     }
 }
 
@@ -86,9 +82,4 @@ pub async fn market_status() -> Result<MarketStatus, AppError> {
 pub(crate) fn parse_known_format(raw: &str) -> Result<Symbol, AppError> {
     // A malformed symbol names no ticker: the person sees the same "not found" page.
     Symbol::parse(raw).map_err(AppError::NotFound)
-}
-
-#[cfg(feature = "ssr")]
-pub(crate) fn not_found(symbol: &Symbol) -> AppError {
-    AppError::NotFound(format!("We have no data for the ticker {symbol}."))
 }

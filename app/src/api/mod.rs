@@ -1,7 +1,6 @@
 //! Server functions, one module per domain. Each parses its input into domain types first.
 
 pub mod auth;
-pub mod forecasts;
 pub mod market;
 pub mod predictions;
 pub mod watchlist;

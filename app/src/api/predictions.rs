@@ -1,29 +1,28 @@
-//! Server functions of the predict page: every model's predictions (or the training job to poll),
-//! a job's real progress, and the predicted-vs-actual record. They call the same
-//! [`crate::ssr::PredictionService`] as `/api/v1/predictions`, so the page and the API agree.
+//! Server functions of the predict page: every model's predictions (with the training job to follow
+//! while models are being trained), a job's real progress, and the predicted-vs-actual record.
+//! They call the same [`crate::ssr::PredictionService`] as `/api/v1/predictions`, so the page and
+//! the API agree.
 
 use leptos::prelude::*;
 
 use crate::error::AppError;
-use crate::model::{JobStatus, PredictionHistory, PredictionsReply};
+use crate::model::{JobStatus, PredictionHistory, Predictions};
 
-/// Predictions of every model from the last stored bar, or the job training the missing models.
+/// Predictions of every model from the last stored bar; while models are being trained, what is
+/// ready and the job to follow.
 #[server(name = GetPredictions, endpoint = "predictions")]
 #[cfg_attr(feature = "ssr", tracing::instrument(err(level = "info")))]
-pub async fn predictions(symbol: String) -> Result<PredictionsReply, AppError> {
+pub async fn predictions(symbol: String) -> Result<Predictions, AppError> {
     let symbol = super::market::parse_known_format(&symbol)?;
-    crate::ssr::ctx()?.predictions.predictions(&symbol).await
+    Ok(crate::ssr::ctx()?.predictions.predictions(&symbol).await?)
 }
 
 /// A training or prediction job's status, progress (0–100) and current step.
 #[server(name = GetPredictionJob, endpoint = "prediction_job")]
 #[cfg_attr(feature = "ssr", tracing::instrument(err(level = "info")))]
 pub async fn prediction_job(id: String) -> Result<JobStatus, AppError> {
-    let id = id.trim();
-    if id.is_empty() || id.len() > 64 {
-        return Err(AppError::BadRequest("That is not a job id.".into()));
-    }
-    crate::ssr::ctx()?.predictions.job(id).await
+    let id = crate::domain::JobId::parse(&id).map_err(AppError::BadRequest)?;
+    Ok(crate::ssr::ctx()?.predictions.job(id).await?)
 }
 
 /// Recorded predictions against actuals for target dates in the last `days` days.
@@ -31,5 +30,9 @@ pub async fn prediction_job(id: String) -> Result<JobStatus, AppError> {
 #[cfg_attr(feature = "ssr", tracing::instrument(err(level = "info")))]
 pub async fn prediction_history(symbol: String, days: u32) -> Result<PredictionHistory, AppError> {
     let symbol = super::market::parse_known_format(&symbol)?;
-    crate::ssr::ctx()?.predictions.history(&symbol, days).await
+    let days = crate::domain::HistoryDays::new(days).map_err(AppError::BadRequest)?;
+    Ok(crate::ssr::ctx()?
+        .predictions
+        .history(&symbol, days)
+        .await?)
 }

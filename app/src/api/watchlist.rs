@@ -17,18 +17,18 @@ pub async fn my_watchlist() -> Result<Vec<TickerSummary>, AppError> {
     let Some(user) = session.user().await? else {
         return Ok(vec![]);
     };
-    let ctx = crate::ssr::ctx()?;
-    Ok(crate::ssr::db::watchlist(&ctx.pool, user.id).await?)
+    Ok(crate::ssr::ctx()?.accounts.watchlist(user.id).await?)
 }
 
 /// Whether `symbol` is on the logged-in user's watchlist (false when logged out).
 #[server(endpoint = "is_watched")]
 #[cfg_attr(feature = "ssr", tracing::instrument(err(level = "info")))]
 pub async fn is_watched(symbol: String) -> Result<bool, AppError> {
+    let Ok(symbol) = crate::domain::Symbol::parse(&symbol) else {
+        return Ok(false);
+    };
     let list = my_watchlist().await?;
-    Ok(list
-        .iter()
-        .any(|t| t.symbol.eq_ignore_ascii_case(symbol.trim())))
+    Ok(list.iter().any(|t| t.symbol == symbol))
 }
 
 /// Adds a ticker to the logged-in user's watchlist.
@@ -40,12 +40,7 @@ pub async fn add_to_watchlist(symbol: String) -> Result<(), AppError> {
         .require_user(LOGIN_TO_WATCH)
         .await?;
     let symbol = crate::domain::Symbol::parse(&symbol).map_err(AppError::BadRequest)?;
-    let ctx = crate::ssr::ctx()?;
-    if !crate::ssr::db::ticker_exists(&ctx.pool, &symbol).await? {
-        return Err(super::market::not_found(&symbol));
-    }
-    crate::ssr::db::watch(&ctx.pool, user.id, &symbol).await?;
-    Ok(())
+    Ok(crate::ssr::ctx()?.accounts.watch(user.id, &symbol).await?)
 }
 
 /// Removes a ticker from the logged-in user's watchlist.
@@ -57,7 +52,8 @@ pub async fn remove_from_watchlist(symbol: String) -> Result<(), AppError> {
         .require_user(LOGIN_TO_WATCH)
         .await?;
     let symbol = crate::domain::Symbol::parse(&symbol).map_err(AppError::BadRequest)?;
-    let ctx = crate::ssr::ctx()?;
-    crate::ssr::db::unwatch(&ctx.pool, user.id, &symbol).await?;
-    Ok(())
+    Ok(crate::ssr::ctx()?
+        .accounts
+        .unwatch(user.id, &symbol)
+        .await?)
 }

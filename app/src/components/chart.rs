@@ -111,7 +111,7 @@ fn option(s: &TimeSeries) -> serde_json::Value {
                 .axis_label(AxisLabel::new().show(false)),
         )
         .data_zoom(DataZoom::new().x_axis_index(vec![0, 1]))
-        .series(Candlestick::new().name(s.symbol.clone()).data(candles))
+        .series(Candlestick::new().name(s.symbol.to_string()).data(candles))
         .series(
             Bar::new()
                 .name("Volume")
@@ -190,7 +190,7 @@ mod tests {
 
     fn series(points: Vec<OhlcvPoint>) -> TimeSeries {
         TimeSeries {
-            symbol: "GOOG".into(),
+            symbol: crate::domain::Symbol::parse("GOOG").unwrap(),
             range: ChartRange::Y5,
             interval: "1w".into(),
             points,

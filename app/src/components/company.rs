@@ -55,17 +55,15 @@ pub fn CompanyFacts(profile: CompanyProfile) -> impl IntoView {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::Symbol;
 
     #[test]
     fn unknown_fields_are_left_out_rather_than_shown_as_zero() {
         let p = CompanyProfile {
-            symbol: "GOOG".into(),
-            name: "Alphabet".into(),
             exchange: Some("NASDAQ".into()),
             currency: Some("USD".into()),
             week52_high: Some(806.19),
-            source: "bundled".into(),
-            ..CompanyProfile::default()
+            ..CompanyProfile::named(Symbol::parse("GOOG").unwrap(), "Alphabet", "bundled")
         };
         let labels: Vec<_> = facts(&p).into_iter().map(|(k, _)| k).collect();
         assert_eq!(labels, ["Exchange", "Currency", "52-week high"]);
@@ -78,7 +76,7 @@ mod tests {
             market_cap: Some(2.1e12),
             pe_ratio: Some(25.456),
             dividend_yield: Some(0.5),
-            ..CompanyProfile::default()
+            ..CompanyProfile::named(Symbol::parse("X").unwrap(), "X", "bundled")
         };
         let f = facts(&p);
         assert!(f.contains(&("Market cap", "2.10 T USD".into())));

@@ -1,135 +1,150 @@
-//! The forecast chart: recent closes, then each model's point forecasts and 95% band over the
+//! The forecast chart: recent closes, then each ready model's point forecasts and 95% band over the
 //! horizons, on one axis so the width of the uncertainty is seen against ordinary daily moves.
 
 use leptos::prelude::*;
 
-use crate::model::{Forecasts, HorizonForecast, ModelForecast, ModelState, Predictions};
+use crate::model::{ModelState, Predictions};
 
-/// Draws `forecasts` and redraws when they change, e.g. when trained models arrive (browser
+/// Draws `predictions` and redraws when they change, e.g. when trained models arrive (browser
 /// only; SSR renders the empty container).
 #[component]
-pub fn FanChart(#[prop(into)] forecasts: Signal<Forecasts>) -> impl IntoView {
+pub fn FanChart(#[prop(into)] predictions: Signal<Predictions>) -> impl IntoView {
     const ID: &str = "forecast-chart";
     #[cfg(feature = "hydrate")]
     {
         // After client-side navigation the effect can run before the new page is attached to the
         // document; drawing on the next animation frame finds the container in place.
         Effect::new(move |_| {
-            let f = forecasts.get();
-            request_animation_frame(move || draw(ID, &f));
+            let fan = predictions.with(Fan::of);
+            request_animation_frame(move || draw(ID, &fan));
         });
     }
     let label = move || {
-        forecasts.with(|f| {
+        predictions.with(|p| {
             format!(
                 "Closes of {} for the last {} trading days and forecasts with 95% intervals",
-                f.symbol,
-                f.recent.len()
+                p.symbol,
+                p.recent.len()
             )
         })
     };
     view! { <div id=ID class="chart" role="img" aria-label=label></div> }
 }
 
-/// The chart's input once the models have answered: the recent closes of `baselines` with the
-/// band of every ready model of `predictions` that has a 95% interval at each horizon. Models
-/// without an answer are left out rather than drawn as zeros.
-pub fn with_predictions(baselines: &Forecasts, predictions: &Predictions) -> Forecasts {
-    let models = predictions
-        .models
-        .iter()
-        .filter(|m| m.status == ModelState::Ready && !m.horizons.is_empty())
-        .filter_map(|m| {
-            let horizons = m
-                .horizons
+/// One model's path over the horizons: point forecasts and the 95% band.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Band {
+    /// The model's name for the legend.
+    pub label: String,
+    /// Point forecasts, one per horizon.
+    pub point: Vec<f64>,
+    /// Lower 95% bounds.
+    pub lo: Vec<f64>,
+    /// Upper 95% bounds.
+    pub hi: Vec<f64>,
+}
+
+/// What the chart draws, derived from the predictions by a plain function (tested without a
+/// browser).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Fan {
+    /// Category-axis labels: the recent dates, then each horizon's target date, so weekends and
+    /// holidays take no room, as on the price chart.
+    pub labels: Vec<String>,
+    /// The recent closes.
+    pub closes: Vec<f64>,
+    /// The close the forecasts start from.
+    pub last_close: f64,
+    /// Every ready model with a 95% band at each horizon; models without an answer are left out
+    /// rather than drawn as zeros.
+    pub bands: Vec<Band>,
+}
+
+impl Fan {
+    /// The chart of `p`.
+    pub fn of(p: &Predictions) -> Fan {
+        let ready = || {
+            p.models
                 .iter()
-                .map(|s| {
-                    Some(HorizonForecast {
-                        h: s.h,
-                        target_date: s.target_date.clone(),
-                        point: s.point,
-                        lo95: s.lo95?,
-                        hi95: s.hi95?,
-                    })
+                .filter(|m| m.status == ModelState::Ready && !m.horizons.is_empty())
+        };
+        let bands: Vec<Band> = ready()
+            .filter_map(|m| {
+                let lo = m.horizons.iter().map(|s| s.lo95).collect::<Option<_>>()?;
+                let hi = m.horizons.iter().map(|s| s.hi95).collect::<Option<_>>()?;
+                Some(Band {
+                    label: super::prediction_tables::model_label(&m.model).to_string(),
+                    point: m.horizons.iter().map(|s| s.point).collect(),
+                    lo,
+                    hi,
                 })
-                .collect::<Option<Vec<_>>>()?;
-            Some(ModelForecast {
-                model: m.model.clone(),
-                label: super::prediction_tables::model_label(&m.model).to_string(),
-                description: String::new(),
-                horizons,
             })
-        })
-        .collect();
-    Forecasts {
-        symbol: predictions.symbol.clone(),
-        as_of: predictions.as_of.clone(),
-        last_close: predictions.last_close,
-        recent: baselines.recent.clone(),
-        models,
-        not_yet_served: Vec::new(),
+            .collect();
+        let mut labels: Vec<String> = p.recent.iter().map(|c| c.date.to_string()).collect();
+        labels.extend(
+            ready()
+                .next()
+                .into_iter()
+                .flat_map(|m| m.horizons.iter().map(|s| s.target_date.to_string())),
+        );
+        Fan {
+            labels,
+            closes: p.recent.iter().map(|c| c.close).collect(),
+            last_close: p.last_close,
+            bands,
+        }
+    }
+
+    /// How many horizons follow the recent closes on the axis.
+    pub fn horizons(&self) -> usize {
+        self.labels.len().saturating_sub(self.closes.len())
     }
 }
 
-/// The x-axis labels: recent dates, then the trading day each horizon lands on. The axis is a
-/// category axis, so weekends and holidays take no room, as on the price chart.
-pub fn axis_labels(f: &Forecasts) -> (Vec<String>, Vec<usize>) {
-    let first = f.models.first();
-    let horizons: Vec<usize> = first
-        .map(|m| m.horizons.iter().map(|h| h.h).collect())
-        .unwrap_or_default();
-    let mut labels: Vec<String> = f.recent.iter().map(|p| p.date.clone()).collect();
-    labels.extend(
-        first
-            .into_iter()
-            .flat_map(|m| m.horizons.iter().map(|h| h.target_date.clone())),
-    );
-    (labels, horizons)
-}
-
 #[cfg(feature = "hydrate")]
-fn draw(id: &str, f: &Forecasts) {
+fn draw(id: &str, fan: &Fan) {
     use charming::component::{Axis, Grid, Legend};
     use charming::element::{AxisType, LineStyle, LineStyleType, Tooltip, Trigger};
     use charming::series::Line;
     use charming::{Chart, WasmRenderer};
 
-    let (labels, horizons) = axis_labels(f);
-    let n = f.recent.len();
+    let n = fan.closes.len();
     // History, padded with gaps (`None` becomes a JSON null, which ECharts leaves undrawn).
-    let mut history: Vec<Option<f64>> = f.recent.iter().map(|p| Some(p.close)).collect();
-    history.extend(horizons.iter().map(|_| None));
+    let mut history: Vec<Option<f64>> = fan.closes.iter().copied().map(Some).collect();
+    history.extend((0..fan.horizons()).map(|_| None));
     // A forecast line starts at the last close so it visibly continues the history.
-    let path = |values: Vec<f64>| -> Vec<Option<f64>> {
+    let path = |values: &[f64]| -> Vec<Option<f64>> {
         let mut v: Vec<Option<f64>> = vec![None; n.saturating_sub(1)];
-        v.push(Some(f.last_close));
-        v.extend(values.into_iter().map(Some));
+        v.push(Some(fan.last_close));
+        v.extend(values.iter().copied().map(Some));
         v
     };
     let mut chart = Chart::new()
         .legend(Legend::new().top("0"))
         .grid(Grid::new().left("64").right("24").top("40").bottom("32"))
         .tooltip(Tooltip::new().trigger(Trigger::Axis))
-        .x_axis(Axis::new().type_(AxisType::Category).data(labels))
+        .x_axis(
+            Axis::new()
+                .type_(AxisType::Category)
+                .data(fan.labels.clone()),
+        )
         .y_axis(Axis::new().type_(AxisType::Value).scale(true))
         .series(Line::new().name("Close").data(history).show_symbol(false));
-    for m in &f.models {
-        let point = path(m.horizons.iter().map(|h| h.point).collect());
-        let lo = path(m.horizons.iter().map(|h| h.lo95).collect());
-        let hi = path(m.horizons.iter().map(|h| h.hi95).collect());
+    for b in &fan.bands {
+        let band = format!("{} 95%", b.label);
         chart = chart
-            .series(Line::new().name(m.label.as_str()).data(point))
+            .series(Line::new().name(b.label.as_str()).data(path(&b.point)))
             .series(
                 Line::new()
-                    .name(format!("{} 95%", m.label))
-                    .data(lo)
+                    .name(band.as_str())
+                    .data(path(&b.lo))
                     .show_symbol(false)
                     .line_style(LineStyle::new().type_(LineStyleType::Dashed)),
             )
             .series(
                 Line::new()
-                    .name(format!("{} 95%", m.label))
-                    .data(hi)
+                    .name(band.as_str())
+                    .data(path(&b.hi))
                     .show_symbol(false)
                     .line_style(LineStyle::new().type_(LineStyleType::Dashed)),
             );
@@ -142,50 +157,71 @@ fn draw(id: &str, f: &Forecasts) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{HorizonForecast, ModelForecast, PricePoint};
+    use crate::domain::Symbol;
+    use crate::model::{ModelPrediction, PredictedStep, PricePoint, TradeSignal};
+    use chrono::NaiveDate;
+
+    fn day(s: &str) -> NaiveDate {
+        s.parse().unwrap()
+    }
+
+    fn step(h: usize, target: &str, lo95: Option<f64>) -> PredictedStep {
+        PredictedStep {
+            h,
+            target_date: day(target),
+            point: 10.0,
+            lo95,
+            hi95: lo95.map(|l| l + 2.0),
+            lo99: None,
+            hi99: None,
+            signal: TradeSignal::Hold,
+            confidence: 0.0,
+        }
+    }
+
+    fn model(id: &str, status: ModelState, horizons: Vec<PredictedStep>) -> ModelPrediction {
+        ModelPrediction {
+            model: id.into(),
+            version: Some(1),
+            status,
+            message: None,
+            metrics: None,
+            horizons,
+        }
+    }
+
+    fn predictions(recent: &[(&str, f64)], models: Vec<ModelPrediction>) -> Predictions {
+        Predictions {
+            symbol: Symbol::parse("X").unwrap(),
+            as_of: day("2020-01-03"),
+            last_close: 10.0,
+            recent: recent
+                .iter()
+                .map(|(d, close)| PricePoint {
+                    date: day(d),
+                    close: *close,
+                })
+                .collect(),
+            models,
+            job_id: None,
+        }
+    }
 
     #[test]
     fn horizons_follow_the_recent_dates_on_the_axis_as_target_dates() {
-        let f = Forecasts {
-            symbol: "X".into(),
-            as_of: "2020-01-03".into(),
-            last_close: 10.0,
-            recent: vec![
-                PricePoint {
-                    date: "2020-01-02".into(),
-                    close: 9.0,
-                },
-                PricePoint {
-                    date: "2020-01-03".into(),
-                    close: 10.0,
-                },
-            ],
-            models: vec![ModelForecast {
-                model: "naive".into(),
-                label: "Naive".into(),
-                description: String::new(),
-                horizons: [1, 2, 5]
-                    .into_iter()
-                    .map(|h| HorizonForecast {
-                        h,
-                        // From Friday 2020-01-03: Monday, Tuesday, and Friday a week on.
-                        target_date: match h {
-                            1 => "2020-01-06",
-                            2 => "2020-01-07",
-                            _ => "2020-01-10",
-                        }
-                        .into(),
-                        point: 10.0,
-                        lo95: 9.0,
-                        hi95: 11.0,
-                    })
-                    .collect(),
-            }],
-            not_yet_served: vec![],
-        };
-        let (labels, hs) = axis_labels(&f);
+        // From Friday 2020-01-03: Monday, Tuesday, and Friday a week on.
+        let steps = vec![
+            step(1, "2020-01-06", Some(9.0)),
+            step(2, "2020-01-07", Some(9.0)),
+            step(5, "2020-01-10", Some(9.0)),
+        ];
+        let p = predictions(
+            &[("2020-01-02", 9.0), ("2020-01-03", 10.0)],
+            vec![model("naive", ModelState::Ready, steps)],
+        );
+        let fan = Fan::of(&p);
         assert_eq!(
-            labels,
+            fan.labels,
             [
                 "2020-01-02",
                 "2020-01-03",
@@ -194,57 +230,28 @@ mod tests {
                 "2020-01-10"
             ]
         );
-        assert_eq!(hs, [1, 2, 5]);
+        assert_eq!(fan.horizons(), 3);
+        assert_eq!(fan.closes, [9.0, 10.0]);
     }
 
     #[test]
     fn only_ready_models_with_a_95_band_are_drawn_beside_the_recent_closes() {
-        use crate::model::{ModelPrediction, PredictedStep, TradeSignal};
-        let step = |lo95: Option<f64>| PredictedStep {
-            h: 1,
-            target_date: "2020-01-06".into(),
-            point: 10.0,
-            lo95,
-            hi95: lo95.map(|l| l + 2.0),
-            lo99: None,
-            hi99: None,
-            signal: TradeSignal::Hold,
-            confidence: 0.0,
-        };
-        let model = |id: &str, status, steps| ModelPrediction {
-            model: id.into(),
-            version: Some(1),
-            status,
-            message: None,
-            metrics: None,
-            horizons: steps,
-        };
-        let base = Forecasts {
-            symbol: "X".into(),
-            as_of: "2020-01-03".into(),
-            last_close: 10.0,
-            recent: vec![PricePoint {
-                date: "2020-01-03".into(),
-                close: 10.0,
-            }],
-            models: vec![],
-            not_yet_served: vec![],
-        };
-        let p = Predictions {
-            symbol: "X".into(),
-            as_of: "2020-01-03".into(),
-            last_close: 10.0,
-            models: vec![
-                model("naive", ModelState::Ready, vec![step(Some(9.0))]),
-                model("rf", ModelState::Ready, vec![step(None)]),
+        let p = predictions(
+            &[("2020-01-03", 10.0)],
+            vec![
+                model(
+                    "naive",
+                    ModelState::Ready,
+                    vec![step(1, "2020-01-06", Some(9.0))],
+                ),
+                model("rf", ModelState::Ready, vec![step(1, "2020-01-06", None)]),
                 model("lstm", ModelState::Training, vec![]),
             ],
-        };
-        let f = with_predictions(&base, &p);
-        assert_eq!(f.recent, base.recent);
-        let drawn: Vec<&str> = f.models.iter().map(|m| m.model.as_str()).collect();
-        assert_eq!(drawn, ["naive"]);
-        assert_eq!(f.models[0].horizons[0].hi95, 11.0);
-        assert_eq!(f.models[0].label, "Naive random walk");
+        );
+        let fan = Fan::of(&p);
+        assert_eq!(fan.closes, [10.0]);
+        let drawn: Vec<&str> = fan.bands.iter().map(|b| b.label.as_str()).collect();
+        assert_eq!(drawn, ["Naive random walk"]);
+        assert_eq!(fan.bands[0].hi, [11.0]);
     }
 }

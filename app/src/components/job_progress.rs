@@ -3,22 +3,17 @@
 
 use leptos::prelude::*;
 
+use crate::domain::JobState;
 use crate::model::JobStatus;
 
-/// The heading a person reads for a job status.
-pub fn status_label(status: &str) -> &'static str {
-    match status {
-        "queued" => "Waiting for a worker",
-        "running" => "Training",
-        "done" => "Training finished",
-        "failed" => "Training failed",
-        _ => "Training",
+/// The heading a person reads for a job state.
+pub fn status_label(state: JobState) -> &'static str {
+    match state {
+        JobState::Queued => "Waiting for a worker",
+        JobState::Running => "Training",
+        JobState::Done => "Training finished",
+        JobState::Failed => "Training failed",
     }
-}
-
-/// Whether polling can stop: the job will not change any more.
-pub fn is_finished(status: &str) -> bool {
-    matches!(status, "done" | "failed")
 }
 
 /// The bar of `status`; before the first poll answers, an indeterminate bar that claims no
@@ -36,9 +31,9 @@ pub fn JobProgress(#[prop(into)] status: Signal<Option<JobStatus>>) -> impl Into
         Some(s) => {
             let progress = s.progress.clamp(0, 100);
             view! {
-                <div class="job-progress" data-testid="job-progress" data-status=s.status.clone() data-job=s.id.clone()>
+                <div class="job-progress" data-testid="job-progress" data-status=s.status.as_str() data-job=s.id.to_string()>
                     <p class="job-status">
-                        {status_label(&s.status)} ": "
+                        {status_label(s.status)} ": "
                         <span data-testid="job-percent">{format!("{progress}%")}</span>
                         {s.step.map(|step| view! { " — " <span class="job-step">{step}</span> })}
                     </p>
@@ -64,10 +59,8 @@ mod tests {
     use super::*;
 
     #[test]
-    fn polling_stops_only_once_the_job_is_done_or_failed() {
-        assert!(!is_finished("queued"));
-        assert!(!is_finished("running"));
-        assert!(is_finished("done"));
-        assert!(is_finished("failed"));
+    fn every_state_reads_as_words() {
+        assert_eq!(status_label(JobState::Queued), "Waiting for a worker");
+        assert_eq!(status_label(JobState::Failed), "Training failed");
     }
 }

@@ -52,7 +52,7 @@ fn article(a: NewsItem) -> impl IntoView {
             <a href=a.url rel="noopener noreferrer" target="_blank">{a.title}</a>
             <span class="article-meta">
                 {a.source} " · "
-                <time datetime=a.published_at.clone()>{format::exchange_time(&a.published_at)}</time>
+                <time datetime=a.published_at.to_rfc3339()>{format::exchange_time(a.published_at)}</time>
                 " "
                 {sentiment}
             </span>

@@ -1,6 +1,7 @@
 //! Every model's predictions as one table per horizon, each prediction beside the walk-forward
 //! record the model earned out of sample, so a number is never read without its track record.
 
+use chrono::NaiveDate;
 use leptos::prelude::*;
 
 use super::format;
@@ -33,16 +34,11 @@ pub fn horizon_label(h: usize) -> String {
 
 /// The horizons and their target dates, from the first model with an answer (every model
 /// predicts the same sessions).
-pub fn horizons(p: &Predictions) -> Vec<(usize, String)> {
+pub fn horizons(p: &Predictions) -> Vec<(usize, NaiveDate)> {
     p.models
         .iter()
         .find(|m| m.status == ModelState::Ready && !m.horizons.is_empty())
-        .map(|m| {
-            m.horizons
-                .iter()
-                .map(|s| (s.h, s.target_date.clone()))
-                .collect()
-        })
+        .map(|m| m.horizons.iter().map(|s| (s.h, s.target_date)).collect())
         .unwrap_or_default()
 }
 
@@ -51,6 +47,15 @@ pub fn still_training(p: &Predictions) -> Vec<String> {
     p.models
         .iter()
         .filter(|m| m.status == ModelState::Training)
+        .map(|m| model_label(&m.model).to_string())
+        .collect()
+}
+
+/// The models without an answer yet, whatever the reason.
+pub fn not_ready(p: &Predictions) -> Vec<String> {
+    p.models
+        .iter()
+        .filter(|m| m.status != ModelState::Ready)
         .map(|m| model_label(&m.model).to_string())
         .collect()
 }
@@ -124,10 +129,10 @@ pub fn PredictionTables(predictions: Predictions) -> impl IntoView {
                 .map(|m| model_row(m, h))
                 .collect_view();
             view! {
-                <table class="forecasts predictions" data-testid="predictions" data-horizon=h data-target-date=date.clone()>
+                <table class="forecasts predictions" data-testid="predictions" data-horizon=h data-target-date=date.to_string()>
                     <caption>
                         {horizon_label(h)} ": close of "
-                        <time datetime=date.clone()>{format::day(&date)}</time>
+                        <time datetime=date.to_string()>{format::day(date)}</time>
                     </caption>
                     <thead>
                         <tr>
@@ -166,8 +171,8 @@ fn model_row(m: &ModelPrediction, h: usize) -> AnyView {
                 |w| {
                     format!(
                         "{} – {} ({} origins)",
-                        format::day(&w.window_from),
-                        format::day(&w.window_to),
+                        format::day(w.window_from),
+                        format::day(w.window_to),
                         w.origins
                     )
                 },
@@ -175,7 +180,7 @@ fn model_row(m: &ModelPrediction, h: usize) -> AnyView {
             view! {
                 <tr data-model=m.model.clone() data-status="ready">
                     <th scope="row">{label}<small>{version}</small></th>
-                    <td class="num" data-h=h data-target-date=s.target_date.clone()>
+                    <td class="num" data-h=h data-target-date=s.target_date.to_string()>
                         <span class="point">{format::price(s.point)}</span>
                     </td>
                     <td class="num interval">{interval(s.lo95, s.hi95)}</td>
@@ -226,7 +231,7 @@ mod tests {
                 .into_iter()
                 .map(|(h, d)| PredictedStep {
                     h,
-                    target_date: d.into(),
+                    target_date: d.parse().unwrap(),
                     point: 806.19,
                     lo95: Some(780.0),
                     hi95: Some(830.0),
@@ -252,10 +257,12 @@ mod tests {
 
     fn predictions(models: Vec<ModelPrediction>) -> Predictions {
         Predictions {
-            symbol: "GOOG".into(),
-            as_of: "2013-03-01".into(),
+            symbol: crate::domain::Symbol::parse("GOOG").unwrap(),
+            as_of: "2013-03-01".parse().unwrap(),
             last_close: 806.19,
+            recent: vec![],
             models,
+            job_id: None,
         }
     }
 
@@ -265,9 +272,9 @@ mod tests {
         assert_eq!(
             horizons(&p),
             [
-                (1, "2013-03-04".to_string()),
-                (2, "2013-03-05".to_string()),
-                (5, "2013-03-08".to_string())
+                (1, "2013-03-04".parse().unwrap()),
+                (2, "2013-03-05".parse().unwrap()),
+                (5, "2013-03-08".parse().unwrap())
             ]
         );
     }

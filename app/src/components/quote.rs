@@ -21,7 +21,7 @@ pub fn QuoteBlock(quote: Quote) -> impl IntoView {
                 {format::change(quote.change, quote.change_pct)}
             </span>
             <span class="asof" data-testid="quote-as-of">
-                <time datetime=quote.as_of.clone()>{format::exchange_time(&quote.as_of)}</time>
+                <time datetime=quote.as_of.to_rfc3339()>{format::exchange_time(quote.as_of)}</time>
                 " · source: " {quote.source}
             </span>
         </div>
@@ -31,7 +31,7 @@ pub fn QuoteBlock(quote: Quote) -> impl IntoView {
 /// "Market open" / "Market closed for …", with the next open or close.
 #[component]
 pub fn MarketBadge(status: MarketStatus) -> impl IntoView {
-    let next = status.next_change.as_deref().map(|t| {
+    let next = status.next_change.map(|t| {
         let verb = if status.open { "Closes" } else { "Opens" };
         format!("{verb} {}", format::exchange_time(t))
     });

@@ -1,9 +1,15 @@
 //! Domain types that parse their input once, at the edge; everything past the parse can trust them.
 
 mod credentials;
+mod job;
 mod range;
+#[cfg(feature = "ssr")]
+pub mod sql;
 mod symbol;
+mod user;
 
 pub use credentials::{Password, Username};
-pub use range::ChartRange;
+pub use job::{JobId, JobState};
+pub use range::{ChartRange, HistoryDays};
 pub use symbol::Symbol;
+pub use user::UserId;

@@ -106,6 +106,45 @@ impl ChartRange {
     }
 }
 
+/// How far back a prediction history looks, in calendar days: 1 to [`HistoryDays::MAX`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(try_from = "u32", into = "u32")]
+pub struct HistoryDays(u32);
+
+impl HistoryDays {
+    /// The longest window: ten years.
+    pub const MAX: u32 = 3660;
+
+    /// Checks the bounds.
+    pub fn new(days: u32) -> Result<Self, String> {
+        if days == 0 || days > Self::MAX {
+            return Err(format!(
+                "days must be between 1 and {}, not {days}.",
+                Self::MAX
+            ));
+        }
+        Ok(HistoryDays(days))
+    }
+
+    /// The number of days.
+    pub fn get(self) -> u32 {
+        self.0
+    }
+}
+
+impl TryFrom<u32> for HistoryDays {
+    type Error = String;
+    fn try_from(days: u32) -> Result<Self, Self::Error> {
+        HistoryDays::new(days)
+    }
+}
+
+impl From<HistoryDays> for u32 {
+    fn from(d: HistoryDays) -> u32 {
+        d.0
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -136,5 +175,15 @@ mod tests {
         assert_eq!(ChartRange::Y10.start(last), d(2003, 3, 1));
         assert_eq!(ChartRange::Max.start(last), None);
         assert!(ChartRange::D1.is_intraday() && !ChartRange::M1.is_intraday());
+    }
+
+    #[test]
+    fn history_windows_are_one_day_to_ten_years() {
+        assert!(HistoryDays::new(0).is_err());
+        assert_eq!(HistoryDays::new(30).unwrap().get(), 30);
+        assert!(HistoryDays::new(HistoryDays::MAX).is_ok());
+        assert!(HistoryDays::new(HistoryDays::MAX + 1)
+            .unwrap_err()
+            .contains("3660"));
     }
 }

@@ -2,6 +2,7 @@ use serde::{Deserialize, Serialize};
 
 /// A ticker symbol: 1–10 characters from `A-Z 0-9 . - ^`, stored upper-case (`^GSPC`, `BRK.B`).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(try_from = "String", into = "String")]
 pub struct Symbol(String);
 
@@ -68,6 +69,13 @@ fn percent_decode(s: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
+impl std::str::FromStr for Symbol {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Symbol::parse(s)
+    }
+}
+
 impl TryFrom<String> for Symbol {
     type Error = String;
     fn try_from(value: String) -> Result<Self, Self::Error> {
@@ -78,6 +86,18 @@ impl TryFrom<String> for Symbol {
 impl From<Symbol> for String {
     fn from(s: Symbol) -> String {
         s.0
+    }
+}
+
+impl PartialEq<str> for Symbol {
+    fn eq(&self, other: &str) -> bool {
+        self.0 == other
+    }
+}
+
+impl PartialEq<&str> for Symbol {
+    fn eq(&self, other: &&str) -> bool {
+        self.0 == *other
     }
 }
 

@@ -7,7 +7,6 @@ use crate::api::watchlist::my_watchlist;
 use crate::components::format;
 use crate::components::header::AuthActions;
 use crate::components::search::TickerSearch;
-use crate::domain::Symbol;
 use crate::model::TickerSummary;
 
 /// `/`: the tickers with data, and the logged-in user's watchlist.
@@ -74,14 +73,12 @@ fn TickerTable(rows: Vec<TickerSummary>) -> impl IntoView {
                 {rows
                     .into_iter()
                     .map(|t| {
-                        let href = Symbol::parse(&t.symbol)
-                            .map(|s| format!("/stock/{}", s.url_segment()))
-                            .unwrap_or_default();
+                        let href = format!("/stock/{}", t.symbol.url_segment());
                         view! {
-                            <tr data-symbol=t.symbol.clone()>
-                                <td><a href=href>{t.symbol.clone()}</a></td>
+                            <tr data-symbol=t.symbol.to_string()>
+                                <td><a href=href>{t.symbol.to_string()}</a></td>
                                 <td>{t.name}</td>
-                                <td>{t.last_date}</td>
+                                <td>{t.last_date.to_string()}</td>
                                 <td class="num">{format::price(t.last_close)}</td>
                                 <td class=format!("num {}", format::change_class(t.change))>
                                     {format::change(t.change, t.change_pct)}

@@ -4,33 +4,28 @@ use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
 
 use super::error::ErrorView;
-use crate::api::forecasts::baseline_forecasts;
 use crate::api::predictions::predictions;
-use crate::components::fan_chart::{with_predictions, FanChart};
+use crate::components::fan_chart::FanChart;
 use crate::components::format;
 use crate::components::job_progress::JobProgress;
-use crate::components::prediction_tables::{horizon_label, still_training, PredictionTables};
-use crate::domain::Symbol;
-use crate::error::AppError;
-use crate::model::{Forecasts, JobStatus, Predictions, PredictionsReply};
+use crate::components::prediction_tables::{not_ready, still_training, PredictionTables};
+use crate::domain::JobId;
+use crate::model::{JobStatus, Predictions};
 
 /// `/predict/{symbol}`: every model's predictions for 1, 2 and 5 trading days with their
-/// walk-forward record. The baselines are shown at once; when models must be trained first, the
-/// page follows the training job's real progress and shows the models when it is done.
+/// walk-forward record. What is ready (the baselines at least) is shown at once; when models must
+/// be trained first, the page follows the training job's real progress and shows every model when
+/// it is done.
 #[component]
 pub fn PredictPage() -> impl IntoView {
     let params = use_params_map();
     let symbol = move || params.read().get("symbol").unwrap_or_default();
-    let baselines = Resource::new(symbol, baseline_forecasts);
-    let first_reply = Resource::new(symbol, predictions);
+    let first = Resource::new(symbol, predictions);
     view! {
         <Suspense fallback=|| view! { <p class="loading">"Computing forecasts…"</p> }>
             {move || Suspend::new(async move {
-                match baselines.await {
-                    Ok(f) => {
-                        let reply = first_reply.await;
-                        Either::Left(view! { <ForecastView f reply/> })
-                    }
+                match first.await {
+                    Ok(p) => Either::Left(view! { <ForecastView p/> }),
                     Err(error) => Either::Right(view! { <ErrorView error/> }),
                 }
             })}
@@ -41,55 +36,41 @@ pub fn PredictPage() -> impl IntoView {
 /// What the page knows about the models, updated by the polling on the client.
 #[derive(Clone, Copy)]
 struct ModelsState {
-    /// Every model's answer, once served.
-    ready: RwSignal<Option<Predictions>>,
+    /// The latest answer: every model, or what is ready while the rest trains.
+    predictions: RwSignal<Predictions>,
     /// The job being followed and its last polled status.
-    job: RwSignal<Option<(String, Option<JobStatus>)>>,
+    job: RwSignal<Option<(JobId, Option<JobStatus>)>>,
     /// Why the models could not be fetched or followed.
     problem: RwSignal<Option<String>>,
 }
 
 #[component]
-fn ForecastView(f: Forecasts, reply: Result<PredictionsReply, AppError>) -> impl IntoView {
-    let segment = Symbol::parse(&f.symbol)
-        .map(|s| s.url_segment())
-        .unwrap_or_default();
+fn ForecastView(p: Predictions) -> impl IntoView {
+    let segment = p.symbol.url_segment();
     let state = ModelsState {
-        ready: RwSignal::new(None),
-        job: RwSignal::new(None),
+        job: RwSignal::new(p.job_id.map(|id| (id, None))),
+        predictions: RwSignal::new(p.clone()),
         problem: RwSignal::new(None),
     };
-    match reply {
-        Ok(PredictionsReply::Ready(p)) => state.ready.set(Some(p)),
-        Ok(PredictionsReply::Queued(j)) => {
-            state.job.set(Some((j.job_id.clone(), None)));
-            #[cfg(feature = "hydrate")]
-            polling::follow(f.symbol.clone(), j.job_id, state, 0);
-        }
-        Err(e) => state.problem.set(Some(e.to_string())),
+    #[cfg(feature = "hydrate")]
+    if let Some(job) = p.job_id {
+        polling::follow(p.symbol.to_string(), job, state, 0);
     }
-    let baselines = StoredValue::new(f.clone());
-    let chart = Signal::derive(move || {
-        let base = baselines.get_value();
-        match state.ready.get() {
-            Some(p) => with_predictions(&base, &p),
-            None => base,
-        }
-    });
     let job_status = Signal::derive(move || state.job.get().and_then(|(_, s)| s));
     let following = move || state.job.with(|j| j.is_some());
+    let chart = Signal::derive(move || state.predictions.get());
     view! {
-        <Title text=format!("{} forecasts", f.symbol)/>
+        <Title text=format!("{} forecasts", p.symbol)/>
         <section class="predict-head">
-            <h1>"Forecasts for " <a href=format!("/stock/{segment}")>{f.symbol.clone()}</a></h1>
+            <h1>"Forecasts for " <a href=format!("/stock/{segment}")>{p.symbol.to_string()}</a></h1>
             <p class="meta">
-                "From the close of " {f.as_of.clone()} " (" {format::price(f.last_close)} "). "
+                "From the close of " {p.as_of.to_string()} " (" {format::price(p.last_close)} "). "
                 "Horizons count trading days after that close on the NYSE calendar (weekends and holidays skipped). "
                 "Each model's record is its walk-forward evaluation: forecasts made only from data before each origin, "
                 "scored against what happened, with the random walk's error as 1.00."
             </p>
         </section>
-        <FanChart forecasts=chart/>
+        <FanChart predictions=chart/>
         <Show when=following>
             <section class="training" data-testid="training">
                 <h2>"Training the models"</h2>
@@ -105,81 +86,31 @@ fn ForecastView(f: Forecasts, reply: Result<PredictionsReply, AppError>) -> impl
         {move || state.problem.get().map(|message| view! {
             <p class="error" role="alert" data-testid="models-problem">{message}</p>
         })}
-        {move || match state.ready.get() {
-            Some(p) => {
-                let training = still_training(&p);
-                Either::Left(view! {
-                    <PredictionTables predictions=p/>
-                    {(!training.is_empty()).then(|| view! {
-                        <aside class="notice" data-testid="still-training">
-                            <p>"Still training: " {training.join(", ")} "."</p>
-                        </aside>
-                    })}
-                })
+        {move || {
+            let p = state.predictions.get();
+            let training = still_training(&p);
+            let baselines_only = !p.is_complete();
+            let not_ready = not_ready(&p);
+            view! {
+                <PredictionTables predictions=p/>
+                {baselines_only.then(|| view! {
+                    <aside class="notice" data-testid="baselines-only">
+                        <h2>"The baselines, while the other models are trained"</h2>
+                        <p>
+                            "The naive random walk and the random walk with drift are the benchmarks every model must beat. "
+                            "Not served yet: " {not_ready.join(", ")} ". "
+                            "They appear here with the walk-forward accuracy each one really achieved beside the random walk; "
+                            "until then nothing on this page pretends to be one of them."
+                        </p>
+                    </aside>
+                })}
+                {(!baselines_only && !training.is_empty()).then(|| view! {
+                    <aside class="notice" data-testid="still-training">
+                        <p>"Still training: " {training.join(", ")} "."</p>
+                    </aside>
+                })}
             }
-            None => Either::Right(view! { <BaselineTable f=baselines.get_value()/> }),
         }}
-    }
-}
-
-/// The two benchmarks, fitted on the spot, while the other models are not served yet.
-#[component]
-fn BaselineTable(f: Forecasts) -> impl IntoView {
-    // Every model forecasts the same horizons, so the first one names the columns.
-    let horizons: Vec<(usize, String)> = f
-        .models
-        .first()
-        .map(|m| {
-            m.horizons
-                .iter()
-                .map(|h| (h.h, h.target_date.clone()))
-                .collect()
-        })
-        .unwrap_or_default();
-    view! {
-        <table class="forecasts" data-testid="forecasts">
-            <thead>
-                <tr>
-                    <th>"Model"</th>
-                    {horizons
-                        .into_iter()
-                        .map(|(h, date)| view! {
-                            <th class="num" data-horizon=h data-target-date=date.clone()>
-                                {horizon_label(h)}
-                                <small><time datetime=date.clone()>{format::day(&date)}</time></small>
-                            </th>
-                        })
-                        .collect_view()}
-                </tr>
-            </thead>
-            <tbody>
-                {f.models
-                    .into_iter()
-                    .map(|m| view! {
-                        <tr data-model=m.model.clone()>
-                            <th scope="row">{m.label}<small>{m.description}</small></th>
-                            {m.horizons
-                                .into_iter()
-                                .map(|h| view! {
-                                    <td class="num" data-h=h.h data-target-date=h.target_date.clone()>
-                                        <span class="point">{format::price(h.point)}</span>
-                                        <small class="interval">{format!("{} – {}", format::price(h.lo95), format::price(h.hi95))}</small>
-                                    </td>
-                                })
-                                .collect_view()}
-                        </tr>
-                    })
-                    .collect_view()}
-            </tbody>
-        </table>
-        <aside class="notice" data-testid="baselines-only">
-            <h2>"The baselines, while the other models are prepared"</h2>
-            <p>
-                "These are the two benchmarks every model must beat: the naive random walk and the random walk with drift. "
-                "Not served yet: " {f.not_yet_served.join(", ")} ". "
-                "They appear here with the walk-forward accuracy each one really achieved beside the random walk; until then nothing on this page pretends to be one of them."
-            </p>
-        </aside>
     }
 }
 
@@ -193,32 +124,30 @@ mod polling {
 
     use super::ModelsState;
     use crate::api::predictions::{prediction_job, predictions};
-    use crate::components::job_progress::is_finished;
+    use crate::domain::{JobId, JobState};
     use crate::error::AppError;
-    use crate::model::PredictionsReply;
 
     const EVERY: Duration = Duration::from_secs(1);
     /// A finished job whose models are queued again (e.g. a model failed for good) is followed
     /// this many times, then the page says so instead of polling forever.
     const MAX_ROUNDS: u8 = 3;
 
-    /// Polls `job_id` and, once it is done, the predictions of `symbol`.
-    pub(super) fn follow(symbol: String, job_id: String, state: ModelsState, round: u8) {
+    /// Polls `job` and, once it is done, the predictions of `symbol`.
+    pub(super) fn follow(symbol: String, job: JobId, state: ModelsState, round: u8) {
         leptos::task::spawn_local(async move {
             // The page was left: stop.
             if state.job.is_disposed() {
                 return;
             }
-            match prediction_job(job_id.clone()).await {
+            match prediction_job(job.to_string()).await {
                 Ok(status) => {
-                    let finished = is_finished(&status.status);
-                    let done = status.status == "done";
+                    let s = status.status;
                     state.problem.try_set(None);
-                    state.job.try_set(Some((job_id.clone(), Some(status))));
-                    if done {
+                    state.job.try_set(Some((job, Some(status))));
+                    if s == JobState::Done {
                         fetch_models(symbol, state, round).await;
-                    } else if !finished {
-                        set_timeout(move || follow(symbol, job_id, state, round), EVERY);
+                    } else if !s.is_finished() {
+                        set_timeout(move || follow(symbol, job, state, round), EVERY);
                     }
                 }
                 // The job does not exist (any more): nothing left to follow.
@@ -228,7 +157,7 @@ mod polling {
                 // A dropped connection or a busy server: say so and keep trying, more slowly.
                 Err(e) => {
                     state.problem.try_set(Some(format!("{e} Trying again…")));
-                    set_timeout(move || follow(symbol, job_id, state, round), EVERY * 3);
+                    set_timeout(move || follow(symbol, job, state, round), EVERY * 3);
                 }
             }
         });
@@ -236,19 +165,22 @@ mod polling {
 
     async fn fetch_models(symbol: String, state: ModelsState, round: u8) {
         match predictions(symbol.clone()).await {
-            Ok(PredictionsReply::Ready(p)) => {
-                state.ready.try_set(Some(p));
-            }
-            Ok(PredictionsReply::Queued(j)) if round + 1 < MAX_ROUNDS => {
-                state.job.try_set(Some((j.job_id.clone(), None)));
-                follow(symbol, j.job_id, state, round + 1);
-            }
-            Ok(PredictionsReply::Queued(_)) => {
-                state.problem.try_set(Some(
-                    "Training finished but the models were queued again; reload the page later."
-                        .into(),
-                ));
-            }
+            Ok(p) => match p.job_id {
+                None => {
+                    state.predictions.try_set(p);
+                }
+                Some(job) if round + 1 < MAX_ROUNDS => {
+                    state.predictions.try_set(p);
+                    state.job.try_set(Some((job, None)));
+                    follow(symbol, job, state, round + 1);
+                }
+                Some(_) => {
+                    state.problem.try_set(Some(
+                        "Training finished but the models were queued again; reload the page later."
+                            .into(),
+                    ));
+                }
+            },
             Err(e) => {
                 state.problem.try_set(Some(e.to_string()));
             }

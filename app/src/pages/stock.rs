@@ -53,10 +53,8 @@ pub fn StockPage() -> impl IntoView {
 
 #[component]
 fn StockView(overview: StockOverview) -> impl IntoView {
-    let symbol = overview.summary.symbol.clone();
-    let segment = Symbol::parse(&symbol)
-        .map(|s| s.url_segment())
-        .unwrap_or_default();
+    let segment = overview.summary.symbol.url_segment();
+    let symbol = overview.summary.symbol.to_string();
     // `?range=5Y` picks the first range, so the buttons also work as a plain form without JavaScript.
     let initial = use_query_map()
         .read_untracked()
@@ -86,7 +84,7 @@ fn StockView(overview: StockOverview) -> impl IntoView {
         <Title text=title/>
         <section class="stock-head">
             <div>
-                <h1>{s.symbol.clone()} <span class="name">{s.name.clone()}</span></h1>
+                <h1>{s.symbol.to_string()} <span class="name">{s.name.clone()}</span></h1>
                 <p class="meta">
                     {overview.exchange.clone().unwrap_or_default()} " · " {overview.currency.clone()} " · "
                     {format!("{} daily bars from {} to {}", overview.bars, overview.first_date, s.last_date)}

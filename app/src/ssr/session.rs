@@ -1,21 +1,11 @@
 //! The typed session: one key, one type, so no server function reads the session by a stray string.
 
-use serde::{Deserialize, Serialize};
 use tower_sessions::Session;
-use uuid::Uuid;
 
+use super::SessionUser;
 use crate::error::AppError;
 
 const USER_KEY: &str = "user";
-
-/// Who is logged in, as stored in the session.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct SessionUser {
-    /// Account id.
-    pub id: Uuid,
-    /// Username, for display.
-    pub username: String,
-}
 
 /// The request's session, stored in Postgres by tower-sessions.
 #[derive(Debug, Clone)]

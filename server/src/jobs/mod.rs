@@ -1,5 +1,6 @@
-//! Background jobs: training, backtests, data refreshes and predictions, run by workers from a
-//! durable Postgres queue (`underway`), each with a `jobs` row a user can poll.
+//! Background jobs as users see them: training, backtests, data refreshes and predictions, each a
+//! `jobs` row they can poll, run by workers from a durable Postgres queue (`underway`). This
+//! module is the queue's client (enqueue, poll, list); the workers live in [`crate::worker`].
 //!
 //! A `jobs` row and its queue task are written in one transaction, so neither exists without the
 //! other. The queue owns delivery: a task whose worker stops sending heartbeats (a killed
@@ -7,31 +8,22 @@
 //! task's concurrency key (its idempotency key) keeps two workers from running the same job at
 //! once. The row owns what users see: status, progress and step, attempts, error text, result.
 
-mod background;
 mod queue;
-mod runner;
-mod schedule;
 mod settings;
-mod train;
+pub mod store;
 
 use std::sync::Arc;
 
+use app::domain::{JobId, JobState, Symbol};
 use chrono::{DateTime, NaiveDate, Utc};
 use forecast::registry::ModelId;
 use serde::{Deserialize, Serialize};
-use sqlx::types::Json;
-use sqlx::PgPool;
+use sqlx::{PgConnection, PgPool};
 use underway::Queue;
-use uuid::Uuid;
 
-use crate::market::ingest::Ingestor;
-use crate::predictions::Predictor;
-use crate::registry::{Registry, RegistryError};
+use crate::market::store::bars;
 
-pub use background::{run_worker_process, Background};
-pub use queue::{JobInput, JobTask, WorkerHandle};
-pub use runner::Runner;
-pub use schedule::{drift_exceeds, drifted, ScheduleHandle, DRIFT_RATIO, DRIFT_WINDOW};
+pub use queue::{span_of, JobExecutor, JobInput, JobTask};
 pub use settings::JobSettings;
 
 /// The queue every job kind goes through.
@@ -48,7 +40,7 @@ pub enum JobError {
     Queue(String),
     /// The registry or artifact store failed.
     #[error(transparent)]
-    Registry(#[from] RegistryError),
+    Registry(#[from] crate::registry::RegistryError),
     /// The model library refused the data or failed.
     #[error("model: {0}")]
     Model(#[from] forecast::Error),
@@ -60,11 +52,11 @@ pub enum JobError {
     InvalidInput(String),
     /// The symbol has no price history.
     #[error("no price history for {0}")]
-    UnknownSymbol(String),
+    UnknownSymbol(Symbol),
     /// No job with this id.
     #[error("no job {0}")]
-    NotFound(Uuid),
-    /// This kind of job cannot run in this build.
+    NotFound(JobId),
+    /// This kind of job cannot run in this process (e.g. a refresh without providers).
     #[error("{0}")]
     Unsupported(String),
 }
@@ -73,6 +65,7 @@ impl JobError {
     /// Whether trying again later may succeed (infrastructure), as opposed to a job that will fail
     /// the same way every time (its input or data).
     pub fn is_transient(&self) -> bool {
+        use crate::registry::RegistryError;
         match self {
             JobError::Db(_) | JobError::Queue(_) | JobError::Dependency(_) => true,
             JobError::Registry(e) => {
@@ -89,7 +82,7 @@ impl From<underway::queue::Error> for JobError {
     }
 }
 
-/// What a job does.
+/// What a job does. Stored as its lower-case name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum JobKind {
@@ -104,6 +97,13 @@ pub enum JobKind {
 }
 
 impl JobKind {
+    const ALL: [JobKind; 4] = [
+        JobKind::Train,
+        JobKind::Predict,
+        JobKind::Refresh,
+        JobKind::Backtest,
+    ];
+
     /// The stored name.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -113,92 +113,64 @@ impl JobKind {
             JobKind::Backtest => "backtest",
         }
     }
+}
 
-    fn parse(s: &str) -> Result<Self, JobError> {
-        Ok(match s {
-            "train" => JobKind::Train,
-            "predict" => JobKind::Predict,
-            "refresh" => JobKind::Refresh,
-            "backtest" => JobKind::Backtest,
-            other => return Err(JobError::InvalidInput(format!("unknown job kind {other}"))),
-        })
+impl std::str::FromStr for JobKind {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        JobKind::ALL
+            .into_iter()
+            .find(|k| k.as_str() == s)
+            .ok_or_else(|| format!("unknown job kind `{s}`"))
     }
 }
 
-/// Where a job is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum JobStatus {
-    /// Waiting for a worker (also between retries).
-    Queued,
-    /// A worker is on it.
-    Running,
-    /// Finished; `result` holds what it made.
-    Done,
-    /// Gave up; `error` says why.
-    Failed,
-}
-
-impl JobStatus {
-    fn parse(s: &str) -> Result<Self, JobError> {
-        Ok(match s {
-            "queued" => JobStatus::Queued,
-            "running" => JobStatus::Running,
-            "done" => JobStatus::Done,
-            "failed" => JobStatus::Failed,
-            other => {
-                return Err(JobError::InvalidInput(format!(
-                    "unknown job status {other}"
-                )))
-            }
-        })
-    }
-}
+app::sql_text_type!(JobKind);
 
 /// A job to enqueue.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct JobSpec {
     /// What to do.
     pub kind: JobKind,
-    /// For which ticker (upper-case, as stored).
-    pub symbol: String,
+    /// For which ticker.
+    pub symbol: Symbol,
     /// Which model (train and backtest only).
     pub model: Option<ModelId>,
 }
 
 impl JobSpec {
     /// Train `model` for `symbol`.
-    pub fn train(symbol: impl Into<String>, model: ModelId) -> Self {
+    pub fn train(symbol: &Symbol, model: ModelId) -> Self {
         Self {
             kind: JobKind::Train,
-            symbol: symbol.into(),
+            symbol: symbol.clone(),
             model: Some(model),
         }
     }
 
     /// Re-evaluate `model` for `symbol` on the latest data.
-    pub fn backtest(symbol: impl Into<String>, model: ModelId) -> Self {
+    pub fn backtest(symbol: &Symbol, model: ModelId) -> Self {
         Self {
             kind: JobKind::Backtest,
-            symbol: symbol.into(),
+            symbol: symbol.clone(),
             model: Some(model),
         }
     }
 
     /// Fetch new bars for `symbol`.
-    pub fn refresh(symbol: impl Into<String>) -> Self {
+    pub fn refresh(symbol: &Symbol) -> Self {
         Self {
             kind: JobKind::Refresh,
-            symbol: symbol.into(),
+            symbol: symbol.clone(),
             model: None,
         }
     }
 
     /// Forecast `symbol` with every current model.
-    pub fn predict(symbol: impl Into<String>) -> Self {
+    pub fn predict(symbol: &Symbol) -> Self {
         Self {
             kind: JobKind::Predict,
-            symbol: symbol.into(),
+            symbol: symbol.clone(),
             model: None,
         }
     }
@@ -218,15 +190,15 @@ impl JobSpec {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct JobRecord {
     /// Job id.
-    pub id: Uuid,
+    pub id: JobId,
     /// What it does.
     pub kind: JobKind,
     /// Ticker.
-    pub symbol: String,
+    pub symbol: Symbol,
     /// Model (train and backtest).
     pub model: Option<ModelId>,
     /// Where it is.
-    pub status: JobStatus,
+    pub status: JobState,
     /// 0–100.
     pub progress: i16,
     /// What it is doing now (or did last).
@@ -247,54 +219,13 @@ pub struct JobRecord {
     pub finished_at: Option<DateTime<Utc>>,
 }
 
-#[derive(sqlx::FromRow)]
-struct JobRow {
-    id: Uuid,
-    kind: String,
-    symbol: String,
-    model: Option<String>,
-    status: String,
-    progress: i16,
-    step: String,
-    attempts: i32,
-    error: Option<String>,
-    result: Option<Json<serde_json::Value>>,
-    idempotency_key: String,
-    created_at: DateTime<Utc>,
-    started_at: Option<DateTime<Utc>>,
-    finished_at: Option<DateTime<Utc>>,
-}
-
-impl TryFrom<JobRow> for JobRecord {
-    type Error = JobError;
-    fn try_from(r: JobRow) -> Result<Self, JobError> {
-        Ok(JobRecord {
-            id: r.id,
-            kind: JobKind::parse(&r.kind)?,
-            symbol: r.symbol,
-            model: r.model.as_deref().map(str::parse).transpose()?,
-            status: JobStatus::parse(&r.status)?,
-            progress: r.progress,
-            step: r.step,
-            attempts: r.attempts,
-            error: r.error,
-            result: r.result.map(|j| j.0),
-            idempotency_key: r.idempotency_key,
-            created_at: r.created_at,
-            started_at: r.started_at,
-            finished_at: r.finished_at,
-        })
-    }
-}
-
-const JOB_COLUMNS: &str = "id, kind, symbol, model, status, progress, step, attempts, error, \
-    result, idempotency_key, created_at, started_at, finished_at";
-
-/// The jobs service (cheap to clone): enqueue, poll, list; and the workers that run them.
+/// The queue client (cheap to clone): enqueue, poll, list. Workers are started separately
+/// ([`crate::worker`]) and share nothing with it but the database.
 #[derive(Clone)]
 pub struct Jobs {
     pool: PgPool,
-    runner: Arc<Runner>,
+    queue: Arc<Queue<JobTask>>,
+    settings: JobSettings,
 }
 
 impl std::fmt::Debug for Jobs {
@@ -311,47 +242,33 @@ impl Jobs {
             .map_err(|e| JobError::Queue(format!("cannot migrate the queue: {e}")))
     }
 
-    /// The service on `pool`; the queue's tables must exist ([`Jobs::migrate`]).
-    pub async fn new(
-        pool: PgPool,
-        registry: Registry,
-        settings: JobSettings,
-    ) -> Result<Self, JobError> {
+    /// The client on `pool`; the queue's tables must exist ([`Jobs::migrate`]).
+    pub async fn new(pool: PgPool, settings: JobSettings) -> Result<Self, JobError> {
         let queue = Queue::builder()
             .name(QUEUE_NAME)
             .pool(pool.clone())
             .build()
             .await?;
         Ok(Self {
-            runner: Arc::new(Runner::new(
-                pool.clone(),
-                registry,
-                settings,
-                Arc::new(queue),
-            )),
             pool,
+            queue: Arc::new(queue),
+            settings,
         })
     }
 
-    /// Lets predict jobs run (and training and refreshes queue them) through `predictor`.
-    /// The first call wins.
-    pub fn serve_predictions(&self, predictor: Predictor) {
-        self.runner.set_predictor(predictor);
+    /// The queue workers take tasks from.
+    pub fn queue(&self) -> &Arc<Queue<JobTask>> {
+        &self.queue
     }
 
-    /// Lets refresh jobs fetch bars through `ingestor`. The first call wins.
-    pub fn refresh_with(&self, ingestor: Ingestor) {
-        self.runner.set_ingestor(ingestor);
-    }
-
-    /// The registry the jobs record into.
-    pub fn registry(&self) -> &Registry {
-        self.runner.registry()
-    }
-
-    /// The settings the jobs run with.
+    /// The settings jobs are enqueued and run with.
     pub fn settings(&self) -> &JobSettings {
-        self.runner.settings()
+        &self.settings
+    }
+
+    /// The database the jobs live in.
+    pub fn pool(&self) -> &PgPool {
+        &self.pool
     }
 
     /// Enqueues `spec`, or returns the job already queued or running for the same idempotency key.
@@ -363,16 +280,7 @@ impl Jobs {
                 spec.kind.as_str()
             )));
         }
-        if spec.kind == JobKind::Predict && !self.runner.can_predict() {
-            return Err(JobError::Unsupported(
-                "prediction jobs are not available in this build".into(),
-            ));
-        }
-        let as_of: Option<NaiveDate> =
-            sqlx::query_scalar("select max(date) from daily_bars where symbol = $1")
-                .bind(&spec.symbol)
-                .fetch_one(&self.pool)
-                .await?;
+        let as_of = bars::last_bar_date(&self.pool, &spec.symbol).await?;
         if as_of.is_none() && spec.kind != JobKind::Refresh {
             return Err(JobError::UnknownSymbol(spec.symbol));
         }
@@ -381,32 +289,13 @@ impl Jobs {
         // after a job with this key finished (we then insert); a few rounds settle both.
         for _ in 0..5 {
             let mut tx = self.pool.begin().await?;
-            let inserted: Option<JobRow> = sqlx::query_as(&format!(
-                "insert into jobs (id, kind, symbol, model, idempotency_key) \
-                 values ($1, $2, $3, $4, $5) \
-                 on conflict (idempotency_key) where status in ('queued', 'running') do nothing \
-                 returning {JOB_COLUMNS}"
-            ))
-            .bind(Uuid::new_v4())
-            .bind(spec.kind.as_str())
-            .bind(&spec.symbol)
-            .bind(spec.model.map(ModelId::as_str))
-            .bind(&key)
-            .fetch_optional(&mut *tx)
-            .await?;
-            if let Some(row) = inserted {
-                let task = self.runner.task_for(Some(key.clone()));
-                self.runner
-                    .queue()
-                    .enqueue(&mut *tx, &task, &JobInput { job_id: row.id })
-                    .await?;
+            if let Some(job) = self.insert_with_task(&mut tx, &spec, &key).await? {
                 tx.commit().await?;
-                let job = JobRecord::try_from(row)?;
                 tracing::info!(job_id = %job.id, key, "job enqueued");
                 return Ok(job);
             }
             tx.rollback().await?;
-            if let Some(active) = self.active(&key).await? {
+            if let Some(active) = store::active(&self.pool, &key).await? {
                 return Ok(active);
             }
         }
@@ -415,93 +304,89 @@ impl Jobs {
         )))
     }
 
-    async fn active(&self, key: &str) -> Result<Option<JobRecord>, JobError> {
-        let row: Option<JobRow> = sqlx::query_as(&format!(
-            "select {JOB_COLUMNS} from jobs \
-             where idempotency_key = $1 and status in ('queued', 'running')"
-        ))
-        .bind(key)
-        .fetch_optional(&self.pool)
-        .await?;
-        row.map(JobRecord::try_from).transpose()
+    /// Enqueues `spec` inside the caller's transaction, so the job exists exactly when what it
+    /// should see (a new version, new bars) is committed. Joins an active job with the same key
+    /// (returns `None` then).
+    pub async fn enqueue_in(
+        &self,
+        conn: &mut PgConnection,
+        spec: &JobSpec,
+    ) -> Result<Option<JobRecord>, JobError> {
+        let as_of = bars::last_bar_date(&mut *conn, &spec.symbol).await?;
+        let key = spec.idempotency_key(as_of);
+        self.insert_with_task(conn, spec, &key).await
+    }
+
+    async fn insert_with_task(
+        &self,
+        conn: &mut PgConnection,
+        spec: &JobSpec,
+        key: &str,
+    ) -> Result<Option<JobRecord>, JobError> {
+        let Some(job) =
+            store::insert_unless_active(conn, spec.kind, &spec.symbol, spec.model, key).await?
+        else {
+            return Ok(None);
+        };
+        let task = JobTask::for_enqueue(self.settings.clone(), Some(key.to_owned()));
+        self.queue
+            .enqueue(&mut *conn, &task, &JobInput { job_id: job.id })
+            .await?;
+        Ok(Some(job))
     }
 
     /// A job by id.
-    pub async fn get(&self, id: Uuid) -> Result<JobRecord, JobError> {
-        get(&self.pool, id).await
+    pub async fn get(&self, id: JobId) -> Result<JobRecord, JobError> {
+        store::get(&self.pool, id).await
     }
 
     /// The most recent jobs, newest first (at most `limit`, capped at 500).
     pub async fn list_recent(&self, limit: i64) -> Result<Vec<JobRecord>, JobError> {
-        let rows: Vec<JobRow> = sqlx::query_as(&format!(
-            "select {JOB_COLUMNS} from jobs order by created_at desc, id limit $1"
-        ))
-        .bind(limit.clamp(1, 500))
-        .fetch_all(&self.pool)
-        .await?;
-        rows.into_iter().map(JobRecord::try_from).collect()
+        store::recent(&self.pool, limit.clamp(1, 500)).await
     }
-
-    /// Starts `concurrency` workers on this queue in this process.
-    pub fn start_workers(&self, concurrency: usize) -> WorkerHandle {
-        queue::start(
-            self.runner.queue().clone(),
-            self.runner.clone(),
-            concurrency,
-        )
-    }
-
-    /// Starts the cron schedules on `pool` (singleton across processes: see [`schedule`]).
-    pub async fn start_schedules(&self, pool: PgPool) -> Result<ScheduleHandle, JobError> {
-        schedule::start(self.clone(), pool).await
-    }
-
-    pub(crate) fn pool(&self) -> &PgPool {
-        &self.pool
-    }
-
-    pub(crate) fn runner_can_refresh(&self) -> bool {
-        self.runner.can_refresh()
-    }
-}
-
-pub(crate) async fn get(pool: &PgPool, id: Uuid) -> Result<JobRecord, JobError> {
-    let row: Option<JobRow> =
-        sqlx::query_as(&format!("select {JOB_COLUMNS} from jobs where id = $1"))
-            .bind(id)
-            .fetch_optional(pool)
-            .await?;
-    row.ok_or(JobError::NotFound(id))?.try_into()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn msft() -> Symbol {
+        Symbol::parse("MSFT").unwrap()
+    }
+
     #[test]
     fn the_idempotency_key_names_kind_symbol_model_and_data_as_of() {
         let d = NaiveDate::from_ymd_opt(2017, 11, 10);
         assert_eq!(
-            JobSpec::train("MSFT", ModelId::Rf).idempotency_key(d),
+            JobSpec::train(&msft(), ModelId::Rf).idempotency_key(d),
             "train:MSFT:rf:2017-11-10"
         );
         assert_eq!(
-            JobSpec::refresh("MSFT").idempotency_key(None),
+            JobSpec::refresh(&msft()).idempotency_key(None),
             "refresh:MSFT:none"
         );
         assert_ne!(
-            JobSpec::train("MSFT", ModelId::Rf).idempotency_key(d),
-            JobSpec::backtest("MSFT", ModelId::Rf).idempotency_key(d)
+            JobSpec::train(&msft(), ModelId::Rf).idempotency_key(d),
+            JobSpec::backtest(&msft(), ModelId::Rf).idempotency_key(d)
         );
     }
 
     #[test]
     fn infrastructure_failures_are_transient_and_bad_input_is_not() {
+        use crate::registry::RegistryError;
         assert!(JobError::Queue("down".into()).is_transient());
         assert!(JobError::Registry(RegistryError::Store("full".into())).is_transient());
-        assert!(!JobError::UnknownSymbol("ZZZ".into()).is_transient());
+        assert!(!JobError::UnknownSymbol(msft()).is_transient());
         assert!(
             !JobError::Model(forecast::Error::NotEnoughData { needed: 9, got: 1 }).is_transient()
         );
+    }
+
+    #[test]
+    fn job_kinds_round_trip_and_unknown_names_are_errors() {
+        for k in JobKind::ALL {
+            assert_eq!(k.as_str().parse::<JobKind>().unwrap(), k);
+        }
+        assert!("compile".parse::<JobKind>().is_err());
     }
 }

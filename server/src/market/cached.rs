@@ -20,8 +20,8 @@ use std::future::Future;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use app::ssr::cache::Lookup;
-use app::ssr::Cache;
+use crate::cache::Cache;
+use crate::cache::Lookup;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use tokio::sync::OnceCell;

@@ -237,8 +237,8 @@ pub fn guarded_chain(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::cache::Cache;
     use crate::market::limiter::{RateLimits, RateWindow};
-    use app::ssr::Cache;
     use std::sync::atomic::AtomicUsize;
     use std::time::Duration;
 

@@ -17,8 +17,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use app::ssr::cache::LuaScript;
-use app::ssr::Cache;
+use crate::cache::Cache;
+use crate::cache::LuaScript;
 
 use super::providers::{ProviderKind, ProvidersConfigError};
 

@@ -9,12 +9,11 @@
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use app::domain::{ChartRange, Symbol};
-use app::error::AppError;
 use app::model::{
     CompanyProfile, MarketStatus as WireStatus, NewsFeed, NewsItem, OhlcvPoint, Quote, ServedFrom,
-    TimeSeries,
+    StockOverview, TickerSummary, TimeSeries,
 };
-use app::ssr::MarketData;
+use app::ssr::{MarketData, ServiceError};
 use async_trait::async_trait;
 use chrono::{DateTime, Days, NaiveDate, Utc};
 use chrono_tz::America::New_York;
@@ -68,10 +67,10 @@ impl MarketService {
         kind: CacheKind,
         key: &str,
         load: Fut,
-    ) -> Result<(T, ServedFrom), AppError>
+    ) -> Result<(T, ServedFrom), ServiceError>
     where
         T: Serialize + DeserializeOwned + Clone + Send + Sync + 'static,
-        Fut: std::future::Future<Output = Result<T, AppError>>,
+        Fut: std::future::Future<Output = Result<T, ServiceError>>,
     {
         let loaded = AtomicBool::new(false);
         let value = self
@@ -90,7 +89,7 @@ impl MarketService {
     }
 
     /// The ticker's stored source, or `None` when the symbol is unknown.
-    async fn ticker_source(&self, symbol: &Symbol) -> Result<Option<String>, AppError> {
+    async fn ticker_source(&self, symbol: &Symbol) -> Result<Option<String>, ServiceError> {
         Ok(store::ticker(&self.pool, symbol).await?.map(|t| t.source))
     }
 
@@ -98,7 +97,7 @@ impl MarketService {
         &self,
         symbol: &Symbol,
         range: ChartRange,
-    ) -> Result<TimeSeries, AppError> {
+    ) -> Result<TimeSeries, ServiceError> {
         let Some(source) = self.ticker_source(symbol).await? else {
             return Err(not_found(symbol));
         };
@@ -124,7 +123,7 @@ impl MarketService {
             )
         });
         Ok(TimeSeries {
-            symbol: symbol.to_string(),
+            symbol: symbol.clone(),
             range,
             interval: bucketing.interval(),
             points: downsample(&bars, bucketing),
@@ -140,13 +139,13 @@ impl MarketService {
         &self,
         symbol: &Symbol,
         range: ChartRange,
-    ) -> Result<TimeSeries, AppError> {
+    ) -> Result<TimeSeries, ServiceError> {
         let Some(source) = self.ticker_source(symbol).await? else {
             return Err(not_found(symbol));
         };
         let (interval, days) = intraday_shape(range);
         let empty = |reason: String, source: String| TimeSeries {
-            symbol: symbol.to_string(),
+            symbol: symbol.clone(),
             range,
             interval: interval.to_string(),
             points: vec![],
@@ -163,15 +162,13 @@ impl MarketService {
         let from = today
             .checked_sub_days(Days::new(4 + 2 * days as u64))
             .unwrap_or(today);
-        let window = DateRange::new(from, today).map_err(|e| {
-            tracing::error!(error = %e, "intraday date range");
-            AppError::Internal
-        })?;
+        let window = DateRange::new(from, today)
+            .map_err(|e| ServiceError::internal("building the intraday date range", e))?;
         match self.providers.intraday_bars(symbol, window, interval).await {
             Ok(answer) => {
                 let bars = last_sessions(answer.value, days);
                 Ok(TimeSeries {
-                    symbol: symbol.to_string(),
+                    symbol: symbol.clone(),
                     range,
                     interval: interval.to_string(),
                     points: bars.iter().map(intraday_point).collect(),
@@ -193,7 +190,7 @@ impl MarketService {
         }
     }
 
-    async fn stored_quote(&self, symbol: &Symbol) -> Result<Quote, AppError> {
+    async fn stored_quote(&self, symbol: &Symbol) -> Result<Quote, ServiceError> {
         let rows: Vec<(NaiveDate, f64, String)> = sqlx::query_as(
             "select b.date, b.close, t.source from daily_bars b join tickers t using (symbol)
              where b.symbol = $1 order by b.date desc limit 2",
@@ -207,28 +204,28 @@ impl MarketService {
         let previous_close = rows.get(1).map(|r| r.1);
         let change = previous_close.map(|p| price - p);
         Ok(Quote {
-            symbol: symbol.to_string(),
+            symbol: symbol.clone(),
             price,
             previous_close,
             change,
             change_pct: previous_close.zip(change).map(|(p, c)| 100.0 * c / p),
-            as_of: calendar::session_close(date).to_rfc3339(),
+            as_of: calendar::session_close(date),
             source: source_label(&source),
         })
     }
 
-    async fn load_quote(&self, symbol: &Symbol) -> Result<Quote, AppError> {
+    async fn load_quote(&self, symbol: &Symbol) -> Result<Quote, ServiceError> {
         if self.online() {
             match self.providers.quote(symbol).await {
                 Ok(q) => {
                     let q = q.value;
                     return Ok(Quote {
-                        symbol: symbol.to_string(),
+                        symbol: symbol.clone(),
                         price: q.price,
                         previous_close: Some(q.previous_close),
                         change: Some(q.change),
                         change_pct: Some(q.change_percent),
-                        as_of: q.as_of.to_rfc3339(),
+                        as_of: q.as_of,
                         source: q.source.to_string(),
                     });
                 }
@@ -239,7 +236,7 @@ impl MarketService {
     }
 
     /// What the stored history knows: the ticker row, and the 52-week range computed from the bars.
-    async fn stored_overview(&self, symbol: &Symbol) -> Result<CompanyProfile, AppError> {
+    async fn stored_overview(&self, symbol: &Symbol) -> Result<CompanyProfile, ServiceError> {
         let row: Option<(String, Option<String>, String, String)> = sqlx::query_as(
             "select name, exchange, currency, source from tickers where symbol = $1",
         )
@@ -259,20 +256,17 @@ impl MarketService {
         .fetch_one(&self.pool)
         .await?;
         Ok(CompanyProfile {
-            symbol: symbol.to_string(),
-            name,
             exchange,
             currency: Some(currency),
             week52_high: high,
             week52_low: low,
-            source: source_label(&source),
-            ..CompanyProfile::default()
+            ..CompanyProfile::named(symbol.clone(), name, source_label(&source))
         })
     }
 
     /// A provider's overview (kept in Postgres, so it outlives the cache and the provider's
     /// outages), else the one stored earlier, else what the bundled history knows.
-    async fn load_overview(&self, symbol: &Symbol) -> Result<CompanyProfile, AppError> {
+    async fn load_overview(&self, symbol: &Symbol) -> Result<CompanyProfile, ServiceError> {
         if self.online() {
             match self.providers.overview(symbol).await {
                 Ok(o) => {
@@ -311,7 +305,7 @@ impl MarketService {
         &self,
         symbol: &Symbol,
         o: &providers::CompanyOverview,
-    ) -> Result<Option<String>, AppError> {
+    ) -> Result<Option<String>, ServiceError> {
         if o.name.is_some() {
             return Ok(None);
         }
@@ -320,21 +314,19 @@ impl MarketService {
 
     /// A provider's latest articles (kept in Postgres), else the ones stored earlier; never
     /// anything made up.
-    async fn load_news(&self, symbol: Option<&Symbol>) -> Result<NewsFeed, AppError> {
+    async fn load_news(&self, symbol: Option<&Symbol>) -> Result<NewsFeed, ServiceError> {
         if !self.online() {
             return self
                 .stored_news(symbol)
                 .await?
-                .ok_or_else(|| AppError::Unavailable(NO_NEWS_PROVIDER.into()));
+                .ok_or_else(|| ServiceError::Unavailable(NO_NEWS_PROVIDER.into()));
         }
         let today = Utc::now().date_naive();
         let from = today
             .checked_sub_days(Days::new(NEWS_DAYS))
             .unwrap_or(today);
-        let range = DateRange::new(from, today).map_err(|e| {
-            tracing::error!(error = %e, "news date range");
-            AppError::Internal
-        })?;
+        let range = DateRange::new(from, today)
+            .map_err(|e| ServiceError::internal("building the news date range", e))?;
         let query = NewsQuery {
             symbol: symbol.cloned(),
             range,
@@ -348,7 +340,7 @@ impl MarketService {
                     tracing::warn!(error = %e, "news articles not stored");
                 }
                 Ok(NewsFeed {
-                    symbol: symbol.map(Symbol::to_string),
+                    symbol: symbol.cloned(),
                     articles: answer.value.into_iter().map(news_item).collect(),
                     source: answer.source.to_string(),
                     notice: None,
@@ -362,13 +354,13 @@ impl MarketService {
     }
 
     /// The newest stored articles, or `None` when there are none.
-    async fn stored_news(&self, symbol: Option<&Symbol>) -> Result<Option<NewsFeed>, AppError> {
+    async fn stored_news(&self, symbol: Option<&Symbol>) -> Result<Option<NewsFeed>, ServiceError> {
         let stored = store::latest_news(&self.pool, symbol, NEWS_LIMIT as i64).await?;
         let Some(source) = stored.first().map(|a| a.provider.clone()) else {
             return Ok(None);
         };
         Ok(Some(NewsFeed {
-            symbol: symbol.map(Symbol::to_string),
+            symbol: symbol.cloned(),
             articles: stored
                 .into_iter()
                 .map(|a| NewsItem {
@@ -376,7 +368,7 @@ impl MarketService {
                     source: a.source,
                     url: a.url,
                     image: a.image,
-                    published_at: a.published_at.to_rfc3339(),
+                    published_at: a.published_at,
                     summary: a.summary,
                     sentiment: a.sentiment_score,
                 })
@@ -390,7 +382,27 @@ impl MarketService {
 #[async_trait]
 impl MarketData for MarketService {
     #[tracing::instrument(skip(self), err(level = "info"))]
-    async fn quote(&self, symbol: &Symbol) -> Result<Quote, AppError> {
+    async fn tickers(&self) -> Result<Vec<TickerSummary>, ServiceError> {
+        Ok(store::tickers::summaries(&self.pool).await?)
+    }
+
+    #[tracing::instrument(skip(self), err(level = "info"))]
+    async fn stock_overview(&self, symbol: &Symbol) -> Result<StockOverview, ServiceError> {
+        let facts = store::tickers::facts(&self.pool, symbol)
+            .await?
+            .ok_or_else(|| not_found(symbol))?;
+        Ok(StockOverview {
+            summary: facts.summary,
+            exchange: facts.exchange,
+            currency: facts.currency,
+            first_date: facts.first_date,
+            bars: facts.bars,
+            source: facts.source,
+        })
+    }
+
+    #[tracing::instrument(skip(self), err(level = "info"))]
+    async fn quote(&self, symbol: &Symbol) -> Result<Quote, ServiceError> {
         let (quote, _) = self
             .cached(CacheKind::Quote, symbol.as_str(), self.load_quote(symbol))
             .await?;
@@ -398,7 +410,11 @@ impl MarketData for MarketService {
     }
 
     #[tracing::instrument(skip(self), err(level = "info"))]
-    async fn timeseries(&self, symbol: &Symbol, range: ChartRange) -> Result<TimeSeries, AppError> {
+    async fn timeseries(
+        &self,
+        symbol: &Symbol,
+        range: ChartRange,
+    ) -> Result<TimeSeries, ServiceError> {
         let key = format!("{symbol}:{}", range.as_str());
         let (mut series, served_from) = if range.is_intraday() {
             let load = self.intraday_series(symbol, range);
@@ -412,7 +428,7 @@ impl MarketData for MarketService {
     }
 
     #[tracing::instrument(skip(self), err(level = "info"))]
-    async fn overview(&self, symbol: &Symbol) -> Result<CompanyProfile, AppError> {
+    async fn overview(&self, symbol: &Symbol) -> Result<CompanyProfile, ServiceError> {
         let (profile, _) = self
             .cached(
                 CacheKind::Overview,
@@ -424,7 +440,7 @@ impl MarketData for MarketService {
     }
 
     #[tracing::instrument(skip(self), err(level = "info"))]
-    async fn news(&self, symbol: Option<&Symbol>) -> Result<NewsFeed, AppError> {
+    async fn news(&self, symbol: Option<&Symbol>) -> Result<NewsFeed, ServiceError> {
         let key = symbol.map_or("_market", Symbol::as_str);
         let (feed, _) = self
             .cached(CacheKind::News, key, self.load_news(symbol))
@@ -438,12 +454,12 @@ impl MarketData for MarketService {
             Ok(MarketStatus::Open { closes_at }) => WireStatus {
                 open: true,
                 label: "Market open".into(),
-                next_change: Some(closes_at.to_rfc3339()),
+                next_change: Some(closes_at),
             },
             Ok(MarketStatus::EarlyClose { reason, closes_at }) => WireStatus {
                 open: true,
                 label: format!("Market open, early close at 13:00 ({})", reason.name()),
-                next_change: Some(closes_at.to_rfc3339()),
+                next_change: Some(closes_at),
             },
             Ok(MarketStatus::Closed { reason, next_open }) => WireStatus {
                 open: false,
@@ -451,7 +467,7 @@ impl MarketData for MarketService {
                     ClosedReason::Holiday(h) => format!("Market closed for {}", h.name()),
                     _ => "Market closed".into(),
                 },
-                next_change: Some(next_open.to_rfc3339()),
+                next_change: Some(next_open),
             },
             Err(e) => {
                 tracing::warn!(error = %e, "market status outside the calendar");
@@ -462,11 +478,6 @@ impl MarketData for MarketService {
                 }
             }
         }
-    }
-
-    fn trading_day_after(&self, date: NaiveDate, n: usize) -> NaiveDate {
-        // Horizons are a handful of days, far inside the calendar's range.
-        calendar::add_trading_days(date, n as i64).unwrap_or(date)
     }
 }
 
@@ -529,7 +540,7 @@ fn profile_from_provider(
     stored_name: Option<String>,
 ) -> CompanyProfile {
     CompanyProfile {
-        symbol: symbol.to_string(),
+        symbol: symbol.clone(),
         name: o.name.or(stored_name).unwrap_or_else(|| symbol.to_string()),
         exchange: o.exchange,
         currency: o.currency,
@@ -552,20 +563,20 @@ fn news_item(a: providers::NewsArticle) -> NewsItem {
         source: a.source,
         url: a.url,
         image: a.image,
-        published_at: a.published_at.to_rfc3339(),
+        published_at: a.published_at,
         summary: a.summary,
         sentiment: a.sentiment.map(|s| s.score),
     }
 }
 
 /// Why there is no news, said plainly: nobody serves news, nobody has any, or the providers failed.
-fn news_error(symbol: Option<&Symbol>, e: &ChainError) -> AppError {
+fn news_error(symbol: Option<&Symbol>, e: &ChainError) -> ServiceError {
     let attempts = e.attempts();
     if attempts
         .iter()
         .all(|a| matches!(a, ProviderError::Unsupported { .. }))
     {
-        return AppError::Unavailable(NO_NEWS_PROVIDER.into());
+        return ServiceError::Unavailable(NO_NEWS_PROVIDER.into());
     }
     tracing::warn!(error = %e, "no news from any provider");
     if attempts.iter().any(|a| {
@@ -575,17 +586,17 @@ fn news_error(symbol: Option<&Symbol>, e: &ChainError) -> AppError {
         )
     }) {
         let about = symbol.map_or_else(|| "the market".to_string(), |s| s.to_string());
-        return AppError::Unavailable(format!(
+        return ServiceError::Unavailable(format!(
             "The news providers have no articles about {about} from the last {NEWS_DAYS} days."
         ));
     }
-    AppError::Unavailable(
+    ServiceError::Unavailable(
         "The news providers are not answering right now; please try again later.".into(),
     )
 }
 
-fn not_found(symbol: &Symbol) -> AppError {
-    AppError::NotFound(format!("We have no data for the ticker {symbol}."))
+fn not_found(symbol: &Symbol) -> ServiceError {
+    ServiceError::UnknownSymbol(symbol.clone())
 }
 
 #[cfg(test)]

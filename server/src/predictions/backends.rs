@@ -3,15 +3,18 @@
 
 use std::sync::Arc;
 
+use std::collections::HashMap;
+
+use app::domain::{JobId, JobState, Symbol};
 use app::model::JobStatus;
 use async_trait::async_trait;
 use chrono::NaiveDate;
 use forecast::registry::{FittedModel, ModelId};
-use std::collections::HashMap;
 use tokio::sync::Mutex;
 
 use super::compute::Skill;
 use super::sources::{CurrentVersion, Enqueued, ModelVersions, SourceError, TrainingQueue};
+use crate::jobs::store::{self as job_store, TrainingRow};
 use crate::jobs::{JobError, JobKind, JobSpec, Jobs};
 use crate::registry::{ModelVersion, Registry, RegistryError};
 
@@ -23,7 +26,7 @@ fn source(e: impl std::fmt::Display) -> SourceError {
 pub struct RegistryVersions {
     registry: Registry,
     // The artifact key and checksum of each version handed out, by (symbol, model, version).
-    rows: Mutex<HashMap<(String, ModelId, i32), ModelVersion>>,
+    rows: Mutex<HashMap<(Symbol, ModelId, i32), ModelVersion>>,
 }
 
 impl RegistryVersions {
@@ -66,7 +69,7 @@ fn skill_of(v: &ModelVersion) -> Option<Skill> {
 
 #[async_trait]
 impl ModelVersions for RegistryVersions {
-    async fn current(&self, symbol: &str) -> Result<Vec<CurrentVersion>, SourceError> {
+    async fn current(&self, symbol: &Symbol) -> Result<Vec<CurrentVersion>, SourceError> {
         let v = self.registry.current(symbol).await.map_err(source)?;
         Ok(self.describe(v).await)
     }
@@ -118,65 +121,41 @@ impl QueuedTraining {
 impl TrainingQueue for QueuedTraining {
     /// One train job per missing model (the queue joins concurrent requests for the same
     /// symbol, model and as-of into one job), then the predict job, whose id is the one to poll.
-    /// When this build cannot run predict jobs, the last train job is polled instead.
     async fn enqueue(
         &self,
-        symbol: &str,
+        symbol: &Symbol,
         _as_of: NaiveDate,
         missing: &[ModelId],
     ) -> Result<Enqueued, SourceError> {
-        let mut last = None;
         for &model in missing {
-            last = Some(
-                self.jobs
-                    .enqueue(JobSpec::train(symbol, model))
-                    .await
-                    .map_err(source)?,
-            );
+            self.jobs
+                .enqueue(JobSpec::train(symbol, model))
+                .await
+                .map_err(source)?;
         }
-        match self.jobs.enqueue(JobSpec::predict(symbol)).await {
-            Ok(job) => Ok(Enqueued {
-                job_id: job.id.to_string(),
-            }),
-            Err(JobError::Unsupported(_)) => last
-                .map(|j| Enqueued {
-                    job_id: j.id.to_string(),
-                })
-                .ok_or_else(|| source("nothing to queue")),
-            Err(e) => Err(source(e)),
-        }
+        let job = self
+            .jobs
+            .enqueue(JobSpec::predict(symbol))
+            .await
+            .map_err(source)?;
+        Ok(Enqueued { job_id: job.id })
     }
 
-    async fn training(&self, symbol: &str) -> Result<Vec<ModelId>, SourceError> {
-        let pool = self.jobs.pool();
-        let models: Vec<String> = sqlx::query_scalar(
-            "select distinct model from jobs
-             where symbol = $1 and kind = 'train' and status in ('queued', 'running')
-               and model is not null",
-        )
-        .bind(symbol)
-        .fetch_all(pool)
-        .await
-        .map_err(source)?;
-        Ok(models.iter().filter_map(|m| m.parse().ok()).collect())
+    async fn training(&self, symbol: &Symbol) -> Result<Vec<ModelId>, SourceError> {
+        job_store::training_models(self.jobs.pool(), symbol)
+            .await
+            .map_err(source)
     }
 
-    async fn job(&self, id: &str) -> Result<Option<JobStatus>, SourceError> {
-        let Ok(uuid) = uuid::Uuid::parse_str(id) else {
-            return Ok(None);
-        };
-        let j = match self.jobs.get(uuid).await {
+    async fn job(&self, id: JobId) -> Result<Option<JobStatus>, SourceError> {
+        let j = match self.jobs.get(id).await {
             Ok(j) => j,
             Err(JobError::NotFound(_)) => return Ok(None),
             Err(e) => return Err(source(e)),
         };
-        let status = serde_json::to_value(j.status)
-            .ok()
-            .and_then(|v| v.as_str().map(str::to_owned))
-            .unwrap_or_default();
         let mut answer = JobStatus {
-            id: j.id.to_string(),
-            status,
+            id: j.id,
+            status: j.status,
             progress: j.progress,
             step: Some(j.step.clone()).filter(|s| !s.is_empty()),
             error: j.error.clone(),
@@ -184,11 +163,12 @@ impl TrainingQueue for QueuedTraining {
         // A predict job waits for the symbol's training: until it runs, its own row says nothing,
         // so the answer carries the real progress of the training jobs it waits for.
         // Once it runs, its own progress fills the last tenth, so the bar never goes back.
-        use crate::jobs::JobStatus as Status;
-        if j.kind == JobKind::Predict && matches!(j.status, Status::Queued | Status::Running) {
-            let training = training_for(self.jobs.pool(), &j).await.map_err(source)?;
+        if j.kind == JobKind::Predict && !j.status.is_finished() {
+            let training = job_store::training_for(self.jobs.pool(), &j)
+                .await
+                .map_err(source)?;
             if let Some((progress, step)) = training_progress(&training) {
-                if j.status == Status::Queued {
+                if j.status == JobState::Queued {
                     answer.progress = progress;
                     answer.step = Some(step);
                 } else {
@@ -200,51 +180,34 @@ impl TrainingQueue for QueuedTraining {
     }
 }
 
-/// One training job a predict job waits for: model, status, progress, step.
-type TrainingRow = (Option<String>, String, i16, String);
-
-/// The symbol's train jobs still running when `predict` was queued, or queued with it.
-async fn training_for(
-    pool: &sqlx::PgPool,
-    predict: &crate::jobs::JobRecord,
-) -> Result<Vec<TrainingRow>, sqlx::Error> {
-    sqlx::query_as(
-        "select model, status, progress, step from jobs
-         where symbol = $1 and kind = 'train'
-           and created_at <= $2 + interval '1 minute'
-           and (finished_at is null or finished_at >= $2)
-         order by created_at",
-    )
-    .bind(&predict.symbol)
-    .bind(predict.created_at)
-    .fetch_all(pool)
-    .await
-}
-
 /// Overall progress (finished jobs count 100; the last 10% is the predict step itself) and a
 /// step naming each model's state, or `None` when nothing is being trained.
 fn training_progress(rows: &[TrainingRow]) -> Option<(i16, String)> {
     if rows.is_empty() {
         return None;
     }
-    let finished = |status: &str| status == "done" || status == "failed";
     let total: i32 = rows
         .iter()
-        .map(|(_, status, p, _)| if finished(status) { 100 } else { i32::from(*p) })
+        .map(|r| {
+            if r.status.is_finished() {
+                100
+            } else {
+                i32::from(r.progress)
+            }
+        })
         .sum();
     let progress = (total * 90 / (100 * rows.len() as i32)) as i16;
     let parts: Vec<String> = rows
         .iter()
-        .map(|(model, status, p, step)| {
-            let model = model.as_deref().unwrap_or("model");
-            match status.as_str() {
-                "running" if !step.is_empty() => format!("{model} {p}% ({step})"),
-                "running" => format!("{model} {p}%"),
-                other => format!("{model} {other}"),
+        .map(|r| match r.status {
+            JobState::Running if !r.step.is_empty() => {
+                format!("{} {}% ({})", r.model, r.progress, r.step)
             }
+            JobState::Running => format!("{} {}%", r.model, r.progress),
+            other => format!("{} {other}", r.model),
         })
         .collect();
-    let done = rows.iter().filter(|(_, s, _, _)| finished(s)).count();
+    let done = rows.iter().filter(|r| r.status.is_finished()).count();
     Some((
         progress,
         format!(
@@ -260,7 +223,12 @@ mod progress_tests {
     use super::*;
 
     fn row(model: &str, status: &str, p: i16, step: &str) -> TrainingRow {
-        (Some(model.into()), status.into(), p, step.into())
+        TrainingRow {
+            model: model.parse().unwrap(),
+            status: status.parse().unwrap(),
+            progress: p,
+            step: step.into(),
+        }
     }
 
     #[test]

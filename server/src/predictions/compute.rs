@@ -72,8 +72,8 @@ impl Skill {
     /// The API's view of the record.
     pub fn to_wire(&self) -> ModelMetrics {
         ModelMetrics {
-            window_from: self.window.0.to_string(),
-            window_to: self.window.1.to_string(),
+            window_from: self.window.0,
+            window_to: self.window.1,
             origins: self.origins,
             horizons: self
                 .per_horizon
@@ -171,7 +171,7 @@ pub fn predict(
         };
         horizons.push(PredictedStep {
             h,
-            target_date: calendar::add_trading_days(last.date, h as i64)?.to_string(),
+            target_date: calendar::add_trading_days(last.date, h as i64)?,
             point: step.point,
             lo95: bound(0.95, false),
             hi95: bound(0.95, true),
@@ -278,7 +278,11 @@ mod tests {
         let history = Ohlcv::from_bars(b).unwrap();
         let m = fit_baseline(ModelId::Naive, &history, &short_protocol()).unwrap();
         let p = predict(b, &history, &m).unwrap();
-        let dates: Vec<_> = p.horizons.iter().map(|s| s.target_date.as_str()).collect();
+        let dates: Vec<String> = p
+            .horizons
+            .iter()
+            .map(|s| s.target_date.to_string())
+            .collect();
         assert_eq!(dates, ["2012-11-23", "2012-11-26", "2012-11-29"]);
     }
 

@@ -1,7 +1,9 @@
 //! The prediction service: every served model's forecasts from a symbol's last stored bar,
 //! answered from Redis, else from the predictions already recorded for that as-of, else by queuing
-//! the training that is missing (or, with no queue, computing what can be computed now).
-//! Every served prediction is recorded, and its actual is filled in when the target bar arrives.
+//! the training that is missing (answering meanwhile with the baselines and the job to follow),
+//! or, with no queue, by computing what can be computed now. Every served prediction is recorded,
+//! and its actual is filled in when the target bar arrives. Models read the split- and
+//! dividend-adjusted series.
 
 pub mod backends;
 pub mod compute;
@@ -11,21 +13,22 @@ pub mod store;
 use std::sync::Arc;
 use std::time::Duration;
 
-use app::domain::Symbol;
-use app::error::AppError;
+use app::domain::{HistoryDays, JobId, Symbol};
 use app::model::{
-    JobAccepted, JobStatus, ModelPrediction, ModelState, ModelVersionSummary, PredictionHistory,
-    Predictions, PredictionsReply,
+    JobStatus, ModelPrediction, ModelState, ModelVersionSummary, PredictionHistory, Predictions,
+    PricePoint,
 };
-use app::ssr::services::PredictionService;
-use app::ssr::Cache;
+use app::ssr::{PredictionService, ServiceError};
 use async_trait::async_trait;
-use chrono::NaiveDate;
 use forecast::eval::Protocol;
 use forecast::registry::ModelId;
+use forecast::series::Bar;
 use forecast::Ohlcv;
 use sqlx::PgPool;
 
+use crate::cache::Cache;
+use crate::market::store::bars::{self, LastBar};
+use crate::telemetry::spawn_blocking_in_span;
 use compute::{is_baseline, ServableModel, SERVED_MODELS};
 use sources::{CurrentVersion, ModelVersions, NoQueue, NoRegistry, TrainingQueue};
 
@@ -33,45 +36,38 @@ use sources::{CurrentVersion, ModelVersions, NoQueue, NoRegistry, TrainingQueue}
 /// the TTL only bounds how long a newly promoted version waits to be served.
 const CACHE_TTL: Duration = Duration::from_secs(600);
 
-/// The longest history window `GET /api/v1/history` accepts, in calendar days.
-pub const MAX_HISTORY_DAYS: u32 = 3660;
+/// Trading days of history drawn before the forecasts.
+const RECENT_DAYS: usize = 60;
 
 /// Errors of the prediction service.
 #[derive(Debug, thiserror::Error)]
 pub enum PredictionError {
     /// The ticker is unknown.
     #[error("No data for `{0}`: it is not a ticker we know.")]
-    UnknownSymbol(String),
+    UnknownSymbol(Symbol),
     /// The ticker is known but has no stored bars.
     #[error("`{0}` has no stored prices to predict from yet.")]
-    NoData(String),
-    /// The job id is unknown.
-    #[error("No job `{0}`.")]
-    UnknownJob(String),
+    NoData(Symbol),
     /// Postgres failed.
-    #[error("database error: {0}")]
+    #[error("database error")]
     Database(#[from] sqlx::Error),
     /// The blocking task running the models failed.
-    #[error("model task failed: {0}")]
+    #[error("model task failed")]
     Task(#[from] tokio::task::JoinError),
     /// A baseline could not be fitted.
-    #[error("forecast error: {0}")]
+    #[error("forecast error")]
     Forecast(#[from] forecast::Error),
     /// The registry or queue failed.
-    #[error("{0}")]
+    #[error("registry or queue")]
     Source(#[from] sources::SourceError),
 }
 
-impl From<PredictionError> for AppError {
+impl From<PredictionError> for ServiceError {
     fn from(e: PredictionError) -> Self {
         match e {
-            PredictionError::UnknownSymbol(_)
-            | PredictionError::NoData(_)
-            | PredictionError::UnknownJob(_) => AppError::NotFound(e.to_string()),
-            other => {
-                tracing::error!(error = %other, "prediction service failed");
-                AppError::Internal
-            }
+            PredictionError::UnknownSymbol(s) => ServiceError::UnknownSymbol(s),
+            PredictionError::NoData(s) => ServiceError::NoData(s),
+            other => ServiceError::internal("serving predictions", other),
         }
     }
 }
@@ -123,21 +119,25 @@ impl Predictor {
         self
     }
 
-    fn cache_key(symbol: &str, as_of: NaiveDate) -> String {
-        format!("pred:{symbol}:{as_of}")
+    fn cache_key(symbol: &Symbol, last: &LastBar) -> String {
+        format!("pred:{symbol}:{}", last.date)
     }
 
-    async fn as_of(&self, symbol: &Symbol) -> Result<(NaiveDate, f64), PredictionError> {
-        match store::last_bar(&self.pool, symbol.as_str()).await? {
-            None => Err(PredictionError::UnknownSymbol(symbol.as_str().into())),
-            Some(None) => Err(PredictionError::NoData(symbol.as_str().into())),
+    fn baselines_key(symbol: &Symbol, last: &LastBar) -> String {
+        format!("pred-baselines:{symbol}:{}", last.date)
+    }
+
+    async fn last_bar(&self, symbol: &Symbol) -> Result<LastBar, PredictionError> {
+        match bars::last_bar(&self.pool, symbol).await? {
+            None => Err(PredictionError::UnknownSymbol(symbol.clone())),
+            Some(None) => Err(PredictionError::NoData(symbol.clone())),
             Some(Some(last)) => Ok(last),
         }
     }
 
     /// Current registry versions of `symbol`; a failing registry is logged and means "none", so
     /// the baselines are still served.
-    async fn current_versions(&self, symbol: &str) -> Vec<CurrentVersion> {
+    async fn current_versions(&self, symbol: &Symbol) -> Vec<CurrentVersion> {
         match self.versions.current(symbol).await {
             Ok(v) => v
                 .into_iter()
@@ -153,7 +153,7 @@ impl Predictor {
     /// Lists every served model: `ready` ones from `ready`, the rest as training or not trained.
     async fn complete(
         &self,
-        symbol: &str,
+        symbol: &Symbol,
         mut ready: Vec<ModelPrediction>,
     ) -> Vec<ModelPrediction> {
         let training = self.queue.training(symbol).await.unwrap_or_else(|e| {
@@ -180,19 +180,81 @@ impl Predictor {
             .collect()
     }
 
+    /// The adjusted history the models read, and the recent closes the chart shows.
+    async fn history(&self, symbol: &Symbol) -> Result<Vec<Bar>, PredictionError> {
+        let history = bars::model_history(&self.pool, symbol).await?;
+        if history.is_empty() {
+            return Err(PredictionError::NoData(symbol.clone()));
+        }
+        Ok(history)
+    }
+
+    fn answer(
+        symbol: &Symbol,
+        last: &LastBar,
+        history: &[Bar],
+        models: Vec<ModelPrediction>,
+        job_id: Option<JobId>,
+    ) -> Predictions {
+        Predictions {
+            symbol: symbol.clone(),
+            as_of: last.date,
+            last_close: last.close,
+            recent: recent(history),
+            models,
+            job_id,
+        }
+    }
+
+    /// Fits and predicts the baselines (and `loaded` versions) on the blocking pool.
+    async fn predict_all(
+        &self,
+        history: Vec<Bar>,
+        loaded: Vec<ServableModel>,
+    ) -> Result<Vec<ModelPrediction>, PredictionError> {
+        let protocol = self.protocol.clone();
+        // Walk-forward evaluation of the baselines and the fitted models' forecasts are CPU work.
+        let ready = spawn_blocking_in_span(move || {
+            let series = Ohlcv::from_bars(&history)?;
+            let mut models = Vec::new();
+            for id in [ModelId::Naive, ModelId::Drift] {
+                models.push(compute::fit_baseline(id, &series, &protocol)?);
+            }
+            models.extend(loaded);
+            let out: Vec<ModelPrediction> = models
+                .iter()
+                .map(|m| {
+                    compute::predict(&history, &series, m).unwrap_or_else(|e| {
+                        tracing::error!(model = %m.model, error = %e, "prediction failed");
+                        let mut p = compute::unavailable(
+                            m.model,
+                            ModelState::Failed,
+                            format!("{} could not predict from {}.", m.model, history.len()),
+                        );
+                        p.version = Some(m.version);
+                        p
+                    })
+                })
+                .collect();
+            Ok::<_, forecast::Error>(out)
+        })
+        .await??;
+        Ok(ready)
+    }
+
     /// Computes every model that can predict now (the baselines and each current registry
     /// version), records the predictions and caches the answer. Run by the predict job and when
     /// the queue is unavailable.
-    #[tracing::instrument(skip(self), fields(symbol = %symbol.as_str()), err)]
+    #[tracing::instrument(skip(self), fields(symbol = %symbol), err)]
     pub async fn compute_and_record(
         &self,
         symbol: &Symbol,
     ) -> Result<Predictions, PredictionError> {
-        let (as_of, last_close) = self.as_of(symbol).await?;
-        let bars = app::ssr::db::bars(&self.pool, symbol).await?;
+        let last = self.last_bar(symbol).await?;
+        let history = self.history(symbol).await?;
         let mut loaded = Vec::new();
         let mut failed = Vec::new();
-        for v in self.current_versions(symbol.as_str()).await {
+        for v in self.current_versions(symbol).await {
             match self.versions.load(&v).await {
                 Ok(fitted) => loaded.push(ServableModel {
                     model: v.model,
@@ -210,60 +272,51 @@ impl Predictor {
                 }
             }
         }
-        let protocol = self.protocol.clone();
-        let span = tracing::Span::current();
-        // Walk-forward evaluation of the baselines and the fitted models' forecasts are CPU work.
-        let ready = tokio::task::spawn_blocking(move || {
-            let _enter = span.enter();
-            let history = Ohlcv::from_bars(&bars)?;
-            let mut models = Vec::new();
-            for id in [ModelId::Naive, ModelId::Drift] {
-                models.push(compute::fit_baseline(id, &history, &protocol)?);
-            }
-            models.extend(loaded);
-            let out: Vec<ModelPrediction> = models
-                .iter()
-                .map(|m| {
-                    compute::predict(&bars, &history, m).unwrap_or_else(|e| {
-                        tracing::error!(model = %m.model, error = %e, "prediction failed");
-                        let mut p = compute::unavailable(
-                            m.model,
-                            ModelState::Failed,
-                            format!("{} could not predict from {}.", m.model, bars.len()),
-                        );
-                        p.version = Some(m.version);
-                        p
-                    })
-                })
-                .collect();
-            Ok::<_, forecast::Error>(out)
-        })
-        .await??;
-        let mut ready = ready;
+        let mut ready = self.predict_all(history.clone(), loaded).await?;
         ready.extend(failed);
-        store::record(&self.pool, symbol.as_str(), as_of, last_close, &ready).await?;
-        let answer = Predictions {
-            symbol: symbol.as_str().to_string(),
-            as_of: as_of.to_string(),
-            last_close,
-            models: self.complete(symbol.as_str(), ready).await,
-        };
+        store::record(&self.pool, symbol, last.date, last.close, &ready).await?;
+        let models = self.complete(symbol, ready).await;
+        let answer = Self::answer(symbol, &last, &history, models, None);
         self.cache
-            .set_json(&Self::cache_key(symbol.as_str(), as_of), &answer, CACHE_TTL)
+            .set_json(&Self::cache_key(symbol, &last), &answer, CACHE_TTL)
             .await;
         Ok(answer)
     }
 
-    /// Predictions for `symbol`: cached, recorded, queued or (no queue) computed now.
-    #[tracing::instrument(skip(self), fields(symbol = %symbol.as_str()), err)]
-    pub async fn serve(&self, symbol: &Symbol) -> Result<PredictionsReply, PredictionError> {
-        let (as_of, last_close) = self.as_of(symbol).await?;
-        let key = Self::cache_key(symbol.as_str(), as_of);
+    /// What can be shown while `job` trains the missing models: the baselines (computed once
+    /// per as-of and cached, not recorded: the predict job records everything together) beside
+    /// every other model's state.
+    async fn while_training(
+        &self,
+        symbol: &Symbol,
+        last: &LastBar,
+        job: JobId,
+    ) -> Result<Predictions, PredictionError> {
+        let key = Self::baselines_key(symbol, last);
+        let history = self.history(symbol).await?;
+        let baselines = match self.cache.get_json::<Vec<ModelPrediction>>(&key).await {
+            Some(hit) => hit,
+            None => {
+                let computed = self.predict_all(history.clone(), Vec::new()).await?;
+                self.cache.set_json(&key, &computed, CACHE_TTL).await;
+                computed
+            }
+        };
+        let models = self.complete(symbol, baselines).await;
+        Ok(Self::answer(symbol, last, &history, models, Some(job)))
+    }
+
+    /// Predictions for `symbol`: cached, recorded, queued (with the baselines meanwhile) or (no
+    /// queue) computed now.
+    #[tracing::instrument(skip(self), fields(symbol = %symbol), err)]
+    pub async fn serve(&self, symbol: &Symbol) -> Result<Predictions, PredictionError> {
+        let last = self.last_bar(symbol).await?;
+        let key = Self::cache_key(symbol, &last);
         if let Some(hit) = self.cache.get_json::<Predictions>(&key).await {
-            return Ok(PredictionsReply::Ready(hit));
+            return Ok(hit);
         }
-        let current = self.current_versions(symbol.as_str()).await;
-        let recorded = store::recorded(&self.pool, symbol.as_str(), as_of).await?;
+        let current = self.current_versions(symbol).await;
+        let recorded = store::recorded(&self.pool, symbol, last.date).await?;
         if !recorded.is_empty() {
             let stale = current.iter().any(|v| {
                 !recorded
@@ -271,37 +324,41 @@ impl Predictor {
                     .any(|r| r.model == v.model.as_str() && r.version == Some(v.version))
             });
             if stale {
-                return Ok(PredictionsReply::Ready(
-                    self.compute_and_record(symbol).await?,
-                ));
+                return self.compute_and_record(symbol).await;
             }
-            let answer = Predictions {
-                symbol: symbol.as_str().to_string(),
-                as_of: as_of.to_string(),
-                last_close,
-                models: self.complete(symbol.as_str(), recorded).await,
-            };
+            let history = self.history(symbol).await?;
+            let models = self.complete(symbol, recorded).await;
+            let answer = Self::answer(symbol, &last, &history, models, None);
             self.cache.set_json(&key, &answer, CACHE_TTL).await;
-            return Ok(PredictionsReply::Ready(answer));
+            return Ok(answer);
         }
         let missing = missing_models(&current);
         if !missing.is_empty() {
-            match self.queue.enqueue(symbol.as_str(), as_of, &missing).await {
-                Ok(job) => return Ok(PredictionsReply::Queued(JobAccepted { job_id: job.job_id })),
+            match self.queue.enqueue(symbol, last.date, &missing).await {
+                Ok(job) => return self.while_training(symbol, &last, job.job_id).await,
                 Err(e) => {
                     tracing::warn!(error = %e, "job queue unavailable; computing what is current inline")
                 }
             }
         }
-        Ok(PredictionsReply::Ready(
-            self.compute_and_record(symbol).await?,
-        ))
+        self.compute_and_record(symbol).await
     }
 
     /// Fills actuals of predictions whose target bar is stored (one symbol, or all).
-    pub async fn fill_actuals(&self, symbol: Option<&str>) -> Result<u64, PredictionError> {
+    pub async fn fill_actuals(&self, symbol: Option<&Symbol>) -> Result<u64, PredictionError> {
         Ok(store::fill_actuals(&self.pool, symbol).await?)
     }
+}
+
+/// The last [`RECENT_DAYS`] closes of `history`.
+fn recent(history: &[Bar]) -> Vec<PricePoint> {
+    history[history.len().saturating_sub(RECENT_DAYS)..]
+        .iter()
+        .map(|b| PricePoint {
+            date: b.date,
+            close: b.close,
+        })
+        .collect()
 }
 
 /// The served models that need training: not a baseline and without a current version.
@@ -314,58 +371,59 @@ fn missing_models(current: &[CurrentVersion]) -> Vec<ModelId> {
 
 #[async_trait]
 impl PredictionService for Predictor {
-    async fn predictions(&self, symbol: &Symbol) -> Result<PredictionsReply, AppError> {
+    async fn predictions(&self, symbol: &Symbol) -> Result<Predictions, ServiceError> {
         Ok(self.serve(symbol).await?)
     }
 
-    async fn precompute(&self, symbol: &Symbol) -> Result<Predictions, AppError> {
-        let (as_of, _) = self.as_of(symbol).await?;
-        let current = self.current_versions(symbol.as_str()).await;
+    async fn precompute(&self, symbol: &Symbol) -> Result<Predictions, ServiceError> {
+        let last = self.last_bar(symbol).await?;
+        let current = self.current_versions(symbol).await;
         let missing = missing_models(&current);
         if !missing.is_empty() {
-            if let Err(e) = self.queue.enqueue(symbol.as_str(), as_of, &missing).await {
+            if let Err(e) = self.queue.enqueue(symbol, last.date, &missing).await {
                 tracing::warn!(error = %e, "cannot queue training; computing what is current");
             }
         }
         Ok(self.compute_and_record(symbol).await?)
     }
 
-    async fn job(&self, id: &str) -> Result<JobStatus, AppError> {
+    async fn job(&self, id: JobId) -> Result<JobStatus, ServiceError> {
         match self.queue.job(id).await {
             Ok(Some(j)) => Ok(j),
-            Ok(None) => Err(PredictionError::UnknownJob(id.to_string()).into()),
+            Ok(None) => Err(ServiceError::UnknownJob(id)),
             Err(e) => {
                 tracing::warn!(error = %e, "job queue unavailable");
-                Err(AppError::Unavailable(
+                Err(ServiceError::Unavailable(
                     "The job queue is unavailable; try again shortly.".into(),
                 ))
             }
         }
     }
 
-    #[tracing::instrument(skip(self), fields(symbol = %symbol.as_str()), err)]
-    async fn history(&self, symbol: &Symbol, days: u32) -> Result<PredictionHistory, AppError> {
-        if days == 0 || days > MAX_HISTORY_DAYS {
-            return Err(AppError::BadRequest(format!(
-                "days must be between 1 and {MAX_HISTORY_DAYS}, not {days}."
-            )));
-        }
-        let (as_of, _) = self.as_of(symbol).await?;
-        let since = as_of - chrono::Duration::days(i64::from(days));
-        let models = store::history(&self.pool, symbol.as_str(), since)
+    #[tracing::instrument(skip(self), fields(symbol = %symbol), err)]
+    async fn history(
+        &self,
+        symbol: &Symbol,
+        days: HistoryDays,
+    ) -> Result<PredictionHistory, ServiceError> {
+        let last = self.last_bar(symbol).await?;
+        let since = last.date - chrono::Duration::days(i64::from(days.get()));
+        let models = store::history(&self.pool, symbol, since)
             .await
             .map_err(PredictionError::from)?;
         Ok(PredictionHistory {
-            symbol: symbol.as_str().to_string(),
-            days,
+            symbol: symbol.clone(),
+            days: days.get(),
             models,
         })
     }
 
-    async fn models(&self) -> Result<Vec<ModelVersionSummary>, AppError> {
+    async fn models(&self) -> Result<Vec<ModelVersionSummary>, ServiceError> {
         let versions = self.versions.list_current().await.map_err(|e| {
             tracing::warn!(error = %e, "model registry unavailable");
-            AppError::Unavailable("The model registry is unavailable; try again shortly.".into())
+            ServiceError::Unavailable(
+                "The model registry is unavailable; try again shortly.".into(),
+            )
         })?;
         Ok(versions
             .into_iter()
@@ -373,7 +431,7 @@ impl PredictionService for Predictor {
                 symbol: v.symbol,
                 model: v.model.to_string(),
                 version: v.version,
-                as_of: v.as_of.to_string(),
+                as_of: v.as_of,
                 metrics: v.skill.as_ref().map(compute::Skill::to_wire),
             })
             .collect())

@@ -3,6 +3,7 @@
 //! them. Until a registry or queue is wired in, [`NoRegistry`] and [`NoQueue`] say so honestly
 //! (no trained versions; queue unavailable, so predictions are computed inline).
 
+use app::domain::{JobId, Symbol};
 use app::model::JobStatus;
 use async_trait::async_trait;
 use chrono::NaiveDate;
@@ -14,7 +15,7 @@ use super::compute::Skill;
 #[derive(Debug, Clone, PartialEq)]
 pub struct CurrentVersion {
     /// Ticker it was trained on.
-    pub symbol: String,
+    pub symbol: Symbol,
     /// Which model.
     pub model: ModelId,
     /// Registry version (1, 2, …).
@@ -34,7 +35,7 @@ pub struct SourceError(pub String);
 #[async_trait]
 pub trait ModelVersions: Send + Sync + 'static {
     /// The current version of each trained model of `symbol`.
-    async fn current(&self, symbol: &str) -> Result<Vec<CurrentVersion>, SourceError>;
+    async fn current(&self, symbol: &Symbol) -> Result<Vec<CurrentVersion>, SourceError>;
     /// Every current version of every symbol.
     async fn list_current(&self) -> Result<Vec<CurrentVersion>, SourceError>;
     /// The fitted model of `version` (checksum verified by the registry).
@@ -45,7 +46,7 @@ pub trait ModelVersions: Send + Sync + 'static {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Enqueued {
     /// The job to poll.
-    pub job_id: String,
+    pub job_id: JobId,
 }
 
 /// Background training and prediction jobs.
@@ -55,14 +56,14 @@ pub trait TrainingQueue: Send + Sync + 'static {
     /// (symbol, model, as-of) already queued or running is not queued twice: its job is returned.
     async fn enqueue(
         &self,
-        symbol: &str,
+        symbol: &Symbol,
         as_of: NaiveDate,
         missing: &[ModelId],
     ) -> Result<Enqueued, SourceError>;
     /// Models of `symbol` with a training job queued or running.
-    async fn training(&self, symbol: &str) -> Result<Vec<ModelId>, SourceError>;
+    async fn training(&self, symbol: &Symbol) -> Result<Vec<ModelId>, SourceError>;
     /// A job's status; `None` for an unknown id.
-    async fn job(&self, id: &str) -> Result<Option<JobStatus>, SourceError>;
+    async fn job(&self, id: JobId) -> Result<Option<JobStatus>, SourceError>;
 }
 
 /// No registry configured: no model has a trained version.
@@ -71,7 +72,7 @@ pub struct NoRegistry;
 
 #[async_trait]
 impl ModelVersions for NoRegistry {
-    async fn current(&self, _symbol: &str) -> Result<Vec<CurrentVersion>, SourceError> {
+    async fn current(&self, _symbol: &Symbol) -> Result<Vec<CurrentVersion>, SourceError> {
         Ok(Vec::new())
     }
     async fn list_current(&self) -> Result<Vec<CurrentVersion>, SourceError> {
@@ -93,16 +94,16 @@ pub struct NoQueue;
 impl TrainingQueue for NoQueue {
     async fn enqueue(
         &self,
-        _symbol: &str,
+        _symbol: &Symbol,
         _as_of: NaiveDate,
         _missing: &[ModelId],
     ) -> Result<Enqueued, SourceError> {
         Err(SourceError("no job queue is running".into()))
     }
-    async fn training(&self, _symbol: &str) -> Result<Vec<ModelId>, SourceError> {
+    async fn training(&self, _symbol: &Symbol) -> Result<Vec<ModelId>, SourceError> {
         Ok(Vec::new())
     }
-    async fn job(&self, _id: &str) -> Result<Option<JobStatus>, SourceError> {
+    async fn job(&self, _id: JobId) -> Result<Option<JobStatus>, SourceError> {
         Ok(None)
     }
 }

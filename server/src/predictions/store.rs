@@ -3,6 +3,7 @@
 
 use std::collections::BTreeMap;
 
+use app::domain::Symbol;
 use app::model::{
     HistoryPoint, ModelHistory, ModelMetrics, ModelPrediction, ModelState, PredictedStep,
     TradeSignal,
@@ -11,49 +12,13 @@ use chrono::NaiveDate;
 use sqlx::types::Json;
 use sqlx::PgPool;
 
-/// The last stored bar of `symbol`: `None` when the ticker is unknown, `Some(None)` when it is
-/// known but has no bars.
-#[tracing::instrument(skip(pool), err)]
-pub async fn last_bar(
-    pool: &PgPool,
-    symbol: &str,
-) -> Result<Option<Option<(NaiveDate, f64)>>, sqlx::Error> {
-    let row: Option<(Option<NaiveDate>, Option<f64>)> = sqlx::query_as(
-        "select b.date, b.close from tickers t
-         left join lateral (
-             select date, close from daily_bars where symbol = t.symbol order by date desc limit 1
-         ) b on true
-         where t.symbol = $1",
-    )
-    .bind(symbol)
-    .fetch_optional(pool)
-    .await?;
-    Ok(row.map(|(d, c)| d.zip(c)))
-}
-
-fn signal_str(s: TradeSignal) -> &'static str {
-    match s {
-        TradeSignal::Buy => "BUY",
-        TradeSignal::Sell => "SELL",
-        TradeSignal::Hold => "HOLD",
-    }
-}
-
-fn parse_signal(s: &str) -> TradeSignal {
-    match s {
-        "BUY" => TradeSignal::Buy,
-        "SELL" => TradeSignal::Sell,
-        _ => TradeSignal::Hold,
-    }
-}
-
 /// Records every horizon of every ready model. A prediction already recorded for the same
 /// symbol, model, version, as-of and horizon is kept as first served (the unique key), so
 /// recording is idempotent under concurrent requests.
 #[tracing::instrument(skip(pool, models), fields(models = models.len()), err)]
 pub async fn record(
     pool: &PgPool,
-    symbol: &str,
+    symbol: &Symbol,
     as_of: NaiveDate,
     last_close: f64,
     models: &[ModelPrediction],
@@ -63,9 +28,6 @@ pub async fn record(
     for m in models.iter().filter(|m| m.status == ModelState::Ready) {
         let Some(version) = m.version else { continue };
         for s in &m.horizons {
-            let target: NaiveDate = s.target_date.parse().map_err(|e| {
-                sqlx::Error::Decode(format!("target date {}: {e}", s.target_date).into())
-            })?;
             inserted += sqlx::query(
                 "insert into predictions (symbol, model, version, as_of, horizon, target_date,
                      last_close, point, lo95, hi95, lo99, hi99, signal, confidence, metrics)
@@ -77,14 +39,14 @@ pub async fn record(
             .bind(version)
             .bind(as_of)
             .bind(s.h as i16)
-            .bind(target)
+            .bind(s.target_date)
             .bind(last_close)
             .bind(s.point)
             .bind(s.lo95)
             .bind(s.hi95)
             .bind(s.lo99)
             .bind(s.hi99)
-            .bind(signal_str(s.signal))
+            .bind(s.signal)
             .bind(s.confidence)
             .bind(m.metrics.as_ref().map(Json))
             .execute(&mut *tx)
@@ -107,7 +69,7 @@ struct RecordedRow {
     hi95: Option<f64>,
     lo99: Option<f64>,
     hi99: Option<f64>,
-    signal: String,
+    signal: TradeSignal,
     confidence: f64,
     metrics: Option<Json<ModelMetrics>>,
 }
@@ -116,7 +78,7 @@ struct RecordedRow {
 #[tracing::instrument(skip(pool), err)]
 pub async fn recorded(
     pool: &PgPool,
-    symbol: &str,
+    symbol: &Symbol,
     as_of: NaiveDate,
 ) -> Result<Vec<ModelPrediction>, sqlx::Error> {
     let rows: Vec<RecordedRow> = sqlx::query_as(
@@ -147,13 +109,13 @@ pub async fn recorded(
             });
         entry.horizons.push(PredictedStep {
             h: r.horizon as usize,
-            target_date: r.target_date.to_string(),
+            target_date: r.target_date,
             point: r.point,
             lo95: r.lo95,
             hi95: r.hi95,
             lo99: r.lo99,
             hi99: r.hi99,
-            signal: parse_signal(&r.signal),
+            signal: r.signal,
             confidence: r.confidence,
         });
     }
@@ -163,7 +125,7 @@ pub async fn recorded(
 /// Copies the close of each target date's bar into the predictions still waiting for it, for one
 /// symbol or (`None`) every symbol. Run after bars are stored; returns how many were filled.
 #[tracing::instrument(skip(pool), err)]
-pub async fn fill_actuals(pool: &PgPool, symbol: Option<&str>) -> Result<u64, sqlx::Error> {
+pub async fn fill_actuals(pool: &PgPool, symbol: Option<&Symbol>) -> Result<u64, sqlx::Error> {
     let done = sqlx::query(
         "update predictions p set actual = b.close, filled_at = now()
          from daily_bars b
@@ -196,7 +158,7 @@ struct HistoryRow {
 #[tracing::instrument(skip(pool), err)]
 pub async fn history(
     pool: &PgPool,
-    symbol: &str,
+    symbol: &Symbol,
     since: NaiveDate,
 ) -> Result<Vec<ModelHistory>, sqlx::Error> {
     let rows: Vec<HistoryRow> = sqlx::query_as(
@@ -232,9 +194,9 @@ pub async fn history(
             m.mae_rel_naive = (naive_abs > 0.0).then(|| abs / naive_abs);
         }
         m.points.push(HistoryPoint {
-            as_of: r.as_of.to_string(),
+            as_of: r.as_of,
             h: r.horizon as usize,
-            target_date: r.target_date.to_string(),
+            target_date: r.target_date,
             version: r.version,
             point: r.point,
             lo95: r.lo95,
@@ -245,4 +207,42 @@ pub async fn history(
         });
     }
     Ok(out)
+}
+
+/// A current version's live record: its walk-forward score beside its live MAE/naive over its
+/// most recent filled predictions.
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct LiveError {
+    /// Ticker.
+    pub symbol: Symbol,
+    /// Model.
+    pub model: String,
+    /// Walk-forward MAE/naive (the registry's score).
+    pub score: Option<f64>,
+    /// Live MAE/naive over the window.
+    pub live: Option<f64>,
+    /// Filled predictions in the window.
+    pub filled: i64,
+}
+
+/// The live error of every current version over its last `window` filled predictions. Live
+/// MAE/naive = sum|actual - point| / sum|actual - as-of close| (the naive forecast is the as-of
+/// close).
+pub async fn live_errors(pool: &PgPool, window: i64) -> Result<Vec<LiveError>, sqlx::Error> {
+    sqlx::query_as(
+        "select v.symbol, v.model, v.score, \
+                sum(abs(p.actual - p.point)) / nullif(sum(abs(p.actual - p.last_close)), 0) as live, \
+                count(p.*) as filled \
+         from model_versions v \
+         cross join lateral ( \
+             select actual, point, last_close from predictions p \
+             where p.symbol = v.symbol and p.model = v.model and p.version = v.version \
+               and p.actual is not null \
+             order by p.target_date desc limit $1) p \
+         where v.status = 'current' \
+         group by v.symbol, v.model, v.score",
+    )
+    .bind(window)
+    .fetch_all(pool)
+    .await
 }

@@ -100,7 +100,7 @@ impl ArtifactStore {
         let json = artifact
             .to_bytes()
             .map_err(|e| RegistryError::Artifact(e.to_string()))?;
-        let compressed = tokio::task::spawn_blocking(move || gzip(&json))
+        let compressed = crate::telemetry::spawn_blocking_in_span(move || gzip(&json))
             .await
             .map_err(|e| RegistryError::Artifact(format!("compression stopped: {e}")))??;
         let sha256 = hex_sha256(&compressed);
@@ -140,7 +140,7 @@ impl ArtifactStore {
                 actual,
             });
         }
-        tokio::task::spawn_blocking(move || {
+        crate::telemetry::spawn_blocking_in_span(move || {
             let json = gunzip(&data)?;
             Artifact::from_bytes(&json).map_err(|e| RegistryError::Artifact(e.to_string()))
         })

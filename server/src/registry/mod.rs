@@ -10,12 +10,13 @@
 //! stays loadable and [`Registry::rollback`] can still make it current.
 
 mod artifacts;
+mod store;
 
+use app::domain::{JobId, Symbol};
 use chrono::{DateTime, NaiveDate, Utc};
 use forecast::metrics::Metrics;
 use forecast::registry::{FittedModel, ModelId, ModelSpec};
 use serde::{Deserialize, Serialize};
-use sqlx::types::Json;
 use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
@@ -67,7 +68,8 @@ pub enum VersionStatus {
 }
 
 impl VersionStatus {
-    fn as_str(self) -> &'static str {
+    /// The stored name.
+    pub fn as_str(self) -> &'static str {
         match self {
             VersionStatus::Candidate => "candidate",
             VersionStatus::Current => "current",
@@ -75,17 +77,22 @@ impl VersionStatus {
             VersionStatus::Rejected => "rejected",
         }
     }
+}
 
-    fn parse(s: &str) -> Result<Self, RegistryError> {
+impl std::str::FromStr for VersionStatus {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
         Ok(match s {
             "candidate" => VersionStatus::Candidate,
             "current" => VersionStatus::Current,
             "retired" => VersionStatus::Retired,
             "rejected" => VersionStatus::Rejected,
-            other => return Err(RegistryError::Artifact(format!("unknown status {other}"))),
+            other => return Err(format!("unknown version status `{other}`")),
         })
     }
 }
+
+app::sql_text_type!(VersionStatus);
 
 /// Walk-forward metrics at one horizon (trading days ahead).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -139,7 +146,7 @@ pub struct ModelVersion {
     /// Row id.
     pub id: Uuid,
     /// Ticker.
-    pub symbol: String,
+    pub symbol: Symbol,
     /// Model id (`"rf"`, `"arima111"`, ...).
     pub model: ModelId,
     /// 1, 2, ... per (symbol, model).
@@ -165,7 +172,7 @@ pub struct ModelVersion {
     /// Life-cycle status.
     pub status: VersionStatus,
     /// The job that trained it.
-    pub job_id: Option<Uuid>,
+    pub job_id: Option<JobId>,
     /// When it was recorded.
     pub created_at: DateTime<Utc>,
     /// Latest re-evaluation on newer data, if any.
@@ -178,7 +185,7 @@ pub struct NewVersion {
     /// Row id (also names the artifact).
     pub id: Uuid,
     /// Ticker.
-    pub symbol: String,
+    pub symbol: Symbol,
     /// Model.
     pub model: ModelId,
     /// Hyper-parameters.
@@ -194,69 +201,8 @@ pub struct NewVersion {
     /// The stored artifact.
     pub artifact: StoredArtifact,
     /// The job that trained it.
-    pub job_id: Option<Uuid>,
+    pub job_id: Option<JobId>,
 }
-
-#[derive(sqlx::FromRow)]
-struct Row {
-    id: Uuid,
-    symbol: String,
-    model: String,
-    version: i32,
-    params: Json<serde_json::Value>,
-    data_first: NaiveDate,
-    data_last: NaiveDate,
-    rows: i32,
-    metrics: Json<Vec<HorizonMetrics>>,
-    eval_first: NaiveDate,
-    eval_last: NaiveDate,
-    eval_origins: i32,
-    score: Option<f64>,
-    artifact_key: String,
-    artifact_sha256: String,
-    artifact_bytes: i64,
-    status: String,
-    job_id: Option<Uuid>,
-    created_at: DateTime<Utc>,
-    backtest: Option<Json<BacktestRecord>>,
-}
-
-impl TryFrom<Row> for ModelVersion {
-    type Error = RegistryError;
-    fn try_from(r: Row) -> Result<Self, RegistryError> {
-        Ok(ModelVersion {
-            id: r.id,
-            model: r
-                .model
-                .parse()
-                .map_err(|e: forecast::Error| RegistryError::Artifact(e.to_string()))?,
-            symbol: r.symbol,
-            version: r.version,
-            params: r.params.0,
-            data_first: r.data_first,
-            data_last: r.data_last,
-            rows: r.rows,
-            evaluation: Evaluation {
-                first: r.eval_first,
-                last: r.eval_last,
-                origins: r.eval_origins,
-                horizons: r.metrics.0,
-            },
-            score: r.score,
-            artifact_key: r.artifact_key,
-            artifact_sha256: r.artifact_sha256,
-            artifact_bytes: r.artifact_bytes,
-            status: VersionStatus::parse(&r.status)?,
-            job_id: r.job_id,
-            created_at: r.created_at,
-            backtest: r.backtest.map(|b| b.0),
-        })
-    }
-}
-
-const COLUMNS: &str = "id, symbol, model, version, params, data_first, data_last, rows, metrics, \
-    eval_first, eval_last, eval_origins, score, artifact_key, artifact_sha256, artifact_bytes, \
-    status, job_id, created_at, backtest";
 
 /// The hyper-parameters of `spec` as JSON.
 pub fn spec_params(spec: &ModelSpec) -> serde_json::Value {
@@ -297,7 +243,7 @@ impl Registry {
     }
 
     /// The object key for a new version's artifact.
-    pub fn artifact_key(symbol: &str, model: ModelId, id: Uuid) -> String {
+    pub fn artifact_key(symbol: &Symbol, model: ModelId, id: Uuid) -> String {
         format!("models/{symbol}/{model}/{id}.json.gz")
     }
 
@@ -309,18 +255,8 @@ impl Registry {
         new: NewVersion,
     ) -> Result<ModelVersion, RegistryError> {
         // Serialise version numbering and promotion per (symbol, model) across processes.
-        sqlx::query("select pg_advisory_xact_lock(hashtext($1))")
-            .bind(format!("registry:{}:{}", new.symbol, new.model))
-            .execute(&mut *conn)
-            .await?;
-        let current: Option<(Uuid, Option<f64>)> = sqlx::query_as(
-            "select id, score from model_versions \
-             where symbol = $1 and model = $2 and status = 'current'",
-        )
-        .bind(&new.symbol)
-        .bind(new.model.as_str())
-        .fetch_optional(&mut *conn)
-        .await?;
+        store::lock(&mut *conn, &new.symbol, new.model).await?;
+        let current = store::current_score(&mut *conn, &new.symbol, new.model).await?;
         let score = new.evaluation.score();
         let promote = match current {
             None => true,
@@ -328,10 +264,7 @@ impl Registry {
         };
         if promote {
             if let Some((old, _)) = current {
-                sqlx::query("update model_versions set status = 'retired' where id = $1")
-                    .bind(old)
-                    .execute(&mut *conn)
-                    .await?;
+                store::set_status(&mut *conn, old, VersionStatus::Retired).await?;
             }
         }
         let status = if promote {
@@ -339,81 +272,30 @@ impl Registry {
         } else {
             VersionStatus::Rejected
         };
-        let row: Row = sqlx::query_as(&format!(
-            "insert into model_versions (id, symbol, model, version, params, data_first, data_last, \
-               rows, metrics, eval_first, eval_last, eval_origins, score, artifact_key, \
-               artifact_sha256, artifact_bytes, status, job_id) \
-             values ($1, $2, $3, \
-               (select coalesce(max(version), 0) + 1 from model_versions \
-                 where symbol = $2 and model = $3), \
-               $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17) \
-             returning {COLUMNS}"
-        ))
-        .bind(new.id)
-        .bind(&new.symbol)
-        .bind(new.model.as_str())
-        .bind(Json(&new.params))
-        .bind(new.data_first)
-        .bind(new.data_last)
-        .bind(new.rows)
-        .bind(Json(&new.evaluation.horizons))
-        .bind(new.evaluation.first)
-        .bind(new.evaluation.last)
-        .bind(new.evaluation.origins)
-        .bind(score)
-        .bind(&new.artifact.key)
-        .bind(&new.artifact.sha256)
-        .bind(new.artifact.bytes)
-        .bind(status.as_str())
-        .bind(new.job_id)
-        .fetch_one(&mut *conn)
-        .await?;
-        let version = ModelVersion::try_from(row)?;
+        let version = store::insert(&mut *conn, &new, score, status).await?;
         tracing::info!(version = version.version, status = ?version.status, ?score, "model version recorded");
         Ok(version)
     }
 
     /// A version by row id.
     pub async fn get(&self, id: Uuid) -> Result<ModelVersion, RegistryError> {
-        let row: Option<Row> = sqlx::query_as(&format!(
-            "select {COLUMNS} from model_versions where id = $1"
-        ))
-        .bind(id)
-        .fetch_optional(&self.pool)
-        .await?;
-        row.ok_or_else(|| RegistryError::NotFound(id.to_string()))?
-            .try_into()
+        store::get(&self.pool, id)
+            .await?
+            .ok_or_else(|| RegistryError::NotFound(id.to_string()))
     }
 
     /// Every version of (symbol, model), newest first.
     pub async fn versions(
         &self,
-        symbol: &str,
+        symbol: &Symbol,
         model: ModelId,
     ) -> Result<Vec<ModelVersion>, RegistryError> {
-        let rows: Vec<Row> = sqlx::query_as(&format!(
-            "select {COLUMNS} from model_versions where symbol = $1 and model = $2 \
-             order by version desc"
-        ))
-        .bind(symbol)
-        .bind(model.as_str())
-        .fetch_all(&self.pool)
-        .await?;
-        rows.into_iter().map(ModelVersion::try_from).collect()
+        store::versions(&self.pool, symbol, model).await
     }
 
     /// The current version of each model of `symbol`, in model order.
-    pub async fn current(&self, symbol: &str) -> Result<Vec<ModelVersion>, RegistryError> {
-        let rows: Vec<Row> = sqlx::query_as(&format!(
-            "select {COLUMNS} from model_versions where symbol = $1 and status = 'current'"
-        ))
-        .bind(symbol)
-        .fetch_all(&self.pool)
-        .await?;
-        let mut out: Vec<ModelVersion> = rows
-            .into_iter()
-            .map(ModelVersion::try_from)
-            .collect::<Result<_, _>>()?;
+    pub async fn current(&self, symbol: &Symbol) -> Result<Vec<ModelVersion>, RegistryError> {
+        let mut out = store::current(&self.pool, symbol).await?;
         out.sort_by_key(|v| v.model);
         Ok(out)
     }
@@ -421,7 +303,7 @@ impl Registry {
     /// The current version of (symbol, model), if any.
     pub async fn current_for(
         &self,
-        symbol: &str,
+        symbol: &Symbol,
         model: ModelId,
     ) -> Result<Option<ModelVersion>, RegistryError> {
         Ok(self
@@ -433,15 +315,7 @@ impl Registry {
 
     /// Every current version, by symbol then model.
     pub async fn list_current(&self) -> Result<Vec<ModelVersion>, RegistryError> {
-        let rows: Vec<Row> = sqlx::query_as(&format!(
-            "select {COLUMNS} from model_versions where status = 'current' order by symbol"
-        ))
-        .fetch_all(&self.pool)
-        .await?;
-        let mut out: Vec<ModelVersion> = rows
-            .into_iter()
-            .map(ModelVersion::try_from)
-            .collect::<Result<_, _>>()?;
+        let mut out = store::list_current(&self.pool).await?;
         out.sort_by(|a, b| (&a.symbol, a.model).cmp(&(&b.symbol, b.model)));
         Ok(out)
     }
@@ -450,45 +324,21 @@ impl Registry {
     #[tracing::instrument(skip(self), err)]
     pub async fn rollback(
         &self,
-        symbol: &str,
+        symbol: &Symbol,
         model: ModelId,
         version: i32,
     ) -> Result<ModelVersion, RegistryError> {
         let mut tx = self.pool.begin().await?;
-        sqlx::query("select pg_advisory_xact_lock(hashtext($1))")
-            .bind(format!("registry:{symbol}:{model}"))
-            .execute(&mut *tx)
-            .await?;
-        let target: Option<(Uuid,)> = sqlx::query_as(
-            "select id from model_versions where symbol = $1 and model = $2 and version = $3",
-        )
-        .bind(symbol)
-        .bind(model.as_str())
-        .bind(version)
-        .fetch_optional(&mut *tx)
-        .await?;
-        let Some((id,)) = target else {
+        store::lock(&mut tx, symbol, model).await?;
+        let Some(id) = store::find(&mut tx, symbol, model, version).await? else {
             return Err(RegistryError::NotFound(format!(
                 "{symbol} {model} version {version}"
             )));
         };
-        sqlx::query(
-            "update model_versions set status = 'retired' \
-             where symbol = $1 and model = $2 and status = 'current' and id <> $3",
-        )
-        .bind(symbol)
-        .bind(model.as_str())
-        .bind(id)
-        .execute(&mut *tx)
-        .await?;
-        let row: Row = sqlx::query_as(&format!(
-            "update model_versions set status = 'current' where id = $1 returning {COLUMNS}"
-        ))
-        .bind(id)
-        .fetch_one(&mut *tx)
-        .await?;
+        store::retire_current_except(&mut tx, symbol, model, id).await?;
+        let row = store::set_status(&mut tx, id, VersionStatus::Current).await?;
         tx.commit().await?;
-        row.try_into()
+        Ok(row)
     }
 
     /// Stores a re-evaluation on a version.
@@ -498,12 +348,7 @@ impl Registry {
         id: Uuid,
         record: &BacktestRecord,
     ) -> Result<(), RegistryError> {
-        let done = sqlx::query("update model_versions set backtest = $2 where id = $1")
-            .bind(id)
-            .bind(Json(record))
-            .execute(conn)
-            .await?;
-        if done.rows_affected() == 0 {
+        if !store::set_backtest(conn, id, record).await? {
             return Err(RegistryError::NotFound(id.to_string()));
         }
         Ok(())

@@ -9,14 +9,21 @@ use axum::extract::FromRef;
 use leptos::config::LeptosOptions;
 
 use app::ssr::AppContext;
+use sqlx::PgPool;
+
+use crate::cache::Cache;
 
 /// Shared state of the plain axum routes (the Leptos routes get [`AppContext`] as context).
 #[derive(Clone, Debug)]
 pub struct AppState {
     /// Leptos site options (site root, output name).
     pub leptos_options: LeptosOptions,
-    /// Pool and cache.
+    /// The services, as the server functions see them.
     pub ctx: AppContext,
+    /// Postgres, for the health check.
+    pub pool: PgPool,
+    /// Redis, for the health check.
+    pub cache: Cache,
     /// Renders the Prometheus text.
     pub metrics: metrics_exporter_prometheus::PrometheusHandle,
     /// Bearer token of the admin endpoints (`ADMIN_TOKEN`); `None` disables them.

@@ -55,7 +55,7 @@ pub async fn status(State(state): State<AppState>) -> (StatusCode, Json<Status>)
     let start = Instant::now();
     let pg = match tokio::time::timeout(
         Duration::from_secs(2),
-        sqlx::query_scalar::<_, i32>("select 1").fetch_one(&state.ctx.pool),
+        sqlx::query_scalar::<_, i32>("select 1").fetch_one(&state.pool),
     )
     .await
     {
@@ -64,7 +64,7 @@ pub async fn status(State(state): State<AppState>) -> (StatusCode, Json<Status>)
         Err(_) => Err("timed out after 2 s".to_string()),
     };
     let postgres = check(pg);
-    let redis = check(state.ctx.cache.ping().await);
+    let redis = check(state.cache.ping().await);
     let (code, overall) = match (postgres.status, redis.status) {
         ("ok", "ok") => (StatusCode::OK, "ok"),
         ("ok", _) => (StatusCode::OK, "degraded"),

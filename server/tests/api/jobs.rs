@@ -5,13 +5,22 @@ use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use app::domain::{JobId, JobState, Symbol};
 use forecast::registry::ModelId;
-use server::jobs::{JobRecord, JobSettings, JobSpec, JobStatus, Jobs};
+use server::cache::Cache;
+use server::jobs::{JobRecord, JobSettings, JobSpec, Jobs};
+use server::predictions::backends::{QueuedTraining, RegistryVersions};
+use server::predictions::Predictor;
 use server::registry::{ArtifactStore, Registry, VersionStatus};
+use server::worker::{self, Runner, WorkerHandle};
 use sqlx::PgPool;
 use uuid::Uuid;
 
 use crate::helpers::seeded_database;
+
+fn sym(s: &str) -> Symbol {
+    Symbol::parse(s).unwrap()
+}
 
 /// Fast settings: a short walk-forward, one-second heartbeats, polls and first retry delay.
 pub fn quick_settings() -> JobSettings {
@@ -30,24 +39,47 @@ pub struct Harness {
     pub url: String,
     pub pool: PgPool,
     pub jobs: Jobs,
+    pub registry: Registry,
+    pub predictor: Predictor,
     pub data_dir: PathBuf,
 }
 
-/// A seeded database with the queue migrated and a jobs service whose artifacts go to a fresh
-/// folder `data_dir/artifacts` (no workers started).
+impl Harness {
+    /// Starts `n` in-process workers with the harness's registry and prediction service (no
+    /// market-data providers).
+    pub fn start_workers(&self, n: usize) -> WorkerHandle {
+        let runner = Runner::new(
+            self.jobs.clone(),
+            self.registry.clone(),
+            self.predictor.clone(),
+            None,
+        );
+        worker::start(&self.jobs, runner, n)
+    }
+}
+
+/// A seeded database with the queue migrated, a queue client, a registry whose artifacts go to
+/// a fresh folder `data_dir/artifacts`, and a prediction service without a cache (no workers
+/// started).
 pub async fn harness(settings: JobSettings) -> Harness {
     let (url, pool) = seeded_database().await;
     Jobs::migrate(&pool).await.expect("queue migrates");
     let data_dir = std::env::temp_dir().join(format!("tc-jobs-{}", Uuid::new_v4().simple()));
     let store = ArtifactStore::open(None, &data_dir.join("artifacts")).expect("store opens");
     let registry = Registry::new(pool.clone(), store);
-    let jobs = Jobs::new(pool.clone(), registry, settings)
+    let jobs = Jobs::new(pool.clone(), settings.clone())
         .await
         .expect("jobs service");
+    let predictor = Predictor::new(pool.clone(), Cache::disabled())
+        .with_protocol(settings.protocol())
+        .with_registry(RegistryVersions::new(registry.clone()))
+        .with_queue(QueuedTraining::new(jobs.clone()));
     Harness {
         url,
         pool,
         jobs,
+        registry,
+        predictor,
         data_dir,
     }
 }
@@ -55,7 +87,7 @@ pub async fn harness(settings: JobSettings) -> Harness {
 /// Polls job `id` until `done(job)` or `timeout`, returning every distinct state seen.
 pub async fn poll_until(
     jobs: &Jobs,
-    id: Uuid,
+    id: JobId,
     timeout: Duration,
     done: impl Fn(&JobRecord) -> bool,
 ) -> Vec<JobRecord> {
@@ -88,10 +120,10 @@ async fn a_training_job_goes_from_queued_to_running_to_done_with_real_progress()
     .await;
     let job = h
         .jobs
-        .enqueue(JobSpec::train("GOOG", ModelId::Arima111))
+        .enqueue(JobSpec::train(&sym("GOOG"), ModelId::Arima111))
         .await
         .unwrap();
-    assert_eq!(job.status, JobStatus::Queued);
+    assert_eq!(job.status, JobState::Queued);
     assert_eq!((job.progress, job.attempts), (0, 0));
     assert!(
         job.idempotency_key.starts_with("train:GOOG:arima111:"),
@@ -99,15 +131,15 @@ async fn a_training_job_goes_from_queued_to_running_to_done_with_real_progress()
         job.idempotency_key
     );
 
-    let workers = h.jobs.start_workers(1);
+    let workers = h.start_workers(1);
     let seen = poll_until(&h.jobs, job.id, Duration::from_secs(300), |j| {
-        matches!(j.status, JobStatus::Done | JobStatus::Failed)
+        matches!(j.status, JobState::Done | JobState::Failed)
     })
     .await;
     workers.shutdown(Duration::from_secs(5)).await;
 
     let last = seen.last().unwrap();
-    assert_eq!(last.status, JobStatus::Done, "{last:?}");
+    assert_eq!(last.status, JobState::Done, "{last:?}");
     assert_eq!((last.progress, last.attempts), (100, 1));
     assert!(last.error.is_none() && last.started_at.is_some() && last.finished_at.is_some());
     // Progress never goes backwards, and the evaluation's per-refit progress was visible.
@@ -115,7 +147,7 @@ async fn a_training_job_goes_from_queued_to_running_to_done_with_real_progress()
     assert!(progress.windows(2).all(|w| w[0] <= w[1]), "{progress:?}");
     assert!(
         seen.iter().any(
-            |j| j.status == JobStatus::Running && j.step.starts_with("walk-forward evaluation")
+            |j| j.status == JobState::Running && j.step.starts_with("walk-forward evaluation")
         ),
         "{seen:#?}"
     );
@@ -124,9 +156,8 @@ async fn a_training_job_goes_from_queued_to_running_to_done_with_real_progress()
     assert_eq!(result["version"], 1);
     assert_eq!(result["status"], "current");
     let version = h
-        .jobs
-        .registry()
-        .current_for("GOOG", ModelId::Arima111)
+        .registry
+        .current_for(&sym("GOOG"), ModelId::Arima111)
         .await
         .unwrap()
         .expect("a current version");
@@ -151,8 +182,8 @@ async fn a_training_job_goes_from_queued_to_running_to_done_with_real_progress()
     );
     assert!(version.score.is_some_and(|s| s.is_finite() && s > 0.0));
     // The stored artifact loads (checksum verified) and forecasts.
-    let fitted = h.jobs.registry().load(&version).await.unwrap();
-    let bars = app::ssr::db::bars(&h.pool, &app::domain::Symbol::parse("GOOG").unwrap())
+    let fitted = h.registry.load(&version).await.unwrap();
+    let bars = server::market::store::bars::model_history(&h.pool, &sym("GOOG"))
         .await
         .unwrap();
     let history = forecast::Ohlcv::from_bars(&bars).unwrap();
@@ -172,7 +203,10 @@ async fn fifty_concurrent_requests_for_the_same_training_make_one_job() {
     let handles: Vec<_> = (0..50)
         .map(|_| {
             let jobs = h.jobs.clone();
-            tokio::spawn(async move { jobs.enqueue(JobSpec::train("MSFT", ModelId::Rf)).await })
+            tokio::spawn(async move {
+                jobs.enqueue(JobSpec::train(&sym("MSFT"), ModelId::Rf))
+                    .await
+            })
         })
         .collect();
     let mut ids = Vec::new();
@@ -193,7 +227,7 @@ async fn fifty_concurrent_requests_for_the_same_training_make_one_job() {
     // A different model or symbol is different work.
     let other = h
         .jobs
-        .enqueue(JobSpec::train("MSFT", ModelId::Gbm))
+        .enqueue(JobSpec::train(&sym("MSFT"), ModelId::Gbm))
         .await
         .unwrap();
     assert_ne!(other.id, ids[0]);
@@ -204,12 +238,12 @@ async fn a_job_for_a_symbol_without_prices_is_refused_with_a_clear_error() {
     let h = harness(quick_settings()).await;
     let err = h
         .jobs
-        .enqueue(JobSpec::train("NOPE", ModelId::Rf))
+        .enqueue(JobSpec::train(&sym("NOPE"), ModelId::Rf))
         .await
         .unwrap_err();
     assert!(err.to_string().contains("NOPE"), "{err}");
     assert!(matches!(
-        h.jobs.get(Uuid::new_v4()).await,
+        h.jobs.get(JobId::from(Uuid::new_v4())).await,
         Err(server::jobs::JobError::NotFound(_))
     ));
 }
@@ -225,12 +259,12 @@ async fn a_failing_job_is_retried_with_backoff_then_fails_keeping_its_error() {
 
     let job = h
         .jobs
-        .enqueue(JobSpec::train("GOOG", ModelId::Drift))
+        .enqueue(JobSpec::train(&sym("GOOG"), ModelId::Drift))
         .await
         .unwrap();
-    let workers = h.jobs.start_workers(1);
+    let workers = h.start_workers(1);
     let seen = poll_until(&h.jobs, job.id, Duration::from_secs(120), |j| {
-        j.status == JobStatus::Failed
+        j.status == JobState::Failed
     })
     .await;
     workers.shutdown(Duration::from_secs(5)).await;
@@ -243,7 +277,7 @@ async fn a_failing_job_is_retried_with_backoff_then_fails_keeping_its_error() {
     // Between attempts the row went back to queued with the error, waiting for the retry.
     assert!(
         seen.iter()
-            .any(|j| j.status == JobStatus::Queued && j.attempts == 1 && j.error.is_some()),
+            .any(|j| j.status == JobState::Queued && j.attempts == 1 && j.error.is_some()),
         "{seen:#?}"
     );
     // Exponential backoff: the queue's delay before the third attempt is twice the first.
@@ -282,12 +316,12 @@ async fn a_job_that_cannot_succeed_fails_at_once_without_retries() {
     .unwrap();
     let job = h
         .jobs
-        .enqueue(JobSpec::train("TINY", ModelId::Drift))
+        .enqueue(JobSpec::train(&sym("TINY"), ModelId::Drift))
         .await
         .unwrap();
-    let workers = h.jobs.start_workers(1);
+    let workers = h.start_workers(1);
     let seen = poll_until(&h.jobs, job.id, Duration::from_secs(60), |j| {
-        j.status == JobStatus::Failed
+        j.status == JobState::Failed
     })
     .await;
     workers.shutdown(Duration::from_secs(5)).await;
@@ -362,29 +396,28 @@ async fn a_worker_killed_mid_training_is_replaced_and_nothing_recorded_is_lost()
     let a = spawn_worker(&h.url, &h.data_dir, &settings, "worker-a.log");
     let earlier = h
         .jobs
-        .enqueue(JobSpec::train("MSFT", ModelId::Drift))
+        .enqueue(JobSpec::train(&sym("MSFT"), ModelId::Drift))
         .await
         .unwrap();
     poll_until(&h.jobs, earlier.id, Duration::from_secs(120), |j| {
-        j.status == JobStatus::Done
+        j.status == JobState::Done
     })
     .await;
     let earlier_version = h
-        .jobs
-        .registry()
-        .current_for("MSFT", ModelId::Drift)
+        .registry
+        .current_for(&sym("MSFT"), ModelId::Drift)
         .await
         .unwrap()
         .unwrap();
 
     let job = h
         .jobs
-        .enqueue(JobSpec::train("MSFT", ModelId::Rf))
+        .enqueue(JobSpec::train(&sym("MSFT"), ModelId::Rf))
         .await
         .unwrap();
     let mut a = a;
     let before_kill = poll_until(&h.jobs, job.id, Duration::from_secs(120), |j| {
-        j.status == JobStatus::Running && j.progress > 5
+        j.status == JobState::Running && j.progress > 5
     })
     .await;
     a.0.kill().expect("SIGKILL the worker");
@@ -392,7 +425,7 @@ async fn a_worker_killed_mid_training_is_replaced_and_nothing_recorded_is_lost()
     let at_kill = h.jobs.get(job.id).await.unwrap();
     assert_eq!(
         at_kill.status,
-        JobStatus::Running,
+        JobState::Running,
         "the kill must land mid-training: {before_kill:?}"
     );
     assert!(at_kill.progress < 85, "{at_kill:?}");
@@ -406,67 +439,56 @@ async fn a_worker_killed_mid_training_is_replaced_and_nothing_recorded_is_lost()
 
     let b = spawn_worker(&h.url, &h.data_dir, &settings, "worker-b.log");
     let seen = poll_until(&h.jobs, job.id, Duration::from_secs(240), |j| {
-        matches!(j.status, JobStatus::Done | JobStatus::Failed)
+        matches!(j.status, JobState::Done | JobState::Failed)
     })
     .await;
     drop(b);
     let last = seen.last().unwrap();
-    assert_eq!(last.status, JobStatus::Done, "{seen:#?}");
+    assert_eq!(last.status, JobState::Done, "{seen:#?}");
     assert!(last.attempts >= 2, "{last:?}");
 
     // Exactly one rf version, current, with an artifact that passes its checksum.
     let versions = h
-        .jobs
-        .registry()
-        .versions("MSFT", ModelId::Rf)
+        .registry
+        .versions(&sym("MSFT"), ModelId::Rf)
         .await
         .unwrap();
     assert_eq!(versions.len(), 1, "{versions:#?}");
     assert_eq!(versions[0].status, VersionStatus::Current);
     assert_eq!(versions[0].job_id, Some(job.id));
-    h.jobs.registry().load(&versions[0]).await.unwrap();
+    h.registry.load(&versions[0]).await.unwrap();
     // The earlier version and its job are untouched.
-    let again = h.jobs.registry().get(earlier_version.id).await.unwrap();
+    let again = h.registry.get(earlier_version.id).await.unwrap();
     assert_eq!(again, earlier_version);
-    assert_eq!(
-        h.jobs.get(earlier.id).await.unwrap().status,
-        JobStatus::Done
-    );
+    assert_eq!(h.jobs.get(earlier.id).await.unwrap().status, JobState::Done);
     let _ = std::fs::remove_dir_all(&h.data_dir);
 }
 
 #[tokio::test]
 async fn a_finished_training_queues_predictions_that_serve_the_new_version() {
     let h = harness(quick_settings()).await;
-    let predictor =
-        server::predictions::Predictor::new(h.pool.clone(), app::ssr::Cache::disabled())
-            .with_registry(server::predictions::backends::RegistryVersions::new(
-                h.jobs.registry().clone(),
-            ))
-            .with_protocol(quick_settings().protocol());
-    h.jobs.serve_predictions(predictor);
     let train = h
         .jobs
-        .enqueue(JobSpec::train("GOOG", ModelId::Arima111))
+        .enqueue(JobSpec::train(&sym("GOOG"), ModelId::Arima111))
         .await
         .unwrap();
-    let workers = h.jobs.start_workers(1);
+    let workers = h.start_workers(1);
     poll_until(&h.jobs, train.id, Duration::from_secs(300), |j| {
-        j.status == JobStatus::Done
+        j.status == JobState::Done
     })
     .await;
     // The predict job was created in the training's transaction.
-    let predict_id: Uuid = sqlx::query_scalar("select id from jobs where kind = 'predict'")
+    let predict_id: JobId = sqlx::query_scalar("select id from jobs where kind = 'predict'")
         .fetch_one(&h.pool)
         .await
         .unwrap();
     let seen = poll_until(&h.jobs, predict_id, Duration::from_secs(300), |j| {
-        matches!(j.status, JobStatus::Done | JobStatus::Failed)
+        matches!(j.status, JobState::Done | JobState::Failed)
     })
     .await;
     workers.shutdown(Duration::from_secs(5)).await;
     let last = seen.last().unwrap();
-    assert_eq!(last.status, JobStatus::Done, "{last:?}");
+    assert_eq!(last.status, JobState::Done, "{last:?}");
     let served = &last.result.as_ref().unwrap()["models"];
     assert!(
         served
@@ -490,10 +512,14 @@ async fn a_version_whose_live_error_drifted_well_above_its_backtest_is_due_for_r
     let h = harness(quick_settings()).await;
     // Train two real versions (walk-forward MAE/naive near 1 for both baselines).
     for model in [ModelId::Drift, ModelId::Arima111] {
-        let job = h.jobs.enqueue(JobSpec::train("GOOG", model)).await.unwrap();
-        let workers = h.jobs.start_workers(1);
+        let job = h
+            .jobs
+            .enqueue(JobSpec::train(&sym("GOOG"), model))
+            .await
+            .unwrap();
+        let workers = h.start_workers(1);
         poll_until(&h.jobs, job.id, Duration::from_secs(300), |j| {
-            j.status == JobStatus::Done
+            j.status == JobState::Done
         })
         .await;
         workers.shutdown(Duration::from_secs(5)).await;
@@ -509,11 +535,11 @@ async fn a_version_whose_live_error_drifted_well_above_its_backtest_is_due_for_r
         )
         .bind(model)
         .bind(miss)
-        .bind(server::jobs::DRIFT_WINDOW as i32)
+        .bind(server::worker::DRIFT_WINDOW as i32)
         .execute(&h.pool)
         .await
         .unwrap();
     }
-    let due = server::jobs::drifted(&h.jobs).await.unwrap();
-    assert_eq!(due, [("GOOG".to_string(), ModelId::Drift)]);
+    let due = server::worker::drifted(&h.pool).await.unwrap();
+    assert_eq!(due, [(sym("GOOG"), ModelId::Drift)]);
 }

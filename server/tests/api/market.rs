@@ -1,5 +1,5 @@
 use app::domain::ChartRange;
-use app::model::{Forecasts, ServedFrom, TickerSummary, TimeSeries};
+use app::model::{ModelState, Predictions, ServedFrom, TickerSummary, TimeSeries};
 
 use crate::helpers::{spawn_app, spawn_app_with, Options};
 
@@ -24,8 +24,11 @@ async fn landing_page_is_server_rendered_with_every_bundled_ticker() {
 async fn tickers_carry_last_close_and_one_day_change() {
     let app = spawn_app().await;
     let tickers: Vec<TickerSummary> = app.call_ok("list_tickers", &[]).await;
-    let goog = tickers.iter().find(|t| t.symbol == "GOOG").unwrap();
-    assert_eq!(goog.last_date, "2013-03-01");
+    let goog = tickers
+        .iter()
+        .find(|t| t.symbol.as_str() == "GOOG")
+        .unwrap();
+    assert_eq!(goog.last_date.to_string(), "2013-03-01");
     assert!((goog.last_close - 806.19).abs() < 1e-9);
     assert!((goog.change.unwrap() - 4.99).abs() < 1e-9);
 }
@@ -134,26 +137,35 @@ async fn with_redis_down_pages_and_series_come_from_postgres() {
 }
 
 #[tokio::test]
-async fn baseline_forecasts_cover_three_horizons_with_intervals() {
-    let app = spawn_app().await;
-    let f: Forecasts = app
-        .call_ok("baseline_forecasts", &[("symbol", "GOOG")])
-        .await;
-    assert_eq!(f.as_of, "2013-03-01");
+async fn baseline_forecasts_cover_three_horizons_with_intervals_while_the_models_train() {
+    // Nobody runs the queued training here: the answer is what the page shows meanwhile.
+    let app = spawn_app_with(Options {
+        env: vec![("APP_WORKERS".into(), "0".into())],
+        ..Options::default()
+    })
+    .await;
+    let f: Predictions = app.call_ok("predictions", &[("symbol", "GOOG")]).await;
+    assert_eq!(f.as_of.to_string(), "2013-03-01");
+    assert!(f.job_id.is_some(), "the other models are being trained");
+    assert_eq!(f.recent.len(), 60);
+    assert_eq!(f.recent.last().unwrap().date, f.as_of);
     let naive = f.models.iter().find(|m| m.model == "naive").unwrap();
     let hs: Vec<usize> = naive.horizons.iter().map(|h| h.h).collect();
     assert_eq!(hs, [1, 2, 5]);
     for h in &naive.horizons {
         assert!((h.point - 806.19).abs() < 1e-9);
-        assert!(h.lo95 < h.point && h.point < h.hi95);
+        let (lo, hi) = (h.lo95.unwrap(), h.hi95.unwrap());
+        assert!(lo < h.point && h.point < hi);
     }
     // The interval widens with the horizon (√h for a random walk).
-    let w = |i: usize| naive.horizons[i].hi95 - naive.horizons[i].lo95;
+    let w = |i: usize| naive.horizons[i].hi95.unwrap() - naive.horizons[i].lo95.unwrap();
     assert!(w(2) > w(1) && w(1) > w(0));
     let drift = f.models.iter().find(|m| m.model == "drift").unwrap();
     assert!(
         drift.horizons[2].point > drift.horizons[0].point,
         "GOOG trended up over the window"
     );
-    assert!(f.not_yet_served.iter().any(|m| m == "LSTM"));
+    let lstm = f.models.iter().find(|m| m.model == "lstm").unwrap();
+    assert_eq!(lstm.status, ModelState::Training);
+    assert!(lstm.horizons.is_empty());
 }

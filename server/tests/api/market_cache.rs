@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use app::domain::Symbol;
-use app::ssr::Cache;
+use server::cache::Cache;
 use server::market::breaker::{BreakerSettings, CircuitState};
 use server::market::cached::{CacheKind, MarketCache};
 use server::market::guarded::GuardedProvider;

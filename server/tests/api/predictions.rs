@@ -2,13 +2,13 @@
 //! with the actuals once the target bars arrive; the batch and admin endpoints; the OpenAPI
 //! document and its docs page.
 
-use app::domain::Symbol;
-use app::model::{ModelState, PredictionsReply, TradeSignal};
-use app::ssr::services::PredictionService;
-use app::ssr::Cache;
+use app::domain::{HistoryDays, Symbol};
+use app::model::{ModelState, TradeSignal};
+use app::ssr::PredictionService;
 use chrono::NaiveDate;
 use forecast::eval::Protocol;
 use serde_json::Value;
+use server::cache::Cache;
 use server::predictions::Predictor;
 
 use crate::helpers::{seeded_database, spawn_app, spawn_app_with, Options, TestApp};
@@ -64,13 +64,13 @@ async fn recorded_predictions_get_their_actuals_when_the_target_bars_arrive() {
     let service = Predictor::new(pool.clone(), Cache::disabled()).with_protocol(short_protocol());
 
     let served = service.compute_and_record(&goog()).await.unwrap();
-    assert_eq!(served.as_of, "2013-02-01");
+    assert_eq!(served.as_of.to_string(), "2013-02-01");
     let naive = served.models.iter().find(|m| m.model == "naive").unwrap();
     assert_eq!(naive.status, ModelState::Ready);
-    let targets: Vec<&str> = naive
+    let targets: Vec<String> = naive
         .horizons
         .iter()
-        .map(|h| h.target_date.as_str())
+        .map(|h| h.target_date.to_string())
         .collect();
     // Feb 2013: no holiday in the first week, so 1, 2 and 5 sessions later are Mon, Tue and Fri.
     assert_eq!(targets, ["2013-02-04", "2013-02-05", "2013-02-08"]);
@@ -88,7 +88,7 @@ async fn recorded_predictions_get_their_actuals_when_the_target_bars_arrive() {
         .unwrap();
     assert_eq!(again, 6);
     assert_eq!(
-        service.fill_actuals(Some("GOOG")).await.unwrap(),
+        service.fill_actuals(Some(&goog())).await.unwrap(),
         0,
         "no bars yet"
     );
@@ -110,7 +110,9 @@ async fn recorded_predictions_get_their_actuals_when_the_target_bars_arrive() {
     }
     assert_eq!(service.fill_actuals(None).await.unwrap(), 6);
 
-    let history = service.history(&goog(), 60).await.unwrap();
+    let history = PredictionService::history(&service, &goog(), HistoryDays::new(60).unwrap())
+        .await
+        .unwrap();
     let naive = history.models.iter().find(|m| m.model == "naive").unwrap();
     assert_eq!(naive.filled, 3);
     let close_on = |d: &str| {
@@ -121,7 +123,11 @@ async fn recorded_predictions_get_their_actuals_when_the_target_bars_arrive() {
             .unwrap()
     };
     for p in &naive.points {
-        assert_eq!(p.actual, Some(close_on(&p.target_date)), "{p:?}");
+        assert_eq!(
+            p.actual,
+            Some(close_on(&p.target_date.to_string())),
+            "{p:?}"
+        );
         assert!(p.running_mae.is_some());
     }
     // The random walk measured against itself: MAE over naive MAE is exactly 1.
@@ -135,9 +141,11 @@ async fn recorded_predictions_get_their_actuals_when_the_target_bars_arrive() {
 async fn every_model_is_listed_and_untrained_ones_say_so() {
     let (_url, pool) = seeded_database().await;
     let service = Predictor::new(pool, Cache::disabled()).with_protocol(short_protocol());
-    let PredictionsReply::Ready(p) = service.predictions(&goog()).await.unwrap() else {
-        panic!("without a queue the predictions are computed inline");
-    };
+    let p = service.predictions(&goog()).await.unwrap();
+    assert!(
+        p.is_complete(),
+        "without a queue the predictions are computed inline"
+    );
     let models: Vec<&str> = p.models.iter().map(|m| m.model.as_str()).collect();
     assert_eq!(
         models,
@@ -543,10 +551,8 @@ async fn the_predict_page_server_functions_serve_the_same_predictions() {
         .compute_and_record(&goog())
         .await
         .unwrap();
-    let reply: PredictionsReply = app.call_ok("predictions", &[("symbol", "goog")]).await;
-    let PredictionsReply::Ready(p) = reply else {
-        panic!("recorded predictions are served: {reply:?}");
-    };
+    let p: app::model::Predictions = app.call_ok("predictions", &[("symbol", "goog")]).await;
+    assert!(p.is_complete(), "recorded predictions are served: {p:?}");
     let (_, api) = app.get_json("/api/v1/predictions/GOOG").await;
     assert_eq!(serde_json::to_value(&p).unwrap(), api);
     let err = app

@@ -14,6 +14,10 @@ use uuid::Uuid;
 
 use crate::helpers::migrated_pool;
 
+fn msft() -> app::domain::Symbol {
+    app::domain::Symbol::parse("MSFT").unwrap()
+}
+
 fn metrics(rel: f64) -> Metrics {
     Metrics {
         mae: rel,
@@ -53,7 +57,7 @@ async fn record(
         .fit(&history)
         .unwrap();
     let id = Uuid::new_v4();
-    let key = Registry::artifact_key("MSFT", model, id);
+    let key = Registry::artifact_key(&msft(), model, id);
     // The artifact's own id must match the registered model for `load` to accept it.
     let stored = reg
         .store()
@@ -65,7 +69,7 @@ async fn record(
         &mut tx,
         NewVersion {
             id,
-            symbol: "MSFT".into(),
+            symbol: msft(),
             model,
             params: serde_json::json!({"model": model.as_str()}),
             data_first: date(1),
@@ -115,7 +119,7 @@ async fn a_version_no_worse_than_the_current_one_is_promoted_and_a_worse_one_rej
     let v3 = record(&reg, &pool, ModelId::Drift, 1.20).await;
     assert_eq!((v3.version, v3.status), (3, VersionStatus::Rejected));
     let current = reg
-        .current_for("MSFT", ModelId::Drift)
+        .current_for(&msft(), ModelId::Drift)
         .await
         .unwrap()
         .unwrap();
@@ -143,13 +147,13 @@ async fn rollback_makes_any_earlier_version_current_in_one_call() {
     let v3 = record(&reg, &pool, ModelId::Drift, 1.5).await;
     assert_eq!(v3.status, VersionStatus::Rejected);
 
-    let back = reg.rollback("MSFT", ModelId::Drift, 1).await.unwrap();
+    let back = reg.rollback(&msft(), ModelId::Drift, 1).await.unwrap();
     assert_eq!((back.id, back.status), (v1.id, VersionStatus::Current));
     assert_eq!(reg.get(v2.id).await.unwrap().status, VersionStatus::Retired);
     // Even a rejected version can be made current by an operator.
-    reg.rollback("MSFT", ModelId::Drift, 3).await.unwrap();
+    reg.rollback(&msft(), ModelId::Drift, 3).await.unwrap();
     let statuses: Vec<_> = reg
-        .versions("MSFT", ModelId::Drift)
+        .versions(&msft(), ModelId::Drift)
         .await
         .unwrap()
         .into_iter()
@@ -163,7 +167,7 @@ async fn rollback_makes_any_earlier_version_current_in_one_call() {
             (1, VersionStatus::Retired)
         ]
     );
-    let err = reg.rollback("MSFT", ModelId::Drift, 9).await.unwrap_err();
+    let err = reg.rollback(&msft(), ModelId::Drift, 9).await.unwrap_err();
     assert!(matches!(err, RegistryError::NotFound(_)), "{err}");
     let _ = std::fs::remove_dir_all(dir);
 }

@@ -1,12 +1,32 @@
 //! The one error shape of the JSON API, `{"error": {"code": "...", "message": "..."}}`, and the one
-//! place where a service's [`AppError`] becomes an HTTP status and a code.
+//! place where a service's [`ServiceError`] becomes an HTTP status and a code.
 
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::Serialize;
+use utoipa::ToSchema;
 
-use app::error::AppError;
+use app::ssr::ServiceError;
+
+/// The one error shape of every `/api/v1` endpoint, as the OpenAPI document declares it.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"error": {"code": "unknown_symbol", "message": "We have no data for the ticker ZZZZ."}}))]
+pub struct ErrorBody {
+    /// The error.
+    pub error: ErrorDetail,
+}
+
+/// A stable machine-readable code and a message a person can read.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErrorDetail {
+    /// `invalid_symbol`, `invalid_range`, `bad_request`, `unknown_symbol`, `no_data`,
+    /// `unknown_job`, `unauthorized`, `forbidden`, `conflict`, `rate_limited`, `unavailable`,
+    /// `internal`, `not_found`.
+    pub code: String,
+    /// What went wrong, in plain words (no internal detail for `internal`).
+    pub message: String,
+}
 
 /// An API error: status, a stable machine-readable code, and a message a person can read.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -38,8 +58,12 @@ impl ApiError {
         Self::new(StatusCode::BAD_REQUEST, "invalid_range", message)
     }
 
-    /// An error whose code the [`AppError`] mapping has no variant for (an unknown job is not an
-    /// unknown symbol; a wrong admin token is 403).
+    /// A malformed request (400 `bad_request`).
+    pub fn bad_request(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, "bad_request", message)
+    }
+
+    /// An error with its status and code.
     pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
         Self {
             status,
@@ -57,28 +81,38 @@ impl ApiError {
     pub fn code(&self) -> &'static str {
         self.code
     }
+
+    /// The message a person reads.
+    pub fn message(&self) -> &str {
+        &self.message
+    }
 }
 
-impl From<AppError> for ApiError {
-    fn from(e: AppError) -> Self {
+/// The REST edge: every service error gets its status and stable code here, and nowhere else.
+impl From<ServiceError> for ApiError {
+    fn from(e: ServiceError) -> Self {
+        let message = e.to_string();
         match e {
-            // Every API resource is keyed by a ticker: "not found" means the symbol is unknown.
-            AppError::NotFound(m) => Self::new(StatusCode::NOT_FOUND, "unknown_symbol", m),
-            AppError::BadRequest(m) => Self::new(StatusCode::BAD_REQUEST, "bad_request", m),
-            AppError::Unauthorized(m) => Self::new(StatusCode::UNAUTHORIZED, "unauthorized", m),
-            AppError::Conflict(m) => Self::new(StatusCode::CONFLICT, "conflict", m),
-            AppError::TooManyRequests(m) => {
-                Self::new(StatusCode::TOO_MANY_REQUESTS, "rate_limited", m)
+            ServiceError::UnknownSymbol(_) => {
+                Self::new(StatusCode::NOT_FOUND, "unknown_symbol", message)
             }
-            AppError::Unavailable(m) => {
+            ServiceError::NoData(_) => Self::new(StatusCode::NOT_FOUND, "no_data", message),
+            ServiceError::UnknownJob(_) => Self::new(StatusCode::NOT_FOUND, "unknown_job", message),
+            ServiceError::InvalidInput(m) => Self::bad_request(m),
+            ServiceError::Unauthorized(m) => Self::new(StatusCode::UNAUTHORIZED, "unauthorized", m),
+            ServiceError::Conflict(m) => Self::new(StatusCode::CONFLICT, "conflict", m),
+            ServiceError::Unavailable(m) => {
                 Self::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", m)
             }
-            // The cause is already logged where it happened; the client learns nothing internal.
-            AppError::Internal | AppError::Transport(_) => Self::new(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "internal",
-                AppError::Internal.to_string(),
-            ),
+            // The cause goes to the log; the client learns nothing internal.
+            ServiceError::Internal { .. } => {
+                tracing::error!(error = %e.chain(), "service failed");
+                Self::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "internal",
+                    app::error::AppError::Internal.to_string(),
+                )
+            }
         }
     }
 }
@@ -100,22 +134,28 @@ pub async fn no_such_route() -> ApiError {
     ApiError::new(
         StatusCode::NOT_FOUND,
         "not_found",
-        "No such API endpoint: see GET /api/v1/quote/{symbol}, /api/v1/timeseries/{symbol}, /api/v1/overview/{symbol} and /api/v1/news.",
+        "No such API endpoint: see /api/v1/openapi.json for the ones there are.",
     )
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use app::domain::{JobId, Symbol};
 
     #[test]
-    fn every_app_error_maps_to_its_status_and_code() {
+    fn every_service_error_maps_to_its_status_and_code() {
+        let goog = || Symbol::parse("GOOG").unwrap();
+        let job = JobId::parse("67e55044-10b1-426f-9247-bb680e5fe0c8").unwrap();
         let cases = [
-            (AppError::NotFound("x".into()), 404, "unknown_symbol"),
-            (AppError::BadRequest("x".into()), 400, "bad_request"),
-            (AppError::TooManyRequests("x".into()), 429, "rate_limited"),
-            (AppError::Unavailable("x".into()), 503, "unavailable"),
-            (AppError::Internal, 500, "internal"),
+            (ServiceError::UnknownSymbol(goog()), 404, "unknown_symbol"),
+            (ServiceError::NoData(goog()), 404, "no_data"),
+            (ServiceError::UnknownJob(job), 404, "unknown_job"),
+            (ServiceError::InvalidInput("x".into()), 400, "bad_request"),
+            (ServiceError::Unauthorized("x".into()), 401, "unauthorized"),
+            (ServiceError::Conflict("x".into()), 409, "conflict"),
+            (ServiceError::Unavailable("x".into()), 503, "unavailable"),
+            (ServiceError::internal("testing", "boom"), 500, "internal"),
         ];
         for (err, status, code) in cases {
             let api = ApiError::from(err);
@@ -126,8 +166,12 @@ mod tests {
 
     #[test]
     fn internal_errors_carry_no_detail() {
-        let api = ApiError::from(AppError::Transport("connection reset by 10.0.0.7".into()));
+        let api = ApiError::from(ServiceError::internal(
+            "reading bars",
+            "connection reset by 10.0.0.7",
+        ));
         assert!(!api.message.contains("10.0.0.7"));
+        assert!(!api.message.contains("reading bars"));
         assert_eq!(api.code(), "internal");
     }
 }

@@ -5,11 +5,11 @@ use axum::extract::{Path, Query, State};
 use axum::Json;
 use serde::Deserialize;
 
-use app::error::AppError;
+use app::domain::HistoryDays;
 use app::model::PredictionHistory;
 
-use super::error::ApiError;
-use super::predictions::path_symbol;
+use super::error::{ApiError, ErrorBody};
+use super::extract::path_symbol;
 use crate::routes::AppState;
 
 /// Target dates this many calendar days back from the last bar, unless `?days=` says otherwise.
@@ -32,8 +32,8 @@ pub struct DaysQuery {
     ),
     responses(
         (status = 200, description = "Recorded predictions and their errors", body = PredictionHistory),
-        (status = 400, description = "Malformed symbol or days", body = super::openapi::ErrorBody),
-        (status = 404, description = "Unknown symbol", body = super::openapi::ErrorBody),
+        (status = 400, description = "Malformed symbol or days", body = ErrorBody),
+        (status = 404, description = "Unknown symbol", body = ErrorBody),
     )
 )]
 pub async fn history(
@@ -43,8 +43,8 @@ pub async fn history(
 ) -> Result<Json<PredictionHistory>, ApiError> {
     let symbol = path_symbol(path)?;
     let Query(q) = query.map_err(|e| {
-        AppError::BadRequest(format!("days must be a whole number: {}", e.body_text()))
+        ApiError::bad_request(format!("days must be a whole number: {}", e.body_text()))
     })?;
-    let days = q.days.unwrap_or(DEFAULT_DAYS);
+    let days = HistoryDays::new(q.days.unwrap_or(DEFAULT_DAYS)).map_err(ApiError::bad_request)?;
     Ok(Json(state.ctx.predictions.history(&symbol, days).await?))
 }

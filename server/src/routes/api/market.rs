@@ -7,10 +7,11 @@ use axum::extract::{Path, Query, State};
 use axum::Json;
 use serde::Deserialize;
 
-use app::domain::{ChartRange, Symbol};
+use app::domain::ChartRange;
 use app::model::{CompanyProfile, NewsFeed, Quote, TimeSeries};
 
-use super::error::ApiError;
+use super::error::{ApiError, ErrorBody};
+use super::extract::{path_symbol, symbol};
 use crate::routes::AppState;
 
 /// `?range=`; absent means one year.
@@ -25,17 +26,18 @@ pub struct NewsParams {
     symbol: Option<String>,
 }
 
-fn symbol(raw: &str) -> Result<Symbol, ApiError> {
-    Symbol::parse(raw).map_err(ApiError::invalid_symbol)
-}
-
-/// The path's symbol; a segment that is not even text (bad `%` escapes) is a malformed symbol too.
-fn path_symbol(path: Result<Path<String>, PathRejection>) -> Result<Symbol, ApiError> {
-    let Path(raw) = path.map_err(|e| ApiError::invalid_symbol(e.body_text()))?;
-    symbol(&raw)
-}
-
 /// The latest price, previous close and change.
+#[utoipa::path(
+    get,
+    path = "/api/v1/quote/{symbol}",
+    tag = "market",
+    params(("symbol" = String, Path, description = "Ticker symbol", example = "GOOG")),
+    responses(
+        (status = 200, description = "The quote", body = Quote),
+        (status = 400, description = "Malformed symbol", body = ErrorBody),
+        (status = 404, description = "Unknown symbol", body = ErrorBody),
+    )
+)]
 pub async fn quote(
     State(state): State<AppState>,
     path: Result<Path<String>, PathRejection>,
@@ -44,7 +46,21 @@ pub async fn quote(
     Ok(Json(state.ctx.market.quote(&symbol).await?))
 }
 
-/// OHLCV points over a range, downsampled for the long ones.
+/// OHLCV points over a chart range, downsampled for the long ranges.
+#[utoipa::path(
+    get,
+    path = "/api/v1/timeseries/{symbol}",
+    tag = "market",
+    params(
+        ("symbol" = String, Path, description = "Ticker symbol", example = "GOOG"),
+        ("range" = Option<String>, Query, description = "1D, 1W, 1M, 3M, 6M, YTD, 1Y (default), 2Y, 5Y, 10Y or MAX", example = "5Y"),
+    ),
+    responses(
+        (status = 200, description = "The series (empty with a reason when there is no data in range)", body = TimeSeries),
+        (status = 400, description = "Malformed symbol or range", body = ErrorBody),
+        (status = 404, description = "Unknown symbol", body = ErrorBody),
+    )
+)]
 pub async fn timeseries(
     State(state): State<AppState>,
     path: Result<Path<String>, PathRejection>,
@@ -59,7 +75,18 @@ pub async fn timeseries(
     Ok(Json(state.ctx.market.timeseries(&symbol, range).await?))
 }
 
-/// Company facts; unknown fields absent.
+/// Company facts; unknown fields are absent.
+#[utoipa::path(
+    get,
+    path = "/api/v1/overview/{symbol}",
+    tag = "market",
+    params(("symbol" = String, Path, description = "Ticker symbol", example = "GOOG")),
+    responses(
+        (status = 200, description = "The company profile", body = CompanyProfile),
+        (status = 400, description = "Malformed symbol", body = ErrorBody),
+        (status = 404, description = "Unknown symbol", body = ErrorBody),
+    )
+)]
 pub async fn overview(
     State(state): State<AppState>,
     path: Result<Path<String>, PathRejection>,
@@ -68,7 +95,18 @@ pub async fn overview(
     Ok(Json(state.ctx.market.overview(&symbol).await?))
 }
 
-/// The latest articles for the market or one ticker.
+/// Latest news for the market or one ticker.
+#[utoipa::path(
+    get,
+    path = "/api/v1/news",
+    tag = "market",
+    params(("symbol" = Option<String>, Query, description = "Ticker symbol; absent for market news")),
+    responses(
+        (status = 200, description = "Articles, newest first", body = NewsFeed),
+        (status = 400, description = "Malformed symbol", body = ErrorBody),
+        (status = 503, description = "No news provider is configured", body = ErrorBody),
+    )
+)]
 pub async fn news(
     State(state): State<AppState>,
     query: Result<Query<NewsParams>, QueryRejection>,

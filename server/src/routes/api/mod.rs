@@ -4,6 +4,7 @@
 
 pub mod docs;
 pub mod error;
+pub mod extract;
 pub mod history;
 pub mod jobs;
 pub mod market;

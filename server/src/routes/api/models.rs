@@ -5,7 +5,7 @@ use axum::Json;
 
 use app::model::ModelVersionSummary;
 
-use super::error::ApiError;
+use super::error::{ApiError, ErrorBody};
 use crate::routes::AppState;
 
 /// Every current (symbol, model) version with its out-of-sample metrics.
@@ -15,7 +15,7 @@ use crate::routes::AppState;
     tag = "predictions",
     responses(
         (status = 200, description = "Current versions", body = Vec<ModelVersionSummary>),
-        (status = 503, description = "The registry is down", body = super::openapi::ErrorBody),
+        (status = 503, description = "The registry is down", body = ErrorBody),
     )
 )]
 pub async fn models(

@@ -10,36 +10,33 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::{Deserialize, Serialize};
 
-use app::domain::Symbol;
-use app::error::AppError;
-use app::model::{JobAccepted, Predictions, PredictionsReply};
-use app::ssr::services::PredictionService;
+use app::domain::{JobId, Symbol};
+use app::model::Predictions;
+use app::ssr::{PredictionService, ServiceError};
 
-use super::error::ApiError;
+use super::error::{ApiError, ErrorBody};
+use super::extract::path_symbol;
 use crate::routes::AppState;
 
 /// Most symbols one batch or precompute request may name.
 pub const MAX_BATCH: usize = 50;
 
-pub(super) fn path_symbol(path: Result<Path<String>, PathRejection>) -> Result<Symbol, ApiError> {
-    let Path(raw) = path.map_err(|e| ApiError::invalid_symbol(e.body_text()))?;
-    Symbol::parse(&raw).map_err(ApiError::invalid_symbol)
-}
-
-fn reply(r: PredictionsReply) -> Response {
-    match r {
-        PredictionsReply::Ready(p) => Json(p).into_response(),
-        PredictionsReply::Queued(job) => (
+/// 200 with every model; 202 (with `Location` of the job) while models are being trained, the
+/// body holding what is ready so far and the `job_id` to poll.
+fn reply(p: Predictions) -> Response {
+    match p.job_id {
+        None => Json(p).into_response(),
+        Some(job) => (
             StatusCode::ACCEPTED,
-            [(header::LOCATION, format!("/api/v1/jobs/{}", job.job_id))],
-            Json(job),
+            [(header::LOCATION, format!("/api/v1/jobs/{job}"))],
+            Json(p),
         )
             .into_response(),
     }
 }
 
-/// Every model's predictions for h = 1, 2, 5 trading days from the last stored bar; 202 with a
-/// job id while the models are being trained.
+/// Every model's predictions for h = 1, 2, 5 trading days from the last stored bar; 202 with the
+/// baselines and a job id while the other models are being trained.
 #[utoipa::path(
     get,
     path = "/api/v1/predictions/{symbol}",
@@ -47,10 +44,10 @@ fn reply(r: PredictionsReply) -> Response {
     params(("symbol" = String, Path, description = "Ticker symbol", example = "GOOG")),
     responses(
         (status = 200, description = "Predictions of every served model", body = Predictions),
-        (status = 202, description = "Training queued; poll the job", body = JobAccepted),
-        (status = 400, description = "Malformed symbol", body = super::openapi::ErrorBody),
-        (status = 404, description = "Unknown symbol", body = super::openapi::ErrorBody),
-        (status = 503, description = "A dependency is down", body = super::openapi::ErrorBody),
+        (status = 202, description = "Training queued: what is ready so far, and the job to poll", body = Predictions),
+        (status = 400, description = "Malformed symbol", body = ErrorBody),
+        (status = 404, description = "Unknown symbol", body = ErrorBody),
+        (status = 503, description = "A dependency is down", body = ErrorBody),
     )
 )]
 pub async fn predictions(
@@ -81,7 +78,8 @@ pub struct BatchItem {
     pub predictions: Option<Predictions>,
     /// The job to poll, when queued.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub job_id: Option<String>,
+    #[schema(value_type = Option<String>, format = Uuid)]
+    pub job_id: Option<JobId>,
     /// What went wrong for this symbol (unknown, malformed, …).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
@@ -96,17 +94,16 @@ pub struct BatchReply {
 
 fn parse_list(body: Result<Json<SymbolList>, JsonRejection>) -> Result<Vec<String>, ApiError> {
     let Json(list) = body.map_err(|e| {
-        ApiError::from(app::error::AppError::BadRequest(format!(
+        ApiError::bad_request(format!(
             "Expected a JSON body {{\"symbols\": [...]}}: {}",
             e.body_text()
-        )))
+        ))
     })?;
     if list.symbols.is_empty() || list.symbols.len() > MAX_BATCH {
-        return Err(app::error::AppError::BadRequest(format!(
+        return Err(ApiError::bad_request(format!(
             "Give between 1 and {MAX_BATCH} symbols; got {}.",
             list.symbols.len()
-        ))
-        .into());
+        )));
     }
     Ok(list.symbols)
 }
@@ -134,26 +131,25 @@ async fn run_batch(
                 Err(e) => BatchItem::error(raw, e),
                 Ok(symbol) => match match mode {
                     Mode::Serve => service.predictions(&symbol).await,
-                    Mode::Precompute => service
-                        .precompute(&symbol)
-                        .await
-                        .map(PredictionsReply::Ready),
+                    Mode::Precompute => service.precompute(&symbol).await,
                 } {
-                    Ok(PredictionsReply::Ready(p)) => BatchItem {
-                        symbol: raw,
-                        status: "ready".into(),
-                        predictions: Some(p),
-                        job_id: None,
-                        error: None,
+                    Ok(p) => match p.job_id {
+                        None => BatchItem {
+                            symbol: raw,
+                            status: "ready".into(),
+                            predictions: Some(p),
+                            job_id: None,
+                            error: None,
+                        },
+                        Some(job) => BatchItem {
+                            symbol: raw,
+                            status: "queued".into(),
+                            predictions: None,
+                            job_id: Some(job),
+                            error: None,
+                        },
                     },
-                    Ok(PredictionsReply::Queued(j)) => BatchItem {
-                        symbol: raw,
-                        status: "queued".into(),
-                        predictions: None,
-                        job_id: Some(j.job_id),
-                        error: None,
-                    },
-                    Err(e) => BatchItem::error(raw, e.to_string()),
+                    Err(e) => BatchItem::error(raw, ApiError::from(e).message().to_string()),
                 },
             };
             (i, item)
@@ -195,7 +191,7 @@ impl BatchItem {
     request_body = SymbolList,
     responses(
         (status = 200, description = "One outcome per symbol", body = BatchReply),
-        (status = 400, description = "No symbols, more than 50, or not JSON", body = super::openapi::ErrorBody),
+        (status = 400, description = "No symbols, more than 50, or not JSON", body = ErrorBody),
     )
 )]
 pub async fn batch(
@@ -228,10 +224,10 @@ fn same_token(given: &[u8], expected: &[u8]) -> bool {
     security(("admin_token" = [])),
     responses(
         (status = 202, description = "Computed now, training queued, per symbol", body = BatchReply),
-        (status = 400, description = "No symbols, more than 50, or not JSON", body = super::openapi::ErrorBody),
-        (status = 401, description = "No bearer token", body = super::openapi::ErrorBody),
-        (status = 403, description = "Wrong token", body = super::openapi::ErrorBody),
-        (status = 503, description = "No admin token configured", body = super::openapi::ErrorBody),
+        (status = 400, description = "No symbols, more than 50, or not JSON", body = ErrorBody),
+        (status = 401, description = "No bearer token", body = ErrorBody),
+        (status = 403, description = "Wrong token", body = ErrorBody),
+        (status = 503, description = "No admin token configured", body = ErrorBody),
     )
 )]
 pub async fn precompute(
@@ -240,7 +236,7 @@ pub async fn precompute(
     body: Result<Json<SymbolList>, JsonRejection>,
 ) -> Result<Response, ApiError> {
     let Some(expected) = state.admin_token.as_deref() else {
-        return Err(AppError::Unavailable(
+        return Err(ServiceError::Unavailable(
             "Admin endpoints are disabled: no ADMIN_TOKEN is configured.".into(),
         )
         .into());
@@ -251,7 +247,7 @@ pub async fn precompute(
         .and_then(|v| v.strip_prefix("Bearer "));
     match given {
         None => {
-            return Err(AppError::Unauthorized(
+            return Err(ServiceError::Unauthorized(
                 "This endpoint needs `Authorization: Bearer <ADMIN_TOKEN>`.".into(),
             )
             .into())

@@ -10,6 +10,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use app::domain::Symbol;
 use chrono::Utc;
 use chrono_tz::America::New_York;
 use forecast::registry::ModelId;
@@ -19,7 +20,10 @@ use tracing::Instrument;
 use underway::task::{Error as TaskError, Result as TaskResult};
 use underway::{Queue, Scheduler, Task, Worker, ZonedSchedule};
 
-use super::{JobError, JobSpec, Jobs};
+use crate::accounts::store as accounts_store;
+use crate::jobs::{JobError, JobSpec, Jobs};
+use crate::predictions::store as predictions_store;
+use crate::registry::Registry;
 
 /// Live error is compared over this many most recent filled predictions of a version.
 pub const DRIFT_WINDOW: i64 = 40;
@@ -76,8 +80,20 @@ impl Routine {
     }
 }
 
+/// What the schedules queue work with.
+#[derive(Clone)]
+pub struct Scheduled {
+    /// The queue client.
+    pub jobs: Jobs,
+    /// The model registry (which versions are current).
+    pub registry: Registry,
+    /// Whether refresh jobs can run (a market-data provider is configured); otherwise the
+    /// after-close run only recomputes predictions.
+    pub can_refresh: bool,
+}
+
 struct RoutineTask {
-    jobs: Jobs,
+    work: Scheduled,
     routine: Routine,
 }
 
@@ -89,8 +105,8 @@ impl Task for RoutineTask {
         let span = tracing::info_span!("scheduled", routine = ?self.routine);
         let result = async {
             match self.routine {
-                Routine::AfterClose => after_close(&self.jobs).await,
-                Routine::WeeklyRetrain => weekly(&self.jobs).await,
+                Routine::AfterClose => after_close(&self.work).await,
+                Routine::WeeklyRetrain => weekly(&self.work).await,
             }
         }
         .instrument(span)
@@ -100,28 +116,26 @@ impl Task for RoutineTask {
 }
 
 /// The bundled tickers and every symbol on a watchlist.
-async fn tracked(jobs: &Jobs) -> Result<Vec<String>, JobError> {
-    let mut symbols: Vec<String> = crate::seed::BUNDLED
+async fn tracked(jobs: &Jobs) -> Result<Vec<Symbol>, JobError> {
+    let mut symbols: Vec<Symbol> = crate::seed::BUNDLED
         .iter()
-        .map(|s| s.symbol.to_owned())
+        .filter_map(|s| Symbol::parse(s.symbol).ok())
         .collect();
-    let watched: Vec<String> = sqlx::query_scalar("select distinct symbol from watchlist")
-        .fetch_all(jobs.pool())
-        .await?;
-    symbols.extend(watched);
+    symbols.extend(accounts_store::watched_symbols(jobs.pool()).await?);
     symbols.sort();
     symbols.dedup();
     Ok(symbols)
 }
 
-async fn after_close(jobs: &Jobs) -> Result<(), JobError> {
+async fn after_close(work: &Scheduled) -> Result<(), JobError> {
+    let jobs = &work.jobs;
     let today = Utc::now().with_timezone(&New_York).date_naive();
     if !crate::market::calendar::is_trading_day(today) {
         tracing::info!(%today, "not a trading day; nothing to refresh");
         return Ok(());
     }
     for symbol in tracked(jobs).await? {
-        let spec = if jobs.runner_can_refresh() {
+        let spec = if work.can_refresh {
             JobSpec::refresh(&symbol)
         } else {
             JobSpec::predict(&symbol)
@@ -134,46 +148,27 @@ async fn after_close(jobs: &Jobs) -> Result<(), JobError> {
             Err(e) => return Err(e),
         }
     }
-    for (symbol, model) in drifted(jobs).await? {
+    for (symbol, model) in drifted(jobs.pool()).await? {
         let job = jobs.enqueue(JobSpec::train(&symbol, model)).await?;
         tracing::warn!(%symbol, %model, job_id = %job.id, "live error drifted; retraining early");
     }
     Ok(())
 }
 
-/// Symbol, model, walk-forward score, live MAE/naive, filled predictions.
-type DriftRow = (String, String, Option<f64>, Option<f64>, i64);
-
 /// Current versions whose live error over their last [`DRIFT_WINDOW`] filled predictions exceeds
-/// [`DRIFT_RATIO`] × their walk-forward error. Live MAE/naive = Σ|actual − point| / Σ|actual −
-/// as-of close| over those predictions (the naive forecast is the as-of close).
-pub async fn drifted(jobs: &Jobs) -> Result<Vec<(String, ModelId)>, JobError> {
-    let rows: Vec<DriftRow> = sqlx::query_as(
-        "select v.symbol, v.model, v.score, \
-                sum(abs(p.actual - p.point)) / nullif(sum(abs(p.actual - p.last_close)), 0), \
-                count(p.*) \
-         from model_versions v \
-         cross join lateral ( \
-             select actual, point, last_close from predictions p \
-             where p.symbol = v.symbol and p.model = v.model and p.version = v.version \
-               and p.actual is not null \
-             order by p.target_date desc limit $1) p \
-         where v.status = 'current' \
-         group by v.symbol, v.model, v.score",
-    )
-    .bind(DRIFT_WINDOW)
-    .fetch_all(jobs.pool())
-    .await?;
-    Ok(rows
-        .into_iter()
-        .filter(|(_, _, score, live, n)| live.is_some_and(|l| drift_exceeds(l, *n, *score)))
-        .filter_map(|(symbol, model, ..)| model.parse().ok().map(|m| (symbol, m)))
-        .collect())
+/// [`DRIFT_RATIO`] × their walk-forward error.
+pub async fn drifted(pool: &PgPool) -> Result<Vec<(Symbol, ModelId)>, JobError> {
+    let rows = predictions_store::live_errors(pool, DRIFT_WINDOW).await?;
+    rows.into_iter()
+        .filter(|r| r.live.is_some_and(|l| drift_exceeds(l, r.filled, r.score)))
+        .map(|r| Ok((r.symbol, r.model.parse()?)))
+        .collect()
 }
 
-async fn weekly(jobs: &Jobs) -> Result<(), JobError> {
+async fn weekly(work: &Scheduled) -> Result<(), JobError> {
+    let jobs = &work.jobs;
     let tracked = tracked(jobs).await?;
-    for v in jobs.registry().list_current().await? {
+    for v in work.registry.list_current().await? {
         if tracked.contains(&v.symbol) {
             let job = jobs.enqueue(JobSpec::train(&v.symbol, v.model)).await?;
             tracing::info!(symbol = %v.symbol, model = %v.model, job_id = %job.id, "weekly retrain queued");
@@ -200,7 +195,8 @@ impl Drop for ScheduleHandle {
     }
 }
 
-pub(super) async fn start(jobs: Jobs, pool: PgPool) -> Result<ScheduleHandle, JobError> {
+/// Starts the cron schedules on `pool` (a pool of their own: see the composition root).
+pub async fn start(work: Scheduled, pool: PgPool) -> Result<ScheduleHandle, JobError> {
     let mut tasks = Vec::new();
     for routine in [Routine::AfterClose, Routine::WeeklyRetrain] {
         let queue = Arc::new(
@@ -216,14 +212,14 @@ pub(super) async fn start(jobs: Jobs, pool: PgPool) -> Result<ScheduleHandle, Jo
         let scheduler = Scheduler::new(
             queue.clone(),
             RoutineTask {
-                jobs: jobs.clone(),
+                work: work.clone(),
                 routine,
             },
         );
         let mut worker = Worker::new(
             queue,
             RoutineTask {
-                jobs: jobs.clone(),
+                work: work.clone(),
                 routine,
             },
         );

@@ -1,0 +1,210 @@
+//! The ports: what the server functions need from the server, as traits. The UI says what it needs;
+//! the `server` crate implements it (Postgres, Redis, providers, the model registry, the queue)
+//! and the JSON API under `/api/v1` calls the same implementations, so pages and API users always
+//! see the same data.
+//!
+//! Every port answers [`ServiceError`], which says what went wrong in domain terms and keeps the
+//! cause of an internal failure for the log. It is mapped once to the UI's [`AppError`] (here) and
+//! once to the REST error (in the server's `/api/v1` edge).
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+
+use crate::domain::{ChartRange, HistoryDays, JobId, Password, Symbol, UserId, Username};
+use crate::error::AppError;
+use crate::model::{
+    CompanyProfile, JobStatus, MarketStatus, ModelVersionSummary, NewsFeed, PredictionHistory,
+    Predictions, Quote, StockOverview, TickerSummary, TimeSeries, User,
+};
+
+/// A shared cause, kept for the log (shared so one failure can answer every caller waiting on the
+/// same load).
+pub type Cause = std::sync::Arc<dyn std::error::Error + Send + Sync + 'static>;
+
+/// What a service can answer instead of a result.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum ServiceError {
+    /// No ticker with this symbol is known.
+    #[error("We have no data for the ticker {0}.")]
+    UnknownSymbol(Symbol),
+    /// The ticker is known but has no stored prices.
+    #[error("{0} has no stored prices yet.")]
+    NoData(Symbol),
+    /// No job with this id.
+    #[error("No job {0}.")]
+    UnknownJob(JobId),
+    /// The input was well-formed but cannot be acted on; the message says why.
+    #[error("{0}")]
+    InvalidInput(String),
+    /// Wrong credentials, or the action needs a logged-in user.
+    #[error("{0}")]
+    Unauthorized(String),
+    /// The request conflicts with what is stored (a taken username).
+    #[error("{0}")]
+    Conflict(String),
+    /// A dependency is missing or down (no provider key, queue unreachable), said plainly.
+    #[error("{0}")]
+    Unavailable(String),
+    /// A dependency failed; `context` says what was being done, `source` why (logged, never shown).
+    #[error("{context}")]
+    Internal {
+        /// What was being done, e.g. "reading the daily bars".
+        context: &'static str,
+        /// The cause.
+        #[source]
+        source: Cause,
+    },
+}
+
+impl ServiceError {
+    /// An internal failure while doing `context`.
+    pub fn internal(
+        context: &'static str,
+        source: impl Into<Box<dyn std::error::Error + Send + Sync + 'static>>,
+    ) -> Self {
+        ServiceError::Internal {
+            context,
+            source: std::sync::Arc::from(source.into()),
+        }
+    }
+
+    /// The error and every cause below it, for the log.
+    pub fn chain(&self) -> String {
+        let mut out = self.to_string();
+        let mut next = std::error::Error::source(self);
+        while let Some(e) = next {
+            out.push_str(": ");
+            out.push_str(&e.to_string());
+            next = e.source();
+        }
+        out
+    }
+}
+
+/// A database failure is internal: its text goes to the log, never to a client.
+impl From<sqlx::Error> for ServiceError {
+    fn from(e: sqlx::Error) -> Self {
+        ServiceError::internal("querying Postgres", e)
+    }
+}
+
+/// The server-function edge: internal detail goes to the log, the page gets a safe variant.
+impl From<ServiceError> for AppError {
+    fn from(e: ServiceError) -> Self {
+        match e {
+            ServiceError::UnknownSymbol(_)
+            | ServiceError::NoData(_)
+            | ServiceError::UnknownJob(_) => AppError::NotFound(e.to_string()),
+            ServiceError::InvalidInput(m) => AppError::BadRequest(m),
+            ServiceError::Unauthorized(m) => AppError::Unauthorized(m),
+            ServiceError::Conflict(m) => AppError::Conflict(m),
+            ServiceError::Unavailable(m) => AppError::Unavailable(m),
+            ServiceError::Internal { .. } => {
+                tracing::error!(error = %e.chain(), "service failed");
+                AppError::Internal
+            }
+        }
+    }
+}
+
+/// Market data: Postgres is the truth, Redis a cache, providers the upstream.
+#[async_trait]
+pub trait MarketData: Send + Sync + 'static {
+    /// Every ticker with data, by symbol, with its last close and one-day change.
+    async fn tickers(&self) -> Result<Vec<TickerSummary>, ServiceError>;
+
+    /// The stock page's header facts.
+    async fn stock_overview(&self, symbol: &Symbol) -> Result<StockOverview, ServiceError>;
+
+    /// The latest price.
+    async fn quote(&self, symbol: &Symbol) -> Result<Quote, ServiceError>;
+
+    /// OHLCV points over `range`, downsampled so long ranges stay light. A known symbol without
+    /// data in range is an empty series with a reason.
+    async fn timeseries(
+        &self,
+        symbol: &Symbol,
+        range: ChartRange,
+    ) -> Result<TimeSeries, ServiceError>;
+
+    /// Company facts; unknown fields absent.
+    async fn overview(&self, symbol: &Symbol) -> Result<CompanyProfile, ServiceError>;
+
+    /// Latest news for the market (`None`) or one ticker. No news provider configured:
+    /// `Unavailable` saying so.
+    async fn news(&self, symbol: Option<&Symbol>) -> Result<NewsFeed, ServiceError>;
+
+    /// Whether the exchange is open at `now`.
+    fn market_status(&self, now: DateTime<Utc>) -> MarketStatus;
+}
+
+/// Model predictions, their recorded history and the jobs that train the models.
+#[async_trait]
+pub trait PredictionService: Send + Sync + 'static {
+    /// Every served model's predictions from the last stored bar. While models are being
+    /// trained, the answer holds what is ready (the baselines at least) and the job to follow.
+    async fn predictions(&self, symbol: &Symbol) -> Result<Predictions, ServiceError>;
+
+    /// Computes and records now what can be predicted and queues training for the models that
+    /// have no version yet (admin precompute).
+    async fn precompute(&self, symbol: &Symbol) -> Result<Predictions, ServiceError>;
+
+    /// A job's status.
+    async fn job(&self, id: JobId) -> Result<JobStatus, ServiceError>;
+
+    /// Recorded predictions against actuals whose target date lies in the last `days` days.
+    async fn history(
+        &self,
+        symbol: &Symbol,
+        days: HistoryDays,
+    ) -> Result<PredictionHistory, ServiceError>;
+
+    /// Every current model version with its walk-forward record.
+    async fn models(&self) -> Result<Vec<ModelVersionSummary>, ServiceError>;
+}
+
+/// Who is logged in, as the session stores it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct SessionUser {
+    /// Account id.
+    pub id: UserId,
+    /// Username, for display.
+    pub username: String,
+}
+
+impl SessionUser {
+    /// The header's view of the user.
+    pub fn to_wire(&self) -> User {
+        User {
+            username: self.username.clone(),
+        }
+    }
+}
+
+/// Accounts and watchlists.
+#[async_trait]
+pub trait Accounts: Send + Sync + 'static {
+    /// Creates an account. A taken username (case-insensitively): `Conflict`.
+    async fn register(
+        &self,
+        username: Username,
+        password: Password,
+    ) -> Result<SessionUser, ServiceError>;
+
+    /// Checks a username and password. Wrong password and unknown user answer the same
+    /// `Unauthorized`, in the same time.
+    async fn authenticate(
+        &self,
+        username: &str,
+        password: String,
+    ) -> Result<SessionUser, ServiceError>;
+
+    /// The user's watchlist, in the order the tickers were added.
+    async fn watchlist(&self, user: UserId) -> Result<Vec<TickerSummary>, ServiceError>;
+
+    /// Adds a known ticker to the watchlist (twice is a no-op). Unknown ticker: `UnknownSymbol`.
+    async fn watch(&self, user: UserId, symbol: &Symbol) -> Result<(), ServiceError>;
+
+    /// Removes a ticker from the watchlist.
+    async fn unwatch(&self, user: UserId, symbol: &Symbol) -> Result<(), ServiceError>;
+}

@@ -1,0 +1,72 @@
+import { test, expect } from "@playwright/test";
+import { hydrated, isWeekday, watchForErrors } from "./fixtures/app";
+import { PredictPage, StockPage } from "./fixtures/pages";
+
+// From Friday 2013-03-01 the next sessions are Monday 4, Tuesday 5 and Friday 8 March.
+const expected: Record<string, [string, string]> = {
+  "1": ["2013-03-04", "Mon 4 Mar 2013"],
+  "2": ["2013-03-05", "Tue 5 Mar 2013"],
+  "5": ["2013-03-08", "Fri 8 Mar 2013"],
+};
+
+// One run of the test server trains GOOG's models once; the tests follow that training in order.
+test.describe.configure({ mode: "serial" });
+
+test("the baselines are shown at once, each horizon dated on a trading day", async ({ page }) => {
+  const problems = watchForErrors(page);
+  const stock = new StockPage(page, "GOOG");
+  await stock.open();
+  await page.getByRole("link", { name: "Forecasts" }).click();
+  await expect(page).toHaveURL(/\/predict\/GOOG$/);
+  const predict = new PredictPage(page, "GOOG");
+  for (const [h, [iso, shown]] of Object.entries(expected)) {
+    const table = predict.table(h);
+    await expect(table).toHaveAttribute("data-target-date", iso);
+    await expect(table.locator("caption")).toContainText(shown);
+    expect(isWeekday(iso)).toBe(true);
+    await expect(predict.row(h, "naive").locator(`td[data-h='${h}'] .point`)).toHaveText("806.19");
+    await expect(predict.row(h, "drift").locator(".interval")).toContainText("–");
+  }
+  await expect(page.getByTestId("baselines-only")).toContainText("Not served yet");
+  await expect(predict.chartCanvas).toBeVisible();
+  expect(problems).toEqual([]);
+});
+
+test("the bar follows the real training, then every model is listed with its record", async ({ page }) => {
+  // Training the models on the short evaluation protocol of the test server takes part of this.
+  test.setTimeout(180_000);
+  const problems = watchForErrors(page);
+  const predict = new PredictPage(page, "GOOG");
+  await predict.open();
+  await hydrated(page);
+  // The bar shows what the job row says: its percentage moves (or the job is done) before the
+  // models appear. Every value seen is recorded, so a bar that never moved fails.
+  const trainingNow = (await predict.progress.count()) > 0;
+  if (trainingNow) {
+    const { seen, lastStatus } = await predict.followTraining(150_000);
+    expect(seen.size > 1 || lastStatus === "done").toBe(true);
+    await expect(predict.progress).toHaveAttribute("data-status", "done");
+    await expect(predict.progress.getByTestId("job-percent")).toHaveText("100%");
+  }
+  await expect(page.getByTestId("baselines-only")).toHaveCount(0);
+  for (const [h, [iso, shown]] of Object.entries(expected)) {
+    const table = predict.table(h);
+    await expect(table).toHaveAttribute("data-target-date", iso);
+    await expect(table.locator("caption")).toContainText(shown);
+    await expect(predict.row(h, "naive").locator(`td[data-h='${h}'] .point`)).toHaveText("806.19");
+    await expect(predict.row(h, "drift").locator(`td[data-h='${h}']`)).toHaveAttribute("data-target-date", iso);
+    // The random walk is the yardstick of the others' error.
+    await expect(predict.row(h, "naive").locator(".mae-rel")).toHaveText("1.00");
+    await expect(predict.row(h, "drift").locator(".signal")).toHaveText(/^(HOLD|BUY \d+%|SELL \d+%)$/);
+    // Every other model either answers with its record or says plainly why not.
+    const rows = table.locator("tbody tr");
+    expect(await rows.count()).toBeGreaterThanOrEqual(7);
+    for (const row of await rows.all()) {
+      const state = await row.getAttribute("data-status");
+      if (state === "ready") await expect(row.locator(".window")).toContainText("origins");
+      else await expect(row.locator(".unavailable")).not.toBeEmpty();
+    }
+  }
+  await expect(predict.chartCanvas).toBeVisible();
+  expect(problems).toEqual([]);
+});

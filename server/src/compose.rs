@@ -1,0 +1,215 @@
+//! The composition root: every shared piece of a process is built here, once, and handed to its
+//! users by value. The web app and `server worker` build the same [`Services`]: one pool, one
+//! cache, one guarded provider chain (rate limiter + circuit breaker, shared through Redis by
+//! every process), one registry, one queue client, one prediction service. Nothing is set later
+//! through a global; no module below this one knows how the others are wired.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use app::ssr::AppContext;
+use sqlx::postgres::PgPoolOptions;
+use sqlx::PgPool;
+
+use crate::accounts::AccountService;
+use crate::cache::Cache;
+use crate::config::Settings;
+use crate::jobs::Jobs;
+use crate::market::cached::MarketCache;
+use crate::market::guarded::guarded_chain;
+use crate::market::ingest::Ingestor;
+use crate::market::limiter::RateLimiter;
+use crate::market::MarketService;
+use crate::predictions::backends::{QueuedTraining, RegistryVersions};
+use crate::predictions::Predictor;
+use crate::registry::{ArtifactStore, Registry};
+use crate::worker::{self, Runner, ScheduleHandle, Scheduled, WorkerHandle};
+
+/// How long running jobs get to finish when the process stops; the rest are retried elsewhere.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
+
+/// Everything a process serves or works with, built once.
+#[derive(Clone)]
+pub struct Services {
+    /// The Postgres pool (the source of truth).
+    pub pool: PgPool,
+    /// The Redis cache (may be down).
+    pub cache: Cache,
+    /// Market data for pages and the API.
+    pub market: Arc<MarketService>,
+    /// Predictions, their history and the jobs behind them.
+    pub predictor: Predictor,
+    /// Accounts and watchlists.
+    pub accounts: Arc<AccountService>,
+    /// The job queue's client.
+    pub jobs: Jobs,
+    /// Trained model versions.
+    pub registry: Registry,
+    /// New bars from the providers; `None` when no provider is configured.
+    pub ingestor: Option<Ingestor>,
+}
+
+impl Services {
+    /// Builds every service on `pool` and `cache` as `settings` say.
+    pub async fn build(settings: &Settings, pool: PgPool, cache: Cache) -> anyhow::Result<Self> {
+        // Every provider client behind its circuit breaker and the rate limiter shared through
+        // Redis: the same chain answers page requests and feeds the scheduled refreshes.
+        let limiter = RateLimiter::new(cache.clone(), settings.rate_limits.clone());
+        let providers = guarded_chain(&settings.providers, &limiter, settings.breaker)
+            .context("Failed to build the market-data provider clients")?;
+        tracing::info!(order = ?providers.order(), "market-data providers");
+        let ingestor =
+            (!providers.order().is_empty()).then(|| Ingestor::new(pool.clone(), providers.clone()));
+        let market = Arc::new(MarketService::new(
+            pool.clone(),
+            MarketCache::new(cache.clone()),
+            providers,
+        ));
+
+        Jobs::migrate(&pool)
+            .await
+            .context("Failed to create the job queue's tables")?;
+        let store = ArtifactStore::open(
+            settings.artifact_store_url.as_deref(),
+            &settings.data_dir.join("artifacts"),
+        )
+        .context("Failed to open the model artifact store")?;
+        tracing::info!(store = ?store, "model artifacts");
+        let registry = Registry::new(pool.clone(), store);
+        let jobs = Jobs::new(pool.clone(), settings.jobs.clone())
+            .await
+            .context("Failed to open the job queue")?;
+        // Predictions: the registry's current versions, training queued through the jobs, and
+        // the baselines fitted and evaluated on the spot under the training protocol, so their
+        // records are comparable with the trained models'.
+        let predictor = Predictor::new(pool.clone(), cache.clone())
+            .with_protocol(settings.jobs.protocol())
+            .with_registry(RegistryVersions::new(registry.clone()))
+            .with_queue(QueuedTraining::new(jobs.clone()));
+        Ok(Self {
+            accounts: Arc::new(AccountService::new(pool.clone())),
+            pool,
+            cache,
+            market,
+            predictor,
+            jobs,
+            registry,
+            ingestor,
+        })
+    }
+
+    /// The ports the server functions call.
+    pub fn app_context(&self) -> AppContext {
+        AppContext {
+            market: self.market.clone(),
+            predictions: Arc::new(self.predictor.clone()),
+            accounts: self.accounts.clone(),
+        }
+    }
+
+    /// Starts `workers` job workers in this process and the schedules (none when `workers` is 0:
+    /// the process only enqueues, and other processes run the work).
+    pub async fn start_background(&self, workers: usize) -> anyhow::Result<Background> {
+        if workers == 0 {
+            return Ok(Background::default());
+        }
+        let runner = Runner::new(
+            self.jobs.clone(),
+            self.registry.clone(),
+            self.predictor.clone(),
+            self.ingestor.clone(),
+        );
+        let handle = worker::start(&self.jobs, runner, workers);
+        // Each routine's scheduler holds a connection while it leads and its worker one to listen
+        // and one to dequeue: a pool of their own so they never starve requests or jobs.
+        let schedule_pool = PgPoolOptions::new()
+            .max_connections(8)
+            .connect_with((*self.pool.connect_options()).clone())
+            .await
+            .context("Failed to connect the schedulers to Postgres")?;
+        let scheduled = Scheduled {
+            jobs: self.jobs.clone(),
+            registry: self.registry.clone(),
+            can_refresh: self.ingestor.is_some(),
+        };
+        // Scheduled work is a convenience; a process whose schedules fail to start still serves
+        // and runs jobs (another process, or its next start, runs the schedules).
+        let schedules = match worker::start_schedules(scheduled, schedule_pool).await {
+            Ok(handle) => Some(handle),
+            Err(e) => {
+                tracing::error!(error = %e, "schedules not started; jobs still run");
+                None
+            }
+        };
+        Ok(Background {
+            workers: Some(handle),
+            schedules,
+        })
+    }
+}
+
+/// What runs in the background of this process.
+#[derive(Default)]
+pub struct Background {
+    workers: Option<WorkerHandle>,
+    schedules: Option<ScheduleHandle>,
+}
+
+impl Background {
+    /// Stops the schedules, then the workers (see [`WorkerHandle::shutdown`]).
+    pub async fn stop(mut self) {
+        drop(self.schedules.take());
+        if let Some(w) = self.workers.take() {
+            w.shutdown(SHUTDOWN_GRACE).await;
+        }
+    }
+}
+
+/// A pool on `url` with every migration applied (the web app and `server worker` alike).
+pub async fn connect_and_migrate(url: &str, max_connections: u32) -> anyhow::Result<PgPool> {
+    let pool = PgPoolOptions::new()
+        .max_connections(max_connections)
+        .acquire_timeout(Duration::from_secs(5))
+        .connect(url)
+        .await
+        .context("Failed to connect to Postgres")?;
+    sqlx::migrate!("../migrations")
+        .run(&pool)
+        .await
+        .context("Failed to run database migrations")?;
+    Ok(pool)
+}
+
+/// The cache on `url` (`None`: a cache that stores nothing).
+pub fn cache(url: Option<&str>, prefix: &str) -> anyhow::Result<Cache> {
+    Ok(match url {
+        Some(url) => Cache::new(
+            redis::Client::open(url).context("REDIS_URL is not a valid Redis URL")?,
+            prefix,
+        ),
+        None => Cache::disabled(),
+    })
+}
+
+/// `server worker`: migrations, workers and schedules on an external Postgres, no HTTP, until
+/// `shutdown` resolves.
+pub async fn run_worker_process(
+    settings: Settings,
+    shutdown: impl std::future::Future<Output = ()>,
+) -> anyhow::Result<()> {
+    let url = settings.database_url.clone().context(
+        "`server worker` needs DATABASE_URL: it works on the database of the web app it serves",
+    )?;
+    let pool = connect_and_migrate(&url, settings.db_max_connections).await?;
+    // Predict jobs record predictions and refresh the web app's cache when Redis is configured.
+    let cache = cache(settings.redis_url.as_deref(), &settings.cache_prefix)?;
+    let services = Services::build(&settings, pool.clone(), cache).await?;
+    let workers = settings.workers.max(1);
+    let background = services.start_background(workers).await?;
+    tracing::info!(workers, "worker process ready");
+    shutdown.await;
+    background.stop().await;
+    pool.close().await;
+    Ok(())
+}

@@ -1,0 +1,163 @@
+//! The `daily_bars` table: raw bars as providers reported them, and the split- and
+//! dividend-adjusted series derived from them on every read (`daily_bars_adjusted`).
+
+use app::domain::Symbol;
+use chrono::NaiveDate;
+use sqlx::PgExecutor;
+
+use super::{count, to_i64, StoreResult, Upserted};
+use crate::market::providers::DailyBar;
+
+/// Raw prices as stored, or prices adjusted for every recorded split and dividend.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Adjustment {
+    /// The prices as the provider reported them on the day they were fetched.
+    Raw,
+    /// Split- and dividend-adjusted (CRSP method), derived from `corporate_actions` on every read
+    /// (the SQL function `daily_bars_adjusted`).
+    Adjusted,
+}
+
+/// One stored trading day.
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct Bar {
+    /// Trading day.
+    pub date: NaiveDate,
+    /// First trade.
+    pub open: f64,
+    /// Highest trade.
+    pub high: f64,
+    /// Lowest trade.
+    pub low: f64,
+    /// Last trade.
+    pub close: f64,
+    /// Shares traded.
+    pub volume: i64,
+}
+
+/// Daily bars of `symbol` from `from` to `to` (both inclusive, open-ended when `None`), oldest first.
+pub async fn daily_bars(
+    ex: impl PgExecutor<'_>,
+    symbol: &Symbol,
+    from: Option<NaiveDate>,
+    to: Option<NaiveDate>,
+    adjustment: Adjustment,
+) -> StoreResult<Vec<Bar>> {
+    let sql = match adjustment {
+        Adjustment::Raw => {
+            "select date, open, high, low, close, volume from daily_bars
+             where symbol = $1 and ($2::date is null or date >= $2) and ($3::date is null or date <= $3)
+             order by date"
+        }
+        Adjustment::Adjusted => {
+            "select date, open, high, low, close, volume from daily_bars_adjusted($1, $2, $3)"
+        }
+    };
+    sqlx::query_as(sql)
+        .bind(symbol.as_str())
+        .bind(from)
+        .bind(to)
+        .fetch_all(ex)
+        .await
+}
+
+/// The newest stored bar of a symbol: its date and close (the as-of of forecasts).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct LastBar {
+    /// Trading day.
+    pub date: NaiveDate,
+    /// Close (raw, which equals the adjusted close on the newest day).
+    pub close: f64,
+}
+
+/// The newest bar of `symbol`: `None` when the ticker is unknown, `Some(None)` when it is known
+/// but has no bars. The one place that reads "the last bar".
+pub async fn last_bar(
+    ex: impl PgExecutor<'_>,
+    symbol: &Symbol,
+) -> StoreResult<Option<Option<LastBar>>> {
+    let row: Option<(Option<NaiveDate>, Option<f64>)> = sqlx::query_as(
+        "select b.date, b.close from tickers t
+         left join lateral (
+             select date, close from daily_bars where symbol = t.symbol order by date desc limit 1
+         ) b on true
+         where t.symbol = $1",
+    )
+    .bind(symbol.as_str())
+    .fetch_optional(ex)
+    .await?;
+    Ok(row.map(|(date, close)| date.zip(close).map(|(date, close)| LastBar { date, close })))
+}
+
+/// The day of the newest stored bar of `symbol`, `None` when there is none (or no such ticker).
+pub async fn last_bar_date(
+    ex: impl PgExecutor<'_>,
+    symbol: &Symbol,
+) -> StoreResult<Option<NaiveDate>> {
+    Ok(last_bar(ex, symbol).await?.flatten().map(|b| b.date))
+}
+
+/// Inserts `bars` of `symbol`, overwriting a stored day only when the provider now reports
+/// different values. One statement, so the batch is stored whole or not at all.
+pub async fn upsert_daily_bars(
+    ex: impl PgExecutor<'_>,
+    symbol: &Symbol,
+    bars: &[DailyBar],
+    source: &str,
+) -> StoreResult<Upserted> {
+    let dates: Vec<NaiveDate> = bars.iter().map(|b| b.date).collect();
+    let open: Vec<f64> = bars.iter().map(|b| b.open).collect();
+    let high: Vec<f64> = bars.iter().map(|b| b.high).collect();
+    let low: Vec<f64> = bars.iter().map(|b| b.low).collect();
+    let close: Vec<f64> = bars.iter().map(|b| b.close).collect();
+    let volume: Vec<i64> = bars.iter().map(|b| to_i64(b.volume)).collect();
+    // `xmax = 0` tells a fresh insert from an update; unchanged rows are not touched at all.
+    let fresh: Vec<bool> = sqlx::query_scalar(
+        "insert into daily_bars (symbol, date, open, high, low, close, volume, source)
+         select $1, d, o, h, l, c, v, $8
+         from unnest($2::date[], $3::float8[], $4::float8[], $5::float8[], $6::float8[], $7::int8[])
+              as t (d, o, h, l, c, v)
+         on conflict (symbol, date) do update set
+             open = excluded.open, high = excluded.high, low = excluded.low,
+             close = excluded.close, volume = excluded.volume,
+             source = excluded.source, fetched_at = now()
+         where (daily_bars.open, daily_bars.high, daily_bars.low, daily_bars.close, daily_bars.volume)
+               is distinct from (excluded.open, excluded.high, excluded.low, excluded.close, excluded.volume)
+         returning (xmax = 0)",
+    )
+    .bind(symbol.as_str())
+    .bind(&dates)
+    .bind(&open)
+    .bind(&high)
+    .bind(&low)
+    .bind(&close)
+    .bind(&volume)
+    .bind(source)
+    .fetch_all(ex)
+    .await?;
+    Ok(count(&fresh))
+}
+
+impl Bar {
+    /// The bar as the model library reads it.
+    pub fn to_model(&self) -> forecast::series::Bar {
+        forecast::series::Bar {
+            date: self.date,
+            open: self.open,
+            high: self.high,
+            low: self.low,
+            close: self.close,
+            volume: self.volume as f64,
+        }
+    }
+}
+
+/// The whole split- and dividend-adjusted history of `symbol`, oldest first, as the models read it:
+/// a split recorded in the raw bars is not a crash to them.
+pub async fn model_history(
+    ex: impl PgExecutor<'_>,
+    symbol: &Symbol,
+) -> StoreResult<Vec<forecast::series::Bar>> {
+    let bars = daily_bars(ex, symbol, None, None, Adjustment::Adjusted).await?;
+    Ok(bars.iter().map(Bar::to_model).collect())
+}

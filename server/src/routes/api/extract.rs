@@ -1,0 +1,26 @@
+//! Path and query parts parsed once into domain types; a part that does not parse is a 400 in the
+//! API's error shape.
+
+use axum::extract::rejection::PathRejection;
+use axum::extract::Path;
+
+use app::domain::{JobId, Symbol};
+
+use super::error::ApiError;
+
+/// The path's symbol; a segment that is not even text (bad `%` escapes) is a malformed symbol too.
+pub fn path_symbol(path: Result<Path<String>, PathRejection>) -> Result<Symbol, ApiError> {
+    let Path(raw) = path.map_err(|e| ApiError::invalid_symbol(e.body_text()))?;
+    Symbol::parse(&raw).map_err(ApiError::invalid_symbol)
+}
+
+/// A symbol given in a query or body.
+pub fn symbol(raw: &str) -> Result<Symbol, ApiError> {
+    Symbol::parse(raw).map_err(ApiError::invalid_symbol)
+}
+
+/// The path's job id.
+pub fn path_job_id(path: Result<Path<String>, PathRejection>) -> Result<JobId, ApiError> {
+    let Path(raw) = path.map_err(|e| ApiError::bad_request(e.body_text()))?;
+    JobId::parse(&raw).map_err(|_| ApiError::bad_request(format!("`{raw}` is not a job id.")))
+}

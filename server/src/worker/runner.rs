@@ -1,0 +1,193 @@
+//! Runs one attempt of a job: marks its row running, dispatches on its kind, records the outcome.
+
+use std::time::Instant;
+
+use app::domain::JobId;
+use async_trait::async_trait;
+use sqlx::{PgPool, Postgres, Transaction};
+use tracing::Instrument;
+use underway::task::{Error as TaskError, Result as TaskResult};
+
+use super::progress::Progress;
+use super::train::Trainer;
+use crate::jobs::{store, JobError, JobExecutor, JobKind, JobRecord, JobSpec, Jobs};
+use crate::market::ingest::Ingestor;
+use crate::predictions::Predictor;
+use crate::registry::Registry;
+
+/// Executes jobs (one per process, shared by its workers). Built once by the composition root
+/// with everything a job may need.
+pub struct Runner {
+    pool: PgPool,
+    jobs: Jobs,
+    trainer: Trainer,
+    predictor: Predictor,
+    // `None` when no market-data provider is configured: refresh jobs then fail plainly.
+    ingestor: Option<Ingestor>,
+}
+
+impl Runner {
+    /// A runner over the queue client, the registry, the prediction service and (when providers
+    /// are configured) the ingester.
+    pub fn new(
+        jobs: Jobs,
+        registry: Registry,
+        predictor: Predictor,
+        ingestor: Option<Ingestor>,
+    ) -> Self {
+        let pool = jobs.pool().clone();
+        let trainer = Trainer::new(pool.clone(), registry, jobs.settings().protocol());
+        Self {
+            pool,
+            trainer,
+            jobs,
+            predictor,
+            ingestor,
+        }
+    }
+
+    /// `refresh(symbol)`: new bars from the providers, then predictions from them.
+    async fn refresh(
+        &self,
+        job: &JobRecord,
+        tx: &mut Transaction<'_, Postgres>,
+    ) -> Result<serde_json::Value, JobError> {
+        let ingestor = self.ingestor.as_ref().ok_or_else(|| {
+            JobError::Unsupported("no market-data providers are configured".into())
+        })?;
+        Progress::new(self.pool.clone(), job.id)
+            .set(10, "fetching new bars")
+            .await?;
+        let report = ingestor
+            .refresh_daily(&job.symbol)
+            .await
+            .map_err(|e| JobError::Dependency(e.to_string()))?;
+        if !report.up_to_date() {
+            self.jobs
+                .enqueue_in(tx, &JobSpec::predict(&job.symbol))
+                .await?;
+        }
+        Ok(serde_json::json!({
+            "fetched": report.fetched,
+            "inserted": report.inserted,
+            "updated": report.updated,
+            "source": report.source.map(|s| format!("{s:?}")),
+        }))
+    }
+
+    /// `predict(symbol)`: every model that can predict now, recorded and cached.
+    async fn predict(&self, job: &JobRecord) -> Result<serde_json::Value, JobError> {
+        Progress::new(self.pool.clone(), job.id)
+            .set(10, "computing forecasts")
+            .await?;
+        let p = self
+            .predictor
+            .compute_and_record(&job.symbol)
+            .await
+            .map_err(|e| {
+                use crate::predictions::PredictionError as P;
+                match e {
+                    P::UnknownSymbol(_) | P::NoData(_) => {
+                        JobError::UnknownSymbol(job.symbol.clone())
+                    }
+                    other => JobError::Dependency(other.to_string()),
+                }
+            })?;
+        let served: Vec<serde_json::Value> = p
+            .models
+            .iter()
+            .filter_map(|m| {
+                m.version
+                    .map(|v| serde_json::json!({ "model": m.model, "version": v }))
+            })
+            .collect();
+        Ok(serde_json::json!({ "as_of": p.as_of, "models": served }))
+    }
+
+    /// Marks the row running and counts the attempt; `None` when there is nothing to do.
+    async fn start(&self, id: JobId) -> Result<Option<JobRecord>, JobError> {
+        let job = store::get(&self.pool, id).await?;
+        if job.status.is_finished() {
+            tracing::warn!(job_id = %id, status = %job.status, "task for a finished job; skipped");
+            return Ok(None);
+        }
+        store::start_attempt(&self.pool, id).await?;
+        store::get(&self.pool, id).await.map(Some)
+    }
+
+    /// Records a failed attempt: back to `queued` with the error while retries remain (the
+    /// queue's backoff decides when), `failed` for good otherwise.
+    async fn fail(&self, job: &JobRecord, e: &JobError) -> TaskResult<()> {
+        let message = e.to_string();
+        let last = !e.is_transient() || job.attempts >= self.jobs.settings().max_attempts;
+        tracing::error!(error = %message, final_attempt = last, "job attempt failed");
+        if let Err(db) = store::fail(&self.pool, job.id, &message, last).await {
+            tracing::error!(error = %db, "could not record the job's failure");
+        }
+        Err(if last {
+            TaskError::Fatal(message)
+        } else {
+            TaskError::Retryable(message)
+        })
+    }
+}
+
+#[async_trait]
+impl JobExecutor for Runner {
+    /// One attempt of job `id`. Its result and the `done` status are written in `tx`, which the
+    /// queue commits together with the task's success; progress goes through the pool so pollers
+    /// see it while the attempt runs.
+    async fn run(&self, mut tx: Transaction<'_, Postgres>, id: JobId) -> TaskResult<()> {
+        let job = match self.start(id).await {
+            Ok(Some(job)) => job,
+            Ok(None) => return Ok(()),
+            Err(e) => return Err(TaskError::Retryable(e.to_string())),
+        };
+        let span = tracing::info_span!(
+            "job",
+            job_id = %job.id,
+            kind = job.kind.as_str(),
+            symbol = %job.symbol,
+            model = job.model.map(|m| m.as_str()),
+            attempt = job.attempts,
+        );
+        let started = Instant::now();
+        let outcome = async {
+            let result = match job.kind {
+                JobKind::Train => {
+                    let result = self.trainer.train(&job, &mut tx).await?;
+                    // Serve the new version: predictions are recomputed once this commits.
+                    self.jobs
+                        .enqueue_in(&mut tx, &JobSpec::predict(&job.symbol))
+                        .await?;
+                    result
+                }
+                JobKind::Backtest => self.trainer.backtest(&job, &mut tx).await?,
+                JobKind::Refresh => self.refresh(&job, &mut tx).await?,
+                JobKind::Predict => self.predict(&job).await?,
+            };
+            store::finish(&mut *tx, job.id, &result).await?;
+            Ok::<_, JobError>(result)
+        }
+        .instrument(span.clone())
+        .await;
+        async {
+            match outcome {
+                Ok(result) => {
+                    tx.commit()
+                        .await
+                        .map_err(|e| TaskError::Retryable(e.to_string()))?;
+                    let elapsed_s = started.elapsed().as_secs_f64();
+                    tracing::info!(elapsed_s, %result, "job done");
+                    Ok(())
+                }
+                Err(e) => {
+                    drop(tx);
+                    self.fail(&job, &e).await
+                }
+            }
+        }
+        .instrument(span)
+        .await
+    }
+}
