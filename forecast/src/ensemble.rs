@@ -1,5 +1,9 @@
 //! Inverse-MSE weighted ensemble of other models, with weights measured causally.
 //!
+//! [`Ensemble<M>`] is generic over its member type: any `M: Fit` whose fitted model predicts. The
+//! registry instantiates it with its own model enum, so the ensemble never needs to know which
+//! models exist.
+//!
 //! Fitting at origin `t` (history rows `0..=t`):
 //!
 //! 1. **Weights.** Each member is fitted once on rows `0..=a`, `a = t − lookback − H + 1` (`H` the
@@ -22,46 +26,28 @@
 use serde::{Deserialize, Serialize};
 
 use crate::baseline::{FittedNaive, Naive};
-use crate::registry::{FittedModel, ModelId, ModelSpec};
 use crate::{Error, Fit, Forecast, Horizon, Interval, Level, Ohlcv, Predict, Result, StepForecast};
 
-/// Ensemble parameters.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Ensemble {
+/// Ensemble parameters over members of type `M`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Ensemble<M> {
     /// Member models (not empty).
-    pub members: Vec<ModelSpec>,
+    pub members: Vec<M>,
     /// Origins scored per horizon to set the weights (at least 1).
     pub lookback: usize,
     /// Horizons (trading days) weights are measured for; others use the nearest smaller one.
     pub horizons: Vec<Horizon>,
 }
 
-impl Ensemble {
-    /// Default lookback: 60 origins, about three months of daily forecasts.
-    pub const DEFAULT_LOOKBACK: usize = 60;
+/// Default lookback: 60 origins, about three months of daily forecasts.
+pub const DEFAULT_LOOKBACK: usize = 60;
 
-    /// All other available models with their default parameters, weighted for horizons 1, 2, 5.
-    ///
-    /// # Errors
-    /// Only if no member model is available, which cannot happen while naive exists.
-    pub fn default_members(seed: u64) -> Result<Ensemble> {
-        let members: Vec<ModelSpec> = ModelId::all()
-            .into_iter()
-            .filter(|&id| id != ModelId::Ensemble)
-            .filter_map(|id| ModelSpec::default_for(id, seed).ok())
-            .collect();
-        Ensemble::new(
-            members,
-            Self::DEFAULT_LOOKBACK,
-            Horizon::standard().to_vec(),
-        )
-    }
-
+impl<M> Ensemble<M> {
     /// Checked constructor.
     ///
     /// # Errors
     /// [`Error::InvalidParameter`] for no members, a zero lookback or no horizons.
-    pub fn new(members: Vec<ModelSpec>, lookback: usize, horizons: Vec<Horizon>) -> Result<Self> {
+    pub fn new(members: Vec<M>, lookback: usize, horizons: Vec<Horizon>) -> Result<Self> {
         let s = Ensemble {
             members,
             lookback,
@@ -95,7 +81,9 @@ impl Ensemble {
         }
         Ok(())
     }
+}
 
+impl<M: Fit> Ensemble<M> {
     /// Per-horizon inverse-MSE weights from the members' errors at past origins (see module docs).
     fn weights(&self, history: &Ohlcv, horizons: &[Horizon]) -> Vec<Option<Vec<f64>>> {
         let n = history.len();
@@ -152,11 +140,11 @@ impl Ensemble {
     }
 }
 
-/// A fitted [`Ensemble`].
+/// A fitted [`Ensemble`] with members of fitted type `F`.
 #[derive(Debug, PartialEq, Serialize, Deserialize)]
-pub struct FittedEnsemble {
+pub struct FittedEnsemble<F> {
     /// Members fitted on the whole history.
-    pub members: Vec<FittedModel>,
+    pub members: Vec<F>,
     /// Horizons the weights were measured for, ascending.
     pub horizons: Vec<usize>,
     /// `weights[k][m]`: weight of member `m` at `horizons[k]`; `None` = no history, naive fallback.
@@ -164,10 +152,10 @@ pub struct FittedEnsemble {
     fallback: FittedNaive,
 }
 
-impl Fit for Ensemble {
-    type Fitted = FittedEnsemble;
+impl<M: Fit> Fit for Ensemble<M> {
+    type Fitted = FittedEnsemble<M::Fitted>;
     #[tracing::instrument(skip_all, fields(rows = history.len(), members = self.members.len()))]
-    fn fit(&self, history: &Ohlcv) -> Result<FittedEnsemble> {
+    fn fit(&self, history: &Ohlcv) -> Result<Self::Fitted> {
         self.check()?;
         let mut horizons = self.horizons.clone();
         horizons.sort();
@@ -187,7 +175,7 @@ impl Fit for Ensemble {
     }
 }
 
-impl FittedEnsemble {
+impl<F> FittedEnsemble<F> {
     fn weights_for(&self, h: Horizon) -> Option<&Vec<f64>> {
         let k = self
             .horizons
@@ -198,7 +186,7 @@ impl FittedEnsemble {
     }
 }
 
-impl Predict for FittedEnsemble {
+impl<F: Predict> Predict for FittedEnsemble<F> {
     fn predict(&self, history: &Ohlcv, horizons: &[Horizon], levels: &[Level]) -> Result<Forecast> {
         let naive = self.fallback.predict(history, horizons, levels)?;
         let last = history
@@ -266,13 +254,45 @@ impl Predict for FittedEnsemble {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::baseline::Drift;
+    use crate::baseline::{Drift, FittedDrift};
 
-    fn two_members(lookback: usize) -> Ensemble {
+    /// A two-model member type, as a registry would build one.
+    #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+    enum Member {
+        Naive(Naive),
+        Drift(Drift),
+    }
+
+    #[derive(Debug, PartialEq, Serialize, Deserialize)]
+    enum FittedMember {
+        Naive(FittedNaive),
+        Drift(FittedDrift),
+    }
+
+    impl Fit for Member {
+        type Fitted = FittedMember;
+        fn fit(&self, history: &Ohlcv) -> Result<FittedMember> {
+            Ok(match self {
+                Member::Naive(m) => FittedMember::Naive(m.fit(history)?),
+                Member::Drift(m) => FittedMember::Drift(m.fit(history)?),
+            })
+        }
+    }
+
+    impl Predict for FittedMember {
+        fn predict(&self, h: &Ohlcv, hs: &[Horizon], ls: &[Level]) -> Result<Forecast> {
+            match self {
+                FittedMember::Naive(m) => m.predict(h, hs, ls),
+                FittedMember::Drift(m) => m.predict(h, hs, ls),
+            }
+        }
+    }
+
+    fn two_members(lookback: usize) -> Ensemble<Member> {
         Ensemble::new(
             vec![
-                ModelSpec::Naive(Naive::default()),
-                ModelSpec::Drift(Drift::default()),
+                Member::Naive(Naive::default()),
+                Member::Drift(Drift::default()),
             ],
             lookback,
             Horizon::standard().to_vec(),
@@ -327,8 +347,8 @@ mod tests {
 
     #[test]
     fn invalid_parameters_are_rejected() {
-        assert!(Ensemble::new(vec![], 10, Horizon::standard().to_vec()).is_err());
-        assert!(Ensemble::new(vec![ModelSpec::Naive(Naive::default())], 0, vec![]).is_err());
+        assert!(Ensemble::<Member>::new(vec![], 10, Horizon::standard().to_vec()).is_err());
+        assert!(Ensemble::new(vec![Member::Naive(Naive::default())], 0, vec![]).is_err());
     }
 
     #[test]
@@ -336,7 +356,7 @@ mod tests {
         let closes: Vec<f64> = (0..100).map(|i| 20.0 + (i as f64 * 0.5).cos()).collect();
         let s = Ohlcv::from_closes(&closes).unwrap();
         let f = two_members(10).fit(&s).unwrap();
-        let back: FittedEnsemble =
+        let back: FittedEnsemble<FittedMember> =
             serde_json::from_str(&serde_json::to_string(&f).unwrap()).unwrap();
         assert_eq!(back, f);
     }

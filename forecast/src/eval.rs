@@ -64,12 +64,13 @@ impl Protocol {
     /// fit is a mean and an sd, and the reference protocol refits them daily); every other model
     /// keeps the refit cadence.
     pub fn for_model(&self, id: ModelId) -> Protocol {
-        match id {
-            ModelId::Naive | ModelId::Drift => Protocol {
+        if id.is_baseline() {
+            Protocol {
                 refit_every: 1,
                 ..self.clone()
-            },
-            _ => self.clone(),
+            }
+        } else {
+            self.clone()
         }
     }
 

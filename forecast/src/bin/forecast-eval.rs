@@ -1,8 +1,13 @@
 //! `forecast-eval`: walk-forward evaluation of the registry's models on one price CSV.
 //!
 //! ```text
-//! forecast-eval --data FILE.csv --json OUT.json [--models naive,drift,...]
+//! forecast-eval --data FILE.csv --json OUT.json [--models naive,drift,...] [--forecasts OUT.csv]
+//!               [--origins N] [--origins-from YYYY-MM-DD]
 //! ```
+//!
+//! `--origins N` changes the number of origins (250); `--origins-from DATE` puts the first origin on
+//! the first trading day on or after `DATE` (a crisis window, say) instead of ending the origins at
+//! the end of the series.
 //!
 //! Runs the reference protocol (250 origins, horizons 1/2/5, refit every 20) for each model and
 //! writes `{"series", "rows", "origins": [first, last], "models": {id: {"wall_s", "1", "2", "5"}}}`.
@@ -13,20 +18,23 @@ use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+use chrono::NaiveDate;
 use forecast::eval::{walk_forward, Backtest, Protocol};
 use forecast::registry::{ModelId, ModelSpec};
 use forecast::Ohlcv;
 use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::{json, Map, Value};
 
-const USAGE: &str =
-    "usage: forecast-eval --data FILE.csv --json OUT.json [--models a,b,...] [--forecasts OUT.csv]";
+const USAGE: &str = "usage: forecast-eval --data FILE.csv --json OUT.json [--models a,b,...] \
+[--forecasts OUT.csv] [--origins N] [--origins-from YYYY-MM-DD]";
 
 struct Args {
     data: PathBuf,
     json: PathBuf,
     models: Vec<ModelId>,
     forecasts: Option<PathBuf>,
+    origins: Option<usize>,
+    origins_from: Option<NaiveDate>,
 }
 
 fn parse_args() -> Result<Args, String> {
@@ -34,6 +42,8 @@ fn parse_args() -> Result<Args, String> {
     let mut out = None;
     let mut models = None;
     let mut forecasts = None;
+    let mut origins = None;
+    let mut origins_from = None;
     let mut it = std::env::args().skip(1);
     while let Some(a) = it.next() {
         let mut value = |name: &str| {
@@ -44,6 +54,21 @@ fn parse_args() -> Result<Args, String> {
             "--data" => data = Some(PathBuf::from(value("--data")?)),
             "--json" => out = Some(PathBuf::from(value("--json")?)),
             "--forecasts" => forecasts = Some(PathBuf::from(value("--forecasts")?)),
+            "--origins" => {
+                let v = value("--origins")?;
+                let n =
+                    v.parse::<usize>().ok().filter(|&n| n > 0).ok_or_else(|| {
+                        format!("--origins `{v}` is not a positive count\n{USAGE}")
+                    })?;
+                origins = Some(n);
+            }
+            "--origins-from" => {
+                let v = value("--origins-from")?;
+                let d = NaiveDate::parse_from_str(&v, "%Y-%m-%d").map_err(|_| {
+                    format!("--origins-from `{v}` is not a YYYY-MM-DD date\n{USAGE}")
+                })?;
+                origins_from = Some(d);
+            }
             "--models" => {
                 let list = value("--models")?;
                 let ids = list
@@ -65,6 +90,8 @@ fn parse_args() -> Result<Args, String> {
         json: out.ok_or_else(|| format!("--json is required\n{USAGE}"))?,
         models: models.unwrap_or_else(|| ModelId::all().to_vec()),
         forecasts,
+        origins,
+        origins_from,
     })
 }
 
@@ -96,7 +123,20 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let protocol = Protocol::default();
+    let mut protocol = Protocol::default();
+    if let Some(n) = args.origins {
+        protocol.origins = n;
+    }
+    if let Some(from) = args.origins_from {
+        let Some(first) = series.dates().iter().position(|d| *d >= from) else {
+            eprintln!(
+                "error: no trading day on or after {from} in {}",
+                args.data.display()
+            );
+            return ExitCode::from(2);
+        };
+        protocol.last_origin = Some(first + protocol.origins - 1);
+    }
     let (first, last) = match protocol.origin_range(series.len()) {
         Ok(r) => r,
         Err(e) => {
