@@ -4,8 +4,10 @@
 //!
 //! * `models` (default): every model, the walk-forward evaluator and the registry's specs, fitted
 //!   models and artifacts. Without it the crate is the light core (forecast and series types,
-//!   [`ModelId`], metrics and signals) that builds for `wasm32-unknown-unknown`, for the browser.
+//!   [`ModelId`], walk-forward records, metrics and signals) that builds for
+//!   `wasm32-unknown-unknown`, for the browser.
 
+pub mod backtest;
 pub mod error;
 pub mod forecast;
 pub mod metrics;

@@ -172,7 +172,7 @@ fn small_spec(id: ModelId) -> ModelSpec {
             ModelSpec::Lstm(m)
         }
         ModelSpec::Ensemble(mut m) => {
-            m.members = [ModelId::Naive, ModelId::Drift, ModelId::Arima111]
+            m.members = [ModelId::Drift, ModelId::Arima111]
                 .into_iter()
                 .map(small_spec)
                 .collect();

@@ -5,7 +5,9 @@
 //!               [--origins N] [--origins-from YYYY-MM-DD]
 //! ```
 //!
-//! `--origins N` changes the number of origins (250); `--origins-from DATE` puts the first origin on
+//! The ensemble is evaluated from its members' records (run first, or reused when they were
+//! requested too), so its `wall_s` is its own combination work only; `--weights OUT.csv` writes its
+//! weights at every origin. `--origins N` changes the number of origins (250); `--origins-from DATE` puts the first origin on
 //! the first trading day on or after `DATE` (a crisis window, say) instead of ending the origins at
 //! the end of the series.
 //!
@@ -19,6 +21,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use chrono::NaiveDate;
+use forecast::ensemble::{Ensemble, EnsembleBacktest};
 use forecast::eval::{walk_forward, Backtest, Protocol};
 use forecast::registry::{ModelId, ModelSpec};
 use forecast::Ohlcv;
@@ -26,7 +29,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::{json, Map, Value};
 
 const USAGE: &str = "usage: forecast-eval --data FILE.csv --json OUT.json [--models a,b,...] \
-[--forecasts OUT.csv] [--origins N] [--origins-from YYYY-MM-DD]";
+[--forecasts OUT.csv] [--weights OUT.csv] [--origins N] [--origins-from YYYY-MM-DD]";
 
 struct Args {
     data: PathBuf,
@@ -35,6 +38,7 @@ struct Args {
     forecasts: Option<PathBuf>,
     origins: Option<usize>,
     origins_from: Option<NaiveDate>,
+    weights: Option<PathBuf>,
 }
 
 fn parse_args() -> Result<Args, String> {
@@ -44,6 +48,7 @@ fn parse_args() -> Result<Args, String> {
     let mut forecasts = None;
     let mut origins = None;
     let mut origins_from = None;
+    let mut weights = None;
     let mut it = std::env::args().skip(1);
     while let Some(a) = it.next() {
         let mut value = |name: &str| {
@@ -54,6 +59,7 @@ fn parse_args() -> Result<Args, String> {
             "--data" => data = Some(PathBuf::from(value("--data")?)),
             "--json" => out = Some(PathBuf::from(value("--json")?)),
             "--forecasts" => forecasts = Some(PathBuf::from(value("--forecasts")?)),
+            "--weights" => weights = Some(PathBuf::from(value("--weights")?)),
             "--origins" => {
                 let v = value("--origins")?;
                 let n =
@@ -92,6 +98,7 @@ fn parse_args() -> Result<Args, String> {
         forecasts,
         origins,
         origins_from,
+        weights,
     })
 }
 
@@ -169,9 +176,24 @@ fn main() -> ExitCode {
         } else {
             ProgressBar::hidden()
         };
-        let result = walk_forward(&spec, &series, &protocol.for_model(*id), &|done, _| {
-            bar.set_position(done as u64)
-        });
+        let result = match &spec {
+            // The ensemble combines its members' records instead of refitting them.
+            ModelSpec::Ensemble(ensemble) => {
+                ensemble_backtest(ensemble, &series, &protocol, &backtests, &bar).map(|eb| {
+                    if let Some(path) = &args.weights {
+                        let members: Vec<ModelId> =
+                            ensemble.members.iter().map(ModelSpec::id).collect();
+                        if let Err(e) = std::fs::write(path, weights_csv(&members, &eb)) {
+                            eprintln!("error: cannot write {}: {e}", path.display());
+                        }
+                    }
+                    eb.backtest
+                })
+            }
+            _ => walk_forward(&spec, &series, &protocol.for_model(*id), &|done, _| {
+                bar.set_position(done as u64)
+            }),
+        };
         bar.finish_and_clear();
         let bt = match result.and_then(|bt| bt.metrics().map(|m| (bt, m))) {
             Ok(x) => x,
@@ -228,6 +250,70 @@ fn main() -> ExitCode {
         }
     }
     ExitCode::SUCCESS
+}
+
+/// The ensemble's record from its members' records: those already run are reused, the others are
+/// run now (and not reported).
+fn ensemble_backtest(
+    ensemble: &Ensemble<ModelSpec>,
+    series: &Ohlcv,
+    protocol: &Protocol,
+    done: &[(ModelId, Backtest)],
+    bar: &ProgressBar,
+) -> forecast::Result<EnsembleBacktest> {
+    let mut own = Vec::new();
+    for spec in &ensemble.members {
+        let id = spec.id();
+        let reusable = done.iter().any(|(d, _)| *d == id)
+            && ModelSpec::default_for(id, 0).is_ok_and(|d| &d == spec);
+        if !reusable {
+            bar.set_prefix(format!("ensemble: {id}"));
+            own.push((
+                id,
+                walk_forward(spec, series, &protocol.for_model(id), &|d, _| {
+                    bar.set_position(d as u64)
+                })?,
+            ));
+        }
+    }
+    let records: Vec<&Backtest> = ensemble
+        .members
+        .iter()
+        .map(|spec| {
+            let id = spec.id();
+            own.iter()
+                .chain(done)
+                .find(|(d, _)| *d == id)
+                .map(|(_, bt)| bt)
+                .expect("every member ran")
+        })
+        .collect();
+    ensemble.backtest_from_members(series, &records)
+}
+
+/// The ensemble's weights at every origin: one row per origin and horizon, one column per member
+/// (the built-in random walk first, as `naive`).
+fn weights_csv(members: &[ModelId], eb: &EnsembleBacktest) -> String {
+    let mut out = String::from("origin_date,h,regime,naive");
+    for id in members {
+        out.push_str(&format!(",{id}"));
+    }
+    out.push('\n');
+    for hw in &eb.weights {
+        for (date, w) in eb.backtest.dates.iter().zip(&hw.path) {
+            let regime = serde_json::to_value(w.regime).expect("serialises");
+            out.push_str(&format!(
+                "{date},{},{}",
+                hw.horizon.get(),
+                regime.as_str().unwrap_or_default()
+            ));
+            for v in &w.weights {
+                out.push_str(&format!(",{v:.4}"));
+            }
+            out.push('\n');
+        }
+    }
+    out
 }
 
 /// Per-origin forecasts in the reference layout: one row per origin and horizon, one column per

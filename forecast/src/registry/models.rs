@@ -103,12 +103,12 @@ impl ModelSpec {
     }
 }
 
-/// The ensemble of every other available model with its default parameters, weighted for
-/// horizons 1, 2, 5.
+/// The ensemble of the random walk (built in) and every other available model with its default
+/// parameters, weighted for horizons 1, 2, 5.
 fn default_ensemble(seed: u64) -> Result<Ensemble<ModelSpec>> {
     let members: Vec<ModelSpec> = ModelId::all()
         .iter()
-        .filter(|&&id| id != ModelId::Ensemble)
+        .filter(|&&id| id != ModelId::Ensemble && id != ModelId::Naive)
         .filter_map(|&id| ModelSpec::default_for(id, seed).ok())
         .collect();
     Ensemble::new(
@@ -309,7 +309,8 @@ mod tests {
         let spec = ModelSpec::default_for(ModelId::Ensemble, 0).unwrap();
         let value = serde_json::to_value(&spec).unwrap();
         let members = value["params"]["members"].as_array().unwrap();
-        assert_eq!(members.len(), ModelSpec::available().len() - 1);
+        // Every other model but the random walk, which the ensemble has built in.
+        assert_eq!(members.len(), ModelSpec::available().len() - 2);
         assert!(members.iter().any(|m| m["model"] == "forest"));
     }
 }
