@@ -22,10 +22,10 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 use std::time::Instant;
 
-use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
-use crate::metrics::{mase_scale, Metrics, Scored};
+pub use crate::backtest::{Backtest, HorizonBacktest, Refit};
+use crate::metrics::mase_scale;
 use crate::registry::ModelId;
 use crate::{Error, Fit, Forecast, Horizon, Level, Ohlcv, Predict, Result};
 
@@ -64,12 +64,13 @@ impl Protocol {
     /// fit is a mean and an sd, and the reference protocol refits them daily); every other model
     /// keeps the refit cadence.
     pub fn for_model(&self, id: ModelId) -> Protocol {
-        match id {
-            ModelId::Naive | ModelId::Drift => Protocol {
+        if id.is_baseline() {
+            Protocol {
                 refit_every: 1,
                 ..self.clone()
-            },
-            _ => self.clone(),
+            }
+        } else {
+            self.clone()
         }
     }
 
@@ -112,71 +113,6 @@ impl Protocol {
             return Err(Error::NotEnoughData { needed, got: n });
         }
         Ok((last + 1 - self.origins, last))
-    }
-}
-
-/// Per-origin forecasts and actuals at one horizon, aligned with [`Backtest::origins`].
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct HorizonBacktest {
-    /// The horizon.
-    pub horizon: Horizon,
-    /// Point forecasts of `C[t+h]`.
-    pub point: Vec<f64>,
-    /// Lower 95% bounds, when the model has an interval at every origin.
-    pub lo95: Option<Vec<f64>>,
-    /// Upper 95% bounds.
-    pub hi95: Option<Vec<f64>>,
-    /// `C[t+h]`.
-    pub actual: Vec<f64>,
-}
-
-/// One refit: the origin and the number of history rows the model was fitted on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Refit {
-    /// Origin `t` of the refit.
-    pub origin: usize,
-    /// Rows passed to `fit` (`t + 1`).
-    pub rows: usize,
-}
-
-/// The result of a walk-forward run.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Backtest {
-    /// Origin row indices, ascending.
-    pub origins: Vec<usize>,
-    /// Origin dates.
-    pub dates: Vec<NaiveDate>,
-    /// `C[t]` at each origin.
-    pub last_close: Vec<f64>,
-    /// One entry per protocol horizon.
-    pub horizons: Vec<HorizonBacktest>,
-    /// Every refit, in origin order.
-    pub refits: Vec<Refit>,
-    /// The MASE scale of the series under this protocol.
-    pub mase_scale: f64,
-    /// Wall-clock seconds of the run.
-    pub wall_s: f64,
-}
-
-impl Backtest {
-    /// Metrics per horizon, in protocol order.
-    ///
-    /// # Errors
-    /// [`Error::InvalidInput`] if a forecast is not finite.
-    pub fn metrics(&self) -> Result<Vec<(Horizon, Metrics)>> {
-        self.horizons
-            .iter()
-            .map(|hb| {
-                let s = Scored {
-                    horizon: hb.horizon.get(),
-                    last_close: &self.last_close,
-                    actual: &hb.actual,
-                    point: &hb.point,
-                    interval95: hb.lo95.as_deref().zip(hb.hi95.as_deref()),
-                };
-                Ok((hb.horizon, Metrics::compute(&s, self.mase_scale)?))
-            })
-            .collect()
     }
 }
 

@@ -169,6 +169,28 @@ pub struct DieboldMariano {
     pub statistic: f64,
     /// Two-sided p-value from Student t with `n − 1` degrees of freedom.
     pub p_value: f64,
+    /// Degrees of freedom of the reference t distribution (`n − 1`).
+    pub df: f64,
+}
+
+impl DieboldMariano {
+    /// One-sided p-value of "the model's absolute errors are smaller than the benchmark's":
+    /// `P(T ≥ statistic)`.
+    pub fn p_model_better(&self) -> f64 {
+        // Half the two-sided tail keeps small p-values precise.
+        let half = 0.5 * student_t_two_sided_p(self.statistic, self.df);
+        if self.statistic > 0.0 {
+            half
+        } else {
+            1.0 - half
+        }
+    }
+
+    /// One-sided p-value of "the model's absolute errors are larger than the benchmark's":
+    /// `P(T ≤ statistic)`.
+    pub fn p_model_worse(&self) -> f64 {
+        1.0 - self.p_model_better()
+    }
 }
 
 /// Diebold–Mariano test of absolute errors of `e_model` against `e_bench` at horizon `h`.
@@ -206,6 +228,7 @@ pub fn diebold_mariano(e_model: &[f64], e_bench: &[f64], h: usize) -> Option<Die
     Some(DieboldMariano {
         statistic,
         p_value: student_t_two_sided_p(statistic, nf - 1.0),
+        df: nf - 1.0,
     })
 }
 

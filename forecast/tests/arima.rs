@@ -7,25 +7,17 @@
 //! `reference_forecasts_goog_2004_2013.csv` holds the walk-forward forecasts of the reference run
 //! (2520-row window, refit every 20 origins, coefficients kept and the filter re-run in between).
 
+mod kit;
+
 use forecast::arima::{
     kpss_statistic, ndiffs, Arima, ArimaOrder, AutoArima, Estimator, VarianceEstimator,
 };
 use forecast::{Fit, Horizon, Level, Ohlcv, Predict};
-
-fn goog() -> Ohlcv {
-    Ohlcv::from_csv(include_str!("data/goog_2004_2013.csv")).unwrap()
-}
+use kit::assert_close;
+use kit::data::goog;
 
 fn log_closes(h: &Ohlcv) -> Vec<f64> {
     h.close().iter().map(|c| c.ln()).collect()
-}
-
-#[track_caller]
-fn assert_close(got: f64, want: f64, rel: f64) {
-    assert!(
-        (got - want).abs() <= rel * want.abs(),
-        "got {got}, want {want} (rel tol {rel})"
-    );
 }
 
 // statsmodels 0.15.0: ARIMA(np.log(close[:1000]), order=(1,1,1)).fit()
@@ -154,10 +146,7 @@ struct RefRow {
 
 /// (origin, h, [arima111_sm, lo95, hi95, autoarima_sf, lo95, hi95]).
 fn reference() -> Vec<RefRow> {
-    let text = include_str!("data/reference_forecasts_goog_2004_2013.csv");
-    let mut lines = text.lines();
-    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
-    let idx = |n: &str| header.iter().position(|h| *h == n).unwrap();
+    let table = kit::data::reference_forecasts_goog();
     let want = [
         "arima111_sm",
         "arima111_sm_lo95",
@@ -166,14 +155,15 @@ fn reference() -> Vec<RefRow> {
         "autoarima_sf_lo95",
         "autoarima_sf_hi95",
     ];
-    lines
-        .map(|l| {
-            let f: Vec<&str> = l.split(',').collect();
-            RefRow {
-                origin: f[idx("origin_idx")].parse().unwrap(),
-                h: f[idx("h")].parse().unwrap(),
-                cols: want.iter().map(|w| f[idx(w)].parse().unwrap()).collect(),
-            }
+    let (o, h) = (table.index("origin_idx"), table.index("h"));
+    let cols: Vec<usize> = want.iter().map(|w| table.index(w)).collect();
+    table
+        .rows
+        .iter()
+        .map(|f| RefRow {
+            origin: f[o].parse().unwrap(),
+            h: f[h].parse().unwrap(),
+            cols: cols.iter().map(|&j| f[j].parse().unwrap()).collect(),
         })
         .collect()
 }

@@ -6,41 +6,11 @@
 //! agree to 1e-9. The other models' forecasts are rounded to 6 decimals in the CSV, which moves
 //! their MAE by up to 5e-7 price units; their tolerances are set from that rounding.
 
+mod kit;
+
 use forecast::metrics::{diebold_mariano, directional_accuracy, mase_scale, Metrics, Scored};
 use forecast::Ohlcv;
-use serde_json::Value;
-
-struct Table {
-    header: Vec<String>,
-    rows: Vec<Vec<String>>,
-}
-
-impl Table {
-    fn parse(text: &str) -> Table {
-        let mut lines = text.lines();
-        let header = lines.next().unwrap().split(',').map(String::from).collect();
-        let rows = lines
-            .map(|l| l.split(',').map(String::from).collect())
-            .collect();
-        Table { header, rows }
-    }
-    fn col(&self, name: &str, h: usize) -> Vec<f64> {
-        let j = self.header.iter().position(|c| c == name).unwrap();
-        let hj = self.header.iter().position(|c| c == "h").unwrap();
-        self.rows
-            .iter()
-            .filter(|r| r[hj] == h.to_string())
-            .map(|r| r[j].parse().unwrap())
-            .collect()
-    }
-    fn has(&self, name: &str) -> bool {
-        self.header.iter().any(|c| c == name)
-    }
-}
-
-fn reference() -> Value {
-    serde_json::from_str(include_str!("data/reference_results.json")).unwrap()
-}
+use kit::data::{reference_results as reference, CsvTable as Table};
 
 fn check_series(name: &str, csv: &str, forecasts: &str, models: &[&str]) {
     let series = Ohlcv::from_csv(csv).unwrap();
@@ -82,10 +52,7 @@ fn check_series(name: &str, csv: &str, forecasts: &str, models: &[&str]) {
             // 6-decimal rounding moves each error by <= 5e-7: bound the absolute change of MAE/RMSE.
             let abs = if exact { 0.0 } else { 5e-7 };
             let near = |got: f64, want: f64, rel: f64, abs: f64, what: &str| {
-                assert!(
-                    (got - want).abs() <= rel * want.abs() + abs,
-                    "{ctx} {what}: {got} vs {want}"
-                );
+                kit::assert_near(got, want, rel, abs, &format!("{ctx} {what}"));
             };
             near(m.mae, get("MAE").unwrap(), rel, abs, "MAE");
             near(m.rmse, get("RMSE").unwrap(), rel, abs, "RMSE");

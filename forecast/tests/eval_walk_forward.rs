@@ -4,6 +4,8 @@
 //! Reference: `tests/data/reference_results.json` (see `tests/data/README.md`). Naive and drift are
 //! exact formulas, so the whole pipeline (origins, windows, refits, metrics) must agree to ~1e-9.
 
+mod kit;
+
 use forecast::baseline::{Drift, Naive};
 use forecast::eval::{
     assert_no_lookahead, assert_no_lookahead_with, assert_training_before_targets, walk_forward,
@@ -11,19 +13,10 @@ use forecast::eval::{
 };
 use forecast::registry::{ModelId, ModelSpec};
 use forecast::{Fit, Forecast, Horizon, Level, Ohlcv, Predict, Result, StepForecast};
-use serde_json::Value;
-
-fn goog() -> Ohlcv {
-    Ohlcv::from_csv(include_str!("data/goog_2004_2013.csv")).unwrap()
-}
-
-fn sp500() -> Ohlcv {
-    Ohlcv::from_csv(include_str!("data/sp500_1999_2018.csv")).unwrap()
-}
+use kit::data::{goog, reference_results, sp500};
 
 fn check_against_reference(name: &str, series: &Ohlcv) {
-    let reference: Value =
-        serde_json::from_str(include_str!("data/reference_results.json")).unwrap();
+    let reference = reference_results();
     let r = &reference["series"][name];
     for id in [ModelId::Naive, ModelId::Drift] {
         let spec = ModelSpec::default_for(id, 0).unwrap();
@@ -144,10 +137,7 @@ fn the_harness_catches_a_model_prepared_on_the_whole_series() {
 fn the_peeking_model_would_look_far_better_than_naive() {
     // Why the harness matters: the leak shows up as impossible skill in the metrics.
     let s = goog();
-    let p = Protocol {
-        origins: 40,
-        ..Protocol::default()
-    };
+    let p = kit::protocol(40, Protocol::default().refit_every);
     let bt = walk_forward(
         &Peeking {
             future: s.close().to_vec(),
@@ -168,11 +158,11 @@ fn small_spec(id: ModelId) -> ModelSpec {
     let spec = ModelSpec::default_for(id, 7).unwrap();
     match spec {
         ModelSpec::Forest(mut m) => {
-            m.n_trees = 8;
+            m.regressor.n_trees = 8;
             ModelSpec::Forest(m)
         }
         ModelSpec::Gbm(mut m) => {
-            m.booster.n_estimators = 20;
+            m.regressor.n_estimators = 20;
             ModelSpec::Gbm(m)
         }
         ModelSpec::Lstm(mut m) => {
@@ -182,7 +172,7 @@ fn small_spec(id: ModelId) -> ModelSpec {
             ModelSpec::Lstm(m)
         }
         ModelSpec::Ensemble(mut m) => {
-            m.members = [ModelId::Naive, ModelId::Drift, ModelId::Arima111]
+            m.members = [ModelId::Drift, ModelId::Arima111]
                 .into_iter()
                 .map(small_spec)
                 .collect();

@@ -4,12 +4,11 @@
 //! `tests/data/goog_2004_2013.csv`, computed with Python loops and pandas following the formulas
 //! in the crate docs (TA-Lib conventions); see `tests/data/README.md`.
 
+mod kit;
+
 use forecast::features::{compute, FEATURE_NAMES, N_FEATURES, WARMUP};
 use forecast::Ohlcv;
-
-fn goog() -> Ohlcv {
-    Ohlcv::from_csv(include_str!("data/goog_2004_2013.csv")).unwrap()
-}
+use kit::data::goog;
 
 #[test]
 fn features_equal_the_reference_table_value_by_value() {

@@ -1,47 +1,21 @@
 //! Random forest: learning a known signal, determinism, parameter checks, no look-ahead, serde,
 //! interval coverage.
 
-use forecast::features::{FeatureMatrix, N_FEATURES, WARMUP};
-use forecast::forest::{FittedRandomForest, RandomForest};
-use forecast::series::Bar;
-use forecast::{Error, Fit, Horizon, Level, Ohlcv, Predict};
-use rand::{Rng, SeedableRng};
-use rand_chacha::ChaCha8Rng;
+mod kit;
 
-fn normal(rng: &mut ChaCha8Rng) -> f64 {
-    // Box–Muller.
-    let (u1, u2): (f64, f64) = (rng.gen_range(f64::EPSILON..1.0), rng.gen());
-    (-2.0 * u1.ln()).sqrt() * (std::f64::consts::TAU * u2).cos()
-}
-
-/// Random feature rows and closes whose next log return is `signal · x0[s] + noise · ε`.
-fn synthetic(n: usize, signal: f64, noise: f64, seed: u64) -> (FeatureMatrix, Vec<f64>) {
-    let mut rng = ChaCha8Rng::seed_from_u64(seed);
-    let rows: Vec<[f64; N_FEATURES]> = (0..n)
-        .map(|_| std::array::from_fn(|_| rng.gen_range(-1.0..1.0)))
-        .collect();
-    let mut closes = vec![100.0];
-    for s in 0..n - 1 {
-        let r = signal * rows[s][0] + noise * normal(&mut rng);
-        closes.push(closes[s] * r.exp());
-    }
-    (FeatureMatrix { rows }, closes)
-}
-
-fn prefix(f: &FeatureMatrix, n: usize) -> FeatureMatrix {
-    FeatureMatrix {
-        rows: f.rows[..n].to_vec(),
-    }
-}
-
-fn h(d: usize) -> Horizon {
-    Horizon::new(d).unwrap()
-}
+use forecast::features::WARMUP;
+use forecast::forest::{FittedRandomForest, ForestParams, RandomForest};
+use forecast::{Error, Fit, Horizon, Level, Predict};
+use kit::h;
+use kit::synth::{features_with_signal as synthetic, ohlcv, prefix};
 
 fn small(seed: u64) -> RandomForest {
     RandomForest {
-        n_trees: 20,
-        seed,
+        regressor: ForestParams {
+            n_trees: 20,
+            seed,
+            ..Default::default()
+        },
         calibration: 0.0,
         horizons: vec![h(1), h(2)],
         ..Default::default()
@@ -50,7 +24,7 @@ fn small(seed: u64) -> RandomForest {
 
 #[test]
 fn defaults_map_the_scikit_learn_settings() {
-    let rf = RandomForest::default();
+    let rf = RandomForest::default().regressor;
     assert_eq!((rf.n_trees, rf.min_samples_leaf, rf.seed), (100, 5, 0));
     // scikit-learn: max(1, int(0.33 · 19)) = 6 features per split.
     assert_eq!(rf.features_per_split(), 6);
@@ -100,23 +74,38 @@ fn invalid_parameters_are_rejected() {
     let (f, c) = synthetic(200, 0.0, 0.01, 4);
     for rf in [
         RandomForest {
-            n_trees: 0,
+            regressor: ForestParams {
+                n_trees: 0,
+                ..Default::default()
+            },
             ..Default::default()
         },
         RandomForest {
-            min_samples_leaf: 0,
+            regressor: ForestParams {
+                min_samples_leaf: 0,
+                ..Default::default()
+            },
             ..Default::default()
         },
         RandomForest {
-            max_features: 0.0,
+            regressor: ForestParams {
+                max_features: 0.0,
+                ..Default::default()
+            },
             ..Default::default()
         },
         RandomForest {
-            max_features: 1.2,
+            regressor: ForestParams {
+                max_features: 1.2,
+                ..Default::default()
+            },
             ..Default::default()
         },
         RandomForest {
-            max_depth: Some(0),
+            regressor: ForestParams {
+                max_depth: Some(0),
+                ..Default::default()
+            },
             ..Default::default()
         },
         RandomForest {
@@ -141,25 +130,6 @@ fn invalid_parameters_are_rejected() {
         small(0).fit_features(&prefix(&f, WARMUP + 5), &c[..WARMUP + 5]),
         Err(Error::NotEnoughData { .. })
     ));
-}
-
-/// An OHLCV history with finite features everywhere past the warm-up.
-fn ohlcv(closes: &[f64], seed: u64) -> Ohlcv {
-    let mut rng = ChaCha8Rng::seed_from_u64(seed);
-    let start = chrono::NaiveDate::from_ymd_opt(2001, 1, 1).unwrap();
-    let bars: Vec<Bar> = closes
-        .iter()
-        .enumerate()
-        .map(|(i, &c)| Bar {
-            date: start + chrono::Days::new(i as u64),
-            open: if i == 0 { c } else { closes[i - 1] },
-            high: c * 1.01,
-            low: c * 0.99,
-            close: c,
-            volume: rng.gen_range(1e5..2e5),
-        })
-        .collect();
-    Ohlcv::from_bars(&bars).unwrap()
 }
 
 #[test]
@@ -202,13 +172,12 @@ fn no_look_ahead_in_training_rows_or_forecasts() {
 #[test]
 fn serde_round_trip_gives_identical_forecasts() {
     let (f, c) = synthetic(250, 0.01, 0.005, 8);
-    let fitted = RandomForest {
-        n_trees: 5,
+    let mut params = RandomForest {
         calibration: 0.2,
         ..small(3)
-    }
-    .fit_features(&f, &c)
-    .unwrap();
+    };
+    params.regressor.n_trees = 5;
+    let fitted = params.fit_features(&f, &c).unwrap();
     let json = serde_json::to_string(&fitted).unwrap();
     let back: FittedRandomForest = serde_json::from_str(&json).unwrap();
     let levels = Level::standard();

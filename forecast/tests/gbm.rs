@@ -1,47 +1,18 @@
 //! Gradient-boosted trees: agreement with XGBoost on an exactly binned problem, learning a known
 //! signal, determinism, parameter checks, no look-ahead, serde, interval coverage.
 
-use forecast::features::{self, FeatureMatrix, N_FEATURES, WARMUP};
+mod kit;
+
+use forecast::features::{self, N_FEATURES, WARMUP};
 use forecast::gbm::booster::BoosterParams;
 use forecast::gbm::{FittedGbm, Gbm};
-use forecast::series::Bar;
-use forecast::{Error, Fit, Horizon, Level, Ohlcv, Predict};
-use rand::{Rng, SeedableRng};
-use rand_chacha::ChaCha8Rng;
-
-fn normal(rng: &mut ChaCha8Rng) -> f64 {
-    // Box–Muller.
-    let (u1, u2): (f64, f64) = (rng.gen_range(f64::EPSILON..1.0), rng.gen());
-    (-2.0 * u1.ln()).sqrt() * (std::f64::consts::TAU * u2).cos()
-}
-
-/// Random feature rows and closes whose next log return is `signal · x0[s] + noise · ε`.
-fn synthetic(n: usize, signal: f64, noise: f64, seed: u64) -> (FeatureMatrix, Vec<f64>) {
-    let mut rng = ChaCha8Rng::seed_from_u64(seed);
-    let rows: Vec<[f64; N_FEATURES]> = (0..n)
-        .map(|_| std::array::from_fn(|_| rng.gen_range(-1.0..1.0)))
-        .collect();
-    let mut closes = vec![100.0];
-    for s in 0..n - 1 {
-        let r = signal * rows[s][0] + noise * normal(&mut rng);
-        closes.push(closes[s] * r.exp());
-    }
-    (FeatureMatrix { rows }, closes)
-}
-
-fn prefix(f: &FeatureMatrix, n: usize) -> FeatureMatrix {
-    FeatureMatrix {
-        rows: f.rows[..n].to_vec(),
-    }
-}
-
-fn h(d: usize) -> Horizon {
-    Horizon::new(d).unwrap()
-}
+use forecast::{Error, Fit, Horizon, Level, Predict};
+use kit::h;
+use kit::synth::{features_with_signal as synthetic, ohlcv, prefix};
 
 fn small(seed: u64) -> Gbm {
     Gbm {
-        booster: BoosterParams {
+        regressor: BoosterParams {
             n_estimators: 60,
             learning_rate: 0.1,
             seed,
@@ -197,7 +168,7 @@ fn invalid_parameters_are_rejected() {
     ];
     for booster in bad_booster {
         let g = Gbm {
-            booster: booster.clone(),
+            regressor: booster.clone(),
             ..Default::default()
         };
         assert!(
@@ -235,25 +206,6 @@ fn unfitted_horizon_and_short_history_are_errors() {
         small(0).fit_features(&prefix(&f, WARMUP + 10), &c[..WARMUP + 10]),
         Err(Error::NotEnoughData { .. })
     ));
-}
-
-/// An OHLCV history with finite features everywhere past the warm-up.
-fn ohlcv(closes: &[f64], seed: u64) -> Ohlcv {
-    let mut rng = ChaCha8Rng::seed_from_u64(seed);
-    let start = chrono::NaiveDate::from_ymd_opt(2001, 1, 1).unwrap();
-    let bars: Vec<Bar> = closes
-        .iter()
-        .enumerate()
-        .map(|(i, &c)| Bar {
-            date: start + chrono::Days::new(i as u64),
-            open: if i == 0 { c } else { closes[i - 1] },
-            high: c * 1.01,
-            low: c * 0.99,
-            close: c,
-            volume: rng.gen_range(1e5..2e5),
-        })
-        .collect();
-    Ohlcv::from_bars(&bars).unwrap()
 }
 
 #[test]

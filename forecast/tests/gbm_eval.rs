@@ -13,30 +13,15 @@
 
 use std::time::Instant;
 
+mod kit;
+
 use forecast::features::{self, FeatureMatrix};
 use forecast::forest::RandomForest;
 use forecast::gbm::booster::BoosterParams;
 use forecast::gbm::Gbm;
 use forecast::{Forecast, Horizon, Level, Ohlcv, Result};
-
-fn series() -> (String, Ohlcv) {
-    match std::env::var("FORECAST_EVAL_CSV") {
-        Ok(path) => {
-            let text = std::fs::read_to_string(&path).expect("readable FORECAST_EVAL_CSV");
-            (path, Ohlcv::from_csv(&text).unwrap())
-        }
-        Err(_) => (
-            "goog_2004_2013".into(),
-            Ohlcv::from_csv(include_str!("data/goog_2004_2013.csv")).unwrap(),
-        ),
-    }
-}
-
-fn prefix(f: &FeatureMatrix, n: usize) -> FeatureMatrix {
-    FeatureMatrix {
-        rows: f.rows[..n].to_vec(),
-    }
-}
+use kit::data::series_from_env as series;
+use kit::synth::prefix;
 
 type Predictor = Box<dyn Fn(&FeatureMatrix, &[f64]) -> Result<Forecast>>;
 
@@ -120,7 +105,7 @@ fn walk_forward_tree_models() {
         (
             "gbm early stopping 50",
             Gbm {
-                booster: BoosterParams {
+                regressor: BoosterParams {
                     early_stopping_rounds: Some(50),
                     ..Default::default()
                 },

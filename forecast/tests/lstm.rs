@@ -4,17 +4,16 @@
 //! Every fit here is tiny (a few hidden units, short sequences, few epochs) so the file runs in
 //! seconds; the protocol-sized fit is timed by `tests/lstm_timing.rs`, which is not part of CI.
 
-use chrono::NaiveDate;
+mod kit;
+
 use forecast::features::{self, FeatureMatrix, N_FEATURES, WARMUP};
 use forecast::lstm::{FittedLstm, Lstm};
 use forecast::series::Bar;
 use forecast::{Error, Fit, Horizon, Level, Ohlcv, Predict};
-use rand::{Rng, SeedableRng};
+use kit::h;
+use kit::synth::{normal, random_walk};
+use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
-
-fn h(d: usize) -> Horizon {
-    Horizon::new(d).unwrap()
-}
 
 /// Small, fast parameters; each test changes what it needs.
 fn tiny() -> Lstm {
@@ -28,13 +27,6 @@ fn tiny() -> Lstm {
         learning_rate: 1e-2,
         ..Lstm::default()
     }
-}
-
-/// Standard normal draw (Box–Muller), so the tests need no extra distribution crate.
-fn normal(rng: &mut ChaCha8Rng) -> f64 {
-    let u1: f64 = rng.gen_range(f64::EPSILON..1.0);
-    let u2: f64 = rng.gen();
-    (-2.0 * u1.ln()).sqrt() * (2.0 * std::f64::consts::PI * u2).cos()
 }
 
 /// A feature matrix whose column 0 drives future returns with a lag the network has to remember:
@@ -60,31 +52,6 @@ fn lagged_signal(rows: usize, seed: u64) -> (FeatureMatrix, Vec<f64>) {
         close.push(close[s - 1] * r.exp());
     }
     (FeatureMatrix { rows: feats }, close)
-}
-
-/// A random-walk OHLCV history with positive prices and volume, for tests that go through
-/// `features::compute`.
-fn random_walk(rows: usize, seed: u64) -> Ohlcv {
-    let mut rng = ChaCha8Rng::seed_from_u64(seed);
-    let start = NaiveDate::from_ymd_opt(2001, 1, 1).unwrap();
-    let mut c = 100.0f64;
-    let bars: Vec<Bar> = (0..rows)
-        .map(|i| {
-            let open = c;
-            c *= (0.0005 + 0.012 * normal(&mut rng)).exp();
-            let high = open.max(c) * (1.0 + 0.004 * rng.gen::<f64>());
-            let low = open.min(c) * (1.0 - 0.004 * rng.gen::<f64>());
-            Bar {
-                date: start + chrono::Days::new(i as u64),
-                open,
-                high,
-                low,
-                close: c,
-                volume: 1e6 * (1.0 + rng.gen::<f64>()),
-            }
-        })
-        .collect();
-    Ohlcv::from_bars(&bars).unwrap()
 }
 
 /// Validation MSE (z-scale) of always predicting the training mean, the bar a useless model meets.

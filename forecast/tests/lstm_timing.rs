@@ -13,25 +13,18 @@
 //! prints the validation MSE of predicting the training mean, which the fitted model should be
 //! close to on real prices (the reference run saw 0.516 against 0.517 there on the S&P 500).
 
+mod kit;
+
 use std::time::Instant;
 
 use forecast::features::WARMUP;
 use forecast::lstm::{FittedLstm, Lstm};
-use forecast::{Fit, Horizon, Level, Ohlcv, Predict};
+use forecast::{Fit, Horizon, Level, Predict};
 
 #[test]
 #[ignore = "seconds of training in release; run by hand to time the protocol fit"]
 fn time_one_protocol_fit() {
-    let (name, series) = match std::env::var("FORECAST_EVAL_CSV") {
-        Ok(path) => {
-            let text = std::fs::read_to_string(&path).expect("readable FORECAST_EVAL_CSV");
-            (path, Ohlcv::from_csv(&text).unwrap())
-        }
-        Err(_) => (
-            "goog_2004_2013".to_string(),
-            Ohlcv::from_csv(include_str!("data/goog_2004_2013.csv")).unwrap(),
-        ),
-    };
+    let (name, series) = kit::data::series_from_env();
     let t = series.len() - 15;
     let history = series.prefix(t + 1);
     let params = Lstm::default();

@@ -1,8 +1,15 @@
 //! `forecast-eval`: walk-forward evaluation of the registry's models on one price CSV.
 //!
 //! ```text
-//! forecast-eval --data FILE.csv --json OUT.json [--models naive,drift,...]
+//! forecast-eval --data FILE.csv --json OUT.json [--models naive,drift,...] [--forecasts OUT.csv]
+//!               [--origins N] [--origins-from YYYY-MM-DD]
 //! ```
+//!
+//! The ensemble is evaluated from its members' records (run first, or reused when they were
+//! requested too), so its `wall_s` is its own combination work only; `--weights OUT.csv` writes its
+//! weights at every origin. `--origins N` changes the number of origins (250); `--origins-from DATE` puts the first origin on
+//! the first trading day on or after `DATE` (a crisis window, say) instead of ending the origins at
+//! the end of the series.
 //!
 //! Runs the reference protocol (250 origins, horizons 1/2/5, refit every 20) for each model and
 //! writes `{"series", "rows", "origins": [first, last], "models": {id: {"wall_s", "1", "2", "5"}}}`.
@@ -13,20 +20,25 @@ use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+use chrono::NaiveDate;
+use forecast::ensemble::{Ensemble, EnsembleBacktest};
 use forecast::eval::{walk_forward, Backtest, Protocol};
 use forecast::registry::{ModelId, ModelSpec};
 use forecast::Ohlcv;
 use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::{json, Map, Value};
 
-const USAGE: &str =
-    "usage: forecast-eval --data FILE.csv --json OUT.json [--models a,b,...] [--forecasts OUT.csv]";
+const USAGE: &str = "usage: forecast-eval --data FILE.csv --json OUT.json [--models a,b,...] \
+[--forecasts OUT.csv] [--weights OUT.csv] [--origins N] [--origins-from YYYY-MM-DD]";
 
 struct Args {
     data: PathBuf,
     json: PathBuf,
     models: Vec<ModelId>,
     forecasts: Option<PathBuf>,
+    origins: Option<usize>,
+    origins_from: Option<NaiveDate>,
+    weights: Option<PathBuf>,
 }
 
 fn parse_args() -> Result<Args, String> {
@@ -34,6 +46,9 @@ fn parse_args() -> Result<Args, String> {
     let mut out = None;
     let mut models = None;
     let mut forecasts = None;
+    let mut origins = None;
+    let mut origins_from = None;
+    let mut weights = None;
     let mut it = std::env::args().skip(1);
     while let Some(a) = it.next() {
         let mut value = |name: &str| {
@@ -44,6 +59,22 @@ fn parse_args() -> Result<Args, String> {
             "--data" => data = Some(PathBuf::from(value("--data")?)),
             "--json" => out = Some(PathBuf::from(value("--json")?)),
             "--forecasts" => forecasts = Some(PathBuf::from(value("--forecasts")?)),
+            "--weights" => weights = Some(PathBuf::from(value("--weights")?)),
+            "--origins" => {
+                let v = value("--origins")?;
+                let n =
+                    v.parse::<usize>().ok().filter(|&n| n > 0).ok_or_else(|| {
+                        format!("--origins `{v}` is not a positive count\n{USAGE}")
+                    })?;
+                origins = Some(n);
+            }
+            "--origins-from" => {
+                let v = value("--origins-from")?;
+                let d = NaiveDate::parse_from_str(&v, "%Y-%m-%d").map_err(|_| {
+                    format!("--origins-from `{v}` is not a YYYY-MM-DD date\n{USAGE}")
+                })?;
+                origins_from = Some(d);
+            }
             "--models" => {
                 let list = value("--models")?;
                 let ids = list
@@ -65,6 +96,9 @@ fn parse_args() -> Result<Args, String> {
         json: out.ok_or_else(|| format!("--json is required\n{USAGE}"))?,
         models: models.unwrap_or_else(|| ModelId::all().to_vec()),
         forecasts,
+        origins,
+        origins_from,
+        weights,
     })
 }
 
@@ -96,7 +130,20 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let protocol = Protocol::default();
+    let mut protocol = Protocol::default();
+    if let Some(n) = args.origins {
+        protocol.origins = n;
+    }
+    if let Some(from) = args.origins_from {
+        let Some(first) = series.dates().iter().position(|d| *d >= from) else {
+            eprintln!(
+                "error: no trading day on or after {from} in {}",
+                args.data.display()
+            );
+            return ExitCode::from(2);
+        };
+        protocol.last_origin = Some(first + protocol.origins - 1);
+    }
     let (first, last) = match protocol.origin_range(series.len()) {
         Ok(r) => r,
         Err(e) => {
@@ -129,9 +176,24 @@ fn main() -> ExitCode {
         } else {
             ProgressBar::hidden()
         };
-        let result = walk_forward(&spec, &series, &protocol.for_model(*id), &|done, _| {
-            bar.set_position(done as u64)
-        });
+        let result = match &spec {
+            // The ensemble combines its members' records instead of refitting them.
+            ModelSpec::Ensemble(ensemble) => {
+                ensemble_backtest(ensemble, &series, &protocol, &backtests, &bar).map(|eb| {
+                    if let Some(path) = &args.weights {
+                        let members: Vec<ModelId> =
+                            ensemble.members.iter().map(ModelSpec::id).collect();
+                        if let Err(e) = std::fs::write(path, weights_csv(&members, &eb)) {
+                            eprintln!("error: cannot write {}: {e}", path.display());
+                        }
+                    }
+                    eb.backtest
+                })
+            }
+            _ => walk_forward(&spec, &series, &protocol.for_model(*id), &|done, _| {
+                bar.set_position(done as u64)
+            }),
+        };
         bar.finish_and_clear();
         let bt = match result.and_then(|bt| bt.metrics().map(|m| (bt, m))) {
             Ok(x) => x,
@@ -188,6 +250,70 @@ fn main() -> ExitCode {
         }
     }
     ExitCode::SUCCESS
+}
+
+/// The ensemble's record from its members' records: those already run are reused, the others are
+/// run now (and not reported).
+fn ensemble_backtest(
+    ensemble: &Ensemble<ModelSpec>,
+    series: &Ohlcv,
+    protocol: &Protocol,
+    done: &[(ModelId, Backtest)],
+    bar: &ProgressBar,
+) -> forecast::Result<EnsembleBacktest> {
+    let mut own = Vec::new();
+    for spec in &ensemble.members {
+        let id = spec.id();
+        let reusable = done.iter().any(|(d, _)| *d == id)
+            && ModelSpec::default_for(id, 0).is_ok_and(|d| &d == spec);
+        if !reusable {
+            bar.set_prefix(format!("ensemble: {id}"));
+            own.push((
+                id,
+                walk_forward(spec, series, &protocol.for_model(id), &|d, _| {
+                    bar.set_position(d as u64)
+                })?,
+            ));
+        }
+    }
+    let records: Vec<&Backtest> = ensemble
+        .members
+        .iter()
+        .map(|spec| {
+            let id = spec.id();
+            own.iter()
+                .chain(done)
+                .find(|(d, _)| *d == id)
+                .map(|(_, bt)| bt)
+                .expect("every member ran")
+        })
+        .collect();
+    ensemble.backtest_from_members(series, &records)
+}
+
+/// The ensemble's weights at every origin: one row per origin and horizon, one column per member
+/// (the built-in random walk first, as `naive`).
+fn weights_csv(members: &[ModelId], eb: &EnsembleBacktest) -> String {
+    let mut out = String::from("origin_date,h,regime,naive");
+    for id in members {
+        out.push_str(&format!(",{id}"));
+    }
+    out.push('\n');
+    for hw in &eb.weights {
+        for (date, w) in eb.backtest.dates.iter().zip(&hw.path) {
+            let regime = serde_json::to_value(w.regime).expect("serialises");
+            out.push_str(&format!(
+                "{date},{},{}",
+                hw.horizon.get(),
+                regime.as_str().unwrap_or_default()
+            ));
+            for v in &w.weights {
+                out.push_str(&format!(",{v:.4}"));
+            }
+            out.push('\n');
+        }
+    }
+    out
 }
 
 /// Per-origin forecasts in the reference layout: one row per origin and horizon, one column per

@@ -1,16 +1,17 @@
 //! Random forest, one model per horizon (the protocol's `rf`), on smartcore's
-//! `RandomForestRegressor`.
+//! `RandomForestRegressor`: [`RandomForest`] is the direct multi-horizon model of [`crate::direct`]
+//! over the forest regressor [`ForestParams`].
 //!
 //! The reference is scikit-learn `RandomForestRegressor(n_estimators=100, min_samples_leaf=5,
 //! max_features=0.33, random_state=0)`. smartcore 0.7 maps it as follows:
 //!
 //! | scikit-learn | smartcore | here |
 //! |---|---|---|
-//! | `n_estimators=100` | `n_trees` | [`RandomForest::n_trees`] = 100 |
+//! | `n_estimators=100` | `n_trees` | [`ForestParams::n_trees`] = 100 |
 //! | `min_samples_leaf=5` | `min_samples_leaf` | 5 |
 //! | `max_features=0.33` (share, per split) | `m` (count, per split) | `max(1, ⌊0.33 · 19⌋)` = 6, as scikit-learn rounds |
 //! | `bootstrap=True`, `min_samples_split=2`, `max_depth=None`, MSE | same | same |
-//! | `random_state=0` | `seed` | [`RandomForest::seed`] = 0 |
+//! | `random_state=0` | `seed` | [`ForestParams::seed`] = 0 |
 //!
 //! What differs: the random streams (so individual trees differ; only the ensemble's behaviour is
 //! comparable), and when none of the `m` sampled features gives a valid split scikit-learn keeps
@@ -18,7 +19,7 @@
 //!
 //! **Intervals.** smartcore keeps the trees private, so tree-quantile intervals are not available; the
 //! intervals are split-conformal on a temporal calibration tail, scaled by local volatility (see
-//! [`direct`]).
+//! [`crate::direct`]).
 //!
 //! # Measured (walk-forward of the protocol, `tests/gbm_eval.rs`)
 //!
@@ -35,24 +36,28 @@
 //! the size: a fitted forest of the defaults is about 34 MB as JSON for three horizons (about
 //! 100 000 nodes per horizon, stored by smartcore with every split statistic).
 
-pub mod direct;
-
 use serde::{Deserialize, Serialize};
 use smartcore::ensemble::random_forest_regressor::{
     RandomForestRegressor, RandomForestRegressorParameters,
 };
 use smartcore::linalg::basic::matrix::DenseMatrix;
 
-use crate::features::{self, FeatureMatrix, N_FEATURES};
-use crate::{Error, Fit, Forecast, Horizon, Level, Ohlcv, Predict, Result};
-use direct::{HorizonModel, Learner, Table};
+use crate::direct::{Direct, FittedDirect, Regressor, RegressorModel, Table};
+use crate::features::N_FEATURES;
+use crate::{Error, Result};
 
 /// smartcore's random forest over `f64` rows and targets.
 pub type ForestRegressor = RandomForestRegressor<f64, f64, DenseMatrix<f64>, Vec<f64>>;
 
-/// Parameters of the random-forest forecaster.
+/// The random-forest forecaster: one forest per horizon.
+pub type RandomForest = Direct<ForestParams>;
+
+/// A fitted [`RandomForest`]: one forest per horizon.
+pub type FittedRandomForest = FittedDirect<ForestRegressor>;
+
+/// Hyper-parameters of one forest.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct RandomForest {
+pub struct ForestParams {
     /// Number of trees.
     pub n_trees: usize,
     /// Fewest rows in a leaf.
@@ -63,16 +68,9 @@ pub struct RandomForest {
     pub max_depth: Option<u16>,
     /// Seed of the bootstrap samples and feature draws.
     pub seed: u64,
-    /// Rolling training window in rows, ending at the origin (2520 ≈ ten years).
-    pub window: usize,
-    /// Share of the training rows held out at the end as the calibration tail of the intervals, in
-    /// [0, 0.5]; 0 fits once and gives no intervals.
-    pub calibration: f64,
-    /// Horizons to fit, one model each.
-    pub horizons: Vec<Horizon>,
 }
 
-impl Default for RandomForest {
+impl Default for ForestParams {
     fn default() -> Self {
         Self {
             n_trees: 100,
@@ -80,18 +78,8 @@ impl Default for RandomForest {
             max_features: 0.33,
             max_depth: None,
             seed: 0,
-            window: crate::baseline::DEFAULT_WINDOW,
-            calibration: 0.2,
-            horizons: Horizon::standard().to_vec(),
         }
     }
-}
-
-/// A fitted [`RandomForest`]: one forest per horizon.
-#[derive(Debug, PartialEq, Serialize, Deserialize)]
-pub struct FittedRandomForest {
-    /// The per-horizon models, in the order of [`RandomForest::horizons`].
-    pub models: Vec<HorizonModel<ForestRegressor>>,
 }
 
 fn invalid(name: &'static str, value: impl ToString, reason: &'static str) -> Error {
@@ -102,27 +90,7 @@ fn invalid(name: &'static str, value: impl ToString, reason: &'static str) -> Er
     }
 }
 
-impl RandomForest {
-    fn check(&self) -> Result<()> {
-        if self.n_trees == 0 {
-            return Err(invalid("n_trees", 0, "must be at least 1"));
-        }
-        if self.min_samples_leaf == 0 {
-            return Err(invalid("min_samples_leaf", 0, "must be at least 1"));
-        }
-        if !(self.max_features > 0.0 && self.max_features <= 1.0) {
-            return Err(invalid(
-                "max_features",
-                self.max_features,
-                "must lie in (0, 1]",
-            ));
-        }
-        if self.max_depth == Some(0) {
-            return Err(invalid("max_depth", 0, "must be at least 1 when set"));
-        }
-        direct::check_common(self.window, self.calibration, &self.horizons)
-    }
-
+impl ForestParams {
     /// Features tried per split, rounded as scikit-learn does: `max(1, ⌊share · 19⌋)`.
     pub fn features_per_split(&self) -> usize {
         ((self.max_features * N_FEATURES as f64) as usize).max(1)
@@ -140,26 +108,6 @@ impl RandomForest {
             None => p,
         }
     }
-
-    /// Fits on precomputed features: `features.rows[s]` must be the feature row of `closes[s]`, and
-    /// the origin is the last row. Features are causal, so the evaluator may compute them once over a
-    /// whole series and pass prefixes.
-    pub fn fit_features(
-        &self,
-        features: &FeatureMatrix,
-        closes: &[f64],
-    ) -> Result<FittedRandomForest> {
-        self.check()?;
-        let models = direct::fit_direct(
-            self,
-            features,
-            closes,
-            self.window,
-            self.calibration,
-            &self.horizons,
-        )?;
-        Ok(FittedRandomForest { models })
-    }
 }
 
 fn smartcore_error(e: smartcore::error::Failed) -> Error {
@@ -169,8 +117,28 @@ fn smartcore_error(e: smartcore::error::Failed) -> Error {
     }
 }
 
-impl Learner for RandomForest {
+impl Regressor for ForestParams {
     type Model = ForestRegressor;
+
+    fn check(&self) -> Result<()> {
+        if self.n_trees == 0 {
+            return Err(invalid("n_trees", 0, "must be at least 1"));
+        }
+        if self.min_samples_leaf == 0 {
+            return Err(invalid("min_samples_leaf", 0, "must be at least 1"));
+        }
+        if !(self.max_features > 0.0 && self.max_features <= 1.0) {
+            return Err(invalid(
+                "max_features",
+                self.max_features,
+                "must lie in (0, 1]",
+            ));
+        }
+        if self.max_depth == Some(0) {
+            return Err(invalid("max_depth", 0, "must be at least 1 when set"));
+        }
+        Ok(())
+    }
 
     fn fit_table(
         &self,
@@ -182,53 +150,15 @@ impl Learner for RandomForest {
             .map_err(smartcore_error)?;
         ForestRegressor::fit(&x, &train.y, self.smartcore_params()).map_err(smartcore_error)
     }
+}
 
-    fn predict_row(model: &ForestRegressor, row: &[f64]) -> Result<f64> {
+impl RegressorModel for ForestRegressor {
+    fn predict_row(&self, row: &[f64]) -> Result<f64> {
         let x = DenseMatrix::new(1, row.len(), row.to_vec(), false).map_err(smartcore_error)?;
-        let y = model.predict(&x).map_err(smartcore_error)?;
+        let y = self.predict(&x).map_err(smartcore_error)?;
         y.first().copied().ok_or_else(|| Error::Numerical {
             context: "random forest",
             detail: "empty prediction".into(),
         })
-    }
-}
-
-impl Fit for RandomForest {
-    type Fitted = FittedRandomForest;
-
-    #[tracing::instrument(name = "random_forest_fit", skip_all, fields(rows = history.len()))]
-    fn fit(&self, history: &Ohlcv) -> Result<FittedRandomForest> {
-        self.check()?;
-        self.fit_features(&features::compute(history), history.close())
-    }
-}
-
-impl FittedRandomForest {
-    /// Forecasts from the last row of precomputed features (see [`RandomForest::fit_features`]).
-    pub fn predict_features(
-        &self,
-        features: &FeatureMatrix,
-        closes: &[f64],
-        horizons: &[Horizon],
-        levels: &[Level],
-    ) -> Result<Forecast> {
-        direct::predict_direct::<RandomForest>(&self.models, features, closes, horizons, levels)
-    }
-}
-
-impl Predict for FittedRandomForest {
-    fn predict(&self, history: &Ohlcv, horizons: &[Horizon], levels: &[Level]) -> Result<Forecast> {
-        if history.is_empty() {
-            return Err(Error::NotEnoughData {
-                needed: features::WARMUP + 1,
-                got: 0,
-            });
-        }
-        self.predict_features(
-            &features::compute(history),
-            history.close(),
-            horizons,
-            levels,
-        )
     }
 }

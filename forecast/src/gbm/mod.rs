@@ -1,7 +1,7 @@
 //! Gradient-boosted trees, XGBoost-style, one model per horizon (the protocol's `xgb`).
 //!
-//! [`Gbm`] fits a [`booster::Booster`] per horizon on the 19 causal features with the direct strategy
-//! of [`crate::forest::direct`] (target `ln(C[s+h]/C[s])`, rolling window, training rows with
+//! [`Gbm`] is the direct multi-horizon model of [`crate::direct`] over [`booster::BoosterParams`]: a
+//! [`booster::Booster`] per horizon on the 19 causal features (target `ln(C[s+h]/C[s])`, rolling window, training rows with
 //! `s + h ≤ t`), and gives split-conformal intervals from a temporal calibration tail.
 //!
 //! # Why an own booster
@@ -49,47 +49,22 @@
 
 pub mod booster;
 
-use serde::{Deserialize, Serialize};
-
-use crate::features::{self, FeatureMatrix};
-use crate::forest::direct::{self, HorizonModel, Learner, Table};
-use crate::{Error, Fit, Forecast, Horizon, Level, Ohlcv, Predict, Result};
+use crate::direct::{Direct, FittedDirect, Regressor, RegressorModel, Table};
+use crate::{features, Result};
 use booster::{Booster, BoosterParams};
 
-/// Parameters of the gradient-boosted-trees forecaster.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Gbm {
-    /// Booster hyper-parameters (defaults: the protocol's XGBoost settings).
-    pub booster: BoosterParams,
-    /// Rolling training window in rows, ending at the origin (2520 ≈ ten years).
-    pub window: usize,
-    /// Share of the training rows held out at the end as the calibration tail for the intervals and
-    /// early stopping, in [0, 0.5]; 0 fits once and gives no intervals.
-    pub calibration: f64,
-    /// Horizons to fit, one model each.
-    pub horizons: Vec<Horizon>,
-}
-
-impl Default for Gbm {
-    fn default() -> Self {
-        Self {
-            booster: BoosterParams::default(),
-            window: crate::baseline::DEFAULT_WINDOW,
-            calibration: 0.2,
-            horizons: Horizon::standard().to_vec(),
-        }
-    }
-}
+/// The gradient-boosted-trees forecaster: one booster per horizon.
+pub type Gbm = Direct<BoosterParams>;
 
 /// A fitted [`Gbm`]: one booster per horizon.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct FittedGbm {
-    /// The per-horizon models, in the order of [`Gbm::horizons`].
-    pub models: Vec<HorizonModel<Booster>>,
-}
+pub type FittedGbm = FittedDirect<Booster>;
 
-impl Learner for BoosterParams {
+impl Regressor for BoosterParams {
     type Model = Booster;
+
+    fn check(&self) -> Result<()> {
+        BoosterParams::check(self)
+    }
 
     fn fit_table(
         &self,
@@ -114,71 +89,10 @@ impl Learner for BoosterParams {
             ),
         }
     }
-
-    fn predict_row(model: &Booster, row: &[f64]) -> Result<f64> {
-        model.predict_row(row)
-    }
 }
 
-impl Gbm {
-    fn check(&self) -> Result<()> {
-        self.booster.check()?;
-        direct::check_common(self.window, self.calibration, &self.horizons)
-    }
-
-    /// Fits on precomputed features: `features.rows[s]` must be the feature row of `closes[s]`, and
-    /// the origin is the last row. Features are causal, so the evaluator may compute them once over a
-    /// whole series and pass prefixes.
-    pub fn fit_features(&self, features: &FeatureMatrix, closes: &[f64]) -> Result<FittedGbm> {
-        self.check()?;
-        let models = direct::fit_direct(
-            &self.booster,
-            features,
-            closes,
-            self.window,
-            self.calibration,
-            &self.horizons,
-        )?;
-        Ok(FittedGbm { models })
-    }
-}
-
-impl Fit for Gbm {
-    type Fitted = FittedGbm;
-
-    #[tracing::instrument(name = "gbm_fit", skip_all, fields(rows = history.len()))]
-    fn fit(&self, history: &Ohlcv) -> Result<FittedGbm> {
-        self.check()?;
-        self.fit_features(&features::compute(history), history.close())
-    }
-}
-
-impl FittedGbm {
-    /// Forecasts from the last row of precomputed features (see [`Gbm::fit_features`]).
-    pub fn predict_features(
-        &self,
-        features: &FeatureMatrix,
-        closes: &[f64],
-        horizons: &[Horizon],
-        levels: &[Level],
-    ) -> Result<Forecast> {
-        direct::predict_direct::<BoosterParams>(&self.models, features, closes, horizons, levels)
-    }
-}
-
-impl Predict for FittedGbm {
-    fn predict(&self, history: &Ohlcv, horizons: &[Horizon], levels: &[Level]) -> Result<Forecast> {
-        if history.is_empty() {
-            return Err(Error::NotEnoughData {
-                needed: features::WARMUP + 1,
-                got: 0,
-            });
-        }
-        self.predict_features(
-            &features::compute(history),
-            history.close(),
-            horizons,
-            levels,
-        )
+impl RegressorModel for Booster {
+    fn predict_row(&self, row: &[f64]) -> Result<f64> {
+        Booster::predict_row(self, row)
     }
 }

@@ -1,99 +1,25 @@
-//! Every model behind one id: [`ModelId`] names a model, [`ModelSpec`] holds its unfitted
-//! parameters, [`FittedModel`] its fitted state, and [`Artifact`] is what gets stored.
-//!
-//! ```
-//! use forecast::registry::{Artifact, ModelId, ModelSpec};
-//! use forecast::{Fit, Horizon, Ohlcv, Predict};
-//!
-//! let history = Ohlcv::from_closes(&[10.0, 10.5, 10.2, 10.8, 11.0]).unwrap();
-//! let spec = ModelSpec::default_for(ModelId::Drift, 0).unwrap();
-//! let artifact = Artifact::new(ModelId::Drift, spec.fit(&history).unwrap());
-//! let back = Artifact::from_bytes(&artifact.to_bytes().unwrap()).unwrap();
-//! let f = back.fitted.predict(&history, &[Horizon::new(1).unwrap()], &[]).unwrap();
-//! assert!(f.steps[0].point > 11.0);
-//! ```
-
-use std::fmt;
-use std::str::FromStr;
+//! The model side of the registry: unfitted specs, fitted models and the stored artifact.
 
 use serde::{Deserialize, Serialize};
 
+use super::id::ModelId;
+
 use crate::arima::{Arima, ArimaOrder, AutoArima, FittedArima, FittedAutoArima};
 use crate::baseline::{Drift, FittedDrift, FittedNaive, Naive};
-use crate::ensemble::{Ensemble, FittedEnsemble};
-use crate::forest::{FittedRandomForest, RandomForest};
+use crate::ensemble::{self, Ensemble, FittedEnsemble};
+use crate::forest::{FittedRandomForest, ForestParams, RandomForest};
 use crate::gbm::booster::BoosterParams;
 use crate::gbm::{FittedGbm, Gbm};
 use crate::lstm::{FittedLstm, Lstm};
 use crate::{Error, Fit, Forecast, Horizon, Level, Ohlcv, Predict, Result};
 
-/// The models the app and the evaluator know, by their stable string ids.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum ModelId {
-    /// Random walk.
-    Naive,
-    /// Random walk with drift.
-    Drift,
-    /// ARIMA(1,1,1) on log closes.
-    Arima111,
-    /// Automatic ARIMA order selection on log closes.
-    Autoarima,
-    /// Random forest on the 19 features.
-    Rf,
-    /// Gradient-boosted trees on the 19 features.
-    Gbm,
-    /// LSTM on windows of the 19 features.
-    Lstm,
-    /// Error-weighted combination of the other models.
-    Ensemble,
-}
-
-impl ModelId {
-    /// Every id, in display order.
-    pub fn all() -> [ModelId; 8] {
-        use ModelId::*;
-        [Naive, Drift, Arima111, Autoarima, Rf, Gbm, Lstm, Ensemble]
-    }
-
-    /// The id string (`"naive"`, `"arima111"`, ...).
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ModelId::Naive => "naive",
-            ModelId::Drift => "drift",
-            ModelId::Arima111 => "arima111",
-            ModelId::Autoarima => "autoarima",
-            ModelId::Rf => "rf",
-            ModelId::Gbm => "gbm",
-            ModelId::Lstm => "lstm",
-            ModelId::Ensemble => "ensemble",
-        }
-    }
-}
-
-impl fmt::Display for ModelId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for ModelId {
-    type Err = Error;
-    fn from_str(s: &str) -> Result<Self> {
-        ModelId::all()
-            .into_iter()
-            .find(|id| id.as_str() == s.trim())
-            .ok_or_else(|| {
-                Error::InvalidInput(format!(
-                    "unknown model id `{s}`; known ids: {}",
-                    ModelId::all().map(ModelId::as_str).join(", ")
-                ))
-            })
-    }
-}
-
 /// Unfitted parameters of any registered model.
-#[derive(Debug, Clone, PartialEq)]
+///
+/// Serialised with a `"model"` tag and the parameters under `"params"`, e.g.
+/// `{"model": "drift", "params": {"window": 2520}}`, so a stored spec records every
+/// hyper-parameter, the ensemble's members included.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "model", content = "params", rename_all = "lowercase")]
 #[non_exhaustive]
 pub enum ModelSpec {
     /// Random walk.
@@ -101,7 +27,7 @@ pub enum ModelSpec {
     /// Random walk with drift.
     Drift(Drift),
     /// Error-weighted ensemble of other models.
-    Ensemble(Ensemble),
+    Ensemble(Ensemble<ModelSpec>),
     /// Random forest, one per horizon.
     Forest(RandomForest),
     /// Gradient-boosted trees, one booster per horizon.
@@ -125,13 +51,16 @@ impl ModelSpec {
         match id {
             ModelId::Naive => Ok(ModelSpec::Naive(Naive::default())),
             ModelId::Drift => Ok(ModelSpec::Drift(Drift::default())),
-            ModelId::Ensemble => Ok(ModelSpec::Ensemble(Ensemble::default_members(seed)?)),
+            ModelId::Ensemble => Ok(ModelSpec::Ensemble(default_ensemble(seed)?)),
             ModelId::Rf => Ok(ModelSpec::Forest(RandomForest {
-                seed,
+                regressor: ForestParams {
+                    seed,
+                    ..Default::default()
+                },
                 ..Default::default()
             })),
             ModelId::Gbm => Ok(ModelSpec::Gbm(Gbm {
-                booster: BoosterParams {
+                regressor: BoosterParams {
                     seed,
                     ..Default::default()
                 },
@@ -167,10 +96,26 @@ impl ModelSpec {
     /// Ids whose [`ModelSpec::default_for`] succeeds in this build.
     pub fn available() -> Vec<ModelId> {
         ModelId::all()
-            .into_iter()
+            .iter()
+            .copied()
             .filter(|&id| ModelSpec::default_for(id, 0).is_ok())
             .collect()
     }
+}
+
+/// The ensemble of the random walk (built in) and every other available model with its default
+/// parameters, weighted for horizons 1, 2, 5.
+fn default_ensemble(seed: u64) -> Result<Ensemble<ModelSpec>> {
+    let members: Vec<ModelSpec> = ModelId::all()
+        .iter()
+        .filter(|&&id| id != ModelId::Ensemble && id != ModelId::Naive)
+        .filter_map(|&id| ModelSpec::default_for(id, seed).ok())
+        .collect();
+    Ensemble::new(
+        members,
+        ensemble::DEFAULT_LOOKBACK,
+        Horizon::standard().to_vec(),
+    )
 }
 
 fn not_available(id: ModelId) -> Error {
@@ -211,7 +156,7 @@ pub enum FittedModel {
     /// Fitted random walk with drift.
     Drift(FittedDrift),
     /// Fitted ensemble.
-    Ensemble(FittedEnsemble),
+    Ensemble(FittedEnsemble<FittedModel>),
     /// Fitted random forest.
     Forest(FittedRandomForest),
     /// Fitted gradient-boosted trees.
@@ -302,18 +247,6 @@ mod tests {
     use super::*;
 
     #[test]
-    fn ids_round_trip_through_strings_and_serde() {
-        for id in ModelId::all() {
-            assert_eq!(id.to_string().parse::<ModelId>().unwrap(), id);
-            let json = serde_json::to_string(&id).unwrap();
-            assert_eq!(json, format!("\"{id}\""));
-            assert_eq!(serde_json::from_str::<ModelId>(&json).unwrap(), id);
-        }
-        let err = "prophet".parse::<ModelId>().unwrap_err();
-        assert!(err.to_string().contains("prophet"), "{err}");
-    }
-
-    #[test]
     fn artifact_round_trips() {
         let h = Ohlcv::from_closes(&[10.0, 11.0, 10.5, 12.0]).unwrap();
         for id in [ModelId::Naive, ModelId::Drift] {
@@ -350,5 +283,34 @@ mod tests {
             assert_eq!(ModelSpec::default_for(id, 0).unwrap().id(), id);
         }
         assert!(ModelSpec::available().contains(&ModelId::Naive));
+    }
+
+    #[test]
+    fn every_spec_round_trips_through_serde_json_with_its_model_tag() {
+        for id in ModelSpec::available() {
+            let spec = ModelSpec::default_for(id, 3).unwrap();
+            let value = serde_json::to_value(&spec).unwrap();
+            assert!(
+                value["model"].is_string() && value["params"].is_object(),
+                "{id}: {value}"
+            );
+            let back: ModelSpec = serde_json::from_value(value).unwrap();
+            assert_eq!(back, spec, "{id}");
+        }
+        let drift = serde_json::to_value(ModelSpec::Drift(Drift::default())).unwrap();
+        assert_eq!(
+            drift,
+            serde_json::json!({"model": "drift", "params": {"window": 2520}})
+        );
+    }
+
+    #[test]
+    fn the_ensemble_spec_records_its_members() {
+        let spec = ModelSpec::default_for(ModelId::Ensemble, 0).unwrap();
+        let value = serde_json::to_value(&spec).unwrap();
+        let members = value["params"]["members"].as_array().unwrap();
+        // Every other model but the random walk, which the ensemble has built in.
+        assert_eq!(members.len(), ModelSpec::available().len() - 2);
+        assert!(members.iter().any(|m| m["model"] == "forest"));
     }
 }

@@ -1,4 +1,6 @@
-//! The direct multi-horizon strategy shared by the tree models ([`crate::forest`], [`crate::gbm`]).
+//! The direct multi-horizon model shared by the feature regressors ([`crate::forest`],
+//! [`crate::gbm`]): [`Direct<R>`] fits one regressor `R` per horizon and is the model; a regressor
+//! only says how to fit a table of feature rows and predict one row ([`Regressor`]).
 //!
 //! One regressor per horizon `h` learns `y_h[s] = ln(C[s+h] / C[s])` from the feature row `s`; the
 //! forecast at origin `t` is `C[t]·exp(ŷ_h)` read from the newest feature row.
@@ -22,8 +24,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::features::{FeatureMatrix, N_FEATURES, WARMUP};
-use crate::{Error, Forecast, Horizon, Interval, Level, Result, StepForecast};
+use crate::features::{self, FeatureMatrix, N_FEATURES, WARMUP};
+use crate::{Error, Fit, Forecast, Horizon, Interval, Level, Ohlcv, Predict, Result, StepForecast};
 
 /// Fewest training rows a model is fitted on (and fewest rows in a calibration tail).
 pub const MIN_ROWS: usize = 20;
@@ -87,26 +89,152 @@ pub struct HorizonModel<M> {
     pub residuals: Vec<f64>,
 }
 
-/// What a tree learner must provide to be used by the direct strategy.
-pub(crate) trait Learner {
+/// Unfitted per-horizon regressor parameters: what a learner must provide to be used by
+/// [`Direct`].
+pub trait Regressor {
     /// The fitted regressor.
-    type Model;
+    type Model: RegressorModel;
+
+    /// Checks the hyper-parameters.
+    ///
+    /// # Errors
+    /// [`Error::InvalidParameter`] naming the first bad one.
+    fn check(&self) -> Result<()>;
 
     /// Fits on `train`. `valid` is the temporal tail (for early stopping) when calibrating;
     /// `previous` is the tail-calibrated model when this is the final refit on all rows.
+    ///
+    /// # Errors
+    /// Whatever the learner reports.
     fn fit_table(
         &self,
         train: &Table,
         valid: Option<&Table>,
         previous: Option<&Self::Model>,
     ) -> Result<Self::Model>;
+}
 
-    /// Predicts one feature row.
-    fn predict_row(model: &Self::Model, row: &[f64]) -> Result<f64>;
+/// A fitted per-horizon regressor.
+pub trait RegressorModel {
+    /// Predicts the log return of one feature row.
+    ///
+    /// # Errors
+    /// Whatever the regressor reports.
+    fn predict_row(&self, row: &[f64]) -> Result<f64>;
+}
+
+/// The direct multi-horizon model over regressor `R` (see the module docs).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Direct<R> {
+    /// The regressor's hyper-parameters, shared by every horizon.
+    pub regressor: R,
+    /// Rolling training window in rows, ending at the origin (2520 ≈ ten years).
+    pub window: usize,
+    /// Share of the training rows held out at the end as the calibration tail of the intervals
+    /// (and early stopping, where the regressor has it), in [0, 0.5]; 0 fits once and gives no
+    /// intervals.
+    pub calibration: f64,
+    /// Horizons to fit, one regressor each.
+    pub horizons: Vec<Horizon>,
+}
+
+impl<R: Default> Default for Direct<R> {
+    fn default() -> Self {
+        Self {
+            regressor: R::default(),
+            window: crate::baseline::DEFAULT_WINDOW,
+            calibration: 0.2,
+            horizons: Horizon::standard().to_vec(),
+        }
+    }
+}
+
+/// A fitted [`Direct`] model: one regressor per horizon.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FittedDirect<M> {
+    /// The per-horizon models, in the order of [`Direct::horizons`].
+    pub models: Vec<HorizonModel<M>>,
+}
+
+impl<R: Regressor> Direct<R> {
+    /// Checks every hyper-parameter.
+    ///
+    /// # Errors
+    /// [`Error::InvalidParameter`] naming the first bad one.
+    pub fn check(&self) -> Result<()> {
+        self.regressor.check()?;
+        check_common(self.window, self.calibration, &self.horizons)
+    }
+
+    /// Fits on precomputed features: `features.rows[s]` must be the feature row of `closes[s]`, and
+    /// the origin is the last row. Features are causal, so the evaluator may compute them once over a
+    /// whole series and pass prefixes.
+    ///
+    /// # Errors
+    /// Bad parameters, too little data, or the regressor's own errors.
+    pub fn fit_features(
+        &self,
+        features: &FeatureMatrix,
+        closes: &[f64],
+    ) -> Result<FittedDirect<R::Model>> {
+        self.check()?;
+        let models = fit_direct(
+            &self.regressor,
+            features,
+            closes,
+            self.window,
+            self.calibration,
+            &self.horizons,
+        )?;
+        Ok(FittedDirect { models })
+    }
+}
+
+impl<R: Regressor> Fit for Direct<R> {
+    type Fitted = FittedDirect<R::Model>;
+
+    #[tracing::instrument(name = "direct_fit", skip_all, fields(rows = history.len()))]
+    fn fit(&self, history: &Ohlcv) -> Result<Self::Fitted> {
+        self.check()?;
+        self.fit_features(&features::compute(history), history.close())
+    }
+}
+
+impl<M: RegressorModel> FittedDirect<M> {
+    /// Forecasts from the last row of precomputed features (see [`Direct::fit_features`]).
+    ///
+    /// # Errors
+    /// A horizon that was not fitted, too short a history, or a non-finite newest feature row.
+    pub fn predict_features(
+        &self,
+        features: &FeatureMatrix,
+        closes: &[f64],
+        horizons: &[Horizon],
+        levels: &[Level],
+    ) -> Result<Forecast> {
+        predict_direct(&self.models, features, closes, horizons, levels)
+    }
+}
+
+impl<M: RegressorModel> Predict for FittedDirect<M> {
+    fn predict(&self, history: &Ohlcv, horizons: &[Horizon], levels: &[Level]) -> Result<Forecast> {
+        if history.is_empty() {
+            return Err(Error::NotEnoughData {
+                needed: WARMUP + 1,
+                got: 0,
+            });
+        }
+        self.predict_features(
+            &features::compute(history),
+            history.close(),
+            horizons,
+            levels,
+        )
+    }
 }
 
 /// Checks the shared hyper-parameters of the direct strategy.
-pub(crate) fn check_common(window: usize, calibration: f64, horizons: &[Horizon]) -> Result<()> {
+fn check_common(window: usize, calibration: f64, horizons: &[Horizon]) -> Result<()> {
     if window < MIN_ROWS + 1 {
         return Err(Error::InvalidParameter {
             name: "window",
@@ -156,14 +284,14 @@ fn table(features: &FeatureMatrix, closes: &[f64], first: usize, last: usize, h:
 }
 
 /// Fits one model per horizon at origin `t = closes.len() − 1`.
-pub(crate) fn fit_direct<L: Learner>(
-    learner: &L,
+fn fit_direct<R: Regressor>(
+    learner: &R,
     features: &FeatureMatrix,
     closes: &[f64],
     window: usize,
     calibration: f64,
     horizons: &[Horizon],
-) -> Result<Vec<HorizonModel<L::Model>>> {
+) -> Result<Vec<HorizonModel<R::Model>>> {
     check_inputs(features, closes)?;
     let n = closes.len();
     let mut out = Vec::with_capacity(horizons.len());
@@ -212,7 +340,7 @@ pub(crate) fn fit_direct<L: Learner>(
             let model = learner.fit_table(&train, Some(&tail), None)?;
             let mut residuals = (0..tail.len())
                 .map(|i| {
-                    let e = (L::predict_row(&model, tail.row(i))? - tail.y[i]).abs();
+                    let e = (model.predict_row(tail.row(i))? - tail.y[i]).abs();
                     Ok(e / local_volatility(closes, tail.rows[i]))
                 })
                 .collect::<Result<Vec<f64>>>()?;
@@ -267,8 +395,8 @@ pub fn conformal_radius(sorted_abs: &[f64], level: Level) -> Option<f64> {
 }
 
 /// Forecasts from the newest feature row with the per-horizon models.
-pub(crate) fn predict_direct<L: Learner>(
-    models: &[HorizonModel<L::Model>],
+fn predict_direct<M: RegressorModel>(
+    models: &[HorizonModel<M>],
     features: &FeatureMatrix,
     closes: &[f64],
     horizons: &[Horizon],
@@ -301,7 +429,7 @@ pub(crate) fn predict_direct<L: Learner>(
                         reason: "the model was not fitted for this horizon",
                     }
                 })?;
-                let log_ret = L::predict_row(&m.model, row)?;
+                let log_ret = m.model.predict_row(row)?;
                 let vol = local_volatility(closes, n - 1);
                 let point = last_close * log_ret.exp();
                 let intervals = levels

@@ -1,0 +1,80 @@
+//! A walk-forward record: every origin's forecasts beside the actuals, and the metrics over them.
+//!
+//! Produced by [`crate::eval::walk_forward`] (and re-exported there); the ensemble reads its members'
+//! records from here, so it needs nothing from the evaluator.
+
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+
+use crate::metrics::{Metrics, Scored};
+use crate::{Horizon, Result};
+
+/// Per-origin forecasts and actuals at one horizon, aligned with [`Backtest::origins`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HorizonBacktest {
+    /// The horizon.
+    pub horizon: Horizon,
+    /// Point forecasts of `C[t+h]`.
+    pub point: Vec<f64>,
+    /// Lower 95% bounds, when the model has an interval at every origin.
+    pub lo95: Option<Vec<f64>>,
+    /// Upper 95% bounds.
+    pub hi95: Option<Vec<f64>>,
+    /// `C[t+h]`.
+    pub actual: Vec<f64>,
+}
+
+/// One refit: the origin and the number of history rows the model was fitted on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Refit {
+    /// Origin `t` of the refit.
+    pub origin: usize,
+    /// Rows passed to `fit` (`t + 1`).
+    pub rows: usize,
+}
+
+/// The result of a walk-forward run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Backtest {
+    /// Origin row indices, ascending.
+    pub origins: Vec<usize>,
+    /// Origin dates.
+    pub dates: Vec<NaiveDate>,
+    /// `C[t]` at each origin.
+    pub last_close: Vec<f64>,
+    /// One entry per protocol horizon.
+    pub horizons: Vec<HorizonBacktest>,
+    /// Every refit, in origin order.
+    pub refits: Vec<Refit>,
+    /// The MASE scale of the series under this protocol.
+    pub mase_scale: f64,
+    /// Wall-clock seconds of the run.
+    pub wall_s: f64,
+}
+
+impl Backtest {
+    /// The record at horizon `h`, if it was evaluated.
+    pub fn horizon(&self, h: Horizon) -> Option<&HorizonBacktest> {
+        self.horizons.iter().find(|hb| hb.horizon == h)
+    }
+
+    /// Metrics per horizon, in protocol order.
+    ///
+    /// # Errors
+    /// [`Error::InvalidInput`] if a forecast is not finite.
+    pub fn metrics(&self) -> Result<Vec<(Horizon, Metrics)>> {
+        self.horizons
+            .iter()
+            .map(|hb| {
+                let s = Scored {
+                    horizon: hb.horizon.get(),
+                    last_close: &self.last_close,
+                    actual: &hb.actual,
+                    point: &hb.point,
+                    interval95: hb.lo95.as_deref().zip(hb.hi95.as_deref()),
+                };
+                Ok((hb.horizon, Metrics::compute(&s, self.mase_scale)?))
+            })
+            .collect()
+    }
+}
