@@ -4,6 +4,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::domain::{ChartRange, JobId, JobState, Symbol};
+pub use forecast::ModelId;
 
 /// Timestamps on the wire as RFC 3339 with an explicit offset (`2013-03-01T21:00:00+00:00`).
 mod rfc3339 {
@@ -415,8 +416,9 @@ pub enum ModelState {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct ModelPrediction {
-    /// Model id (`naive`, `drift`, `arima111`, `lstm`, `rf`, `gbm`, `ensemble`).
-    pub model: String,
+    /// Model id (`naive`, `drift`, `arima111`, `lstm`, `rf`, `gbm`, `ensemble`, …).
+    #[cfg_attr(feature = "ssr", schema(value_type = String))]
+    pub model: ModelId,
     /// Registry version; 0 for the baselines, which are fitted on the spot.
     pub version: Option<i32>,
     /// Whether `horizons` holds an answer.
@@ -506,7 +508,8 @@ pub struct HistoryPoint {
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct ModelHistory {
     /// Model id.
-    pub model: String,
+    #[cfg_attr(feature = "ssr", schema(value_type = String))]
+    pub model: ModelId,
     /// Predictions whose actual is known.
     pub filled: usize,
     /// MAE over them.
@@ -536,7 +539,8 @@ pub struct ModelVersionSummary {
     /// The ticker it was trained on.
     pub symbol: Symbol,
     /// Model id.
-    pub model: String,
+    #[cfg_attr(feature = "ssr", schema(value_type = String))]
+    pub model: ModelId,
     /// Registry version.
     pub version: i32,
     /// Last bar of its training data.

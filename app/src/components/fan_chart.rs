@@ -73,7 +73,7 @@ impl Fan {
                 let lo = m.horizons.iter().map(|s| s.lo95).collect::<Option<_>>()?;
                 let hi = m.horizons.iter().map(|s| s.hi95).collect::<Option<_>>()?;
                 Some(Band {
-                    label: super::prediction_tables::model_label(&m.model).to_string(),
+                    label: m.model.label().to_string(),
                     point: m.horizons.iter().map(|s| s.point).collect(),
                     lo,
                     hi,
@@ -181,7 +181,7 @@ mod tests {
 
     fn model(id: &str, status: ModelState, horizons: Vec<PredictedStep>) -> ModelPrediction {
         ModelPrediction {
-            model: id.into(),
+            model: id.parse().unwrap(),
             version: Some(1),
             status,
             message: None,

@@ -9,20 +9,6 @@ use crate::model::{
     HorizonSkill, ModelMetrics, ModelPrediction, ModelState, Predictions, TradeSignal,
 };
 
-/// The name a person reads for a model id.
-pub fn model_label(id: &str) -> &str {
-    match id {
-        "naive" => "Naive random walk",
-        "drift" => "Random walk with drift",
-        "arima111" => "ARIMA(1,1,1)",
-        "lstm" => "LSTM network",
-        "rf" => "Random forest",
-        "gbm" => "Gradient-boosted trees",
-        "ensemble" => "Ensemble",
-        other => other,
-    }
-}
-
 /// "1 day", "2 days", "1 week (5 days)".
 pub fn horizon_label(h: usize) -> String {
     match h {
@@ -47,7 +33,7 @@ pub fn still_training(p: &Predictions) -> Vec<String> {
     p.models
         .iter()
         .filter(|m| m.status == ModelState::Training)
-        .map(|m| model_label(&m.model).to_string())
+        .map(|m| m.model.label().to_string())
         .collect()
 }
 
@@ -56,7 +42,7 @@ pub fn not_ready(p: &Predictions) -> Vec<String> {
     p.models
         .iter()
         .filter(|m| m.status != ModelState::Ready)
-        .map(|m| model_label(&m.model).to_string())
+        .map(|m| m.model.label().to_string())
         .collect()
 }
 
@@ -156,7 +142,7 @@ pub fn PredictionTables(predictions: Predictions) -> impl IntoView {
 }
 
 fn model_row(m: &ModelPrediction, h: usize) -> AnyView {
-    let label = model_label(&m.model).to_string();
+    let label = m.model.label().to_string();
     let version = m
         .version
         .filter(|v| *v > 0)
@@ -178,7 +164,7 @@ fn model_row(m: &ModelPrediction, h: usize) -> AnyView {
                 },
             );
             view! {
-                <tr data-model=m.model.clone() data-status="ready">
+                <tr data-model=m.model.as_str() data-status="ready">
                     <th scope="row">{label}<small>{version}</small></th>
                     <td class="num" data-h=h data-target-date=s.target_date.to_string()>
                         <span class="point">{format::price(s.point)}</span>
@@ -205,7 +191,7 @@ fn model_row(m: &ModelPrediction, h: usize) -> AnyView {
                 _ => "No prediction for this horizon.".into(),
             });
             view! {
-                <tr data-model=m.model.clone() data-status=state_name(state)>
+                <tr data-model=m.model.as_str() data-status=state_name(state)>
                     <th scope="row">{label}</th>
                     <td colspan="9" class="unavailable">{message}</td>
                 </tr>
@@ -222,7 +208,7 @@ mod tests {
 
     fn ready(model: &str) -> ModelPrediction {
         ModelPrediction {
-            model: model.into(),
+            model: model.parse().unwrap(),
             version: Some(0),
             status: ModelState::Ready,
             message: None,
@@ -246,7 +232,7 @@ mod tests {
 
     fn waiting(model: &str, status: ModelState) -> ModelPrediction {
         ModelPrediction {
-            model: model.into(),
+            model: model.parse().unwrap(),
             version: None,
             status,
             message: Some(format!("{model} is being trained for GOOG.")),
@@ -286,7 +272,7 @@ mod tests {
             waiting("lstm", ModelState::Training),
             waiting("rf", ModelState::NotTrainedYet),
         ]);
-        assert_eq!(still_training(&p), ["LSTM network"]);
+        assert_eq!(still_training(&p), ["LSTM"]);
     }
 
     #[test]

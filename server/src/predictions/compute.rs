@@ -14,23 +14,6 @@ use forecast::{Fit, Horizon, Level, Ohlcv, Predict};
 
 use crate::market::calendar;
 
-/// The models the API serves, in display order.
-pub const SERVED_MODELS: [ModelId; 7] = [
-    ModelId::Naive,
-    ModelId::Drift,
-    ModelId::Arima111,
-    ModelId::Lstm,
-    ModelId::Rf,
-    ModelId::Gbm,
-    ModelId::Ensemble,
-];
-
-/// True for the baselines, which are fitted from the as-of history on every computation (their
-/// fit is a mean and a standard deviation) instead of being trained as registry versions.
-pub fn is_baseline(id: ModelId) -> bool {
-    matches!(id, ModelId::Naive | ModelId::Drift)
-}
-
 /// A model's walk-forward record: the full metric set per horizon and the origins it covers.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Skill {
@@ -186,7 +169,7 @@ pub fn predict(
         });
     }
     Ok(ModelPrediction {
-        model: m.model.to_string(),
+        model: m.model,
         version: Some(m.version),
         status: ModelState::Ready,
         message: None,
@@ -225,7 +208,7 @@ pub fn unavailable(
     message: impl Into<String>,
 ) -> ModelPrediction {
     ModelPrediction {
-        model: model.to_string(),
+        model,
         version: None,
         status,
         message: Some(message.into()),

@@ -29,7 +29,7 @@ use sqlx::PgPool;
 use crate::cache::Cache;
 use crate::market::store::bars::{self, LastBar};
 use crate::telemetry::spawn_blocking_in_span;
-use compute::{is_baseline, ServableModel, SERVED_MODELS};
+use compute::ServableModel;
 use sources::{CurrentVersion, ModelVersions, NoQueue, NoRegistry, TrainingQueue};
 
 /// How long a computed answer stays in Redis. The key holds the as-of, so a new bar is a new key;
@@ -141,7 +141,7 @@ impl Predictor {
         match self.versions.current(symbol).await {
             Ok(v) => v
                 .into_iter()
-                .filter(|v| SERVED_MODELS.contains(&v.model) && !is_baseline(v.model))
+                .filter(|v| ModelId::served().contains(&v.model) && !v.model.is_baseline())
                 .collect(),
             Err(e) => {
                 tracing::warn!(error = %e, "model registry unavailable; serving the baselines");
@@ -160,23 +160,21 @@ impl Predictor {
             tracing::warn!(error = %e, "job queue unavailable; cannot tell which models are training");
             Vec::new()
         });
-        SERVED_MODELS
+        ModelId::served()
             .iter()
-            .map(
-                |&id| match ready.iter().position(|m| m.model == id.as_str()) {
-                    Some(i) => ready.swap_remove(i),
-                    None if training.contains(&id) => compute::unavailable(
-                        id,
-                        ModelState::Training,
-                        format!("{id} is being trained for {symbol}."),
-                    ),
-                    None => compute::unavailable(
-                        id,
-                        ModelState::NotTrainedYet,
-                        format!("{id} has not been trained for {symbol} yet."),
-                    ),
-                },
-            )
+            .map(|&id| match ready.iter().position(|m| m.model == id) {
+                Some(i) => ready.swap_remove(i),
+                None if training.contains(&id) => compute::unavailable(
+                    id,
+                    ModelState::Training,
+                    format!("{id} is being trained for {symbol}."),
+                ),
+                None => compute::unavailable(
+                    id,
+                    ModelState::NotTrainedYet,
+                    format!("{id} has not been trained for {symbol} yet."),
+                ),
+            })
             .collect()
     }
 
@@ -321,7 +319,7 @@ impl Predictor {
             let stale = current.iter().any(|v| {
                 !recorded
                     .iter()
-                    .any(|r| r.model == v.model.as_str() && r.version == Some(v.version))
+                    .any(|r| r.model == v.model && r.version == Some(v.version))
             });
             if stale {
                 return self.compute_and_record(symbol).await;
@@ -363,9 +361,10 @@ fn recent(history: &[Bar]) -> Vec<PricePoint> {
 
 /// The served models that need training: not a baseline and without a current version.
 fn missing_models(current: &[CurrentVersion]) -> Vec<ModelId> {
-    SERVED_MODELS
-        .into_iter()
-        .filter(|&id| !is_baseline(id) && !current.iter().any(|v| v.model == id))
+    ModelId::served()
+        .iter()
+        .copied()
+        .filter(|&id| !id.is_baseline() && !current.iter().any(|v| v.model == id))
         .collect()
 }
 
@@ -429,7 +428,7 @@ impl PredictionService for Predictor {
             .into_iter()
             .map(|v| ModelVersionSummary {
                 symbol: v.symbol,
-                model: v.model.to_string(),
+                model: v.model,
                 version: v.version,
                 as_of: v.as_of,
                 metrics: v.skill.as_ref().map(compute::Skill::to_wire),

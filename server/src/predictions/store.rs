@@ -9,8 +9,14 @@ use app::model::{
     TradeSignal,
 };
 use chrono::NaiveDate;
+use forecast::registry::ModelId;
 use sqlx::types::Json;
 use sqlx::PgPool;
+
+/// A stored value that does not parse is a decode error, never a default.
+fn decode(e: impl std::fmt::Display) -> sqlx::Error {
+    sqlx::Error::Decode(e.to_string().into())
+}
 
 /// Records every horizon of every ready model. A prediction already recorded for the same
 /// symbol, model, version, as-of and horizon is kept as first served (the unique key), so
@@ -35,7 +41,7 @@ pub async fn record(
                  on conflict (symbol, model, version, as_of, horizon) do nothing",
             )
             .bind(symbol)
-            .bind(&m.model)
+            .bind(m.model.as_str())
             .bind(version)
             .bind(as_of)
             .bind(s.h as i16)
@@ -97,10 +103,11 @@ pub async fn recorded(
     .await?;
     let mut by_model: BTreeMap<String, ModelPrediction> = BTreeMap::new();
     for r in rows {
+        let model: ModelId = r.model.parse().map_err(|e: forecast::Error| decode(e))?;
         let entry = by_model
             .entry(r.model.clone())
             .or_insert_with(|| ModelPrediction {
-                model: r.model.clone(),
+                model,
                 version: Some(r.version),
                 status: ModelState::Ready,
                 message: None,
@@ -174,9 +181,10 @@ pub async fn history(
     let mut out: Vec<ModelHistory> = Vec::new();
     let (mut abs, mut naive_abs, mut filled) = (0.0, 0.0, 0usize);
     for r in rows {
-        if out.last().is_none_or(|m| m.model != r.model) {
+        let model: ModelId = r.model.parse().map_err(|e: forecast::Error| decode(e))?;
+        if out.last().is_none_or(|m| m.model != model) {
             out.push(ModelHistory {
-                model: r.model.clone(),
+                model,
                 filled: 0,
                 mae: None,
                 mae_rel_naive: None,

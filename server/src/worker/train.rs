@@ -141,7 +141,8 @@ impl Trainer {
                 id,
                 symbol: job.symbol.clone(),
                 model: p.model,
-                params: crate::registry::spec_params(&p.spec),
+                params: serde_json::to_value(&p.spec)
+                    .map_err(|e| JobError::InvalidInput(format!("parameters: {e}")))?,
                 data_first: dates[0],
                 data_last: dates[dates.len() - 1],
                 rows: i32::try_from(p.series.len()).unwrap_or(i32::MAX),

@@ -149,7 +149,11 @@ async fn baseline_forecasts_cover_three_horizons_with_intervals_while_the_models
     assert!(f.job_id.is_some(), "the other models are being trained");
     assert_eq!(f.recent.len(), 60);
     assert_eq!(f.recent.last().unwrap().date, f.as_of);
-    let naive = f.models.iter().find(|m| m.model == "naive").unwrap();
+    let naive = f
+        .models
+        .iter()
+        .find(|m| m.model.as_str() == "naive")
+        .unwrap();
     let hs: Vec<usize> = naive.horizons.iter().map(|h| h.h).collect();
     assert_eq!(hs, [1, 2, 5]);
     for h in &naive.horizons {
@@ -160,12 +164,20 @@ async fn baseline_forecasts_cover_three_horizons_with_intervals_while_the_models
     // The interval widens with the horizon (√h for a random walk).
     let w = |i: usize| naive.horizons[i].hi95.unwrap() - naive.horizons[i].lo95.unwrap();
     assert!(w(2) > w(1) && w(1) > w(0));
-    let drift = f.models.iter().find(|m| m.model == "drift").unwrap();
+    let drift = f
+        .models
+        .iter()
+        .find(|m| m.model.as_str() == "drift")
+        .unwrap();
     assert!(
         drift.horizons[2].point > drift.horizons[0].point,
         "GOOG trended up over the window"
     );
-    let lstm = f.models.iter().find(|m| m.model == "lstm").unwrap();
+    let lstm = f
+        .models
+        .iter()
+        .find(|m| m.model.as_str() == "lstm")
+        .unwrap();
     assert_eq!(lstm.status, ModelState::Training);
     assert!(lstm.horizons.is_empty());
 }

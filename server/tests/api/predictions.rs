@@ -65,7 +65,11 @@ async fn recorded_predictions_get_their_actuals_when_the_target_bars_arrive() {
 
     let served = service.compute_and_record(&goog()).await.unwrap();
     assert_eq!(served.as_of.to_string(), "2013-02-01");
-    let naive = served.models.iter().find(|m| m.model == "naive").unwrap();
+    let naive = served
+        .models
+        .iter()
+        .find(|m| m.model.as_str() == "naive")
+        .unwrap();
     assert_eq!(naive.status, ModelState::Ready);
     let targets: Vec<String> = naive
         .horizons
@@ -113,7 +117,11 @@ async fn recorded_predictions_get_their_actuals_when_the_target_bars_arrive() {
     let history = PredictionService::history(&service, &goog(), HistoryDays::new(60).unwrap())
         .await
         .unwrap();
-    let naive = history.models.iter().find(|m| m.model == "naive").unwrap();
+    let naive = history
+        .models
+        .iter()
+        .find(|m| m.model.as_str() == "naive")
+        .unwrap();
     assert_eq!(naive.filled, 3);
     let close_on = |d: &str| {
         later
@@ -132,7 +140,11 @@ async fn recorded_predictions_get_their_actuals_when_the_target_bars_arrive() {
     }
     // The random walk measured against itself: MAE over naive MAE is exactly 1.
     assert!((naive.mae_rel_naive.unwrap() - 1.0).abs() < 1e-12);
-    let drift = history.models.iter().find(|m| m.model == "drift").unwrap();
+    let drift = history
+        .models
+        .iter()
+        .find(|m| m.model.as_str() == "drift")
+        .unwrap();
     assert_eq!(drift.filled, 3);
     assert!(drift.mae.unwrap() > 0.0);
 }
@@ -152,7 +164,7 @@ async fn every_model_is_listed_and_untrained_ones_say_so() {
         ["naive", "drift", "arima111", "lstm", "rf", "gbm", "ensemble"]
     );
     for m in &p.models {
-        if m.model == "naive" || m.model == "drift" {
+        if m.model.as_str() == "naive" || m.model.as_str() == "drift" {
             assert_eq!(m.status, ModelState::Ready);
             assert_eq!(m.version, Some(0));
             let metrics = m.metrics.as_ref().expect("baselines are evaluated");
