@@ -8,10 +8,11 @@ SHELL := /bin/bash
 TARGET_DIR      := $(or $(CARGO_TARGET_DIR),$(CURDIR)/target)
 SITE_ROOT       := $(CURDIR)/target/site
 WASM_BINDGEN_V  := 0.2.130
+SQLX_CLI_V      := 0.8.6
 SUDO            := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 export LEPTOS_SITE_ROOT := $(SITE_ROOT)
 
-.PHONY: run test setup setup-test build build-server build-wasm site test-rust test-e2e lint fmt clean-data load-test
+.PHONY: run test setup setup-test build build-server build-wasm site test-rust test-e2e lint fmt clean-data load-test sqlx-prepare
 
 ## run: set up, build, and serve on http://127.0.0.1:3000 (private Postgres and Redis unless URLs are set)
 run: setup build
@@ -34,7 +35,7 @@ setup:
 	@wasm-bindgen --version 2>/dev/null | grep -q "$(WASM_BINDGEN_V)" || \
 	  cargo install wasm-bindgen-cli --version $(WASM_BINDGEN_V)
 
-## setup-test: Chromium for the browser tests and the end2end npm packages
+## setup-test: Chromium for the browser tests, the end2end npm packages, sqlx-cli for the query check
 setup-test:
 	@missing=""; \
 	command -v chromium >/dev/null || missing="$$missing chromium"; \
@@ -44,6 +45,8 @@ setup-test:
 	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; \
 	fi
 	@cd end2end && { [ -d node_modules/@playwright/test ] || npm ci --no-audit --no-fund; }
+	@cargo sqlx --version 2>/dev/null | grep -q "$(SQLX_CLI_V)" || \
+	  cargo install sqlx-cli --version $(SQLX_CLI_V) --no-default-features --features postgres,rustls --locked
 
 ## build: the server binary and the hydrating WebAssembly with its site assets
 build: build-server build-wasm site
@@ -73,6 +76,11 @@ lint:
 	cargo fmt --all -- --check
 	cargo clippy --workspace --exclude frontend --all-targets -- -D warnings
 	cargo clippy -p frontend --target wasm32-unknown-unknown -- -D warnings
+	server/scripts/sqlx-check.sh $(TARGET_DIR)/debug/server check
+
+## sqlx-prepare: rewrite .sqlx/ after changing a query (a throwaway Postgres; no setup needed)
+sqlx-prepare: build-server
+	server/scripts/sqlx-check.sh $(TARGET_DIR)/debug/server prepare
 
 fmt:
 	cargo fmt --all

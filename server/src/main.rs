@@ -15,8 +15,23 @@ async fn main() -> anyhow::Result<()> {
                 .await
                 .context("The worker stopped with an error");
         }
+        Some("migrate") => {
+            // Schema only: the app's migrations and the job queue's, then exit (deploy step).
+            let url = settings
+                .database_url
+                .clone()
+                .context("`server migrate` needs DATABASE_URL")?;
+            let pool = server::compose::connect_and_migrate(&url, 2).await?;
+            server::jobs::Jobs::migrate(&pool)
+                .await
+                .context("Failed to create the job queue's tables")?;
+            tracing::info!("database migrated");
+            return Ok(());
+        }
         Some(other) => {
-            anyhow::bail!("unknown command `{other}`; expected `serve` (default) or `worker`")
+            anyhow::bail!(
+                "unknown command `{other}`; expected `serve` (default), `worker` or `migrate`"
+            )
         }
     }
     let app = Application::build(settings)

@@ -4,8 +4,12 @@
 //! fills it in on a database seeded before those columns existed.
 
 use anyhow::Context;
+use app::domain::Symbol;
 use forecast::Ohlcv;
 use sqlx::PgPool;
+
+use crate::market::store::bars;
+use crate::market::store::tickers::{self, NewTicker};
 
 /// One bundled series and where it came from (see `server/data/prices/README.md`).
 #[derive(Debug)]
@@ -90,43 +94,25 @@ pub async fn load_bundled(pool: &PgPool) -> anyhow::Result<Inserted> {
 
 async fn load_one(pool: &PgPool, s: &BundledSeries) -> anyhow::Result<u64> {
     let bars = Ohlcv::from_csv(s.csv)?;
+    let symbol = Symbol::parse(s.symbol).map_err(anyhow::Error::msg)?;
     let mut tx = pool.begin().await?;
-    sqlx::query(
-        "insert into tickers (symbol, name, exchange, kind, sector, industry, source)
-         values ($1, $2, $3, $4, $5, $6, $7)
-         on conflict (symbol) do update set
-             exchange = excluded.exchange, kind = excluded.kind,
-             sector = excluded.sector, industry = excluded.industry, updated_at = now()
-         where (tickers.exchange, tickers.kind, tickers.sector, tickers.industry)
-               is distinct from (excluded.exchange, excluded.kind, excluded.sector, excluded.industry)",
+    tickers::upsert_bundled(
+        &mut *tx,
+        &NewTicker {
+            symbol: symbol.clone(),
+            name: s.name.to_string(),
+            exchange: Some(s.exchange.to_string()),
+            currency: None,
+            kind: s.kind,
+            sector: s.sector.map(str::to_string),
+            industry: s.industry.map(str::to_string),
+            source: s.source.to_string(),
+        },
     )
-    .bind(s.symbol)
-    .bind(s.name)
-    .bind(s.exchange)
-    .bind(s.kind)
-    .bind(s.sector)
-    .bind(s.industry)
-    .bind(s.source)
-    .execute(&mut *tx)
     .await?;
-    let volume: Vec<i64> = bars.volume().iter().map(|v| v.round() as i64).collect();
-    // One statement for the whole series: unnest turns the column arrays back into rows.
-    let done = sqlx::query(
-        "insert into daily_bars (symbol, date, open, high, low, close, volume)
-         select $1, * from unnest($2::date[], $3::float8[], $4::float8[], $5::float8[], $6::float8[], $7::int8[])
-         on conflict (symbol, date) do nothing",
-    )
-    .bind(s.symbol)
-    .bind(bars.dates())
-    .bind(bars.open())
-    .bind(bars.high())
-    .bind(bars.low())
-    .bind(bars.close())
-    .bind(&volume)
-    .execute(&mut *tx)
-    .await?;
+    let inserted = bars::insert_missing(&mut *tx, &symbol, &bars).await?;
     tx.commit().await?;
-    Ok(done.rows_affected())
+    Ok(inserted)
 }
 
 #[cfg(test)]

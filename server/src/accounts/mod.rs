@@ -72,7 +72,7 @@ impl Accounts for AccountService {
             .map_err(|e| ServiceError::internal("checking a password", e))?;
         match (user, ok && found) {
             (Some(u), true) => Ok(SessionUser {
-                id: UserId::from(u.id),
+                id: u.id,
                 username: u.username,
             }),
             _ => Err(ServiceError::Unauthorized(BAD_CREDENTIALS.into())),

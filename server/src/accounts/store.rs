@@ -4,10 +4,10 @@ use app::domain::{Symbol, UserId};
 use sqlx::PgExecutor;
 
 /// A stored account.
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone)]
 pub struct UserRow {
     /// Account id.
-    pub id: uuid::Uuid,
+    pub id: UserId,
     /// Username as registered.
     pub username: String,
     /// PHC-format argon2id hash.
@@ -22,12 +22,14 @@ pub async fn create_user(
     password_hash: &str,
 ) -> Result<Option<UserId>, sqlx::Error> {
     let id = UserId::random();
-    let res = sqlx::query("insert into users (id, username, password_hash) values ($1, $2, $3)")
-        .bind(id.as_uuid())
-        .bind(username)
-        .bind(password_hash)
-        .execute(ex)
-        .await;
+    let res = sqlx::query!(
+        "insert into users (id, username, password_hash) values ($1, $2, $3)",
+        id.as_uuid(),
+        username,
+        password_hash,
+    )
+    .execute(ex)
+    .await;
     match res {
         Ok(_) => Ok(Some(id)),
         Err(sqlx::Error::Database(e)) if e.constraint() == Some("users_username_key") => Ok(None),
@@ -40,35 +42,32 @@ pub async fn find_user(
     ex: impl PgExecutor<'_>,
     username: &str,
 ) -> Result<Option<UserRow>, sqlx::Error> {
-    sqlx::query_as(
-        "select id, username, password_hash from users where lower(username) = lower($1)",
+    sqlx::query_as!(
+        UserRow,
+        r#"select id as "id: UserId", username, password_hash from users
+           where lower(username) = lower($1)"#,
+        username,
     )
-    .bind(username)
     .fetch_optional(ex)
     .await
 }
 
 /// The symbols on `user`'s watchlist, in the order they were added.
 pub async fn watchlist(ex: impl PgExecutor<'_>, user: UserId) -> Result<Vec<Symbol>, sqlx::Error> {
-    let rows: Vec<String> = sqlx::query_scalar(
-        "select symbol from watchlist where user_id = $1 order by added_at, symbol",
+    sqlx::query_scalar!(
+        r#"select symbol as "symbol: Symbol" from watchlist where user_id = $1
+           order by added_at, symbol"#,
+        user.as_uuid(),
     )
-    .bind(user.as_uuid())
     .fetch_all(ex)
-    .await?;
-    rows.iter()
-        .map(|s| Symbol::parse(s).map_err(|e| sqlx::Error::Decode(e.into())))
-        .collect()
+    .await
 }
 
 /// Every symbol on anybody's watchlist (the scheduler refreshes them).
 pub async fn watched_symbols(ex: impl PgExecutor<'_>) -> Result<Vec<Symbol>, sqlx::Error> {
-    let rows: Vec<String> = sqlx::query_scalar("select distinct symbol from watchlist")
+    sqlx::query_scalar!(r#"select distinct symbol as "symbol: Symbol" from watchlist"#)
         .fetch_all(ex)
-        .await?;
-    rows.iter()
-        .map(|s| Symbol::parse(s).map_err(|e| sqlx::Error::Decode(e.into())))
-        .collect()
+        .await
 }
 
 /// Adds a ticker to a watchlist (adding twice is a no-op).
@@ -77,11 +76,13 @@ pub async fn watch(
     user: UserId,
     symbol: &Symbol,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query("insert into watchlist (user_id, symbol) values ($1, $2) on conflict do nothing")
-        .bind(user.as_uuid())
-        .bind(symbol.as_str())
-        .execute(ex)
-        .await?;
+    sqlx::query!(
+        "insert into watchlist (user_id, symbol) values ($1, $2) on conflict do nothing",
+        user.as_uuid(),
+        symbol.as_str(),
+    )
+    .execute(ex)
+    .await?;
     Ok(())
 }
 
@@ -91,10 +92,12 @@ pub async fn unwatch(
     user: UserId,
     symbol: &Symbol,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query("delete from watchlist where user_id = $1 and symbol = $2")
-        .bind(user.as_uuid())
-        .bind(symbol.as_str())
-        .execute(ex)
-        .await?;
+    sqlx::query!(
+        "delete from watchlist where user_id = $1 and symbol = $2",
+        user.as_uuid(),
+        symbol.as_str(),
+    )
+    .execute(ex)
+    .await?;
     Ok(())
 }

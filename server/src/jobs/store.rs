@@ -9,9 +9,8 @@ use sqlx::{PgConnection, PgExecutor};
 
 use super::{JobError, JobKind, JobRecord};
 
-#[derive(sqlx::FromRow)]
 struct JobRow {
-    id: uuid::Uuid,
+    id: JobId,
     kind: JobKind,
     symbol: Symbol,
     model: Option<String>,
@@ -31,7 +30,7 @@ impl TryFrom<JobRow> for JobRecord {
     type Error = JobError;
     fn try_from(r: JobRow) -> Result<Self, JobError> {
         Ok(JobRecord {
-            id: r.id.into(),
+            id: r.id,
             kind: r.kind,
             symbol: r.symbol,
             model: r.model.as_deref().map(str::parse).transpose()?,
@@ -49,9 +48,6 @@ impl TryFrom<JobRow> for JobRecord {
     }
 }
 
-const JOB_COLUMNS: &str = "id, kind, symbol, model, status, progress, step, attempts, error, \
-    result, idempotency_key, created_at, started_at, finished_at";
-
 /// Inserts a queued job unless one with the same key is queued or running; `None` then.
 pub(super) async fn insert_unless_active(
     conn: &mut PgConnection,
@@ -60,17 +56,23 @@ pub(super) async fn insert_unless_active(
     model: Option<ModelId>,
     key: &str,
 ) -> Result<Option<JobRecord>, JobError> {
-    let row: Option<JobRow> = sqlx::query_as(&format!(
-        "insert into jobs (id, kind, symbol, model, idempotency_key) \
-         values ($1, $2, $3, $4, $5) \
-         on conflict (idempotency_key) where status in ('queued', 'running') do nothing \
-         returning {JOB_COLUMNS}"
-    ))
-    .bind(JobId::random())
-    .bind(kind)
-    .bind(symbol)
-    .bind(model.map(ModelId::as_str))
-    .bind(key)
+    let row = sqlx::query_as!(
+        JobRow,
+        r#"insert into jobs (id, kind, symbol, model, idempotency_key)
+           values ($1, $2, $3, $4, $5)
+           on conflict (idempotency_key) where status in ('queued', 'running') do nothing
+           returning id as "id: JobId", kind as "kind: JobKind", symbol as "symbol: Symbol", model,
+                     status as "status: JobState", progress, step, attempts, error,
+                     result as "result: Json<serde_json::Value>", idempotency_key,
+                     created_at as "created_at: DateTime<Utc>",
+                     started_at as "started_at: DateTime<Utc>",
+                     finished_at as "finished_at: DateTime<Utc>""#,
+        JobId::random().as_uuid(),
+        kind.as_str(),
+        symbol.as_str(),
+        model.map(ModelId::as_str),
+        key,
+    )
     .fetch_optional(conn)
     .await?;
     row.map(JobRecord::try_from).transpose()
@@ -81,11 +83,17 @@ pub(super) async fn active(
     ex: impl PgExecutor<'_>,
     key: &str,
 ) -> Result<Option<JobRecord>, JobError> {
-    let row: Option<JobRow> = sqlx::query_as(&format!(
-        "select {JOB_COLUMNS} from jobs \
-         where idempotency_key = $1 and status in ('queued', 'running')"
-    ))
-    .bind(key)
+    let row = sqlx::query_as!(
+        JobRow,
+        r#"select id as "id: JobId", kind as "kind: JobKind", symbol as "symbol: Symbol", model,
+                  status as "status: JobState", progress, step, attempts, error,
+                  result as "result: Json<serde_json::Value>", idempotency_key,
+                  created_at as "created_at: DateTime<Utc>",
+                  started_at as "started_at: DateTime<Utc>",
+                  finished_at as "finished_at: DateTime<Utc>"
+           from jobs where idempotency_key = $1 and status in ('queued', 'running')"#,
+        key,
+    )
     .fetch_optional(ex)
     .await?;
     row.map(JobRecord::try_from).transpose()
@@ -93,11 +101,19 @@ pub(super) async fn active(
 
 /// A job by id.
 pub async fn get(ex: impl PgExecutor<'_>, id: JobId) -> Result<JobRecord, JobError> {
-    let row: Option<JobRow> =
-        sqlx::query_as(&format!("select {JOB_COLUMNS} from jobs where id = $1"))
-            .bind(id)
-            .fetch_optional(ex)
-            .await?;
+    let row = sqlx::query_as!(
+        JobRow,
+        r#"select id as "id: JobId", kind as "kind: JobKind", symbol as "symbol: Symbol", model,
+                  status as "status: JobState", progress, step, attempts, error,
+                  result as "result: Json<serde_json::Value>", idempotency_key,
+                  created_at as "created_at: DateTime<Utc>",
+                  started_at as "started_at: DateTime<Utc>",
+                  finished_at as "finished_at: DateTime<Utc>"
+           from jobs where id = $1"#,
+        id.as_uuid(),
+    )
+    .fetch_optional(ex)
+    .await?;
     row.ok_or(JobError::NotFound(id))?.try_into()
 }
 
@@ -106,10 +122,17 @@ pub(super) async fn recent(
     ex: impl PgExecutor<'_>,
     limit: i64,
 ) -> Result<Vec<JobRecord>, JobError> {
-    let rows: Vec<JobRow> = sqlx::query_as(&format!(
-        "select {JOB_COLUMNS} from jobs order by created_at desc, id limit $1"
-    ))
-    .bind(limit)
+    let rows = sqlx::query_as!(
+        JobRow,
+        r#"select id as "id: JobId", kind as "kind: JobKind", symbol as "symbol: Symbol", model,
+                  status as "status: JobState", progress, step, attempts, error,
+                  result as "result: Json<serde_json::Value>", idempotency_key,
+                  created_at as "created_at: DateTime<Utc>",
+                  started_at as "started_at: DateTime<Utc>",
+                  finished_at as "finished_at: DateTime<Utc>"
+           from jobs order by created_at desc, id limit $1"#,
+        limit,
+    )
     .fetch_all(ex)
     .await?;
     rows.into_iter().map(JobRecord::try_from).collect()
@@ -117,11 +140,11 @@ pub(super) async fn recent(
 
 /// Marks the job running and counts the attempt.
 pub async fn start_attempt(ex: impl PgExecutor<'_>, id: JobId) -> Result<(), JobError> {
-    sqlx::query(
-        "update jobs set status = 'running', attempts = attempts + 1, progress = 0, \
+    sqlx::query!(
+        "update jobs set status = 'running', attempts = attempts + 1, progress = 0,
          step = 'starting', started_at = coalesce(started_at, now()) where id = $1",
+        id.as_uuid(),
     )
-    .bind(id)
     .execute(ex)
     .await?;
     Ok(())
@@ -133,12 +156,12 @@ pub async fn finish(
     id: JobId,
     result: &serde_json::Value,
 ) -> Result<(), JobError> {
-    sqlx::query(
-        "update jobs set status = 'done', progress = 100, step = 'done', result = $2, \
+    sqlx::query!(
+        "update jobs set status = 'done', progress = 100, step = 'done', result = $2,
          error = null, finished_at = now() where id = $1",
+        id.as_uuid(),
+        Json(result) as _,
     )
-    .bind(id)
-    .bind(Json(result))
     .execute(ex)
     .await?;
     Ok(())
@@ -151,18 +174,24 @@ pub async fn fail(
     error: &str,
     last: bool,
 ) -> Result<(), JobError> {
-    let update = if last {
-        sqlx::query(
-            "update jobs set status = 'failed', step = 'failed', error = $2, \
-             finished_at = now() where id = $1",
-        )
-    } else {
-        sqlx::query(
-            "update jobs set status = 'queued', step = 'waiting to retry', error = $2 \
+    if last {
+        sqlx::query!(
+            "update jobs set status = 'failed', step = 'failed', error = $2, finished_at = now()
              where id = $1",
+            id.as_uuid(),
+            error,
         )
-    };
-    update.bind(id).bind(error).execute(ex).await?;
+        .execute(ex)
+        .await?;
+    } else {
+        sqlx::query!(
+            "update jobs set status = 'queued', step = 'waiting to retry', error = $2 where id = $1",
+            id.as_uuid(),
+            error,
+        )
+        .execute(ex)
+        .await?;
+    }
     Ok(())
 }
 
@@ -173,12 +202,14 @@ pub async fn set_progress(
     progress: i16,
     step: &str,
 ) -> Result<(), JobError> {
-    sqlx::query("update jobs set progress = $2, step = $3 where id = $1")
-        .bind(id)
-        .bind(progress.clamp(0, 100))
-        .bind(step)
-        .execute(ex)
-        .await?;
+    sqlx::query!(
+        "update jobs set progress = $2, step = $3 where id = $1",
+        id.as_uuid(),
+        progress.clamp(0, 100),
+        step,
+    )
+    .execute(ex)
+    .await?;
     Ok(())
 }
 
@@ -187,12 +218,12 @@ pub async fn training_models(
     ex: impl PgExecutor<'_>,
     symbol: &Symbol,
 ) -> Result<Vec<ModelId>, JobError> {
-    let models: Vec<String> = sqlx::query_scalar(
-        "select distinct model from jobs
-         where symbol = $1 and kind = 'train' and status in ('queued', 'running')
-           and model is not null",
+    let models = sqlx::query_scalar!(
+        r#"select distinct model as "model!" from jobs
+           where symbol = $1 and kind = 'train' and status in ('queued', 'running')
+             and model is not null"#,
+        symbol.as_str(),
     )
-    .bind(symbol)
     .fetch_all(ex)
     .await?;
     Ok(models.iter().map(|m| m.parse()).collect::<Result<_, _>>()?)
@@ -216,24 +247,24 @@ pub async fn training_for(
     ex: impl PgExecutor<'_>,
     predict: &JobRecord,
 ) -> Result<Vec<TrainingRow>, JobError> {
-    let rows: Vec<(String, JobState, i16, String)> = sqlx::query_as(
-        "select model, status, progress, step from jobs
-         where symbol = $1 and kind = 'train' and model is not null
-           and created_at <= $2 + interval '1 minute'
-           and (finished_at is null or finished_at >= $2)
-         order by created_at",
+    let rows = sqlx::query!(
+        r#"select model as "model!", status as "status: JobState", progress, step from jobs
+           where symbol = $1 and kind = 'train' and model is not null
+             and created_at <= $2::timestamptz + interval '1 minute'
+             and (finished_at is null or finished_at >= $2)
+           order by created_at"#,
+        predict.symbol.as_str(),
+        predict.created_at as _,
     )
-    .bind(&predict.symbol)
-    .bind(predict.created_at)
     .fetch_all(ex)
     .await?;
     rows.into_iter()
-        .map(|(model, status, progress, step)| {
+        .map(|r| {
             Ok(TrainingRow {
-                model: model.parse()?,
-                status,
-                progress,
-                step,
+                model: r.model.parse()?,
+                status: r.status,
+                progress: r.progress,
+                step: r.step,
             })
         })
         .collect()

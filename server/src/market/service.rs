@@ -191,25 +191,21 @@ impl MarketService {
     }
 
     async fn stored_quote(&self, symbol: &Symbol) -> Result<Quote, ServiceError> {
-        let rows: Vec<(NaiveDate, f64, String)> = sqlx::query_as(
-            "select b.date, b.close, t.source from daily_bars b join tickers t using (symbol)
-             where b.symbol = $1 order by b.date desc limit 2",
-        )
-        .bind(symbol.as_str())
-        .fetch_all(&self.pool)
-        .await?;
-        let Some((date, price, source)) = rows.first().cloned() else {
+        let (Some(source), Some(last)) = (
+            self.ticker_source(symbol).await?,
+            store::tickers::summaries_of(&self.pool, std::slice::from_ref(symbol))
+                .await?
+                .pop(),
+        ) else {
             return Err(not_found(symbol));
         };
-        let previous_close = rows.get(1).map(|r| r.1);
-        let change = previous_close.map(|p| price - p);
         Ok(Quote {
             symbol: symbol.clone(),
-            price,
-            previous_close,
-            change,
-            change_pct: previous_close.zip(change).map(|(p, c)| 100.0 * c / p),
-            as_of: calendar::session_close(date),
+            price: last.last_close,
+            previous_close: last.change.map(|c| last.last_close - c),
+            change: last.change,
+            change_pct: last.change_pct,
+            as_of: calendar::session_close(last.last_date),
             source: source_label(&source),
         })
     }
@@ -237,30 +233,15 @@ impl MarketService {
 
     /// What the stored history knows: the ticker row, and the 52-week range computed from the bars.
     async fn stored_overview(&self, symbol: &Symbol) -> Result<CompanyProfile, ServiceError> {
-        let row: Option<(String, Option<String>, String, String)> = sqlx::query_as(
-            "select name, exchange, currency, source from tickers where symbol = $1",
-        )
-        .bind(symbol.as_str())
-        .fetch_optional(&self.pool)
-        .await?;
-        let Some((name, exchange, currency, source)) = row else {
-            return Err(not_found(symbol));
-        };
-        // 52 weeks back from the last stored bar, not from today: the bundled series end years ago.
-        let (high, low): (Option<f64>, Option<f64>) = sqlx::query_as(
-            "select max(high), min(low) from daily_bars
-             where symbol = $1
-               and date > (select max(date) from daily_bars where symbol = $1) - 364",
-        )
-        .bind(symbol.as_str())
-        .fetch_one(&self.pool)
-        .await?;
+        let o = store::tickers::stored_overview(&self.pool, symbol)
+            .await?
+            .ok_or_else(|| not_found(symbol))?;
         Ok(CompanyProfile {
-            exchange,
-            currency: Some(currency),
-            week52_high: high,
-            week52_low: low,
-            ..CompanyProfile::named(symbol.clone(), name, source_label(&source))
+            exchange: o.exchange,
+            currency: Some(o.currency),
+            week52_high: o.week52_high,
+            week52_low: o.week52_low,
+            ..CompanyProfile::named(symbol.clone(), o.name, source_label(&o.source))
         })
     }
 

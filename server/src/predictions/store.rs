@@ -34,27 +34,27 @@ pub async fn record(
     for m in models.iter().filter(|m| m.status == ModelState::Ready) {
         let Some(version) = m.version else { continue };
         for s in &m.horizons {
-            inserted += sqlx::query(
+            inserted += sqlx::query!(
                 "insert into predictions (symbol, model, version, as_of, horizon, target_date,
                      last_close, point, lo95, hi95, lo99, hi99, signal, confidence, metrics)
                  values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
                  on conflict (symbol, model, version, as_of, horizon) do nothing",
+                symbol.as_str(),
+                m.model.as_str(),
+                version,
+                as_of as _,
+                s.h as i16,
+                s.target_date as _,
+                last_close,
+                s.point,
+                s.lo95,
+                s.hi95,
+                s.lo99,
+                s.hi99,
+                s.signal.as_str(),
+                s.confidence,
+                m.metrics.as_ref().map(Json) as _,
             )
-            .bind(symbol)
-            .bind(m.model.as_str())
-            .bind(version)
-            .bind(as_of)
-            .bind(s.h as i16)
-            .bind(s.target_date)
-            .bind(last_close)
-            .bind(s.point)
-            .bind(s.lo95)
-            .bind(s.hi95)
-            .bind(s.lo99)
-            .bind(s.hi99)
-            .bind(s.signal)
-            .bind(s.confidence)
-            .bind(m.metrics.as_ref().map(Json))
             .execute(&mut *tx)
             .await?
             .rows_affected();
@@ -64,7 +64,6 @@ pub async fn record(
     Ok(inserted)
 }
 
-#[derive(sqlx::FromRow)]
 struct RecordedRow {
     model: String,
     version: i32,
@@ -87,18 +86,20 @@ pub async fn recorded(
     symbol: &Symbol,
     as_of: NaiveDate,
 ) -> Result<Vec<ModelPrediction>, sqlx::Error> {
-    let rows: Vec<RecordedRow> = sqlx::query_as(
-        "select p.model, p.version, p.horizon, p.target_date, p.point, p.lo95, p.hi95, p.lo99,
-                p.hi99, p.signal, p.confidence, p.metrics
-         from predictions p
-         join (select model, max(version) as version from predictions
-               where symbol = $1 and as_of = $2 group by model) latest
-           on latest.model = p.model and latest.version = p.version
-         where p.symbol = $1 and p.as_of = $2
-         order by p.model, p.horizon",
+    let rows = sqlx::query_as!(
+        RecordedRow,
+        r#"select p.model, p.version, p.horizon, p.target_date as "target_date: NaiveDate",
+                  p.point, p.lo95, p.hi95, p.lo99, p.hi99, p.signal as "signal: TradeSignal",
+                  p.confidence, p.metrics as "metrics: Json<ModelMetrics>"
+           from predictions p
+           join (select model, max(version) as version from predictions
+                 where symbol = $1 and as_of = $2 group by model) latest
+             on latest.model = p.model and latest.version = p.version
+           where p.symbol = $1 and p.as_of = $2
+           order by p.model, p.horizon"#,
+        symbol.as_str(),
+        as_of as _,
     )
-    .bind(symbol)
-    .bind(as_of)
     .fetch_all(pool)
     .await?;
     let mut by_model: BTreeMap<String, ModelPrediction> = BTreeMap::new();
@@ -133,20 +134,19 @@ pub async fn recorded(
 /// symbol or (`None`) every symbol. Run after bars are stored; returns how many were filled.
 #[tracing::instrument(skip(pool), err)]
 pub async fn fill_actuals(pool: &PgPool, symbol: Option<&Symbol>) -> Result<u64, sqlx::Error> {
-    let done = sqlx::query(
+    let done = sqlx::query!(
         "update predictions p set actual = b.close, filled_at = now()
          from daily_bars b
          where p.actual is null and b.symbol = p.symbol and b.date = p.target_date
            and ($1::text is null or p.symbol = $1)",
+        symbol.map(Symbol::as_str),
     )
-    .bind(symbol)
     .execute(pool)
     .await?
     .rows_affected();
     Ok(done)
 }
 
-#[derive(sqlx::FromRow)]
 struct HistoryRow {
     model: String,
     version: i32,
@@ -168,14 +168,16 @@ pub async fn history(
     symbol: &Symbol,
     since: NaiveDate,
 ) -> Result<Vec<ModelHistory>, sqlx::Error> {
-    let rows: Vec<HistoryRow> = sqlx::query_as(
-        "select model, version, as_of, horizon, target_date, last_close, point, lo95, hi95, actual
-         from predictions
-         where symbol = $1 and target_date >= $2
-         order by model, target_date, horizon, version",
+    let rows = sqlx::query_as!(
+        HistoryRow,
+        r#"select model, version, as_of as "as_of: NaiveDate", horizon,
+                  target_date as "target_date: NaiveDate", last_close, point, lo95, hi95, actual
+           from predictions
+           where symbol = $1 and target_date >= $2
+           order by model, target_date, horizon, version"#,
+        symbol.as_str(),
+        since as _,
     )
-    .bind(symbol)
-    .bind(since)
     .fetch_all(pool)
     .await?;
     let mut out: Vec<ModelHistory> = Vec::new();
@@ -219,7 +221,7 @@ pub async fn history(
 
 /// A current version's live record: its walk-forward score beside its live MAE/naive over its
 /// most recent filled predictions.
-#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct LiveError {
     /// Ticker.
     pub symbol: Symbol,
@@ -237,20 +239,21 @@ pub struct LiveError {
 /// MAE/naive = sum|actual - point| / sum|actual - as-of close| (the naive forecast is the as-of
 /// close).
 pub async fn live_errors(pool: &PgPool, window: i64) -> Result<Vec<LiveError>, sqlx::Error> {
-    sqlx::query_as(
-        "select v.symbol, v.model, v.score, \
-                sum(abs(p.actual - p.point)) / nullif(sum(abs(p.actual - p.last_close)), 0) as live, \
-                count(p.*) as filled \
-         from model_versions v \
-         cross join lateral ( \
-             select actual, point, last_close from predictions p \
-             where p.symbol = v.symbol and p.model = v.model and p.version = v.version \
-               and p.actual is not null \
-             order by p.target_date desc limit $1) p \
-         where v.status = 'current' \
-         group by v.symbol, v.model, v.score",
+    sqlx::query_as!(
+        LiveError,
+        r#"select v.symbol as "symbol: Symbol", v.model, v.score,
+                  sum(abs(p.actual - p.point)) / nullif(sum(abs(p.actual - p.last_close)), 0) as live,
+                  count(p.*) as "filled!"
+           from model_versions v
+           cross join lateral (
+               select actual, point, last_close from predictions p
+               where p.symbol = v.symbol and p.model = v.model and p.version = v.version
+                 and p.actual is not null
+               order by p.target_date desc limit $1) p
+           where v.status = 'current'
+           group by v.symbol, v.model, v.score"#,
+        window,
     )
-    .bind(window)
     .fetch_all(pool)
     .await
 }

@@ -12,7 +12,6 @@ use super::{
     VersionStatus,
 };
 
-#[derive(sqlx::FromRow)]
 struct Row {
     id: Uuid,
     symbol: Symbol,
@@ -69,9 +68,59 @@ impl TryFrom<Row> for ModelVersion {
     }
 }
 
-const COLUMNS: &str = "id, symbol, model, version, params, data_first, data_last, rows, metrics, \
-    eval_first, eval_last, eval_origins, score, artifact_key, artifact_sha256, artifact_bytes, \
-    status, job_id, created_at, backtest";
+/// Which versions to read; every field narrows the selection, `None` leaves it open.
+#[derive(Debug, Default, Clone, Copy)]
+struct Filter<'a> {
+    id: Option<Uuid>,
+    symbol: Option<&'a Symbol>,
+    model: Option<ModelId>,
+    status: Option<VersionStatus>,
+}
+
+/// The one read of the table, by symbol, then model, newest version first.
+async fn select(
+    ex: impl PgExecutor<'_>,
+    f: Filter<'_>,
+) -> Result<Vec<ModelVersion>, RegistryError> {
+    let rows = sqlx::query_as!(
+        Row,
+        r#"select id, symbol as "symbol: Symbol", model, version,
+                  params as "params: Json<serde_json::Value>",
+                  data_first as "data_first: NaiveDate", data_last as "data_last: NaiveDate", rows,
+                  metrics as "metrics: Json<Vec<HorizonMetrics>>",
+                  eval_first as "eval_first: NaiveDate", eval_last as "eval_last: NaiveDate",
+                  eval_origins, score, artifact_key, artifact_sha256, artifact_bytes,
+                  status as "status: VersionStatus", job_id,
+                  created_at as "created_at: DateTime<Utc>",
+                  backtest as "backtest: Json<BacktestRecord>"
+           from model_versions
+           where ($1::uuid is null or id = $1)
+             and ($2::text is null or symbol = $2)
+             and ($3::text is null or model = $3)
+             and ($4::text is null or status = $4)
+           order by symbol, model, version desc"#,
+        f.id,
+        f.symbol.map(Symbol::as_str),
+        f.model.map(ModelId::as_str),
+        f.status.map(VersionStatus::as_str),
+    )
+    .fetch_all(ex)
+    .await?;
+    rows.into_iter().map(ModelVersion::try_from).collect()
+}
+
+async fn one(ex: impl PgExecutor<'_>, id: Uuid) -> Result<ModelVersion, RegistryError> {
+    select(
+        ex,
+        Filter {
+            id: Some(id),
+            ..Filter::default()
+        },
+    )
+    .await?
+    .pop()
+    .ok_or_else(|| RegistryError::NotFound(id.to_string()))
+}
 
 /// Serialises version numbering and promotion of (symbol, model) across processes until the
 /// transaction ends.
@@ -80,10 +129,12 @@ pub(super) async fn lock(
     symbol: &Symbol,
     model: ModelId,
 ) -> Result<(), RegistryError> {
-    sqlx::query("select pg_advisory_xact_lock(hashtext($1))")
-        .bind(format!("registry:{symbol}:{model}"))
-        .execute(conn)
-        .await?;
+    sqlx::query!(
+        "select pg_advisory_xact_lock(hashtext($1))",
+        format!("registry:{symbol}:{model}"),
+    )
+    .execute(conn)
+    .await?;
     Ok(())
 }
 
@@ -93,14 +144,15 @@ pub(super) async fn current_score(
     symbol: &Symbol,
     model: ModelId,
 ) -> Result<Option<(Uuid, Option<f64>)>, RegistryError> {
-    Ok(sqlx::query_as(
-        "select id, score from model_versions \
+    let row = sqlx::query!(
+        "select id, score from model_versions
          where symbol = $1 and model = $2 and status = 'current'",
+        symbol.as_str(),
+        model.as_str(),
     )
-    .bind(symbol)
-    .bind(model.as_str())
     .fetch_optional(conn)
-    .await?)
+    .await?;
+    Ok(row.map(|r| (r.id, r.score)))
 }
 
 /// Sets a version's status; returns the updated version.
@@ -109,14 +161,14 @@ pub(super) async fn set_status(
     id: Uuid,
     status: VersionStatus,
 ) -> Result<ModelVersion, RegistryError> {
-    let row: Row = sqlx::query_as(&format!(
-        "update model_versions set status = $2 where id = $1 returning {COLUMNS}"
-    ))
-    .bind(id)
-    .bind(status)
-    .fetch_one(conn)
+    sqlx::query!(
+        "update model_versions set status = $2 where id = $1",
+        id,
+        status.as_str(),
+    )
+    .execute(&mut *conn)
     .await?;
-    row.try_into()
+    one(conn, id).await
 }
 
 /// Inserts `new` as the next version number of its (symbol, model).
@@ -126,36 +178,35 @@ pub(super) async fn insert(
     score: Option<f64>,
     status: VersionStatus,
 ) -> Result<ModelVersion, RegistryError> {
-    let row: Row = sqlx::query_as(&format!(
-        "insert into model_versions (id, symbol, model, version, params, data_first, data_last, \
-           rows, metrics, eval_first, eval_last, eval_origins, score, artifact_key, \
-           artifact_sha256, artifact_bytes, status, job_id) \
-         values ($1, $2, $3, \
-           (select coalesce(max(version), 0) + 1 from model_versions \
-             where symbol = $2 and model = $3), \
-           $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17) \
-         returning {COLUMNS}"
-    ))
-    .bind(new.id)
-    .bind(&new.symbol)
-    .bind(new.model.as_str())
-    .bind(Json(&new.params))
-    .bind(new.data_first)
-    .bind(new.data_last)
-    .bind(new.rows)
-    .bind(Json(&new.evaluation.horizons))
-    .bind(new.evaluation.first)
-    .bind(new.evaluation.last)
-    .bind(new.evaluation.origins)
-    .bind(score)
-    .bind(&new.artifact.key)
-    .bind(&new.artifact.sha256)
-    .bind(new.artifact.bytes)
-    .bind(status)
-    .bind(new.job_id)
-    .fetch_one(conn)
+    sqlx::query!(
+        "insert into model_versions (id, symbol, model, version, params, data_first, data_last,
+           rows, metrics, eval_first, eval_last, eval_origins, score, artifact_key,
+           artifact_sha256, artifact_bytes, status, job_id)
+         values ($1, $2, $3,
+           (select coalesce(max(version), 0) + 1 from model_versions
+             where symbol = $2 and model = $3),
+           $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)",
+        new.id,
+        new.symbol.as_str(),
+        new.model.as_str(),
+        Json(&new.params) as _,
+        new.data_first as _,
+        new.data_last as _,
+        new.rows,
+        Json(&new.evaluation.horizons) as _,
+        new.evaluation.first as _,
+        new.evaluation.last as _,
+        new.evaluation.origins,
+        score,
+        new.artifact.key,
+        new.artifact.sha256,
+        new.artifact.bytes,
+        status.as_str(),
+        new.job_id.map(|j| j.as_uuid()),
+    )
+    .execute(&mut *conn)
     .await?;
-    row.try_into()
+    one(conn, new.id).await
 }
 
 /// A version by row id.
@@ -163,13 +214,15 @@ pub(super) async fn get(
     ex: impl PgExecutor<'_>,
     id: Uuid,
 ) -> Result<Option<ModelVersion>, RegistryError> {
-    let row: Option<Row> = sqlx::query_as(&format!(
-        "select {COLUMNS} from model_versions where id = $1"
-    ))
-    .bind(id)
-    .fetch_optional(ex)
-    .await?;
-    row.map(ModelVersion::try_from).transpose()
+    Ok(select(
+        ex,
+        Filter {
+            id: Some(id),
+            ..Filter::default()
+        },
+    )
+    .await?
+    .pop())
 }
 
 /// Every version of (symbol, model), newest first.
@@ -178,15 +231,15 @@ pub(super) async fn versions(
     symbol: &Symbol,
     model: ModelId,
 ) -> Result<Vec<ModelVersion>, RegistryError> {
-    let rows: Vec<Row> = sqlx::query_as(&format!(
-        "select {COLUMNS} from model_versions where symbol = $1 and model = $2 \
-         order by version desc"
-    ))
-    .bind(symbol)
-    .bind(model.as_str())
-    .fetch_all(ex)
-    .await?;
-    rows.into_iter().map(ModelVersion::try_from).collect()
+    select(
+        ex,
+        Filter {
+            symbol: Some(symbol),
+            model: Some(model),
+            ..Filter::default()
+        },
+    )
+    .await
 }
 
 /// The current versions of `symbol`.
@@ -194,25 +247,29 @@ pub(super) async fn current(
     ex: impl PgExecutor<'_>,
     symbol: &Symbol,
 ) -> Result<Vec<ModelVersion>, RegistryError> {
-    let rows: Vec<Row> = sqlx::query_as(&format!(
-        "select {COLUMNS} from model_versions where symbol = $1 and status = 'current'"
-    ))
-    .bind(symbol)
-    .fetch_all(ex)
-    .await?;
-    rows.into_iter().map(ModelVersion::try_from).collect()
+    select(
+        ex,
+        Filter {
+            symbol: Some(symbol),
+            status: Some(VersionStatus::Current),
+            ..Filter::default()
+        },
+    )
+    .await
 }
 
 /// Every current version.
 pub(super) async fn list_current(
     ex: impl PgExecutor<'_>,
 ) -> Result<Vec<ModelVersion>, RegistryError> {
-    let rows: Vec<Row> = sqlx::query_as(&format!(
-        "select {COLUMNS} from model_versions where status = 'current' order by symbol"
-    ))
-    .fetch_all(ex)
-    .await?;
-    rows.into_iter().map(ModelVersion::try_from).collect()
+    select(
+        ex,
+        Filter {
+            status: Some(VersionStatus::Current),
+            ..Filter::default()
+        },
+    )
+    .await
 }
 
 /// The row id of a version number.
@@ -222,12 +279,12 @@ pub(super) async fn find(
     model: ModelId,
     version: i32,
 ) -> Result<Option<Uuid>, RegistryError> {
-    Ok(sqlx::query_scalar(
+    Ok(sqlx::query_scalar!(
         "select id from model_versions where symbol = $1 and model = $2 and version = $3",
+        symbol.as_str(),
+        model.as_str(),
+        version,
     )
-    .bind(symbol)
-    .bind(model.as_str())
-    .bind(version)
     .fetch_optional(conn)
     .await?)
 }
@@ -239,13 +296,13 @@ pub(super) async fn retire_current_except(
     model: ModelId,
     keep: Uuid,
 ) -> Result<(), RegistryError> {
-    sqlx::query(
-        "update model_versions set status = 'retired' \
+    sqlx::query!(
+        "update model_versions set status = 'retired'
          where symbol = $1 and model = $2 and status = 'current' and id <> $3",
+        symbol.as_str(),
+        model.as_str(),
+        keep,
     )
-    .bind(symbol)
-    .bind(model.as_str())
-    .bind(keep)
     .execute(conn)
     .await?;
     Ok(())
@@ -257,10 +314,12 @@ pub(super) async fn set_backtest(
     id: Uuid,
     record: &BacktestRecord,
 ) -> Result<bool, RegistryError> {
-    let done = sqlx::query("update model_versions set backtest = $2 where id = $1")
-        .bind(id)
-        .bind(Json(record))
-        .execute(conn)
-        .await?;
+    let done = sqlx::query!(
+        "update model_versions set backtest = $2 where id = $1",
+        id,
+        Json(record) as _,
+    )
+    .execute(conn)
+    .await?;
     Ok(done.rows_affected() == 1)
 }

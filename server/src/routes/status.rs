@@ -55,7 +55,7 @@ pub async fn status(State(state): State<AppState>) -> (StatusCode, Json<Status>)
     let start = Instant::now();
     let pg = match tokio::time::timeout(
         Duration::from_secs(2),
-        sqlx::query_scalar::<_, i32>("select 1").fetch_one(&state.pool),
+        sqlx::query_scalar!("select 1 as one").fetch_one(&state.pool),
     )
     .await
     {

@@ -35,6 +35,8 @@ impl fmt::Display for ActionKind {
     }
 }
 
+app::sql_text_type!(ActionKind);
+
 impl FromStr for ActionKind {
     type Err = String;
 
@@ -94,19 +96,20 @@ pub async fn upsert_corporate_actions(
     let kinds: Vec<&str> = actions.iter().map(|a| a.kind.as_str()).collect();
     let values: Vec<f64> = actions.iter().map(|a| a.value).collect();
     let sources: Vec<&str> = actions.iter().map(|a| a.source.as_str()).collect();
-    let fresh: Vec<bool> = sqlx::query_scalar(
-        "insert into corporate_actions (symbol, ex_date, kind, value, source)
-         select $1, d, k, v, s from unnest($2::date[], $3::text[], $4::float8[], $5::text[]) as t (d, k, v, s)
-         on conflict (symbol, ex_date, kind) do update set
-             value = excluded.value, source = excluded.source, recorded_at = now()
-         where corporate_actions.value is distinct from excluded.value
-         returning (xmax = 0)",
+    let fresh = sqlx::query_scalar!(
+        r#"insert into corporate_actions (symbol, ex_date, kind, value, source)
+           select $1, d, k, v, s
+           from unnest($2::date[], $3::text[], $4::float8[], $5::text[]) as t (d, k, v, s)
+           on conflict (symbol, ex_date, kind) do update set
+               value = excluded.value, source = excluded.source, recorded_at = now()
+           where corporate_actions.value is distinct from excluded.value
+           returning (xmax = 0) as "fresh!""#,
+        symbol.as_str(),
+        &dates as _,
+        &kinds as &[&str],
+        &values,
+        &sources as &[&str],
     )
-    .bind(symbol.as_str())
-    .bind(&dates)
-    .bind(&kinds)
-    .bind(&values)
-    .bind(&sources)
     .fetch_all(ex)
     .await?;
     Ok(count(&fresh))
@@ -117,23 +120,12 @@ pub async fn corporate_actions(
     ex: impl PgExecutor<'_>,
     symbol: &Symbol,
 ) -> StoreResult<Vec<CorporateAction>> {
-    let rows: Vec<(NaiveDate, String, f64, String)> = sqlx::query_as(
-        "select ex_date, kind, value, source from corporate_actions
-         where symbol = $1 order by ex_date, kind",
+    sqlx::query_as!(
+        CorporateAction,
+        r#"select ex_date as "ex_date: NaiveDate", kind as "kind: ActionKind", value, source
+           from corporate_actions where symbol = $1 order by ex_date, kind"#,
+        symbol.as_str(),
     )
-    .bind(symbol.as_str())
     .fetch_all(ex)
-    .await?;
-    rows.into_iter()
-        .map(|(ex_date, kind, value, source)| {
-            Ok(CorporateAction {
-                ex_date,
-                kind: kind
-                    .parse()
-                    .map_err(|e: String| sqlx::Error::Decode(e.into()))?,
-                value,
-                source,
-            })
-        })
-        .collect()
+    .await
 }

@@ -19,7 +19,7 @@ pub enum Adjustment {
 }
 
 /// One stored trading day.
-#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Bar {
     /// Trading day.
     pub date: NaiveDate,
@@ -43,22 +43,36 @@ pub async fn daily_bars(
     to: Option<NaiveDate>,
     adjustment: Adjustment,
 ) -> StoreResult<Vec<Bar>> {
-    let sql = match adjustment {
+    match adjustment {
         Adjustment::Raw => {
-            "select date, open, high, low, close, volume from daily_bars
-             where symbol = $1 and ($2::date is null or date >= $2) and ($3::date is null or date <= $3)
-             order by date"
+            sqlx::query_as!(
+                Bar,
+                r#"select date as "date: NaiveDate", open, high, low, close, volume
+                   from daily_bars
+                   where symbol = $1 and ($2::date is null or date >= $2)
+                     and ($3::date is null or date <= $3)
+                   order by date"#,
+                symbol.as_str(),
+                from as _,
+                to as _,
+            )
+            .fetch_all(ex)
+            .await
         }
         Adjustment::Adjusted => {
-            "select date, open, high, low, close, volume from daily_bars_adjusted($1, $2, $3)"
+            sqlx::query_as!(
+                Bar,
+                r#"select date as "date!: NaiveDate", open as "open!", high as "high!",
+                          low as "low!", close as "close!", volume as "volume!"
+                   from daily_bars_adjusted($1, $2, $3)"#,
+                symbol.as_str(),
+                from as _,
+                to as _,
+            )
+            .fetch_all(ex)
+            .await
         }
-    };
-    sqlx::query_as(sql)
-        .bind(symbol.as_str())
-        .bind(from)
-        .bind(to)
-        .fetch_all(ex)
-        .await
+    }
 }
 
 /// The newest stored bar of a symbol: its date and close (the as-of of forecasts).
@@ -76,17 +90,22 @@ pub async fn last_bar(
     ex: impl PgExecutor<'_>,
     symbol: &Symbol,
 ) -> StoreResult<Option<Option<LastBar>>> {
-    let row: Option<(Option<NaiveDate>, Option<f64>)> = sqlx::query_as(
-        "select b.date, b.close from tickers t
-         left join lateral (
-             select date, close from daily_bars where symbol = t.symbol order by date desc limit 1
-         ) b on true
-         where t.symbol = $1",
+    let row = sqlx::query!(
+        r#"select b.date as "date?: NaiveDate", b.close as "close?" from tickers t
+           left join lateral (
+               select date, close from daily_bars where symbol = t.symbol
+               order by date desc limit 1
+           ) b on true
+           where t.symbol = $1"#,
+        symbol.as_str(),
     )
-    .bind(symbol.as_str())
     .fetch_optional(ex)
     .await?;
-    Ok(row.map(|(date, close)| date.zip(close).map(|(date, close)| LastBar { date, close })))
+    Ok(row.map(|r| {
+        r.date
+            .zip(r.close)
+            .map(|(date, close)| LastBar { date, close })
+    }))
 }
 
 /// The day of the newest stored bar of `symbol`, `None` when there is none (or no such ticker).
@@ -112,27 +131,29 @@ pub async fn upsert_daily_bars(
     let close: Vec<f64> = bars.iter().map(|b| b.close).collect();
     let volume: Vec<i64> = bars.iter().map(|b| to_i64(b.volume)).collect();
     // `xmax = 0` tells a fresh insert from an update; unchanged rows are not touched at all.
-    let fresh: Vec<bool> = sqlx::query_scalar(
-        "insert into daily_bars (symbol, date, open, high, low, close, volume, source)
-         select $1, d, o, h, l, c, v, $8
-         from unnest($2::date[], $3::float8[], $4::float8[], $5::float8[], $6::float8[], $7::int8[])
-              as t (d, o, h, l, c, v)
-         on conflict (symbol, date) do update set
-             open = excluded.open, high = excluded.high, low = excluded.low,
-             close = excluded.close, volume = excluded.volume,
-             source = excluded.source, fetched_at = now()
-         where (daily_bars.open, daily_bars.high, daily_bars.low, daily_bars.close, daily_bars.volume)
-               is distinct from (excluded.open, excluded.high, excluded.low, excluded.close, excluded.volume)
-         returning (xmax = 0)",
+    let fresh = sqlx::query_scalar!(
+        r#"insert into daily_bars (symbol, date, open, high, low, close, volume, source)
+           select $1, d, o, h, l, c, v, $8
+           from unnest($2::date[], $3::float8[], $4::float8[], $5::float8[], $6::float8[],
+                       $7::int8[]) as t (d, o, h, l, c, v)
+           on conflict (symbol, date) do update set
+               open = excluded.open, high = excluded.high, low = excluded.low,
+               close = excluded.close, volume = excluded.volume,
+               source = excluded.source, fetched_at = now()
+           where (daily_bars.open, daily_bars.high, daily_bars.low, daily_bars.close,
+                  daily_bars.volume)
+                 is distinct from (excluded.open, excluded.high, excluded.low, excluded.close,
+                                   excluded.volume)
+           returning (xmax = 0) as "fresh!""#,
+        symbol.as_str(),
+        &dates as _,
+        &open,
+        &high,
+        &low,
+        &close,
+        &volume,
+        source,
     )
-    .bind(symbol.as_str())
-    .bind(&dates)
-    .bind(&open)
-    .bind(&high)
-    .bind(&low)
-    .bind(&close)
-    .bind(&volume)
-    .bind(source)
     .fetch_all(ex)
     .await?;
     Ok(count(&fresh))
@@ -160,4 +181,30 @@ pub async fn model_history(
 ) -> StoreResult<Vec<forecast::series::Bar>> {
     let bars = daily_bars(ex, symbol, None, None, Adjustment::Adjusted).await?;
     Ok(bars.iter().map(Bar::to_model).collect())
+}
+
+/// Inserts the bars of `history` that are not stored yet (stored days are left alone); returns
+/// how many were new. One statement for the whole series.
+pub async fn insert_missing(
+    ex: impl PgExecutor<'_>,
+    symbol: &Symbol,
+    history: &forecast::Ohlcv,
+) -> StoreResult<u64> {
+    let volume: Vec<i64> = history.volume().iter().map(|v| v.round() as i64).collect();
+    let done = sqlx::query!(
+        "insert into daily_bars (symbol, date, open, high, low, close, volume)
+         select $1, * from unnest($2::date[], $3::float8[], $4::float8[], $5::float8[],
+                                  $6::float8[], $7::int8[])
+         on conflict (symbol, date) do nothing",
+        symbol.as_str(),
+        history.dates() as _,
+        history.open(),
+        history.high(),
+        history.low(),
+        history.close(),
+        &volume,
+    )
+    .execute(ex)
+    .await?;
+    Ok(done.rows_affected())
 }

@@ -52,7 +52,7 @@ pub struct FetchLogEntry {
 }
 
 /// A stored fetch-log row.
-#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct FetchLogRow {
     /// Row id.
     pub id: i64,
@@ -84,19 +84,20 @@ pub async fn insert_fetch_log(ex: impl PgExecutor<'_>, e: &FetchLogEntry) -> Sto
         Ok(rows) => ("ok", None, to_i64(*rows)),
         Err(message) => ("error", Some(message.as_str()), 0),
     };
-    sqlx::query_scalar(
-        "insert into fetch_log (provider, symbol, kind, range_from, range_to, status, error, latency_ms, rows)
+    sqlx::query_scalar!(
+        "insert into fetch_log
+             (provider, symbol, kind, range_from, range_to, status, error, latency_ms, rows)
          values ($1, $2, $3, $4, $5, $6, $7, $8, $9) returning id",
+        e.provider.map(ProviderKind::as_str),
+        e.symbol,
+        e.kind.as_str(),
+        e.range_from as _,
+        e.range_to as _,
+        status,
+        error,
+        to_i64(e.latency_ms),
+        rows,
     )
-    .bind(e.provider.map(ProviderKind::as_str))
-    .bind(&e.symbol)
-    .bind(e.kind.as_str())
-    .bind(e.range_from)
-    .bind(e.range_to)
-    .bind(status)
-    .bind(error)
-    .bind(to_i64(e.latency_ms))
-    .bind(rows)
     .fetch_one(ex)
     .await
 }
@@ -107,13 +108,16 @@ pub async fn fetch_log(
     symbol: Option<&Symbol>,
     limit: i64,
 ) -> StoreResult<Vec<FetchLogRow>> {
-    sqlx::query_as(
-        "select id, provider, symbol, kind, range_from, range_to, status, error, latency_ms, rows, created_at
-         from fetch_log where $1::text is null or symbol = $1
-         order by id desc limit $2",
+    sqlx::query_as!(
+        FetchLogRow,
+        r#"select id, provider, symbol, kind, range_from as "range_from: NaiveDate",
+                  range_to as "range_to: NaiveDate", status, error, latency_ms, rows,
+                  created_at as "created_at: DateTime<Utc>"
+           from fetch_log where $1::text is null or symbol = $1
+           order by id desc limit $2"#,
+        symbol.map(Symbol::as_str),
+        limit.max(0),
     )
-    .bind(symbol.map(Symbol::as_str))
-    .bind(limit.max(0))
     .fetch_all(ex)
     .await
 }

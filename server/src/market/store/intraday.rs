@@ -21,28 +21,31 @@ pub async fn upsert_intraday_bars(
     let low: Vec<f64> = bars.iter().map(|b| b.low).collect();
     let close: Vec<f64> = bars.iter().map(|b| b.close).collect();
     let volume: Vec<i64> = bars.iter().map(|b| to_i64(b.volume)).collect();
-    let fresh: Vec<bool> = sqlx::query_scalar(
-        r#"insert into intraday_bars (symbol, "interval", ts, open, high, low, close, volume, source)
-         select $1, $2, t, o, h, l, c, v, $9
-         from unnest($3::timestamptz[], $4::float8[], $5::float8[], $6::float8[], $7::float8[], $8::int8[])
-              as u (t, o, h, l, c, v)
-         on conflict (symbol, "interval", ts) do update set
-             open = excluded.open, high = excluded.high, low = excluded.low,
-             close = excluded.close, volume = excluded.volume,
-             source = excluded.source, fetched_at = now()
-         where (intraday_bars.open, intraday_bars.high, intraday_bars.low, intraday_bars.close, intraday_bars.volume)
-               is distinct from (excluded.open, excluded.high, excluded.low, excluded.close, excluded.volume)
-         returning (xmax = 0)"#,
+    let fresh = sqlx::query_scalar!(
+        r#"insert into intraday_bars
+               (symbol, "interval", ts, open, high, low, close, volume, source)
+           select $1, $2, t, o, h, l, c, v, $9
+           from unnest($3::timestamptz[], $4::float8[], $5::float8[], $6::float8[],
+                       $7::float8[], $8::int8[]) as u (t, o, h, l, c, v)
+           on conflict (symbol, "interval", ts) do update set
+               open = excluded.open, high = excluded.high, low = excluded.low,
+               close = excluded.close, volume = excluded.volume,
+               source = excluded.source, fetched_at = now()
+           where (intraday_bars.open, intraday_bars.high, intraday_bars.low, intraday_bars.close,
+                  intraday_bars.volume)
+                 is distinct from (excluded.open, excluded.high, excluded.low, excluded.close,
+                                   excluded.volume)
+           returning (xmax = 0) as "fresh!""#,
+        symbol.as_str(),
+        interval.as_str(),
+        &ts as _,
+        &open,
+        &high,
+        &low,
+        &close,
+        &volume,
+        source,
     )
-    .bind(symbol.as_str())
-    .bind(interval.as_str())
-    .bind(&ts)
-    .bind(&open)
-    .bind(&high)
-    .bind(&low)
-    .bind(&close)
-    .bind(&volume)
-    .bind(source)
     .fetch_all(ex)
     .await?;
     Ok(count(&fresh))
@@ -56,25 +59,25 @@ pub async fn intraday_bars(
     from: DateTime<Utc>,
     to: DateTime<Utc>,
 ) -> StoreResult<Vec<IntradayBar>> {
-    let rows: Vec<(DateTime<Utc>, f64, f64, f64, f64, i64)> = sqlx::query_as(
-        r#"select ts, open, high, low, close, volume from intraday_bars
-         where symbol = $1 and "interval" = $2 and ts >= $3 and ts < $4 order by ts"#,
+    let rows = sqlx::query!(
+        r#"select ts as "ts: DateTime<Utc>", open, high, low, close, volume from intraday_bars
+           where symbol = $1 and "interval" = $2 and ts >= $3 and ts < $4 order by ts"#,
+        symbol.as_str(),
+        interval.as_str(),
+        from as _,
+        to as _,
     )
-    .bind(symbol.as_str())
-    .bind(interval.as_str())
-    .bind(from)
-    .bind(to)
     .fetch_all(ex)
     .await?;
     Ok(rows
         .into_iter()
-        .map(|(start, open, high, low, close, volume)| IntradayBar {
-            start,
-            open,
-            high,
-            low,
-            close,
-            volume: volume.max(0) as u64,
+        .map(|r| IntradayBar {
+            start: r.ts,
+            open: r.open,
+            high: r.high,
+            low: r.low,
+            close: r.close,
+            volume: r.volume.max(0) as u64,
         })
         .collect())
 }

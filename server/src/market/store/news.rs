@@ -8,7 +8,7 @@ use super::{count, StoreResult, Upserted};
 use crate::market::providers::{NewsArticle, ProviderKind, SentimentLabel};
 
 /// A stored news article.
-#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct StoredArticle {
     /// Row id.
     pub id: i64,
@@ -58,29 +58,31 @@ pub async fn upsert_news(
         .iter()
         .map(|a| a.sentiment.as_ref().and_then(|s| s.label).map(label_name))
         .collect();
-    let fresh: Vec<bool> = sqlx::query_scalar(
-        "insert into news_articles
-             (symbol, title, source, url, image, published_at, summary, sentiment_score, sentiment_label, provider)
-         select $1, ti, so, u, im, p, su, sc, la, $10
-         from unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::timestamptz[], $7::text[],
-                     $8::float8[], $9::text[]) as t (ti, so, u, im, p, su, sc, la)
-         on conflict on constraint news_articles_symbol_url_key do update set
-             title = excluded.title, source = excluded.source, image = excluded.image,
-             published_at = excluded.published_at, summary = excluded.summary,
-             sentiment_score = excluded.sentiment_score, sentiment_label = excluded.sentiment_label,
-             provider = excluded.provider, fetched_at = now()
-         returning (xmax = 0)",
+    let fresh = sqlx::query_scalar!(
+        r#"insert into news_articles
+               (symbol, title, source, url, image, published_at, summary, sentiment_score,
+                sentiment_label, provider)
+           select $1, ti, so, u, im, p, su, sc, la, $10
+           from unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::timestamptz[],
+                       $7::text[], $8::float8[], $9::text[]) as t (ti, so, u, im, p, su, sc, la)
+           on conflict on constraint news_articles_symbol_url_key do update set
+               title = excluded.title, source = excluded.source, image = excluded.image,
+               published_at = excluded.published_at, summary = excluded.summary,
+               sentiment_score = excluded.sentiment_score,
+               sentiment_label = excluded.sentiment_label,
+               provider = excluded.provider, fetched_at = now()
+           returning (xmax = 0) as "fresh!""#,
+        symbol.map(Symbol::as_str),
+        &title as &[&str],
+        &source as &[&str],
+        &url as &[&str],
+        &image as &[Option<&str>],
+        &published as _,
+        &summary as &[Option<&str>],
+        &score as &[Option<f64>],
+        &label as &[Option<&str>],
+        provider.as_str(),
     )
-    .bind(symbol.map(Symbol::as_str))
-    .bind(&title)
-    .bind(&source)
-    .bind(&url)
-    .bind(&image)
-    .bind(&published)
-    .bind(&summary)
-    .bind(&score)
-    .bind(&label)
-    .bind(provider.as_str())
     .fetch_all(ex)
     .await?;
     Ok(count(&fresh))
@@ -103,14 +105,16 @@ pub async fn latest_news(
     symbol: Option<&Symbol>,
     limit: i64,
 ) -> StoreResult<Vec<StoredArticle>> {
-    sqlx::query_as(
-        "select id, symbol, title, source, url, image, published_at, summary, sentiment_score,
-                sentiment_label, provider, fetched_at
-         from news_articles where symbol is not distinct from $1
-         order by published_at desc, id desc limit $2",
+    sqlx::query_as!(
+        StoredArticle,
+        r#"select id, symbol, title, source, url, image,
+                  published_at as "published_at: DateTime<Utc>", summary, sentiment_score,
+                  sentiment_label, provider, fetched_at as "fetched_at: DateTime<Utc>"
+           from news_articles where symbol is not distinct from $1
+           order by published_at desc, id desc limit $2"#,
+        symbol.map(Symbol::as_str),
+        limit.max(0),
     )
-    .bind(symbol.map(Symbol::as_str))
-    .bind(limit.max(0))
     .fetch_all(ex)
     .await
 }

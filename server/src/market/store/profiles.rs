@@ -20,7 +20,6 @@ pub struct StoredProfile {
     pub fetched_at: DateTime<Utc>,
 }
 
-#[derive(sqlx::FromRow)]
 struct ProfileRow {
     symbol: String,
     name: Option<String>,
@@ -80,13 +79,15 @@ pub async fn company_profile(
     ex: impl PgExecutor<'_>,
     symbol: &Symbol,
 ) -> StoreResult<Option<StoredProfile>> {
-    let row: Option<ProfileRow> = sqlx::query_as(
-        "select symbol, name, description, exchange, currency, country, sector, industry, website,
-                logo_url, ipo_date, market_cap, shares_outstanding, pe_ratio, eps, dividend_yield,
-                beta, week_52_high, week_52_low, provider, fetched_at
-         from company_profiles where symbol = $1",
+    let row = sqlx::query_as!(
+        ProfileRow,
+        r#"select symbol, name, description, exchange, currency, country, sector, industry,
+                  website, logo_url, ipo_date as "ipo_date: NaiveDate", market_cap,
+                  shares_outstanding, pe_ratio, eps, dividend_yield, beta, week_52_high,
+                  week_52_low, provider, fetched_at as "fetched_at: DateTime<Utc>"
+           from company_profiles where symbol = $1"#,
+        symbol.as_str(),
     )
-    .bind(symbol.as_str())
     .fetch_optional(ex)
     .await?;
     Ok(row.map(StoredProfile::from))
@@ -99,42 +100,44 @@ pub async fn upsert_company_profile(
     o: &CompanyOverview,
     provider: ProviderKind,
 ) -> StoreResult<()> {
-    sqlx::query(
+    sqlx::query!(
         "insert into company_profiles
              (symbol, name, description, exchange, currency, country, sector, industry, website,
               logo_url, ipo_date, market_cap, shares_outstanding, pe_ratio, eps, dividend_yield,
               beta, week_52_high, week_52_low, provider)
-         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18,
+                 $19, $20)
          on conflict (symbol) do update set
-             name = excluded.name, description = excluded.description, exchange = excluded.exchange,
-             currency = excluded.currency, country = excluded.country, sector = excluded.sector,
-             industry = excluded.industry, website = excluded.website, logo_url = excluded.logo_url,
+             name = excluded.name, description = excluded.description,
+             exchange = excluded.exchange, currency = excluded.currency,
+             country = excluded.country, sector = excluded.sector, industry = excluded.industry,
+             website = excluded.website, logo_url = excluded.logo_url,
              ipo_date = excluded.ipo_date, market_cap = excluded.market_cap,
              shares_outstanding = excluded.shares_outstanding, pe_ratio = excluded.pe_ratio,
              eps = excluded.eps, dividend_yield = excluded.dividend_yield, beta = excluded.beta,
              week_52_high = excluded.week_52_high, week_52_low = excluded.week_52_low,
              provider = excluded.provider, fetched_at = now()",
+        symbol.as_str(),
+        o.name,
+        o.description,
+        o.exchange,
+        o.currency,
+        o.country,
+        o.sector,
+        o.industry,
+        o.website,
+        o.logo_url,
+        o.ipo_date as _,
+        o.market_cap,
+        o.shares_outstanding,
+        o.pe_ratio,
+        o.eps,
+        o.dividend_yield,
+        o.beta,
+        o.week_52_high,
+        o.week_52_low,
+        provider.as_str(),
     )
-    .bind(symbol.as_str())
-    .bind(&o.name)
-    .bind(&o.description)
-    .bind(&o.exchange)
-    .bind(&o.currency)
-    .bind(&o.country)
-    .bind(&o.sector)
-    .bind(&o.industry)
-    .bind(&o.website)
-    .bind(&o.logo_url)
-    .bind(o.ipo_date)
-    .bind(o.market_cap)
-    .bind(o.shares_outstanding)
-    .bind(o.pe_ratio)
-    .bind(o.eps)
-    .bind(o.dividend_yield)
-    .bind(o.beta)
-    .bind(o.week_52_high)
-    .bind(o.week_52_low)
-    .bind(provider.as_str())
     .execute(ex)
     .await?;
     Ok(())

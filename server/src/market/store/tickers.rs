@@ -9,10 +9,10 @@ use sqlx::PgExecutor;
 use super::StoreResult;
 
 /// A ticker and its metadata.
-#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Ticker {
     /// Symbol in the app (`MSFT`, `^GSPC`).
-    pub symbol: String,
+    pub symbol: Symbol,
     /// Instrument name.
     pub name: String,
     /// Listing exchange or index family.
@@ -56,44 +56,49 @@ pub struct NewTicker {
     pub source: String,
 }
 
-const TICKER_COLUMNS: &str = "symbol, name, exchange, currency, kind, source, sector, industry, \
-                              active, created_at, updated_at";
-
 /// The ticker `symbol` with its metadata, or `None` when it is not stored.
 pub async fn ticker(ex: impl PgExecutor<'_>, symbol: &Symbol) -> StoreResult<Option<Ticker>> {
-    sqlx::query_as(&format!(
-        "select {TICKER_COLUMNS} from tickers where symbol = $1"
-    ))
-    .bind(symbol.as_str())
+    sqlx::query_as!(
+        Ticker,
+        r#"select symbol as "symbol: Symbol", name, exchange, currency, kind, source, sector,
+                  industry, active, created_at as "created_at: DateTime<Utc>",
+                  updated_at as "updated_at: DateTime<Utc>"
+           from tickers where symbol = $1"#,
+        symbol.as_str(),
+    )
     .fetch_optional(ex)
     .await
 }
 
 /// Every stored ticker, active ones only when `active_only`, by symbol.
 pub async fn tickers(ex: impl PgExecutor<'_>, active_only: bool) -> StoreResult<Vec<Ticker>> {
-    sqlx::query_as(&format!(
-        "select {TICKER_COLUMNS} from tickers where active or not $1 order by symbol"
-    ))
-    .bind(active_only)
+    sqlx::query_as!(
+        Ticker,
+        r#"select symbol as "symbol: Symbol", name, exchange, currency, kind, source, sector,
+                  industry, active, created_at as "created_at: DateTime<Utc>",
+                  updated_at as "updated_at: DateTime<Utc>"
+           from tickers where active or not $1 order by symbol"#,
+        active_only,
+    )
     .fetch_all(ex)
     .await
 }
 
 /// Inserts `t` when its symbol is new; returns whether it was.
 pub async fn insert_ticker_if_missing(ex: impl PgExecutor<'_>, t: &NewTicker) -> StoreResult<bool> {
-    let done = sqlx::query(
+    let done = sqlx::query!(
         "insert into tickers (symbol, name, exchange, currency, kind, sector, industry, source)
          values ($1, $2, $3, coalesce($4, 'USD'), $5, $6, $7, $8)
          on conflict (symbol) do nothing",
+        t.symbol.as_str(),
+        t.name,
+        t.exchange,
+        t.currency,
+        t.kind,
+        t.sector,
+        t.industry,
+        t.source,
     )
-    .bind(t.symbol.as_str())
-    .bind(&t.name)
-    .bind(&t.exchange)
-    .bind(&t.currency)
-    .bind(t.kind)
-    .bind(&t.sector)
-    .bind(&t.industry)
-    .bind(&t.source)
     .execute(ex)
     .await?;
     Ok(done.rows_affected() == 1)
@@ -104,7 +109,7 @@ pub async fn insert_ticker_if_missing(ex: impl PgExecutor<'_>, t: &NewTicker) ->
 /// when it is the symbol itself (how a ticker first seen through its bars is named): the
 /// bundled names describe their series and stay.
 pub async fn upsert_ticker(ex: impl PgExecutor<'_>, t: &NewTicker) -> StoreResult<()> {
-    sqlx::query(
+    sqlx::query!(
         "insert into tickers as t (symbol, name, exchange, currency, kind, sector, industry, source)
          values ($1, $2, $3, coalesce($4, 'USD'), $5, $6, $7, $8)
          on conflict (symbol) do update set
@@ -114,23 +119,47 @@ pub async fn upsert_ticker(ex: impl PgExecutor<'_>, t: &NewTicker) -> StoreResul
              sector = coalesce(excluded.sector, t.sector),
              industry = coalesce(excluded.industry, t.industry),
              updated_at = now()",
+        t.symbol.as_str(),
+        t.name,
+        t.exchange,
+        t.currency,
+        t.kind,
+        t.sector,
+        t.industry,
+        t.source,
     )
-    .bind(t.symbol.as_str())
-    .bind(&t.name)
-    .bind(&t.exchange)
-    .bind(&t.currency)
-    .bind(t.kind)
-    .bind(&t.sector)
-    .bind(&t.industry)
-    .bind(&t.source)
     .execute(ex)
     .await?;
     Ok(())
 }
 
-#[derive(sqlx::FromRow)]
+/// Inserts a bundled series' ticker, or brings its metadata (exchange, kind, sector, industry) up
+/// to date; the name and provenance of a stored ticker stay.
+pub async fn upsert_bundled(ex: impl PgExecutor<'_>, t: &NewTicker) -> StoreResult<()> {
+    sqlx::query!(
+        "insert into tickers (symbol, name, exchange, kind, sector, industry, source)
+         values ($1, $2, $3, $4, $5, $6, $7)
+         on conflict (symbol) do update set
+             exchange = excluded.exchange, kind = excluded.kind,
+             sector = excluded.sector, industry = excluded.industry, updated_at = now()
+         where (tickers.exchange, tickers.kind, tickers.sector, tickers.industry)
+               is distinct from (excluded.exchange, excluded.kind, excluded.sector,
+                                 excluded.industry)",
+        t.symbol.as_str(),
+        t.name,
+        t.exchange,
+        t.kind,
+        t.sector,
+        t.industry,
+        t.source,
+    )
+    .execute(ex)
+    .await?;
+    Ok(())
+}
+
 struct SummaryRow {
-    symbol: String,
+    symbol: Symbol,
     name: String,
     last_date: NaiveDate,
     last_close: f64,
@@ -138,37 +167,53 @@ struct SummaryRow {
 }
 
 impl SummaryRow {
-    fn into_summary(self) -> Result<TickerSummary, sqlx::Error> {
+    fn into_summary(self) -> TickerSummary {
         let change = self.prev_close.map(|p| self.last_close - p);
-        Ok(TickerSummary {
-            symbol: Symbol::parse(&self.symbol).map_err(|e| sqlx::Error::Decode(e.into()))?,
+        TickerSummary {
+            symbol: self.symbol,
             name: self.name,
             last_date: self.last_date,
             last_close: self.last_close,
             change,
             change_pct: self.prev_close.zip(change).map(|(p, c)| 100.0 * c / p),
-        })
+        }
     }
 }
 
-/// The last two bars of each ticker in one pass (the primary key serves the lateral lookups).
-const SUMMARY_SELECT: &str = "
-    select t.symbol, t.name, last.date as last_date, last.close as last_close, prev.close as prev_close
-    from tickers t
-    cross join lateral (
-        select date, close from daily_bars b where b.symbol = t.symbol order by date desc limit 1
-    ) last
-    left join lateral (
-        select close from daily_bars b
-        where b.symbol = t.symbol and b.date < last.date order by date desc limit 1
-    ) prev on true";
+/// Every ticker that has data (`symbols`: only these), by symbol, with its last close and
+/// one-day change. The last two bars of each ticker in one pass; the primary key serves the
+/// lateral lookups.
+async fn select_summaries(
+    ex: impl PgExecutor<'_>,
+    symbols: Option<&[Symbol]>,
+) -> StoreResult<Vec<TickerSummary>> {
+    let wanted: Option<Vec<&str>> = symbols.map(|s| s.iter().map(Symbol::as_str).collect());
+    let rows = sqlx::query_as!(
+        SummaryRow,
+        r#"select t.symbol as "symbol: Symbol", t.name,
+                  last.date as "last_date!: NaiveDate", last.close as "last_close!",
+                  prev.close as "prev_close?"
+           from tickers t
+           cross join lateral (
+               select date, close from daily_bars b
+               where b.symbol = t.symbol order by date desc limit 1
+           ) last
+           left join lateral (
+               select close from daily_bars b
+               where b.symbol = t.symbol and b.date < last.date order by date desc limit 1
+           ) prev on true
+           where $1::text[] is null or t.symbol = any($1)
+           order by t.symbol"#,
+        wanted.as_deref() as Option<&[&str]>,
+    )
+    .fetch_all(ex)
+    .await?;
+    Ok(rows.into_iter().map(SummaryRow::into_summary).collect())
+}
 
 /// Every ticker that has data, by symbol, with its last close and one-day change.
 pub async fn summaries(ex: impl PgExecutor<'_>) -> StoreResult<Vec<TickerSummary>> {
-    let rows: Vec<SummaryRow> = sqlx::query_as(&format!("{SUMMARY_SELECT} order by t.symbol"))
-        .fetch_all(ex)
-        .await?;
-    rows.into_iter().map(SummaryRow::into_summary).collect()
+    select_summaries(ex, None).await
 }
 
 /// The summaries of `symbols` that have data, in the order given.
@@ -176,16 +221,7 @@ pub async fn summaries_of(
     ex: impl PgExecutor<'_>,
     symbols: &[Symbol],
 ) -> StoreResult<Vec<TickerSummary>> {
-    let wanted: Vec<&str> = symbols.iter().map(Symbol::as_str).collect();
-    let rows: Vec<SummaryRow> =
-        sqlx::query_as(&format!("{SUMMARY_SELECT} where t.symbol = any($1)"))
-            .bind(&wanted)
-            .fetch_all(ex)
-            .await?;
-    let mut found: Vec<TickerSummary> = rows
-        .into_iter()
-        .map(SummaryRow::into_summary)
-        .collect::<Result<_, _>>()?;
+    let mut found = select_summaries(ex, Some(symbols)).await?;
     found.sort_by_key(|t| symbols.iter().position(|s| *s == t.symbol));
     Ok(found)
 }
@@ -208,37 +244,69 @@ pub struct Facts {
 }
 
 /// The facts of `symbol`; `None` for a ticker we do not know or that has no bars.
-pub async fn facts(ex: &sqlx::PgPool, symbol: &Symbol) -> StoreResult<Option<Facts>> {
-    let summary: Option<SummaryRow> =
-        sqlx::query_as(&format!("{SUMMARY_SELECT} where t.symbol = $1"))
-            .bind(symbol.as_str())
-            .fetch_optional(ex)
-            .await?;
-    let Some(summary) = summary else {
+pub async fn facts(pool: &sqlx::PgPool, symbol: &Symbol) -> StoreResult<Option<Facts>> {
+    let Some(summary) = summaries_of(pool, std::slice::from_ref(symbol))
+        .await?
+        .pop()
+    else {
         return Ok(None);
     };
-    let (exchange, currency, source, first_date, bars): (
-        Option<String>,
-        String,
-        String,
-        Option<NaiveDate>,
-        i64,
-    ) = sqlx::query_as(
-        "select t.exchange, t.currency, t.source,
-                (select min(date) from daily_bars b where b.symbol = t.symbol),
-                (select count(*) from daily_bars b where b.symbol = t.symbol)
-         from tickers t where t.symbol = $1",
+    let row = sqlx::query!(
+        r#"select t.exchange, t.currency, t.source,
+                  (select min(date) from daily_bars b where b.symbol = t.symbol) as "first_date: NaiveDate",
+                  (select count(*) from daily_bars b where b.symbol = t.symbol) as "bars!"
+           from tickers t where t.symbol = $1"#,
+        symbol.as_str(),
     )
-    .bind(symbol.as_str())
-    .fetch_one(ex)
+    .fetch_one(pool)
     .await?;
-    let summary = summary.into_summary()?;
     Ok(Some(Facts {
-        first_date: first_date.unwrap_or(summary.last_date),
+        first_date: row.first_date.unwrap_or(summary.last_date),
         summary,
-        exchange,
-        currency,
-        source,
-        bars,
+        exchange: row.exchange,
+        currency: row.currency,
+        source: row.source,
+        bars: row.bars,
     }))
+}
+
+/// What the stored history says about a ticker when no provider does: its stored facts and the
+/// 52-week range of its bars (counted back from the last stored bar, not from today: bundled
+/// series end years ago).
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredOverview {
+    /// Instrument name.
+    pub name: String,
+    /// Listing exchange.
+    pub exchange: Option<String>,
+    /// Trading currency.
+    pub currency: String,
+    /// Provenance.
+    pub source: String,
+    /// Highest high over the last 52 weeks of bars.
+    pub week52_high: Option<f64>,
+    /// Lowest low over the same weeks.
+    pub week52_low: Option<f64>,
+}
+
+/// The stored overview of `symbol`, `None` when the ticker is unknown.
+pub async fn stored_overview(
+    ex: impl PgExecutor<'_>,
+    symbol: &Symbol,
+) -> StoreResult<Option<StoredOverview>> {
+    sqlx::query_as!(
+        StoredOverview,
+        r#"select t.name, t.exchange, t.currency, t.source,
+                  r.high as week52_high, r.low as week52_low
+           from tickers t
+           left join lateral (
+               select max(b.high) as high, min(b.low) as low from daily_bars b
+               where b.symbol = t.symbol
+                 and b.date > (select max(date) from daily_bars where symbol = t.symbol) - 364
+           ) r on true
+           where t.symbol = $1"#,
+        symbol.as_str(),
+    )
+    .fetch_optional(ex)
+    .await
 }
