@@ -4,6 +4,7 @@
 mod providers {
     mod alphavantage;
     mod chain;
+    mod contract;
     mod finnhub;
     mod polygon;
     mod support;

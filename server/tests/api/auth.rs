@@ -1,7 +1,7 @@
 use app::error::AppError;
 use app::model::{TickerSummary, User};
 
-use crate::helpers::spawn_app;
+use crate::kit::spawn_app;
 
 const PASSWORD: &str = "a long enough password";
 

@@ -16,14 +16,10 @@ use sqlx::PgPool;
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
-use crate::helpers::migrated_pool;
+use crate::kit::{assert_close, day, migrated_pool, spawn_app_with, Options};
 
 fn symbol() -> Symbol {
     Symbol::parse("ACME").unwrap()
-}
-
-fn day(s: &str) -> NaiveDate {
-    s.parse().unwrap()
 }
 
 fn at(s: &str) -> DateTime<Utc> {
@@ -139,14 +135,6 @@ async fn bars(pool: &PgPool, adjustment: Adjustment) -> Vec<Bar> {
         .unwrap()
 }
 
-#[track_caller]
-fn assert_close(actual: f64, expected: f64) {
-    assert!(
-        (actual - expected).abs() < 1e-9,
-        "expected {expected}, got {actual}"
-    );
-}
-
 const WEEK_OF_17_AUG: &[Row] = &[
     ("2020-08-17", 100.0, 102.0, 99.0, 101.0, 1_000),
     ("2020-08-18", 101.0, 103.0, 100.0, 102.0, 1_100),
@@ -185,7 +173,7 @@ async fn ingesting_twice_adds_nothing_and_asks_no_provider_the_second_time() {
 
     let stored = bars(&pool, Adjustment::Raw).await;
     assert_eq!(stored.len(), 5);
-    assert_close(stored[4].close, 105.0);
+    assert_close(stored[4].close, 105.0, 1e-11);
     assert_eq!(stored[4].volume, 1_400);
     let ticker = store::ticker(&pool, &symbol()).await.unwrap().unwrap();
     assert_eq!(ticker.kind, "stock");
@@ -278,9 +266,9 @@ async fn a_split_recorded_later_re_derives_the_adjusted_history() {
 
     // Dividend factor 1 - 0.52 / 104 = 0.995 on the days before the 28th.
     let adjusted = bars(&pool, Adjustment::Adjusted).await;
-    assert_close(adjusted[0].close, 102.0 * 0.995);
-    assert_close(adjusted[1].close, 104.0 * 0.995);
-    assert_close(adjusted[2].close, 100.0);
+    assert_close(adjusted[0].close, 102.0 * 0.995, 1e-11);
+    assert_close(adjusted[1].close, 104.0 * 0.995, 1e-11);
+    assert_close(adjusted[2].close, 100.0, 1e-11);
 
     // Monday: a 4-for-1 split goes ex, reported with the new bar.
     serve(
@@ -316,21 +304,21 @@ async fn a_split_recorded_later_re_derives_the_adjusted_history() {
     let adjusted = bars(&pool, Adjustment::Adjusted).await;
     assert_eq!(adjusted.len(), 4);
     let b26 = &adjusted[0];
-    assert_close(b26.open, 24.875);
-    assert_close(b26.high, 25.87);
-    assert_close(b26.low, 24.3775);
-    assert_close(b26.close, 25.3725);
+    assert_close(b26.open, 24.875, 1e-11);
+    assert_close(b26.high, 25.87, 1e-11);
+    assert_close(b26.low, 24.3775, 1e-11);
+    assert_close(b26.close, 25.3725, 1e-11);
     assert_eq!(b26.volume, 4_000);
-    assert_close(adjusted[1].close, 25.87);
-    assert_close(adjusted[2].high, 27.0);
-    assert_close(adjusted[2].close, 25.0);
+    assert_close(adjusted[1].close, 25.87, 1e-11);
+    assert_close(adjusted[2].high, 27.0, 1e-11);
+    assert_close(adjusted[2].close, 25.0, 1e-11);
     assert_eq!(adjusted[2].volume, 12_000);
-    assert_close(adjusted[3].close, 26.5);
+    assert_close(adjusted[3].close, 26.5, 1e-11);
     assert_eq!(adjusted[3].volume, 12_000);
 
     // The raw bars are kept as they were reported.
     let raw = bars(&pool, Adjustment::Raw).await;
-    assert_close(raw[0].close, 102.0);
+    assert_close(raw[0].close, 102.0, 1e-11);
     assert_eq!(raw[0].volume, 1_000);
 
     // A range read sees the same derived history.
@@ -344,7 +332,7 @@ async fn a_split_recorded_later_re_derives_the_adjusted_history() {
     .await
     .unwrap();
     assert_eq!(window.len(), 2);
-    assert_close(window[0].close, 25.87);
+    assert_close(window[0].close, 25.87, 1e-11);
 }
 
 #[tokio::test]
@@ -511,7 +499,7 @@ async fn the_seed_loads_the_four_bundled_series_idempotently_with_their_metadata
         .await
         .unwrap();
     assert_eq!(raw, adjusted);
-    assert_close(raw[0].close, 806.19);
+    assert_close(raw[0].close, 806.19, 1e-11);
 }
 
 /// A fixture of `tests/fixtures/providers/{provider}/{name}`, served as JSON.
@@ -573,7 +561,7 @@ async fn a_profile_names_a_ticker_first_seen_through_a_provider_and_is_stored() 
     assert_eq!(profile.provider, "finnhub");
     assert_eq!(profile.overview.country.as_deref(), Some("US"));
     // Finnhub gives market capitalisation in millions.
-    assert_close(profile.overview.market_cap.unwrap(), 2_826_637.5e6);
+    assert_close(profile.overview.market_cap.unwrap(), 2_826_637.5e6, 1e-11);
     assert_eq!(profile.overview.ipo_date, Some(day("1980-12-12")));
 
     // A bundled ticker keeps the name that describes its series; the metadata is filled in.
@@ -682,7 +670,7 @@ async fn intraday_bars_are_stored_once_however_often_they_are_fetched() {
     .unwrap();
     assert_eq!(stored.len(), 3);
     assert_eq!(stored[0].start, at("2024-03-08T14:30:00Z"));
-    assert_close(stored[0].close, 170.95);
+    assert_close(stored[0].close, 170.95, 1e-11);
     assert_eq!(stored[0].volume, 2_135_114);
     // Another interval is another series.
     let other = store::intraday_bars(
@@ -722,15 +710,61 @@ async fn a_backfill_across_a_split_is_stored_raw_and_adjusted_once() {
     assert_eq!((report.inserted, report.actions), (2, 1));
 
     let raw = bars(&pool, Adjustment::Raw).await;
-    assert_close(raw[0].open, 100.0);
-    assert_close(raw[0].high, 104.0);
-    assert_close(raw[0].low, 96.0);
-    assert_close(raw[0].close, 102.0);
+    assert_close(raw[0].open, 100.0, 1e-11);
+    assert_close(raw[0].high, 104.0, 1e-11);
+    assert_close(raw[0].low, 96.0, 1e-11);
+    assert_close(raw[0].close, 102.0, 1e-11);
     assert_eq!(raw[0].volume, 1_000);
-    assert_close(raw[1].close, 26.5);
+    assert_close(raw[1].close, 26.5, 1e-11);
 
     let adjusted = bars(&pool, Adjustment::Adjusted).await;
-    assert_close(adjusted[0].close, 25.5);
+    assert_close(adjusted[0].close, 25.5, 1e-11);
     assert_eq!(adjusted[0].volume, 4_000);
-    assert_close(adjusted[1].close, 26.5);
+    assert_close(adjusted[1].close, 26.5, 1e-11);
+}
+
+#[tokio::test]
+async fn a_scheduled_refresh_spends_the_same_provider_quota_as_page_requests() {
+    // One Yahoo call a minute, shared through Redis by every user of the provider chain.
+    let yahoo = MockServer::start().await;
+    serve(&yahoo, chart(WEEK_OF_17_AUG, &[], &[])).await;
+    let app = spawn_app_with(Options {
+        env: vec![
+            ("MARKET_DATA_PROVIDERS".into(), "yahoo".into()),
+            ("YAHOO_BASE_URL".into(), yahoo.uri()),
+            ("MARKET_DATA_MAX_RETRIES".into(), "0".into()),
+            ("RATE_LIMIT_YAHOO".into(), "1/min".into()),
+        ],
+        ..Options::default()
+    })
+    .await;
+
+    // The refresh job the after-close schedule queues, run by the app's own worker.
+    let job = app
+        .jobs
+        .enqueue(server::jobs::JobSpec::refresh(&symbol()))
+        .await
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    let done = loop {
+        let j = app.jobs.get(job.id).await.unwrap();
+        if j.status.is_finished() {
+            break j;
+        }
+        assert!(std::time::Instant::now() < deadline, "refresh still {j:?}");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    };
+    assert_eq!(done.status, app::domain::JobState::Done, "{done:?}");
+    assert_eq!(yahoo.received_requests().await.unwrap().len(), 1);
+
+    // A page's quote now finds the minute's quota spent by the refresh: the provider is not asked
+    // again, and the quote comes from the bars the refresh stored.
+    let (status, quote) = app.get_json("/api/v1/quote/ACME").await;
+    assert_eq!(status, 200, "{quote}");
+    assert_eq!(quote["price"], 105.0);
+    assert_eq!(
+        yahoo.received_requests().await.unwrap().len(),
+        1,
+        "the refresh and the page share one rate limit"
+    );
 }

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use app::domain::{JobId, JobState, Symbol};
+use app::domain::{JobId, JobState};
 use forecast::registry::ModelId;
 use server::cache::Cache;
 use server::jobs::{JobRecord, JobSettings, JobSpec, Jobs};
@@ -16,11 +16,7 @@ use server::worker::{self, Runner, WorkerHandle};
 use sqlx::PgPool;
 use uuid::Uuid;
 
-use crate::helpers::seeded_database;
-
-fn sym(s: &str) -> Symbol {
-    Symbol::parse(s).unwrap()
-}
+use crate::kit::{seeded_database, sym};
 
 /// Fast settings: a short walk-forward, one-second heartbeats, polls and first retry delay.
 pub fn quick_settings() -> JobSettings {

@@ -2,9 +2,9 @@
 //! and a real Redis (a unique key prefix per test). One binary, so the services start once.
 
 mod auth;
-mod helpers;
 mod ingest;
 mod jobs;
+mod kit;
 mod market;
 mod market_cache;
 mod market_v1;

@@ -1,7 +1,7 @@
 use app::domain::ChartRange;
 use app::model::{ModelState, Predictions, ServedFrom, TickerSummary, TimeSeries};
 
-use crate::helpers::{spawn_app, spawn_app_with, Options};
+use crate::kit::{spawn_app, spawn_app_with, Options};
 
 #[tokio::test]
 async fn landing_page_is_server_rendered_with_every_bundled_ticker() {

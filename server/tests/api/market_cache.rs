@@ -17,7 +17,7 @@ use server::market::providers::{
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
-use crate::helpers::{redis_url, spawn_app};
+use crate::kit::{redis_url, spawn_app};
 
 /// A fresh key prefix, so tests sharing the Redis never see each other's keys.
 fn prefix() -> String {

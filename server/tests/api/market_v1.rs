@@ -10,32 +10,7 @@ use server::market::calendar;
 use wiremock::matchers::{header, method, path, path_regex, query_param};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
-use crate::helpers::{spawn_app, spawn_app_with, Options, TestApp};
-
-impl TestApp {
-    async fn api(&self, path: &str) -> (u16, Value) {
-        self.get_json(&format!("/api/v1{path}")).await
-    }
-
-    async fn api_ok<T: serde::de::DeserializeOwned>(&self, path: &str) -> T {
-        let (status, json) = self.api(path).await;
-        assert_eq!(status, 200, "{path}: {json}");
-        serde_json::from_value(json).unwrap()
-    }
-}
-
-/// Asserts the API's one error shape, its status and code.
-fn assert_error(status: u16, body: &Value, expected_status: u16, code: &str) {
-    assert_eq!(status, expected_status, "{body}");
-    assert_eq!(body["error"]["code"], code, "{body}");
-    assert!(
-        body["error"]["message"]
-            .as_str()
-            .is_some_and(|m| !m.is_empty()),
-        "{body}"
-    );
-    assert_eq!(body.as_object().unwrap().len(), 1, "only `error`: {body}");
-}
+use crate::kit::{assert_error, spawn_app, spawn_app_with, Options};
 
 fn assert_ohlc_invariants(points: &[OhlcvPoint]) {
     for p in points {

@@ -1,4 +1,4 @@
-use crate::helpers::spawn_app;
+use crate::kit::spawn_app;
 
 #[tokio::test]
 async fn status_reports_both_dependencies_with_latency() {

@@ -7,11 +7,12 @@ use app::model::{ModelState, TradeSignal};
 use app::ssr::PredictionService;
 use chrono::NaiveDate;
 use forecast::eval::Protocol;
-use serde_json::Value;
 use server::cache::Cache;
 use server::predictions::Predictor;
 
-use crate::helpers::{seeded_database, spawn_app, spawn_app_with, Options, TestApp};
+use crate::kit::{
+    assert_error_shape, seeded_database, spawn_app, spawn_app_with, Options, TestApp,
+};
 
 use std::time::{Duration, Instant};
 
@@ -25,28 +26,6 @@ fn short_protocol() -> Protocol {
 
 fn goog() -> Symbol {
     Symbol::parse("GOOG").unwrap()
-}
-
-async fn post_json(app: &TestApp, path: &str, body: &Value, token: Option<&str>) -> (u16, Value) {
-    let mut req = app.client.post(format!("{}{path}", app.address)).json(body);
-    if let Some(t) = token {
-        req = req.bearer_auth(t);
-    }
-    let res = req.send().await.expect("request sent");
-    let status = res.status().as_u16();
-    let body = res.text().await.unwrap();
-    let json = serde_json::from_str(&body).unwrap_or_else(|e| panic!("{path}: {e}: {body}"));
-    (status, json)
-}
-
-fn assert_error_shape(body: &Value, code: &str) {
-    assert_eq!(body["error"]["code"], code, "{body}");
-    assert!(
-        body["error"]["message"]
-            .as_str()
-            .is_some_and(|m| !m.is_empty()),
-        "{body}"
-    );
 }
 
 #[tokio::test]
@@ -245,23 +224,23 @@ async fn prediction_errors_use_the_one_error_shape() {
 async fn a_batch_of_more_than_fifty_symbols_is_rejected() {
     let app = spawn_app().await;
     let many: Vec<String> = (0..51).map(|i| format!("T{i}")).collect();
-    let (status, body) = post_json(
-        &app,
-        "/api/v1/predictions/batch",
-        &serde_json::json!({ "symbols": many }),
-        None,
-    )
-    .await;
+    let (status, body) = app
+        .post_json(
+            "/api/v1/predictions/batch",
+            &serde_json::json!({ "symbols": many }),
+            None,
+        )
+        .await;
     assert_eq!(status, 400);
     assert_error_shape(&body, "bad_request");
     assert!(body["error"]["message"].as_str().unwrap().contains("51"));
-    let (status, body) = post_json(
-        &app,
-        "/api/v1/predictions/batch",
-        &serde_json::json!({ "tickers": ["GOOG"] }),
-        None,
-    )
-    .await;
+    let (status, body) = app
+        .post_json(
+            "/api/v1/predictions/batch",
+            &serde_json::json!({ "tickers": ["GOOG"] }),
+            None,
+        )
+        .await;
     assert_eq!(status, 400, "{body}");
     assert_error_shape(&body, "bad_request");
 }
@@ -278,13 +257,13 @@ async fn a_batch_answers_each_symbol_on_its_own() {
         .compute_and_record(&goog())
         .await
         .unwrap();
-    let (status, body) = post_json(
-        &app,
-        "/api/v1/predictions/batch",
-        &serde_json::json!({ "symbols": ["GOOG", "ZZZZ", "bad symbol!"] }),
-        None,
-    )
-    .await;
+    let (status, body) = app
+        .post_json(
+            "/api/v1/predictions/batch",
+            &serde_json::json!({ "symbols": ["GOOG", "ZZZZ", "bad symbol!"] }),
+            None,
+        )
+        .await;
     assert_eq!(status, 200, "{body}");
     let r = body["results"].as_array().unwrap();
     assert_eq!(r[0]["symbol"], "GOOG");
@@ -307,19 +286,17 @@ async fn precompute_needs_the_admin_token() {
     })
     .await;
     let body = serde_json::json!({ "symbols": ["GOOG"] });
-    let (status, err) = post_json(&app, "/api/v1/admin/precompute", &body, None).await;
+    let (status, err) = app.post_json("/api/v1/admin/precompute", &body, None).await;
     assert_eq!(status, 401);
     assert_error_shape(&err, "unauthorized");
-    let (status, err) = post_json(&app, "/api/v1/admin/precompute", &body, Some("wrong")).await;
+    let (status, err) = app
+        .post_json("/api/v1/admin/precompute", &body, Some("wrong"))
+        .await;
     assert_eq!(status, 403);
     assert_error_shape(&err, "forbidden");
-    let (status, ok) = post_json(
-        &app,
-        "/api/v1/admin/precompute",
-        &body,
-        Some("test-admin-token"),
-    )
-    .await;
+    let (status, ok) = app
+        .post_json("/api/v1/admin/precompute", &body, Some("test-admin-token"))
+        .await;
     assert_eq!(status, 202, "{ok}");
     let item = &ok["results"][0];
     assert_eq!(item["status"], "ready", "{item}");
@@ -338,7 +315,9 @@ async fn precompute_needs_the_admin_token() {
 async fn precompute_is_disabled_without_an_admin_token() {
     let app = spawn_app().await;
     let body = serde_json::json!({ "symbols": ["GOOG"] });
-    let (status, err) = post_json(&app, "/api/v1/admin/precompute", &body, Some("x")).await;
+    let (status, err) = app
+        .post_json("/api/v1/admin/precompute", &body, Some("x"))
+        .await;
     assert_eq!(status, 503);
     assert_error_shape(&err, "unavailable");
 }
@@ -578,4 +557,98 @@ async fn the_predict_page_server_functions_serve_the_same_predictions() {
         .call_ok("prediction_history", &[("symbol", "GOOG"), ("days", "30")])
         .await;
     assert_eq!(history.models.len(), 2, "naive and drift were recorded");
+}
+
+/// GOOG's history as a provider stores it had GOOG split 4:1 on 2011-06-01: every raw bar before
+/// the split at four times the price and a quarter of the volume, the split recorded beside them.
+/// `CTRL` is the same history without a split. (Volumes are made divisible by four so both
+/// adjusted histories are exactly equal: a split by a power of two is exact in binary.)
+async fn split_and_control(pool: &sqlx::PgPool) {
+    for (symbol, name) in [("SPLT", "Split copy"), ("CTRL", "Control copy")] {
+        sqlx::query("insert into tickers (symbol, name, source) values ($1, $2, 'test')")
+            .bind(symbol)
+            .bind(name)
+            .execute(pool)
+            .await
+            .unwrap();
+    }
+    sqlx::query(
+        "insert into daily_bars (symbol, date, open, high, low, close, volume)
+         select 'CTRL', date, open, high, low, close, volume * 4 from daily_bars
+         where symbol = 'GOOG'",
+    )
+    .execute(pool)
+    .await
+    .unwrap();
+    sqlx::query(
+        "insert into daily_bars (symbol, date, open, high, low, close, volume)
+         select 'SPLT', date,
+                case when date < '2011-06-01' then open * 4 else open end,
+                case when date < '2011-06-01' then high * 4 else high end,
+                case when date < '2011-06-01' then low * 4 else low end,
+                case when date < '2011-06-01' then close * 4 else close end,
+                case when date < '2011-06-01' then volume else volume * 4 end
+         from daily_bars where symbol = 'GOOG'",
+    )
+    .execute(pool)
+    .await
+    .unwrap();
+    sqlx::query(
+        "insert into corporate_actions (symbol, ex_date, kind, value, source)
+         values ('SPLT', '2011-06-01', 'split', 4.0, 'test')",
+    )
+    .execute(pool)
+    .await
+    .unwrap();
+}
+
+#[tokio::test]
+async fn a_split_recorded_in_the_raw_bars_leaves_every_models_forecast_unchanged() {
+    use forecast::registry::{ModelId, ModelSpec};
+    use forecast::{Fit, Horizon, Level, Ohlcv, Predict};
+    use server::market::store::bars;
+
+    let (_url, pool) = seeded_database().await;
+    split_and_control(&pool).await;
+    let (split, control) = (crate::kit::sym("SPLT"), crate::kit::sym("CTRL"));
+
+    // What every model reads is the adjusted history, identical for both.
+    let split_history = bars::model_history(&pool, &split).await.unwrap();
+    let control_history = bars::model_history(&pool, &control).await.unwrap();
+    assert_eq!(split_history, control_history);
+    // The raw bars really do hold the split: read raw, the history would show a crash.
+    let raw = bars::daily_bars(&pool, &split, None, None, bars::Adjustment::Raw)
+        .await
+        .unwrap();
+    assert_ne!(raw.first().unwrap().close, control_history[0].close);
+
+    // The baselines, served: same points and intervals from both.
+    let service = Predictor::new(pool.clone(), Cache::disabled()).with_protocol(short_protocol());
+    let a = service.compute_and_record(&split).await.unwrap();
+    let b = service.compute_and_record(&control).await.unwrap();
+    assert_eq!(a.recent, b.recent);
+    for (x, y) in a.models.iter().zip(&b.models) {
+        assert_eq!(x.horizons, y.horizons, "{}", x.model);
+    }
+
+    // Every served model, fitted on each history as a training job does (the last 700 bars keep
+    // the test quick and still straddle the split): identical forecasts.
+    let tail = |h: &[forecast::series::Bar]| Ohlcv::from_bars(&h[h.len() - 700..]).unwrap();
+    let (split_series, control_series) = (tail(&split_history), tail(&control_history));
+    let horizons = Horizon::standard();
+    let levels = [Level::new(0.95).unwrap()];
+    for &id in ModelId::served() {
+        let spec = ModelSpec::default_for(id, 0).unwrap();
+        let on_split = spec
+            .fit(&split_series)
+            .unwrap()
+            .predict(&split_series, &horizons, &levels)
+            .unwrap();
+        let on_control = spec
+            .fit(&control_series)
+            .unwrap()
+            .predict(&control_series, &horizons, &levels)
+            .unwrap();
+        assert_eq!(on_split, on_control, "{id}");
+    }
 }

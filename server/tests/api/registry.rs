@@ -12,7 +12,7 @@ use server::registry::{
 use sqlx::PgPool;
 use uuid::Uuid;
 
-use crate::helpers::migrated_pool;
+use crate::kit::migrated_pool;
 
 fn msft() -> app::domain::Symbol {
     app::domain::Symbol::parse("MSFT").unwrap()

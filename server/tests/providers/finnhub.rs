@@ -1,14 +1,10 @@
-use std::time::Duration;
-
 use server::market::providers::{
     ApiKey, Finnhub, Interval, MarketDataProvider, NewsQuery, ProviderError, ProviderKind,
 };
 use wiremock::matchers::{header, method, path, query_param};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
-use super::support::{
-    assert_close, day, json, json_status, range, raw, request_count, settings, symbol,
-};
+use super::support::{assert_close, day, json, json_status, range, raw, settings, symbol};
 
 async fn client(server: &MockServer) -> Finnhub {
     Finnhub::new(
@@ -60,18 +56,6 @@ async fn candles_become_daily_bars_on_their_utc_days() {
     assert!(bars
         .iter()
         .all(|b| b.dividend.is_none() && b.split_ratio.is_none()));
-}
-
-#[tokio::test]
-async fn a_no_data_status_is_no_data() {
-    let server = MockServer::start().await;
-    serve(&server, "/stock/candle", json("finnhub", "no_data.json")).await;
-    let err = client(&server)
-        .await
-        .daily_bars(&symbol("AAPL"), range("2024-05-06", "2024-05-10"))
-        .await
-        .unwrap_err();
-    assert!(matches!(err, ProviderError::NoData { .. }), "{err}");
 }
 
 #[tokio::test]
@@ -213,88 +197,6 @@ async fn empty_news_is_no_data() {
     };
     let err = client(&server).await.news(&query).await.unwrap_err();
     assert!(matches!(err, ProviderError::NoData { .. }), "{err}");
-}
-
-#[tokio::test]
-async fn a_429_with_a_long_retry_after_is_rate_limited_at_once() {
-    let server = MockServer::start().await;
-    serve(
-        &server,
-        "/quote",
-        json_status(429, "finnhub", "rate_limit.json").insert_header("Retry-After", "30"),
-    )
-    .await;
-    let err = client(&server)
-        .await
-        .quote(&symbol("AAPL"))
-        .await
-        .unwrap_err();
-    match err {
-        ProviderError::RateLimited {
-            provider,
-            retry_after,
-        } => {
-            assert_eq!(provider, ProviderKind::Finnhub);
-            assert_eq!(retry_after, Some(Duration::from_secs(30)));
-        }
-        other => panic!("expected a rate limit, got {other}"),
-    }
-    // Thirty seconds is past the cap: no retry, so a chain can move on.
-    assert_eq!(request_count(&server).await, 1);
-}
-
-#[tokio::test]
-async fn a_bad_token_is_unauthorized() {
-    let server = MockServer::start().await;
-    Mock::given(method("GET"))
-        .and(path("/quote"))
-        .respond_with(raw(
-            401,
-            r#"{"error":"Invalid API key"}"#,
-            "application/json",
-        ))
-        .mount(&server)
-        .await;
-    let err = client(&server)
-        .await
-        .quote(&symbol("AAPL"))
-        .await
-        .unwrap_err();
-    assert!(matches!(err, ProviderError::Unauthorized { .. }), "{err}");
-    assert!(err.to_string().contains("Invalid API key"), "{err}");
-}
-
-#[tokio::test]
-async fn malformed_json_is_malformed() {
-    let server = MockServer::start().await;
-    serve(
-        &server,
-        "/quote",
-        raw(200, r#"{"c": 183.05, "pc": "#, "application/json"),
-    )
-    .await;
-    let err = client(&server)
-        .await
-        .quote(&symbol("AAPL"))
-        .await
-        .unwrap_err();
-    assert!(matches!(err, ProviderError::Malformed { .. }), "{err}");
-}
-
-#[tokio::test]
-async fn a_500_is_retried_then_reported_as_upstream() {
-    let server = MockServer::start().await;
-    serve(&server, "/stock/candle", raw(503, "", "text/plain")).await;
-    let err = client(&server)
-        .await
-        .daily_bars(&symbol("AAPL"), range("2024-05-06", "2024-05-10"))
-        .await
-        .unwrap_err();
-    assert!(
-        matches!(err, ProviderError::Upstream { status: 503, .. }),
-        "{err}"
-    );
-    assert_eq!(request_count(&server).await, 3);
 }
 
 /// The fixture holds pre- and post-market candles around 2024-03-08 (EST) and 2024-03-11 (EDT).

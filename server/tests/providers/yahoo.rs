@@ -6,7 +6,7 @@ use wiremock::matchers::{method, path, query_param};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
 use super::support::{
-    assert_close, day, fixture, json, json_status, range, raw, request_count, settings, symbol,
+    assert_close, day, fixture, json, range, raw, request_count, settings, symbol,
 };
 
 async fn client(server: &MockServer) -> Yahoo {
@@ -111,94 +111,6 @@ async fn a_quote_compares_the_market_price_with_the_last_close_before_today() {
     assert_close(q.change, 186.1 - 183.050003);
     assert_eq!(q.as_of.timestamp(), 1_715_612_400);
     assert_eq!(q.source, ProviderKind::Yahoo);
-}
-
-#[tokio::test]
-async fn an_unknown_symbol_is_not_found() {
-    let server = MockServer::start().await;
-    serve(
-        &server,
-        "/v8/finance/chart/ZZZZ",
-        json_status(404, "yahoo", "not_found.json"),
-    )
-    .await;
-    let err = client(&server)
-        .await
-        .daily_bars(&symbol("ZZZZ"), range("2024-05-06", "2024-05-10"))
-        .await
-        .unwrap_err();
-    assert!(matches!(err, ProviderError::NotFound { .. }), "{err}");
-    assert!(err.to_string().contains("may be delisted"), "{err}");
-    assert_eq!(request_count(&server).await, 1);
-}
-
-#[tokio::test]
-async fn an_empty_chart_is_no_data() {
-    let server = MockServer::start().await;
-    serve(
-        &server,
-        "/v8/finance/chart/AAPL",
-        json("yahoo", "empty_chart.json"),
-    )
-    .await;
-    let err = client(&server)
-        .await
-        .daily_bars(&symbol("AAPL"), range("2024-05-06", "2024-05-10"))
-        .await
-        .unwrap_err();
-    assert!(matches!(err, ProviderError::NoData { .. }), "{err}");
-}
-
-#[tokio::test]
-async fn a_429_without_retry_after_is_retried_then_rate_limited() {
-    let server = MockServer::start().await;
-    serve(
-        &server,
-        "/v8/finance/chart/AAPL",
-        raw(429, "Too Many Requests", "text/plain"),
-    )
-    .await;
-    let err = client(&server)
-        .await
-        .daily_bars(&symbol("AAPL"), range("2024-05-06", "2024-05-10"))
-        .await
-        .unwrap_err();
-    assert!(
-        matches!(
-            err,
-            ProviderError::RateLimited {
-                provider: ProviderKind::Yahoo,
-                retry_after: None
-            }
-        ),
-        "{err}"
-    );
-    assert_eq!(request_count(&server).await, 3);
-}
-
-#[tokio::test]
-async fn malformed_json_and_a_consent_page_are_malformed() {
-    for (body, content_type) in [
-        (
-            r#"{"chart":{"result":[{"meta":"#.to_string(),
-            "application/json",
-        ),
-        (fixture("yahoo", "consent_page.html"), "text/html"),
-    ] {
-        let server = MockServer::start().await;
-        serve(
-            &server,
-            "/v8/finance/chart/AAPL",
-            raw(200, &body, content_type),
-        )
-        .await;
-        let err = client(&server)
-            .await
-            .daily_bars(&symbol("AAPL"), range("2024-05-06", "2024-05-10"))
-            .await
-            .unwrap_err();
-        assert!(matches!(err, ProviderError::Malformed { .. }), "{err}");
-    }
 }
 
 #[tokio::test]

@@ -1,3 +1,6 @@
+//! The test kit: the real app on port 0 against shared Postgres and Redis (a fresh database and a
+//! unique key prefix per test), request helpers, fixtures and the assertions every file uses.
+
 use std::path::PathBuf;
 
 use server::config::Settings;
@@ -56,6 +59,8 @@ async fn services() -> &'static Services {
 pub struct TestApp {
     pub address: String,
     pub pool: PgPool,
+    /// The app's job queue client (enqueue as the schedules do).
+    pub jobs: server::jobs::Jobs,
     pub client: reqwest::Client,
     _shutdown: tokio::sync::oneshot::Sender<()>,
 }
@@ -138,6 +143,7 @@ pub async fn spawn_app_with(opts: Options) -> TestApp {
     let app = Application::build(settings).await.expect("app builds");
     let address = format!("http://{}", app.addr());
     let pool = app.pool().clone();
+    let jobs = app.jobs().clone();
     let (tx, rx) = tokio::sync::oneshot::channel();
     tokio::spawn(app.run_until_stopped(async {
         let _ = rx.await;
@@ -150,6 +156,7 @@ pub async fn spawn_app_with(opts: Options) -> TestApp {
     TestApp {
         address,
         pool,
+        jobs,
         client,
         _shutdown: tx,
     }
@@ -236,4 +243,89 @@ pub async fn seeded_database() -> (String, PgPool) {
         .await
         .expect("bundled series load");
     (url, pool)
+}
+
+// ---- requests -----------------------------------------------------------------------------------
+
+impl TestApp {
+    /// GET under `/api/v1`: status and JSON body.
+    pub async fn api(&self, path: &str) -> (u16, serde_json::Value) {
+        self.get_json(&format!("/api/v1{path}")).await
+    }
+
+    /// GET under `/api/v1` that must answer 200, decoded.
+    pub async fn api_ok<T: serde::de::DeserializeOwned>(&self, path: &str) -> T {
+        let (status, json) = self.api(path).await;
+        assert_eq!(status, 200, "{path}: {json}");
+        serde_json::from_value(json).unwrap()
+    }
+
+    /// POST a JSON body (with a bearer token when given): status and JSON body.
+    pub async fn post_json(
+        &self,
+        path: &str,
+        body: &serde_json::Value,
+        token: Option<&str>,
+    ) -> (u16, serde_json::Value) {
+        let mut req = self
+            .client
+            .post(format!("{}{path}", self.address))
+            .json(body);
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        let res = req.send().await.expect("request sent");
+        let status = res.status().as_u16();
+        let body = res.text().await.unwrap();
+        let json = serde_json::from_str(&body).unwrap_or_else(|e| panic!("{path}: {e}: {body}"));
+        (status, json)
+    }
+}
+
+// ---- fixtures -----------------------------------------------------------------------------------
+
+/// A ticker symbol from a literal.
+pub fn sym(s: &str) -> app::domain::Symbol {
+    app::domain::Symbol::parse(s).unwrap()
+}
+
+/// A date from `YYYY-MM-DD`.
+pub fn day(s: &str) -> chrono::NaiveDate {
+    s.parse().unwrap()
+}
+
+// ---- assertions ---------------------------------------------------------------------------------
+
+/// Asserts the API's one error shape, its status and code.
+#[track_caller]
+pub fn assert_error(status: u16, body: &serde_json::Value, expected_status: u16, code: &str) {
+    assert_eq!(status, expected_status, "{body}");
+    assert_error_shape(body, code);
+}
+
+/// Asserts the one error shape (`{"error": {"code", "message"}}` and nothing else) and its code.
+#[track_caller]
+pub fn assert_error_shape(body: &serde_json::Value, code: &str) {
+    assert_eq!(body["error"]["code"], code, "{body}");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .is_some_and(|m| !m.is_empty()),
+        "{body}"
+    );
+    assert_eq!(
+        body.as_object().map(|o| o.len()),
+        Some(1),
+        "only `error`: {body}"
+    );
+}
+
+/// Asserts `actual` is within `tol` of `expected`, relative to `expected`'s size (absolute below 1).
+#[track_caller]
+pub fn assert_close(actual: f64, expected: f64, tol: f64) {
+    let scale = expected.abs().max(1.0);
+    assert!(
+        (actual - expected).abs() <= tol * scale,
+        "expected {expected}, got {actual} (tolerance {tol})"
+    );
 }
