@@ -33,6 +33,8 @@ pub enum ModelId {
     Gbm,
     /// LSTM on windows of the 19 features.
     Lstm,
+    /// Elastic-net linear model on the 19 features.
+    Elasticnet,
     /// Error-weighted combination of the other models.
     Ensemble,
 }
@@ -47,17 +49,20 @@ impl ModelId {
         ModelId::Rf,
         ModelId::Gbm,
         ModelId::Lstm,
+        ModelId::Elasticnet,
         ModelId::Ensemble,
     ];
 
-    /// The models the prediction service serves, in display order.
+    /// The models the prediction service serves, in display order. AutoARIMA is the served ARIMA;
+    /// ARIMA(1,1,1) stays in the evaluation as the reference point.
     pub const SERVED: &'static [ModelId] = &[
         ModelId::Naive,
         ModelId::Drift,
-        ModelId::Arima111,
+        ModelId::Autoarima,
         ModelId::Lstm,
         ModelId::Rf,
         ModelId::Gbm,
+        ModelId::Elasticnet,
         ModelId::Ensemble,
     ];
 
@@ -81,6 +86,7 @@ impl ModelId {
             ModelId::Rf => "rf",
             ModelId::Gbm => "gbm",
             ModelId::Lstm => "lstm",
+            ModelId::Elasticnet => "elasticnet",
             ModelId::Ensemble => "ensemble",
         }
     }
@@ -95,6 +101,7 @@ impl ModelId {
             ModelId::Rf => "Random forest",
             ModelId::Gbm => "Gradient-boosted trees",
             ModelId::Lstm => "LSTM",
+            ModelId::Elasticnet => "Elastic net",
             ModelId::Ensemble => "Ensemble",
         }
     }
@@ -123,8 +130,11 @@ impl ModelId {
             ModelId::Lstm => {
                 "A recurrent neural network reading the last 60 days of 19 technical indicators."
             }
+            ModelId::Elasticnet => {
+                "A penalised linear regression on 19 technical indicators, one model per horizon."
+            }
             ModelId::Ensemble => {
-                "A weighted average of the other models, weighted by their recent forecast errors."
+                "The random walk and the other models, weighted by their recent forecast errors."
             }
         }
     }
@@ -190,6 +200,7 @@ mod tests {
             ("rf", ModelId::Rf),
             ("gbm", ModelId::Gbm),
             ("lstm", ModelId::Lstm),
+            ("elasticnet", ModelId::Elasticnet),
             ("ensemble", ModelId::Ensemble),
         ] {
             assert_eq!(s.parse::<ModelId>().unwrap(), id);
@@ -218,7 +229,16 @@ mod tests {
         assert!(served.iter().all(|id| ModelId::all().contains(id)));
         assert_eq!(
             served.iter().map(|id| id.as_str()).collect::<Vec<_>>(),
-            ["naive", "drift", "arima111", "lstm", "rf", "gbm", "ensemble"]
+            [
+                "naive",
+                "drift",
+                "autoarima",
+                "lstm",
+                "rf",
+                "gbm",
+                "elasticnet",
+                "ensemble"
+            ]
         );
         let baselines: Vec<_> = ModelId::all()
             .iter()

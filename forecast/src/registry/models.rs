@@ -5,7 +5,8 @@ use serde::{Deserialize, Serialize};
 use super::id::ModelId;
 
 use crate::arima::{Arima, ArimaOrder, AutoArima, FittedArima, FittedAutoArima};
-use crate::baseline::{Drift, FittedDrift, FittedNaive, Naive};
+use crate::baseline::{Drift, FittedDrift, FittedNaive, Intervals, Naive};
+use crate::elasticnet::{ElasticNet, FittedElasticNet};
 use crate::ensemble::{self, Ensemble, FittedEnsemble};
 use crate::forest::{FittedRandomForest, ForestParams, RandomForest};
 use crate::gbm::booster::BoosterParams;
@@ -16,7 +17,7 @@ use crate::{Error, Fit, Forecast, Horizon, Level, Ohlcv, Predict, Result};
 /// Unfitted parameters of any registered model.
 ///
 /// Serialised with a `"model"` tag and the parameters under `"params"`, e.g.
-/// `{"model": "drift", "params": {"window": 2520}}`, so a stored spec records every
+/// `{"model": "drift", "params": {"window": 2520, "intervals": "volatility"}}`, so a stored spec records every
 /// hyper-parameter, the ensemble's members included.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "model", content = "params", rename_all = "lowercase")]
@@ -38,6 +39,8 @@ pub enum ModelSpec {
     Arima(Arima),
     /// AutoARIMA (KPSS + stepwise AICc search) on log closes.
     AutoArima(AutoArima),
+    /// Elastic net, one per horizon.
+    ElasticNet(ElasticNet),
     // Model variants: add yours here.
 }
 
@@ -70,8 +73,16 @@ impl ModelSpec {
                 seed,
                 ..Default::default()
             })),
-            ModelId::Arima111 => Ok(ModelSpec::Arima(Arima::new(ArimaOrder::new(1, 1, 1)?))),
-            ModelId::Autoarima => Ok(ModelSpec::AutoArima(AutoArima::default())),
+            // The reference libraries' estimators, with the volatility-scaled intervals the app serves.
+            ModelId::Arima111 => Ok(ModelSpec::Arima(Arima {
+                intervals: Intervals::Volatility,
+                ..Arima::new(ArimaOrder::new(1, 1, 1)?)
+            })),
+            ModelId::Autoarima => Ok(ModelSpec::AutoArima(AutoArima {
+                intervals: Intervals::Volatility,
+                ..AutoArima::default()
+            })),
+            ModelId::Elasticnet => Ok(ModelSpec::ElasticNet(ElasticNet::default())),
             // Reachable again as soon as an id is added before its model.
             #[allow(unreachable_patterns)]
             other => Err(not_available(other)),
@@ -90,6 +101,7 @@ impl ModelSpec {
             ModelSpec::Lstm(_) => ModelId::Lstm,
             ModelSpec::Arima(_) => ModelId::Arima111,
             ModelSpec::AutoArima(_) => ModelId::Autoarima,
+            ModelSpec::ElasticNet(_) => ModelId::Elasticnet,
         }
     }
 
@@ -139,6 +151,7 @@ impl Fit for ModelSpec {
             ModelSpec::Lstm(m) => FittedModel::Lstm(m.fit(history)?),
             ModelSpec::Arima(m) => FittedModel::Arima(m.fit(history)?),
             ModelSpec::AutoArima(m) => FittedModel::AutoArima(m.fit(history)?),
+            ModelSpec::ElasticNet(m) => FittedModel::ElasticNet(m.fit(history)?),
         })
     }
 }
@@ -167,6 +180,8 @@ pub enum FittedModel {
     Arima(FittedArima),
     /// Fitted AutoARIMA (the chosen model and the search trace).
     AutoArima(FittedAutoArima),
+    /// Fitted elastic net.
+    ElasticNet(FittedElasticNet),
     // Model variants: add yours here.
 }
 
@@ -182,6 +197,7 @@ impl Predict for FittedModel {
             FittedModel::Lstm(m) => m.predict(history, horizons, levels),
             FittedModel::Arima(m) => m.predict(history, horizons, levels),
             FittedModel::AutoArima(m) => m.predict(history, horizons, levels),
+            FittedModel::ElasticNet(m) => m.predict(history, horizons, levels),
         }
     }
 }
@@ -300,7 +316,7 @@ mod tests {
         let drift = serde_json::to_value(ModelSpec::Drift(Drift::default())).unwrap();
         assert_eq!(
             drift,
-            serde_json::json!({"model": "drift", "params": {"window": 2520}})
+            serde_json::json!({"model": "drift", "params": {"window": 2520, "intervals": "volatility"}})
         );
     }
 
