@@ -12,7 +12,8 @@
 //! residual* `z = (ln(C[s+h]/C[s]) − m[s]) / (σ[s]·√h)` with `m[s]` the model's predicted log return
 //! (0 for the random walk). The interval at level `ℓ` around a point forecast `Ĉ` at origin `t` is
 //! `Ĉ·exp(±q_ℓ·σ[t]·√h)`, with `q_ℓ` the `⌈(n + 1)·ℓ⌉`-th smallest of the `n` absolute scores
-//! (split-conformal, Vovk et al.).
+//! (split-conformal, Vovk et al.), over the last [`VolBand::SCORE_WINDOW`] rows whose target is
+//! known.
 //!
 //! **Why.** A fixed-volatility interval (the sample sd of ten years of returns) is far too wide in a
 //! calm year and too narrow in a crisis: on the bundled series it covered 99–100% in calm evaluation
@@ -123,6 +124,10 @@ impl VolBand {
     /// Fewest scores a horizon needs to be measured.
     pub const MIN_SCORES: usize = 30;
 
+    /// Scores kept: the last 500 (about two years), so the quantiles follow a change in the shape of
+    /// the standardised returns as well as in their scale.
+    pub const SCORE_WINDOW: usize = 500;
+
     /// The band from the closes of a training window (oldest first). `None` when even the one-day
     /// horizon has fewer than [`VolBand::MIN_SCORES`] scores.
     pub fn fit(window: &[f64]) -> Option<VolBand> {
@@ -137,6 +142,7 @@ impl VolBand {
             if last < first + Self::MIN_SCORES {
                 break;
             }
+            let first = first.max((last + 1).saturating_sub(Self::SCORE_WINDOW));
             let scores = random_walk_scores(window, &vol[first..=last], first, h);
             match ScoreQuantiles::from_sorted(&scores) {
                 Some(q) if scores.len() >= Self::MIN_SCORES => {
