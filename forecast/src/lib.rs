@@ -40,6 +40,8 @@ pub mod indicators;
 #[cfg(feature = "models")]
 pub mod lstm;
 #[cfg(feature = "models")]
+pub mod prophet;
+#[cfg(feature = "models")]
 pub mod strategy;
 #[cfg(feature = "models")]
 pub mod volatility;

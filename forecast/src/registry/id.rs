@@ -35,6 +35,8 @@ pub enum ModelId {
     Lstm,
     /// Elastic-net linear model on the 19 features.
     Elasticnet,
+    /// Prophet (trend and yearly seasonality) on log closes, anchored to the last close.
+    Prophet,
     /// Error-weighted combination of the other models.
     Ensemble,
 }
@@ -50,6 +52,7 @@ impl ModelId {
         ModelId::Gbm,
         ModelId::Lstm,
         ModelId::Elasticnet,
+        ModelId::Prophet,
         ModelId::Ensemble,
     ];
 
@@ -63,6 +66,7 @@ impl ModelId {
         ModelId::Rf,
         ModelId::Gbm,
         ModelId::Elasticnet,
+        ModelId::Prophet,
         ModelId::Ensemble,
     ];
 
@@ -87,6 +91,7 @@ impl ModelId {
             ModelId::Gbm => "gbm",
             ModelId::Lstm => "lstm",
             ModelId::Elasticnet => "elasticnet",
+            ModelId::Prophet => "prophet",
             ModelId::Ensemble => "ensemble",
         }
     }
@@ -102,6 +107,7 @@ impl ModelId {
             ModelId::Gbm => "Gradient-boosted trees",
             ModelId::Lstm => "LSTM",
             ModelId::Elasticnet => "Elastic net",
+            ModelId::Prophet => "Prophet",
             ModelId::Ensemble => "Ensemble",
         }
     }
@@ -132,6 +138,9 @@ impl ModelId {
             }
             ModelId::Elasticnet => {
                 "A penalised linear regression on 19 technical indicators, one model per horizon."
+            }
+            ModelId::Prophet => {
+                "A piecewise-linear trend with a yearly cycle fitted to the log price, started from the last close."
             }
             ModelId::Ensemble => {
                 "The random walk and the other models, weighted by their recent forecast errors."
@@ -185,8 +194,8 @@ mod tests {
             assert_eq!(json, format!("\"{id}\""));
             assert_eq!(serde_json::from_str::<ModelId>(&json).unwrap(), id);
         }
-        let err = "prophet".parse::<ModelId>().unwrap_err();
-        assert!(err.to_string().contains("prophet"), "{err}");
+        let err = "theta".parse::<ModelId>().unwrap_err();
+        assert!(err.to_string().contains("theta"), "{err}");
     }
 
     #[test]
@@ -201,6 +210,7 @@ mod tests {
             ("gbm", ModelId::Gbm),
             ("lstm", ModelId::Lstm),
             ("elasticnet", ModelId::Elasticnet),
+            ("prophet", ModelId::Prophet),
             ("ensemble", ModelId::Ensemble),
         ] {
             assert_eq!(s.parse::<ModelId>().unwrap(), id);
@@ -237,6 +247,7 @@ mod tests {
                 "rf",
                 "gbm",
                 "elasticnet",
+                "prophet",
                 "ensemble"
             ]
         );

@@ -12,6 +12,7 @@ use crate::forest::{FittedRandomForest, ForestParams, RandomForest};
 use crate::gbm::booster::BoosterParams;
 use crate::gbm::{FittedGbm, Gbm};
 use crate::lstm::{FittedLstm, Lstm};
+use crate::prophet::{FittedProphet, Prophet};
 use crate::{Error, Fit, Forecast, Horizon, Level, Ohlcv, Predict, Result};
 
 /// Unfitted parameters of any registered model.
@@ -41,6 +42,8 @@ pub enum ModelSpec {
     AutoArima(AutoArima),
     /// Elastic net, one per horizon.
     ElasticNet(ElasticNet),
+    /// Prophet on log closes, anchored to the last close.
+    Prophet(Prophet),
     // Model variants: add yours here.
 }
 
@@ -83,6 +86,7 @@ impl ModelSpec {
                 ..AutoArima::default()
             })),
             ModelId::Elasticnet => Ok(ModelSpec::ElasticNet(ElasticNet::default())),
+            ModelId::Prophet => Ok(ModelSpec::Prophet(Prophet::default())),
             // Reachable again as soon as an id is added before its model.
             #[allow(unreachable_patterns)]
             other => Err(not_available(other)),
@@ -102,6 +106,7 @@ impl ModelSpec {
             ModelSpec::Arima(_) => ModelId::Arima111,
             ModelSpec::AutoArima(_) => ModelId::Autoarima,
             ModelSpec::ElasticNet(_) => ModelId::Elasticnet,
+            ModelSpec::Prophet(_) => ModelId::Prophet,
         }
     }
 
@@ -152,6 +157,7 @@ impl Fit for ModelSpec {
             ModelSpec::Arima(m) => FittedModel::Arima(m.fit(history)?),
             ModelSpec::AutoArima(m) => FittedModel::AutoArima(m.fit(history)?),
             ModelSpec::ElasticNet(m) => FittedModel::ElasticNet(m.fit(history)?),
+            ModelSpec::Prophet(m) => FittedModel::Prophet(m.fit(history)?),
         })
     }
 }
@@ -184,6 +190,8 @@ pub enum FittedModel {
     AutoArima(FittedAutoArima),
     /// Fitted elastic net.
     ElasticNet(FittedElasticNet),
+    /// Fitted Prophet (its curve on a daily grid).
+    Prophet(FittedProphet),
     // Model variants: add yours here.
 }
 
@@ -200,6 +208,7 @@ impl Predict for FittedModel {
             FittedModel::Arima(m) => m.predict(history, horizons, levels),
             FittedModel::AutoArima(m) => m.predict(history, horizons, levels),
             FittedModel::ElasticNet(m) => m.predict(history, horizons, levels),
+            FittedModel::Prophet(m) => m.predict(history, horizons, levels),
         }
     }
 }
