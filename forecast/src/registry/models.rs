@@ -195,6 +195,34 @@ pub enum FittedModel {
     // Model variants: add yours here.
 }
 
+impl FittedModel {
+    /// The model's name for a person: AutoARIMA names the order it chose (`"ARIMA(0,1,0) with
+    /// drift"`), every other model its [`ModelId::label`].
+    pub fn label(&self) -> String {
+        match self {
+            FittedModel::AutoArima(m) => m.label(),
+            other => other.id().label().to_string(),
+        }
+    }
+
+    /// The id of the model this fitted state belongs to.
+    pub fn id(&self) -> ModelId {
+        // Model variants: add yours here.
+        match self {
+            FittedModel::Naive(_) => ModelId::Naive,
+            FittedModel::Drift(_) => ModelId::Drift,
+            FittedModel::Ensemble(_) => ModelId::Ensemble,
+            FittedModel::Forest(_) => ModelId::Rf,
+            FittedModel::Gbm(_) => ModelId::Gbm,
+            FittedModel::Lstm(_) => ModelId::Lstm,
+            FittedModel::Arima(_) => ModelId::Arima111,
+            FittedModel::AutoArima(_) => ModelId::Autoarima,
+            FittedModel::ElasticNet(_) => ModelId::Elasticnet,
+            FittedModel::Prophet(_) => ModelId::Prophet,
+        }
+    }
+}
+
 impl Predict for FittedModel {
     fn predict(&self, history: &Ohlcv, horizons: &[Horizon], levels: &[Level]) -> Result<Forecast> {
         // Model variants: add yours here.
