@@ -20,6 +20,12 @@ pub struct HorizonBacktest {
     pub lo95: Option<Vec<f64>>,
     /// Upper 95% bounds.
     pub hi95: Option<Vec<f64>>,
+    /// Lower 99% bounds, when the model has an interval at every origin.
+    #[serde(default)]
+    pub lo99: Option<Vec<f64>>,
+    /// Upper 99% bounds.
+    #[serde(default)]
+    pub hi99: Option<Vec<f64>>,
     /// `C[t+h]`.
     pub actual: Vec<f64>,
 }
@@ -72,6 +78,7 @@ impl Backtest {
                     actual: &hb.actual,
                     point: &hb.point,
                     interval95: hb.lo95.as_deref().zip(hb.hi95.as_deref()),
+                    interval99: hb.lo99.as_deref().zip(hb.hi99.as_deref()),
                 };
                 Ok((hb.horizon, Metrics::compute(&s, self.mase_scale)?))
             })

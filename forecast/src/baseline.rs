@@ -6,6 +6,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::stats::{log_returns, mean, sample_sd};
+use crate::volatility::VolBand;
 use crate::{Error, Fit, Forecast, Horizon, Interval, Level, Ohlcv, Predict, Result, StepForecast};
 
 /// The protocol's rolling training window: 2520 rows, about ten years of trading days.
@@ -34,30 +35,70 @@ fn window_closes(history: &Ohlcv, window: usize) -> Result<&[f64]> {
     Ok(&c[c.len().saturating_sub(window)..])
 }
 
+/// How a baseline (or ARIMA) sets its prediction interval.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Intervals {
+    /// The model's own fixed-volatility interval (the reference libraries' formula).
+    Gaussian,
+    /// The volatility-scaled conformal interval of [`crate::volatility`]: EWMA volatility at the
+    /// origin, quantiles of standardised returns over the training window. Falls back to
+    /// [`Intervals::Gaussian`] when the window is too short to measure them.
+    #[default]
+    Volatility,
+}
+
 /// Naive random walk: tomorrow's close is today's close.
 ///
-/// Interval (log-normal random walk): `C[t]·exp(±z·σ·√h)`, σ the sample sd (ddof 1) of the window's
-/// one-day log returns.
+/// Interval ([`Intervals::Volatility`], the default): `C[t]·exp(±q·σ_t·√h)` with σ_t the EWMA
+/// volatility at the origin and `q` the conformal quantile of the window's standardised `h`-day
+/// returns ([`VolBand`]). With [`Intervals::Gaussian`] (the reference evaluation's):
+/// `C[t]·exp(±z·σ·√h)`, σ the sample sd (ddof 1) of the window's one-day log returns.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct Naive {
     /// Rows of history used to estimate the volatility.
     pub window: usize,
+    /// The interval method.
+    #[serde(default)]
+    pub intervals: Intervals,
 }
 
 impl Default for Naive {
     fn default() -> Self {
         Self {
             window: DEFAULT_WINDOW,
+            intervals: Intervals::default(),
+        }
+    }
+}
+
+impl Naive {
+    /// The reference evaluation's naive model: fixed-volatility Gaussian intervals.
+    pub fn gaussian() -> Self {
+        Self {
+            intervals: Intervals::Gaussian,
+            ..Self::default()
         }
     }
 }
 
 /// A fitted [`Naive`] model: the daily log-return volatility of its window.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FittedNaive {
     window: usize,
     /// Sample sd of one-day log returns over the training window.
     pub sigma: f64,
+    /// The volatility band, when the interval method is [`Intervals::Volatility`] and the window
+    /// was long enough.
+    #[serde(default)]
+    pub band: Option<VolBand>,
+}
+
+fn band_for(intervals: Intervals, window: &[f64]) -> Option<VolBand> {
+    match intervals {
+        Intervals::Gaussian => None,
+        Intervals::Volatility => VolBand::fit(window),
+    }
 }
 
 impl Fit for Naive {
@@ -73,7 +114,31 @@ impl Fit for Naive {
         Ok(FittedNaive {
             window: self.window,
             sigma,
+            band: band_for(self.intervals, c),
         })
+    }
+}
+
+/// The interval at `level` around `point` for horizon `h`: the band's when there is one, else the
+/// log-normal one with daily volatility `sigma`.
+fn interval(
+    band: Option<&VolBand>,
+    closes: &[f64],
+    point: f64,
+    sigma: f64,
+    h: Horizon,
+    l: Level,
+) -> Interval {
+    let (lower, upper) = band
+        .and_then(|b| b.interval(closes, point, h.get(), l.get()))
+        .unwrap_or_else(|| {
+            let spread = l.z() * sigma * (h.get() as f64).sqrt();
+            (point * (-spread).exp(), point * spread.exp())
+        });
+    Interval {
+        level: l.get(),
+        lower,
+        upper,
     }
 }
 
@@ -82,22 +147,16 @@ impl Predict for FittedNaive {
         let last = history
             .last_close()
             .ok_or(Error::NotEnoughData { needed: 1, got: 0 })?;
+        let closes = history.close();
         let steps = horizons
             .iter()
-            .map(|&h| {
-                let spread = self.sigma * (h.get() as f64).sqrt();
-                StepForecast {
-                    horizon: h,
-                    point: last,
-                    intervals: levels
-                        .iter()
-                        .map(|l| Interval {
-                            level: l.get(),
-                            lower: last * (-l.z() * spread).exp(),
-                            upper: last * (l.z() * spread).exp(),
-                        })
-                        .collect(),
-                }
+            .map(|&h| StepForecast {
+                horizon: h,
+                point: last,
+                intervals: levels
+                    .iter()
+                    .map(|&l| interval(self.band.as_ref(), closes, last, self.sigma, h, l))
+                    .collect(),
             })
             .collect();
         Ok(Forecast { steps })
@@ -107,28 +166,33 @@ impl Predict for FittedNaive {
 /// Random walk with drift, in price levels: `Ĉ[t+h] = C[t] + h·(C[t] − C[a])/(t − a)`, a the first
 /// row of the window.
 ///
-/// Interval: the drift interval of Hyndman & Athanasopoulos (*Forecasting: Principles and Practice*
-/// §5.5), `Ĉ ± z·s·√(h·(1 + h/T))` with T the number of daily changes, but with the one-day spread
-/// `s = C[t]·σ` taken from the sample sd σ (ddof 1) of one-day *log* returns. The textbook's sd of
-/// price changes averages ten years of much lower prices on a trending stock, and its intervals
-/// covered only 67–81% on the bundled indices; relative volatility scales to today's price. The
-/// protocol scores drift's point forecast only; the interval is what the app shows beside it.
+/// Interval ([`Intervals::Volatility`], the default): the random walk's volatility-scaled interval
+/// ([`Naive`]) around the drift forecast; the drift over a week is a small fraction of a week's
+/// volatility. With [`Intervals::Gaussian`]: the drift interval of Hyndman & Athanasopoulos
+/// (*Forecasting: Principles and Practice* §5.5), `Ĉ ± z·s·√(h·(1 + h/T))` with T the number of
+/// daily changes, but with the one-day spread `s = C[t]·σ` taken from the sample sd σ (ddof 1) of
+/// one-day *log* returns (the textbook's sd of price changes averages ten years of much lower prices
+/// on a trending stock, and its intervals covered only 67–81% on the bundled indices).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct Drift {
     /// Rows of history the slope is measured over.
     pub window: usize,
+    /// The interval method.
+    #[serde(default)]
+    pub intervals: Intervals,
 }
 
 impl Default for Drift {
     fn default() -> Self {
         Self {
             window: DEFAULT_WINDOW,
+            intervals: Intervals::default(),
         }
     }
 }
 
 /// A fitted [`Drift`] model.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FittedDrift {
     window: usize,
     /// Mean daily price change over the training window.
@@ -137,6 +201,15 @@ pub struct FittedDrift {
     pub sigma: f64,
     /// Number of daily changes the slope was measured on.
     pub changes: usize,
+    /// The volatility band (see [`FittedNaive::band`]).
+    #[serde(default)]
+    pub band: Option<VolBand>,
+}
+
+/// Mean daily change and the number of changes over the last `window` closes.
+fn slope(c: &[f64]) -> (f64, usize) {
+    let diffs: Vec<f64> = c.windows(2).map(|w| w[1] - w[0]).collect();
+    (mean(&diffs), diffs.len())
 }
 
 impl Fit for Drift {
@@ -144,9 +217,8 @@ impl Fit for Drift {
     fn fit(&self, history: &Ohlcv) -> Result<FittedDrift> {
         check_window(self.window)?;
         let c = window_closes(history, self.window)?;
-        let diffs: Vec<f64> = c.windows(2).map(|w| w[1] - w[0]).collect();
-        let slope = mean(&diffs);
-        let sigma = if diffs.len() >= 2 {
+        let (slope, changes) = slope(c);
+        let sigma = if changes >= 2 {
             sample_sd(&log_returns(c))
         } else {
             0.0
@@ -155,38 +227,44 @@ impl Fit for Drift {
             window: self.window,
             slope,
             sigma,
-            changes: diffs.len(),
+            changes,
+            band: band_for(self.intervals, c),
         })
     }
 }
 
 impl Predict for FittedDrift {
     fn predict(&self, history: &Ohlcv, horizons: &[Horizon], levels: &[Level]) -> Result<Forecast> {
-        // Between refits the slope is re-measured on the current window: drift is a baseline and the
-        // protocol recomputes it at every origin.
-        let current = Drift {
-            window: self.window,
-        }
-        .fit(history)?;
-        let last = history
-            .last_close()
-            .ok_or(Error::NotEnoughData { needed: 1, got: 0 })?;
-        let t = current.changes as f64;
+        // Between refits the slope (and the Gaussian σ) is re-measured on the current window: drift
+        // is a baseline and the protocol recomputes it at every origin.
+        let c = window_closes(history, self.window)?;
+        let (slope, changes) = slope(c);
+        let sigma = if changes >= 2 {
+            sample_sd(&log_returns(c))
+        } else {
+            0.0
+        };
+        let last = c[c.len() - 1];
+        let closes = history.close();
+        let t = changes as f64;
         let steps = horizons
             .iter()
             .map(|&h| {
                 let hf = h.get() as f64;
-                let point = last + hf * current.slope;
-                let se = last * current.sigma * (hf * (1.0 + hf / t)).sqrt();
+                let point = last + hf * slope;
+                let se = last * sigma * (hf * (1.0 + hf / t)).sqrt();
                 StepForecast {
                     horizon: h,
                     point,
                     intervals: levels
                         .iter()
-                        .map(|l| Interval {
-                            level: l.get(),
-                            lower: point - l.z() * se,
-                            upper: point + l.z() * se,
+                        .map(|&l| match &self.band {
+                            Some(b) => interval(Some(b), closes, point, sigma, h, l),
+                            None => Interval {
+                                level: l.get(),
+                                lower: point - l.z() * se,
+                                upper: point + l.z() * se,
+                            },
                         })
                         .collect(),
                 }
@@ -268,18 +346,26 @@ mod tests {
     #[test]
     fn window_limits_what_the_baselines_see() {
         let s = Ohlcv::from_closes(&[1.0, 100.0, 101.0, 102.0]).unwrap();
-        let f = Drift { window: 3 }
-            .fit(&s)
-            .unwrap()
-            .predict(&s, &[h(1)], &[])
-            .unwrap();
+        let f = Drift {
+            window: 3,
+            ..Drift::default()
+        }
+        .fit(&s)
+        .unwrap()
+        .predict(&s, &[h(1)], &[])
+        .unwrap();
         assert!((f.steps[0].point - 103.0).abs() < 1e-12);
     }
 
     #[test]
     fn zero_window_is_rejected() {
         let s = Ohlcv::from_closes(&[1.0, 2.0]).unwrap();
-        assert!(Naive { window: 0 }.fit(&s).is_err());
+        assert!(Naive {
+            window: 0,
+            ..Naive::default()
+        }
+        .fit(&s)
+        .is_err());
     }
 
     #[test]

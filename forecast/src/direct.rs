@@ -12,8 +12,8 @@
 //! **Intervals: split conformal on a temporal tail.** The last `calibration` share of the training
 //! rows is held out; a first model is fitted on the rows before it, *purged* so that their targets are
 //! known when the tail starts (`s + h ≤ first tail row`), and its absolute residuals on the tail are
-//! kept, each divided by the local volatility of its row (sd of the last 20 one-day log returns,
-//! rows `≤ s`). The final model is then refitted on all rows. The interval at level `ℓ` is
+//! kept, each divided by the local volatility of its row (the EWMA volatility of one-day log
+//! returns, rows `≤ s`, [`local_volatility`]). The final model is then refitted on all rows. The interval at level `ℓ` is
 //! `C[t]·exp(ŷ ± q·σ_t)` with `q` the `⌈(n + 1)·ℓ⌉`-th smallest of the `n` scaled tail residuals
 //! (Vovk et al.'s finite-sample quantile) and `σ_t` the origin's local volatility. Scaling makes the
 //! intervals follow volatility regimes: unscaled residuals from a two-year tail covered only 82–84%
@@ -365,20 +365,12 @@ fn fit_direct<R: Regressor>(
     Ok(out)
 }
 
-/// Days of one-day log returns in the volatility that scales the residuals.
-pub const VOL_WINDOW: usize = 20;
-
-/// Sample sd (ddof 1) of the [`VOL_WINDOW`] one-day log returns ending at row `s` (fewer near the
-/// start), floored so that flat prices cannot divide by zero. Uses rows `≤ s` only.
+/// The volatility that scales the residuals: the EWMA volatility of one-day log returns at row `s`
+/// ([`crate::volatility::ewma_at`]), from rows `≤ s` only. It follows a change of regime within days,
+/// so a calm calibration tail does not make the intervals too narrow in a turbulent year (and the
+/// reverse).
 pub fn local_volatility(closes: &[f64], s: usize) -> f64 {
-    let from = s.saturating_sub(VOL_WINDOW);
-    let r = crate::stats::log_returns(&closes[from..=s]);
-    let sd = if r.len() >= 2 {
-        crate::stats::sample_sd(&r)
-    } else {
-        0.0
-    };
-    sd.max(1e-6)
+    crate::volatility::ewma_at(&closes[..=s])
 }
 
 /// The conformal radius at `level` from ascending absolute (scaled) residuals.

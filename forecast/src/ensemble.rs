@@ -54,9 +54,9 @@
 //!   `forecast-eval` and the app evaluate it.
 //!
 //! Forecast for horizon `h`: `Σ_m w_m(h)·Ĉ_m` (member 0 the random walk), with the weights of the
-//! largest weighted horizon `≤ h`. Interval bounds are combined with the same weights; a member
-//! without an interval contributes the random walk's log-normal interval scaled to its own point
-//! forecast.
+//! largest weighted horizon `≤ h`. The interval is the random walk's volatility-scaled interval
+//! ([`crate::baseline::Naive`]) moved to the combined point: the combination is close to the random
+//! walk, and averaging members' bounds would mix intervals of different calibration.
 
 use std::time::Instant;
 
@@ -412,15 +412,16 @@ impl<M> Ensemble<M> {
         let start = Instant::now();
         let base = check_records(self.members.len(), series, records)?;
         let naive = Naive::default();
-        let level = [Level::new(0.95)?];
+        let levels = Level::standard();
         let all_h: Vec<Horizon> = base.horizons.iter().map(|hb| hb.horizon).collect();
-        // The random walk's forecast at each origin, from its own fit there (a standard deviation).
+        // The random walk's forecast at each origin, from its own fit there; its interval, moved to
+        // the ensemble's point, is the ensemble's interval.
         let naive_fc: Vec<Forecast> = base
             .origins
             .iter()
             .map(|&t| {
                 let history = series.prefix(t + 1);
-                naive.fit(&history)?.predict(&history, &all_h, &level)
+                naive.fit(&history)?.predict(&history, &all_h, &levels)
             })
             .collect::<Result<_>>()?;
         let mut horizons = Vec::with_capacity(base.horizons.len());
@@ -442,7 +443,8 @@ impl<M> Ensemble<M> {
                 .map(|m| m.point.iter().zip(&m.actual).map(|(p, y)| p - y).collect())
                 .collect();
             let n = base.origins.len();
-            let (mut point, mut lo, mut hi) = (vec![0.0; n], vec![0.0; n], vec![0.0; n]);
+            let mut point = vec![0.0; n];
+            let mut bounds = [vec![0.0; n], vec![0.0; n], vec![0.0; n], vec![0.0; n]];
             let mut path = Vec::with_capacity(n);
             for (i, &t) in base.origins.iter().enumerate() {
                 // Origins j with origins[j] + h ≤ t: their targets are known at t.
@@ -456,34 +458,29 @@ impl<M> Ensemble<M> {
                     .collect();
                 let w = combination_weights(&cols, h.get(), self.lookback, &self.rule);
                 let last = base.last_close[i];
-                let niv = naive_fc[i].step(h).expect("every horizon").intervals[0];
-                let mut p = w.weights[0] * last;
-                let mut l = w.weights[0] * niv.lower;
-                let mut u = w.weights[0] * niv.upper;
-                for (m, mb) in members.iter().enumerate() {
-                    let wm = w.weights[m + 1];
-                    if wm == 0.0 {
-                        continue;
-                    }
-                    let pm = mb.point[i];
-                    p += wm * pm;
-                    let (ml, mu) = match (&mb.lo95, &mb.hi95) {
-                        (Some(a), Some(b)) => (a[i], b[i]),
-                        _ => (niv.lower / last * pm, niv.upper / last * pm),
-                    };
-                    l += wm * ml;
-                    u += wm * mu;
-                }
+                let p = w.weights[0] * last
+                    + members
+                        .iter()
+                        .zip(&w.weights[1..])
+                        .filter(|(_, &wm)| wm != 0.0)
+                        .map(|(mb, wm)| wm * mb.point[i])
+                        .sum::<f64>();
                 point[i] = p;
-                lo[i] = l;
-                hi[i] = u;
+                let step = naive_fc[i].step(h).expect("every horizon");
+                for (k, iv) in step.intervals.iter().enumerate() {
+                    bounds[2 * k][i] = iv.lower / last * p;
+                    bounds[2 * k + 1][i] = iv.upper / last * p;
+                }
                 path.push(w);
             }
+            let [lo95, hi95, lo99, hi99] = bounds;
             horizons.push(HorizonBacktest {
                 horizon: h,
                 point,
-                lo95: Some(lo),
-                hi95: Some(hi),
+                lo95: Some(lo95),
+                hi95: Some(hi95),
+                lo99: Some(lo99),
+                hi99: Some(hi99),
                 actual: hb.actual.clone(),
             });
             weights_out.push(HorizonWeights { horizon: h, path });
@@ -766,16 +763,6 @@ impl<F: Predict> Predict for FittedEnsemble<F> {
                     return Ok(naive_step.clone());
                 };
                 let mut point = w[0] * naive_step.point;
-                let mut lower: Vec<f64> = naive_step
-                    .intervals
-                    .iter()
-                    .map(|i| w[0] * i.lower)
-                    .collect();
-                let mut upper: Vec<f64> = naive_step
-                    .intervals
-                    .iter()
-                    .map(|i| w[0] * i.upper)
-                    .collect();
                 for (m, f) in member_fc.iter().enumerate() {
                     let wm = w[m + 1];
                     if wm == 0.0 {
@@ -792,18 +779,18 @@ impl<F: Predict> Predict for FittedEnsemble<F> {
                                 ),
                             })?;
                     point += wm * step.point;
-                    for (i, l) in levels.iter().enumerate() {
-                        let (lo, hi) = match step.interval(l.get()) {
-                            Some(iv) => (iv.lower, iv.upper),
-                            None => {
-                                let iv = naive_step.intervals[i];
-                                (iv.lower / last * step.point, iv.upper / last * step.point)
-                            }
-                        };
-                        lower[i] += wm * lo;
-                        upper[i] += wm * hi;
-                    }
                 }
+                // The random walk's interval, moved to the combined point.
+                let lower: Vec<f64> = naive_step
+                    .intervals
+                    .iter()
+                    .map(|i| i.lower / last * point)
+                    .collect();
+                let upper: Vec<f64> = naive_step
+                    .intervals
+                    .iter()
+                    .map(|i| i.upper / last * point)
+                    .collect();
                 Ok(StepForecast {
                     horizon: h,
                     point,

@@ -136,7 +136,7 @@ where
     let (first, last) = protocol.origin_range(series.len())?;
     let origins: Vec<usize> = (first..=last).collect();
     let blocks: Vec<&[usize]> = origins.chunks(protocol.refit_every).collect();
-    let levels = [Level::new(0.95)?];
+    let levels = Level::standard();
     let next = AtomicUsize::new(0);
     let done = AtomicUsize::new(0);
     let results: Mutex<Vec<Option<Result<Vec<Forecast>>>>> =
@@ -183,11 +183,11 @@ where
                     })
                 })
                 .collect::<Result<_>>()?;
-            let bound = |upper: bool| -> Option<Vec<f64>> {
+            let bound = |level: f64, upper: bool| -> Option<Vec<f64>> {
                 steps
                     .iter()
                     .map(|s| {
-                        s.interval(0.95)
+                        s.interval(level)
                             .map(|i| if upper { i.upper } else { i.lower })
                     })
                     .collect()
@@ -195,8 +195,10 @@ where
             Ok(HorizonBacktest {
                 horizon: h,
                 point: steps.iter().map(|s| s.point).collect(),
-                lo95: bound(false),
-                hi95: bound(true),
+                lo95: bound(0.95, false),
+                hi95: bound(0.95, true),
+                lo99: bound(0.99, false),
+                hi99: bound(0.99, true),
                 actual: origins.iter().map(|&t| close[t + h.get()]).collect(),
             })
         })

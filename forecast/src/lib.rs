@@ -24,6 +24,8 @@ pub mod baseline;
 #[cfg(feature = "models")]
 pub mod direct;
 #[cfg(feature = "models")]
+pub mod elasticnet;
+#[cfg(feature = "models")]
 pub mod ensemble;
 #[cfg(feature = "models")]
 pub mod eval;
@@ -37,6 +39,12 @@ pub mod gbm;
 pub mod indicators;
 #[cfg(feature = "models")]
 pub mod lstm;
+#[cfg(feature = "models")]
+pub mod prophet;
+#[cfg(feature = "models")]
+pub mod strategy;
+#[cfg(feature = "models")]
+pub mod volatility;
 
 pub use error::{Error, Result};
 pub use forecast::{Forecast, Horizon, Interval, Level, StepForecast};

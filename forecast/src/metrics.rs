@@ -14,7 +14,13 @@
 //!   predicted change counting as a miss, and its exact two-sided binomial p-value against 50%
 //!   ([`directional_accuracy`], [`binomial_test_two_sided`], scipy's `binomtest` convention);
 //! * `cov95_pct`, `pi_width_pct`: share of targets inside the 95% interval and its mean width
-//!   relative to `C[t]`.
+//!   relative to `C[t]`; `cov99_pct`, `pi99_width_pct` the same for the 99% interval;
+//! * `DM_p_better`: one-sided DM p-value of "the model's absolute errors are smaller than naive's"
+//!   (what the signal gate tests, after a multiplicity correction: [`crate::signal`]);
+//! * `up_pct`: share of the origins where the price moved at which it moved up;
+//! * `DA_p_vs_up`: one-sided exact binomial p-value of the directional hits against the hit rate of
+//!   the better constant call, `max(up, 1 − up)`: a model that always says "up" in a rising year
+//!   hits `up_pct` of the time without any skill, so 50% is the wrong bar.
 //!
 //! The special functions needed for the p-values (log-gamma, regularised incomplete beta, Student-t
 //! CDF) are implemented here and tested against SciPy.
@@ -58,6 +64,21 @@ pub struct Metrics {
     /// Mean width of the 95% interval relative to the last close, percent.
     #[serde(rename = "pi_width_pct")]
     pub pi_width_pct: Option<f64>,
+    /// Share of targets inside the 99% prediction interval, percent.
+    #[serde(rename = "cov99_pct", default)]
+    pub cov99_pct: Option<f64>,
+    /// Mean width of the 99% interval relative to the last close, percent.
+    #[serde(rename = "pi99_width_pct", default)]
+    pub pi99_width_pct: Option<f64>,
+    /// One-sided Diebold–Mariano p-value of "smaller absolute errors than naive".
+    #[serde(rename = "DM_p_better", default)]
+    pub dm_p_better: Option<f64>,
+    /// Share of up-moves among the origins where the price moved, percent.
+    #[serde(rename = "up_pct", default)]
+    pub up_pct: Option<f64>,
+    /// One-sided exact binomial p-value of the directional hits against `max(up, 1 − up)`.
+    #[serde(rename = "DA_p_vs_up", default)]
+    pub da_p_vs_up: Option<f64>,
 }
 
 /// One model's forecasts at one horizon over the evaluation origins, aligned by origin.
@@ -73,6 +94,8 @@ pub struct Scored<'a> {
     pub point: &'a [f64],
     /// Lower and upper 95% bounds, when the model has an interval.
     pub interval95: Option<(&'a [f64], &'a [f64])>,
+    /// Lower and upper 99% bounds, when the model has one.
+    pub interval99: Option<(&'a [f64], &'a [f64])>,
 }
 
 impl Metrics {
@@ -83,7 +106,7 @@ impl Metrics {
     pub fn compute(s: &Scored<'_>, mase_scale: f64) -> Result<Metrics> {
         let n = s.actual.len();
         let mut lens = vec![s.last_close.len(), s.point.len()];
-        if let Some((lo, hi)) = s.interval95 {
+        for (lo, hi) in s.interval95.iter().chain(&s.interval99) {
             lens.extend([lo.len(), hi.len()]);
         }
         if n == 0 || lens.iter().any(|&l| l != n) {
@@ -112,7 +135,7 @@ impl Metrics {
         let mae_naive = mean_abs(&e_naive);
         let ratio = |a: f64, b: f64| (b > 0.0 && b.is_finite()).then(|| a / b);
         let da = directional_accuracy(s.last_close, s.actual, s.point);
-        let (cov95_pct, pi_width_pct) = match s.interval95 {
+        let coverage = |iv: Option<(&[f64], &[f64])>| match iv {
             Some((lo, hi)) => {
                 let inside = (0..n)
                     .filter(|&i| lo[i] <= s.actual[i] && s.actual[i] <= hi[i])
@@ -128,6 +151,10 @@ impl Metrics {
             }
             None => (None, None),
         };
+        let (cov95_pct, pi_width_pct) = coverage(s.interval95);
+        let (cov99_pct, pi99_width_pct) = coverage(s.interval99);
+        let up = up_share(s.last_close, s.actual);
+        let dm = diebold_mariano(&e, &e_naive, s.horizon);
         Ok(Metrics {
             mae,
             rmse: (e.iter().map(|v| v * v).sum::<f64>() / n as f64).sqrt(),
@@ -139,13 +166,45 @@ impl Metrics {
                 / n as f64,
             mase: ratio(mae, mase_scale),
             mae_rel_naive: ratio(mae, mae_naive),
-            dm_p: diebold_mariano(&e, &e_naive, s.horizon).map(|d| d.p_value),
+            dm_p: dm.map(|d| d.p_value),
             da_pct: da.map(|d| d.pct()),
             da_p: da.map(|d| d.p_value),
             cov95_pct,
             pi_width_pct,
+            cov99_pct,
+            pi99_width_pct,
+            dm_p_better: dm.map(|d| d.p_model_better()),
+            up_pct: up.map(|u| 100.0 * u),
+            da_p_vs_up: da
+                .zip(up)
+                .map(|(d, u)| binomial_test_greater(d.hits, d.trials, u.max(1.0 - u))),
         })
     }
+}
+
+/// Share of up-moves (`C[t+h] > C[t]`) among the origins where the price moved; `None` when it never
+/// moved.
+pub fn up_share(last_close: &[f64], actual: &[f64]) -> Option<f64> {
+    let (mut up, mut moved) = (0usize, 0usize);
+    for (c, y) in last_close.iter().zip(actual) {
+        if y != c {
+            moved += 1;
+            up += usize::from(y > c);
+        }
+    }
+    (moved > 0).then(|| up as f64 / moved as f64)
+}
+
+/// Exact one-sided binomial test: `P(X ≥ k)` for `X ~ Binomial(n, p)` (scipy's
+/// `binomtest(k, n, p, alternative="greater")`), via `P(X ≥ k) = I_p(k, n − k + 1)`.
+pub fn binomial_test_greater(k: u64, n: u64, p: f64) -> f64 {
+    if n == 0 || k > n || !(0.0..=1.0).contains(&p) {
+        return f64::NAN;
+    }
+    if k == 0 {
+        return 1.0;
+    }
+    regularized_incomplete_beta(k as f64, (n - k + 1) as f64, p)
 }
 
 fn mean_abs(x: &[f64]) -> f64 {
@@ -481,6 +540,29 @@ mod tests {
         }
     }
 
+    // scipy 1.17.1: binomtest(k, n, p, alternative="greater").pvalue
+    #[test]
+    fn one_sided_binomial_test_matches_scipy() {
+        for (k, n, p, want) in [
+            (159, 250, 0.56, 0.008829649527727397),
+            (140, 250, 0.55, 0.4004470485448716),
+            (60, 100, 0.52, 0.06622963313547248),
+        ] {
+            close(binomial_test_greater(k, n, p), want, 1e-10);
+        }
+        assert_eq!(binomial_test_greater(0, 10, 0.5), 1.0);
+    }
+
+    #[test]
+    fn one_sided_dm_p_values_split_the_two_sided_one() {
+        let e_model = [1.0, -0.5, 0.8, -0.2, 0.4, -0.9, 0.3, 0.1];
+        let e_bench = [1.2, -0.9, 0.7, -0.6, 0.9, -1.0, 0.2, 0.5];
+        let dm = diebold_mariano(&e_model, &e_bench, 1).unwrap();
+        assert!(dm.statistic > 0.0);
+        close(dm.p_model_better(), dm.p_value / 2.0, 1e-12);
+        close(dm.p_model_worse(), 1.0 - dm.p_value / 2.0, 1e-12);
+    }
+
     #[test]
     fn directional_accuracy_counts_zero_predicted_change_as_a_miss_and_skips_flat_targets() {
         let last = [10.0, 10.0, 10.0, 10.0];
@@ -506,6 +588,7 @@ mod tests {
             actual: &[1.0],
             point: &[1.0],
             interval95: None,
+            interval99: None,
         };
         assert!(Metrics::compute(&s, 1.0).is_err());
     }
@@ -518,6 +601,7 @@ mod tests {
             actual: &[11.0, 9.0],
             point: &[10.0, 10.0],
             interval95: None,
+            interval99: None,
         };
         let m = Metrics::compute(&s, 0.5).unwrap();
         assert_eq!(m.mae, 1.0);
@@ -535,10 +619,15 @@ mod tests {
             "DA_p",
             "cov95_pct",
             "pi_width_pct",
+            "cov99_pct",
+            "pi99_width_pct",
+            "DM_p_better",
+            "up_pct",
+            "DA_p_vs_up",
         ] {
             assert!(keys.iter().any(|x| x.as_str() == k), "missing {k}");
         }
-        assert_eq!(keys.len(), 10);
+        assert_eq!(keys.len(), 15);
         assert!(json["DA_pct"].is_null() && json["cov95_pct"].is_null() && json["DM_p"].is_null());
     }
 }

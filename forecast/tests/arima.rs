@@ -285,3 +285,18 @@ fn fitted_models_round_trip_through_serde() {
         serde_json::from_str(&serde_json::to_string(&fitted).unwrap()).unwrap();
     assert_eq!(back, fitted);
 }
+
+#[test]
+fn autoarima_names_the_order_it_chose() {
+    use forecast::registry::{ModelId, ModelSpec};
+    // statsforecast chose ARIMA(0,1,0) with drift at every GOOG refit of the reference run.
+    let history = goog().prefix(goog().len() - 5);
+    let fitted = AutoArima::default().fit(&history).unwrap();
+    assert_eq!(fitted.label(), "ARIMA(0,1,0) with drift");
+    let served = ModelSpec::default_for(ModelId::Autoarima, 0)
+        .unwrap()
+        .fit(&history)
+        .unwrap();
+    assert_eq!(served.label(), "ARIMA(0,1,0) with drift");
+    assert_eq!(served.id(), ModelId::Autoarima);
+}

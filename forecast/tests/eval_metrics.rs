@@ -43,6 +43,7 @@ fn check_series(name: &str, csv: &str, forecasts: &str, models: &[&str]) {
                 actual: &actual,
                 point: &point,
                 interval95: (!lo.is_empty()).then_some((lo.as_slice(), hi.as_slice())),
+                interval99: None,
             };
             let m = Metrics::compute(&s, scale).unwrap();
             let r = &refs["models"][model][h.to_string()];

@@ -6,7 +6,7 @@
 
 mod kit;
 
-use forecast::baseline::{Drift, Naive};
+use forecast::baseline::{Drift, Intervals, Naive};
 use forecast::eval::{
     assert_no_lookahead, assert_no_lookahead_with, assert_training_before_targets, walk_forward,
     Protocol,
@@ -19,7 +19,14 @@ fn check_against_reference(name: &str, series: &Ohlcv) {
     let reference = reference_results();
     let r = &reference["series"][name];
     for id in [ModelId::Naive, ModelId::Drift] {
-        let spec = ModelSpec::default_for(id, 0).unwrap();
+        // The reference evaluation's baselines: fixed-volatility Gaussian intervals.
+        let spec = match id {
+            ModelId::Naive => ModelSpec::Naive(Naive::gaussian()),
+            _ => ModelSpec::Drift(Drift {
+                intervals: Intervals::Gaussian,
+                ..Drift::default()
+            }),
+        };
         let protocol = Protocol::default().for_model(id);
         let bt = walk_forward(&spec, series, &protocol, &|_, _| {}).unwrap();
         assert_eq!(bt.dates[0].to_string(), r["first_origin"].as_str().unwrap());

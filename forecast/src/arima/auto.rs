@@ -27,7 +27,7 @@ use serde::{Deserialize, Serialize};
 use super::{
     difference, estimate, invpartrans, Arima, ArimaOrder, Estimator, FittedArima, VarianceEstimator,
 };
-use crate::baseline::DEFAULT_WINDOW;
+use crate::baseline::{Intervals, DEFAULT_WINDOW};
 use crate::{Error, Fit, Forecast, Horizon, Level, Ohlcv, Predict, Result};
 
 /// KPSS level-stationarity statistic with `lags` Newey–West (Bartlett) lags, as statsmodels'
@@ -162,6 +162,10 @@ pub struct AutoArima {
     /// How each candidate's likelihood is maximised (statsforecast's optimiser by default, which
     /// is what its model choices depend on).
     pub estimator: Estimator,
+    /// The chosen model's interval method (statsforecast's Gaussian intervals by default; the app
+    /// serves [`Intervals::Volatility`]).
+    #[serde(default = "super::gaussian")]
+    pub intervals: Intervals,
 }
 
 impl Default for AutoArima {
@@ -179,6 +183,7 @@ impl Default for AutoArima {
             window: DEFAULT_WINDOW,
             log: true,
             estimator: Estimator::Statsforecast,
+            intervals: Intervals::Gaussian,
         }
     }
 }
@@ -271,6 +276,7 @@ impl AutoArima {
             log: self.log,
             variance: VarianceEstimator::DegreesOfFreedom,
             estimator: self.estimator,
+            intervals: Intervals::Gaussian,
         };
         let mut tried: Vec<Candidate> = Vec::new();
         let mut best: Option<FittedArima> = None;
@@ -388,7 +394,22 @@ impl Fit for AutoArima {
         } else {
             c.to_vec()
         };
-        self.fit_series(&y)
+        let mut fitted = self.fit_series(&y)?;
+        fitted.model.band = super::band(self.intervals, history, self.window);
+        Ok(fitted)
+    }
+}
+
+impl FittedAutoArima {
+    /// The chosen model's name for a person, with its order: `"ARIMA(2,1,0)"`, or
+    /// `"ARIMA(0,1,0) with drift"` (`"with mean"` when d = 0).
+    pub fn label(&self) -> String {
+        let m = &self.model;
+        match (m.constant, m.order.d()) {
+            (false, _) => m.order.to_string(),
+            (true, 0) => format!("{} with mean", m.order),
+            (true, _) => format!("{} with drift", m.order),
+        }
     }
 }
 

@@ -36,7 +36,8 @@ pub use auto::{kpss_statistic, ndiffs, AutoArima, Candidate, FittedAutoArima};
 
 use serde::{Deserialize, Serialize};
 
-use crate::baseline::DEFAULT_WINDOW;
+use crate::baseline::{Intervals, DEFAULT_WINDOW};
+use crate::volatility::VolBand;
 use crate::{Error, Fit, Forecast, Horizon, Interval, Level, Ohlcv, Predict, Result, StepForecast};
 
 /// The largest AR or MA order accepted (the state dimension, and the cost, grow with it).
@@ -152,6 +153,14 @@ pub struct Arima {
     pub variance: VarianceEstimator,
     /// How the likelihood is maximised.
     pub estimator: Estimator,
+    /// The interval method: the model's own Gaussian intervals (the reference libraries'), or the
+    /// volatility-scaled ones the app serves.
+    #[serde(default = "gaussian")]
+    pub intervals: Intervals,
+}
+
+fn gaussian() -> Intervals {
+    Intervals::Gaussian
 }
 
 impl Arima {
@@ -165,6 +174,7 @@ impl Arima {
             log: true,
             variance: VarianceEstimator::MaximumLikelihood,
             estimator: Estimator::Statsmodels,
+            intervals: Intervals::Gaussian,
         }
     }
 
@@ -234,7 +244,20 @@ impl Fit for Arima {
     type Fitted = FittedArima;
     fn fit(&self, history: &Ohlcv) -> Result<FittedArima> {
         self.check()?;
-        self.fit_series(&self.model_scale(history))
+        let mut fitted = self.fit_series(&self.model_scale(history))?;
+        fitted.band = band(self.intervals, history, self.window);
+        Ok(fitted)
+    }
+}
+
+/// The volatility band over the last `window` closes, for [`Intervals::Volatility`].
+pub(crate) fn band(intervals: Intervals, history: &Ohlcv, window: usize) -> Option<VolBand> {
+    match intervals {
+        Intervals::Gaussian => None,
+        Intervals::Volatility => {
+            let c = history.close();
+            VolBand::fit(&c[c.len().saturating_sub(window)..])
+        }
     }
 }
 
@@ -273,6 +296,9 @@ pub struct FittedArima {
     pub nobs: usize,
     /// Whether the optimiser met its gradient tolerance.
     pub converged: bool,
+    /// The volatility band of [`Intervals::Volatility`]; `None` gives the model's own intervals.
+    #[serde(default)]
+    pub band: Option<VolBand>,
     window: usize,
     log: bool,
 }
@@ -304,6 +330,7 @@ impl FittedArima {
             aicc,
             nobs: est.nobs,
             converged: est.converged,
+            band: None,
             window: spec.window,
             log: spec.log,
         }
@@ -349,15 +376,24 @@ impl Predict for FittedArima {
             .iter()
             .map(|&h| {
                 let (m, s) = (means[h.get() - 1], se[h.get() - 1]);
+                let point = back(m);
                 StepForecast {
                     horizon: h,
-                    point: back(m),
+                    point,
                     intervals: levels
                         .iter()
-                        .map(|l| Interval {
-                            level: l.get(),
-                            lower: back(m - l.z() * s),
-                            upper: back(m + l.z() * s),
+                        .map(|l| {
+                            let vol = self
+                                .band
+                                .as_ref()
+                                .and_then(|b| b.interval(c, point, h.get(), l.get()));
+                            let (lower, upper) =
+                                vol.unwrap_or_else(|| (back(m - l.z() * s), back(m + l.z() * s)));
+                            Interval {
+                                level: l.get(),
+                                lower,
+                                upper,
+                            }
                         })
                         .collect(),
                 }

@@ -23,8 +23,13 @@ use std::process::ExitCode;
 use chrono::NaiveDate;
 use forecast::ensemble::{Ensemble, EnsembleBacktest};
 use forecast::eval::{walk_forward, Backtest, Protocol};
+use forecast::metrics::Metrics;
 use forecast::registry::{ModelId, ModelSpec};
-use forecast::Ohlcv;
+use forecast::signal::{
+    calibration_data, fit_calibration, passes_old_gate, signal, significance_gate, Cell,
+};
+use forecast::strategy::{backtest_strategy, StrategyParams};
+use forecast::{Horizon, Ohlcv, StepForecast};
 use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::{json, Map, Value};
 
@@ -154,6 +159,7 @@ fn main() -> ExitCode {
     let interactive = std::io::stderr().is_terminal() && std::io::stdout().is_terminal();
     let mut models = Map::new();
     let mut backtests = Vec::new();
+    let mut all_metrics: Vec<(ModelId, Vec<(Horizon, Metrics)>)> = Vec::new();
     for id in &args.models {
         let spec = match ModelSpec::default_for(*id, 0) {
             Ok(s) => s,
@@ -203,6 +209,7 @@ fn main() -> ExitCode {
             }
         };
         let (bt, metrics) = bt;
+        all_metrics.push((*id, metrics.clone()));
         let mut entry = Map::new();
         entry.insert("wall_s".into(), json!(bt.wall_s));
         for (h, m) in &metrics {
@@ -214,7 +221,7 @@ fn main() -> ExitCode {
         let fmt = |v: Option<f64>, d: usize| v.map_or("n/a".to_string(), |x| format!("{x:.d$}"));
         for (h, m) in &metrics {
             println!(
-                "{:<10} h{:<2} MAE {:>10.4}  MAE/naive {:>6}  DA% {:>5}  DM p {:>6}  cov95 {:>5}  ({:.2} s)",
+                "{:<10} h{:<2} MAE {:>10.4}  MAE/naive {:>6}  DA% {:>5}  DM p {:>6}  cov95 {:>5}  cov99 {:>5}  ({:.2} s)",
                 id.as_str(),
                 h.get(),
                 m.mae,
@@ -222,6 +229,7 @@ fn main() -> ExitCode {
                 fmt(m.da_pct, 1),
                 fmt(m.dm_p, 3),
                 fmt(m.cov95_pct, 1),
+                fmt(m.cov99_pct, 1),
                 bt.wall_s
             );
         }
@@ -232,6 +240,7 @@ fn main() -> ExitCode {
         eprintln!("error: no model could run");
         return ExitCode::from(1);
     }
+    judge(&mut models, &all_metrics, &backtests, &series);
     let out = json!({
         "series": stem(&args.data),
         "rows": series.len(),
@@ -250,6 +259,107 @@ fn main() -> ExitCode {
         }
     }
     ExitCode::SUCCESS
+}
+
+/// The significance gate, the signal at the last origin, the calibration and the strategy backtest
+/// of every model, added to its JSON entry. Two families are judged: every model in this run (the
+/// table's `DM_p_holm`, `skilful`, `signal`), and the served models alone (what the app shows; its
+/// counts are printed, with the old gate's for comparison).
+fn judge(
+    models: &mut Map<String, Value>,
+    all: &[(ModelId, Vec<(Horizon, Metrics)>)],
+    backtests: &[(ModelId, Backtest)],
+    series: &Ohlcv,
+) {
+    let cells = |filter: &dyn Fn(ModelId) -> bool| -> Vec<Cell<'_>> {
+        all.iter()
+            .filter(|(id, _)| filter(*id))
+            .flat_map(|(id, ms)| {
+                ms.iter().map(move |(h, m)| Cell {
+                    model: *id,
+                    horizon: h.get(),
+                    metrics: m,
+                })
+            })
+            .collect()
+    };
+    let table = cells(&|_| true);
+    let verdicts = significance_gate(&table);
+    let served = cells(&|id| ModelId::served().contains(&id));
+    let served_verdicts = significance_gate(&served);
+    let old = served.iter().filter(|c| passes_old_gate(c.metrics)).count();
+    let old_dm = served
+        .iter()
+        .filter(|c| passes_old_gate(c.metrics) && c.metrics.dm_p.is_some_and(|p| p > 0.05))
+        .count();
+    let new = served_verdicts.iter().filter(|v| v.skilful).count();
+    println!(
+        "gate (served models, {} cells): old gate {old} (of them DM p > 0.05: {old_dm}), new gate {new}",
+        served.len()
+    );
+    for (cell, v) in table.iter().zip(&verdicts) {
+        let Some((_, bt)) = backtests.iter().find(|(id, _)| *id == cell.model) else {
+            continue;
+        };
+        let Ok(h) = Horizon::new(cell.horizon) else {
+            continue;
+        };
+        let Some(hb) = bt.horizon(h) else { continue };
+        let last = bt.last_close.len() - 1;
+        let step = StepForecast {
+            horizon: h,
+            point: hb.point[last],
+            intervals: vec![],
+        };
+        let (x, y) = calibration_data(bt, series, h);
+        let calibration = fit_calibration(&x, &y).ok();
+        let vol = forecast::volatility::ewma_at(&series.close()[..=bt.origins[last]]);
+        let sig = signal(
+            bt.last_close[last],
+            &step,
+            Some(v),
+            calibration.as_ref().map(|c| (c, vol)),
+        );
+        let Some(Value::Object(entry)) = models.get_mut(cell.model.as_str()) else {
+            continue;
+        };
+        if let Some(Value::Object(hm)) = entry.get_mut(&cell.horizon.to_string()) {
+            hm.insert("DM_p_holm".into(), json!(v.dm_p_holm));
+            hm.insert("skilful".into(), json!(v.skilful));
+            hm.insert("signal".into(), json!(sig.action));
+            if let Some(c) = &calibration {
+                hm.insert("calibration".into(), json!(c));
+            }
+        }
+        if cell.horizon == 1 && !cell.model.is_baseline() {
+            if let Ok(sb) = backtest_strategy(bt, &StrategyParams::default()) {
+                let brief = |p: &forecast::strategy::Performance| {
+                    json!({
+                        "total_return": p.total_return,
+                        "sharpe": p.sharpe,
+                        "max_drawdown": p.max_drawdown,
+                        "turnover": p.turnover,
+                        "hit_rate": p.hit_rate,
+                    })
+                };
+                let report = |r: &forecast::strategy::StrategyReport| {
+                    let mut v = brief(&r.performance);
+                    v["excess_return"] = json!(r.excess_return);
+                    v["excess_ci95"] = json!([r.excess_ci95.0, r.excess_ci95.1]);
+                    v["p_value"] = json!(r.p_value);
+                    v
+                };
+                entry.insert(
+                    "strategy".into(),
+                    json!({
+                        "buy_and_hold": brief(&sb.buy_and_hold),
+                        "long_flat": report(&sb.long_flat),
+                        "long_short": report(&sb.long_short),
+                    }),
+                );
+            }
+        }
+    }
 }
 
 /// The ensemble's record from its members' records: those already run are reused, the others are

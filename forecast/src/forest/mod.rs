@@ -21,7 +21,8 @@
 //! intervals are split-conformal on a temporal calibration tail, scaled by local volatility (see
 //! [`crate::direct`]).
 //!
-//! # Measured (walk-forward of the protocol, `tests/gbm_eval.rs`)
+//! # Measured (walk-forward of the protocol, `tests/gbm_eval.rs`; coverage with the earlier 20-day-sd
+//! scaling — current figures in `evaluation/README.md`)
 //!
 //! | series | MAE/naive h1 / h2 / h5 | scikit-learn `rf` (reference) | cov95 % h1 / h2 / h5 |
 //! |---|---|---|---|
@@ -34,7 +35,8 @@
 //! of the size that different random streams give. One fit (h = 1, 2519 rows × 19, one thread) took
 //! 0.2–0.4 s on a busy 2-vCPU machine, where scikit-learn took 1.15 s idle (2.5 s busy). The cost is
 //! the size: a fitted forest of the defaults is about 34 MB as JSON for three horizons (about
-//! 100 000 nodes per horizon, stored by smartcore with every split statistic).
+//! 100 000 nodes per horizon, stored by smartcore with every split statistic); the binary artifact
+//! (format 2) takes 3.7–4.5 MB.
 
 use serde::{Deserialize, Serialize};
 use smartcore::ensemble::random_forest_regressor::{

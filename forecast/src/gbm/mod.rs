@@ -34,7 +34,8 @@
 //! 12 series × horizon cells (mean 0.989 against 1.000), mostly by shrinking towards the mean return,
 //! and cut the fit time by 3–6×.
 //!
-//! # Measured (walk-forward of the protocol, `tests/gbm_eval.rs`)
+//! # Measured (walk-forward of the protocol, `tests/gbm_eval.rs`; coverage with the earlier 20-day-sd
+//! scaling — current figures in `evaluation/README.md`)
 //!
 //! | series | MAE/naive h1 / h2 / h5 | xgboost `xgb` (reference) | with early stopping 50 | cov95 % h1 / h2 / h5 |
 //! |---|---|---|---|---|

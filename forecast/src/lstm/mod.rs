@@ -41,8 +41,8 @@
 //! # Forecast and intervals
 //! `Ĉ[t+h] = C[t]·exp(ŷ_h)` with `ŷ_h` the un-z-scored network output. Intervals are normalised
 //! split-conformal (Lei et al., 2018, §5.2) on the log-return scale: the score of validation sample
-//! `s` is `|y_h[s] − ŷ_h[s]| / σ[s]`, with `σ[s]` the sample sd of the 20 one-day log returns up to
-//! `s` ([`VOL_WINDOW`]); with `n` scores, `q` is the score at rank `⌈(n + 1)·level⌉`, and the
+//! `s` is `|y_h[s] − ŷ_h[s]| / σ[s]`, with `σ[s]` the EWMA volatility of one-day log returns up to
+//! `s` ([`crate::volatility`]); with `n` scores, `q` is the score at rank `⌈(n + 1)·level⌉`, and the
 //! interval is `C[t]·exp(ŷ_h ± q·σ[t])`. Scaling by the recent volatility matters: the validation
 //! split is the last ~two years of the window, and plain residuals from a calm stretch gave 95%
 //! intervals that covered only about 83% of the S&P 500's volatile 2018. Caveats: the validation
@@ -72,17 +72,13 @@ use crate::{Error, Fit, Forecast, Horizon, Interval, Level, Ohlcv, Predict, Resu
 
 use net::{Mat, Net, NetWeights, Trainer};
 
-/// One-day log returns in the volatility that scales the conformal scores (about a month).
+/// One-day log returns the volatility needs before a row can be scored (about a month).
 pub const VOL_WINDOW: usize = 20;
 
-/// Sample sd (ddof 1) of the [`VOL_WINDOW`] one-day log returns ending at row `s` (rows
-/// `s − VOL_WINDOW ..= s` of `close`), floored so that a flat stretch cannot divide by zero.
+/// The EWMA volatility of one-day log returns at row `s` ([`crate::volatility::ewma_at`]), from
+/// rows `≤ s` only.
 fn recent_vol(close: &[f64], s: usize) -> f64 {
-    let r: Vec<f64> = close[s - VOL_WINDOW..=s]
-        .windows(2)
-        .map(|w| (w[1] / w[0]).ln())
-        .collect();
-    crate::stats::sample_sd(&r).max(1e-12)
+    crate::volatility::ewma_at(&close[..=s])
 }
 
 /// Rows per forward pass when evaluating many sequences without a tape (validation, residuals):

@@ -33,6 +33,10 @@ pub enum ModelId {
     Gbm,
     /// LSTM on windows of the 19 features.
     Lstm,
+    /// Elastic-net linear model on the 19 features.
+    Elasticnet,
+    /// Prophet (trend and yearly seasonality) on log closes, anchored to the last close.
+    Prophet,
     /// Error-weighted combination of the other models.
     Ensemble,
 }
@@ -47,17 +51,22 @@ impl ModelId {
         ModelId::Rf,
         ModelId::Gbm,
         ModelId::Lstm,
+        ModelId::Elasticnet,
+        ModelId::Prophet,
         ModelId::Ensemble,
     ];
 
-    /// The models the prediction service serves, in display order.
+    /// The models the prediction service serves, in display order. AutoARIMA is the served ARIMA;
+    /// ARIMA(1,1,1) stays in the evaluation as the reference point.
     pub const SERVED: &'static [ModelId] = &[
         ModelId::Naive,
         ModelId::Drift,
-        ModelId::Arima111,
+        ModelId::Autoarima,
         ModelId::Lstm,
         ModelId::Rf,
         ModelId::Gbm,
+        ModelId::Elasticnet,
+        ModelId::Prophet,
         ModelId::Ensemble,
     ];
 
@@ -81,6 +90,8 @@ impl ModelId {
             ModelId::Rf => "rf",
             ModelId::Gbm => "gbm",
             ModelId::Lstm => "lstm",
+            ModelId::Elasticnet => "elasticnet",
+            ModelId::Prophet => "prophet",
             ModelId::Ensemble => "ensemble",
         }
     }
@@ -95,6 +106,8 @@ impl ModelId {
             ModelId::Rf => "Random forest",
             ModelId::Gbm => "Gradient-boosted trees",
             ModelId::Lstm => "LSTM",
+            ModelId::Elasticnet => "Elastic net",
+            ModelId::Prophet => "Prophet",
             ModelId::Ensemble => "Ensemble",
         }
     }
@@ -123,8 +136,14 @@ impl ModelId {
             ModelId::Lstm => {
                 "A recurrent neural network reading the last 60 days of 19 technical indicators."
             }
+            ModelId::Elasticnet => {
+                "A penalised linear regression on 19 technical indicators, one model per horizon."
+            }
+            ModelId::Prophet => {
+                "A piecewise-linear trend with a yearly cycle fitted to the log price, started from the last close."
+            }
             ModelId::Ensemble => {
-                "A weighted average of the other models, weighted by their recent forecast errors."
+                "The random walk and the other models, weighted by their recent forecast errors."
             }
         }
     }
@@ -175,8 +194,8 @@ mod tests {
             assert_eq!(json, format!("\"{id}\""));
             assert_eq!(serde_json::from_str::<ModelId>(&json).unwrap(), id);
         }
-        let err = "prophet".parse::<ModelId>().unwrap_err();
-        assert!(err.to_string().contains("prophet"), "{err}");
+        let err = "theta".parse::<ModelId>().unwrap_err();
+        assert!(err.to_string().contains("theta"), "{err}");
     }
 
     #[test]
@@ -190,6 +209,8 @@ mod tests {
             ("rf", ModelId::Rf),
             ("gbm", ModelId::Gbm),
             ("lstm", ModelId::Lstm),
+            ("elasticnet", ModelId::Elasticnet),
+            ("prophet", ModelId::Prophet),
             ("ensemble", ModelId::Ensemble),
         ] {
             assert_eq!(s.parse::<ModelId>().unwrap(), id);
@@ -218,7 +239,17 @@ mod tests {
         assert!(served.iter().all(|id| ModelId::all().contains(id)));
         assert_eq!(
             served.iter().map(|id| id.as_str()).collect::<Vec<_>>(),
-            ["naive", "drift", "arima111", "lstm", "rf", "gbm", "ensemble"]
+            [
+                "naive",
+                "drift",
+                "autoarima",
+                "lstm",
+                "rf",
+                "gbm",
+                "elasticnet",
+                "prophet",
+                "ensemble"
+            ]
         );
         let baselines: Vec<_> = ModelId::all()
             .iter()

@@ -5,18 +5,20 @@ use serde::{Deserialize, Serialize};
 use super::id::ModelId;
 
 use crate::arima::{Arima, ArimaOrder, AutoArima, FittedArima, FittedAutoArima};
-use crate::baseline::{Drift, FittedDrift, FittedNaive, Naive};
+use crate::baseline::{Drift, FittedDrift, FittedNaive, Intervals, Naive};
+use crate::elasticnet::{ElasticNet, FittedElasticNet};
 use crate::ensemble::{self, Ensemble, FittedEnsemble};
 use crate::forest::{FittedRandomForest, ForestParams, RandomForest};
 use crate::gbm::booster::BoosterParams;
 use crate::gbm::{FittedGbm, Gbm};
 use crate::lstm::{FittedLstm, Lstm};
+use crate::prophet::{FittedProphet, Prophet};
 use crate::{Error, Fit, Forecast, Horizon, Level, Ohlcv, Predict, Result};
 
 /// Unfitted parameters of any registered model.
 ///
 /// Serialised with a `"model"` tag and the parameters under `"params"`, e.g.
-/// `{"model": "drift", "params": {"window": 2520}}`, so a stored spec records every
+/// `{"model": "drift", "params": {"window": 2520, "intervals": "volatility"}}`, so a stored spec records every
 /// hyper-parameter, the ensemble's members included.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "model", content = "params", rename_all = "lowercase")]
@@ -38,6 +40,10 @@ pub enum ModelSpec {
     Arima(Arima),
     /// AutoARIMA (KPSS + stepwise AICc search) on log closes.
     AutoArima(AutoArima),
+    /// Elastic net, one per horizon.
+    ElasticNet(ElasticNet),
+    /// Prophet on log closes, anchored to the last close.
+    Prophet(Prophet),
     // Model variants: add yours here.
 }
 
@@ -70,8 +76,17 @@ impl ModelSpec {
                 seed,
                 ..Default::default()
             })),
-            ModelId::Arima111 => Ok(ModelSpec::Arima(Arima::new(ArimaOrder::new(1, 1, 1)?))),
-            ModelId::Autoarima => Ok(ModelSpec::AutoArima(AutoArima::default())),
+            // The reference libraries' estimators, with the volatility-scaled intervals the app serves.
+            ModelId::Arima111 => Ok(ModelSpec::Arima(Arima {
+                intervals: Intervals::Volatility,
+                ..Arima::new(ArimaOrder::new(1, 1, 1)?)
+            })),
+            ModelId::Autoarima => Ok(ModelSpec::AutoArima(AutoArima {
+                intervals: Intervals::Volatility,
+                ..AutoArima::default()
+            })),
+            ModelId::Elasticnet => Ok(ModelSpec::ElasticNet(ElasticNet::default())),
+            ModelId::Prophet => Ok(ModelSpec::Prophet(Prophet::default())),
             // Reachable again as soon as an id is added before its model.
             #[allow(unreachable_patterns)]
             other => Err(not_available(other)),
@@ -90,6 +105,8 @@ impl ModelSpec {
             ModelSpec::Lstm(_) => ModelId::Lstm,
             ModelSpec::Arima(_) => ModelId::Arima111,
             ModelSpec::AutoArima(_) => ModelId::Autoarima,
+            ModelSpec::ElasticNet(_) => ModelId::Elasticnet,
+            ModelSpec::Prophet(_) => ModelId::Prophet,
         }
     }
 
@@ -139,16 +156,20 @@ impl Fit for ModelSpec {
             ModelSpec::Lstm(m) => FittedModel::Lstm(m.fit(history)?),
             ModelSpec::Arima(m) => FittedModel::Arima(m.fit(history)?),
             ModelSpec::AutoArima(m) => FittedModel::AutoArima(m.fit(history)?),
+            ModelSpec::ElasticNet(m) => FittedModel::ElasticNet(m.fit(history)?),
+            ModelSpec::Prophet(m) => FittedModel::Prophet(m.fit(history)?),
         })
     }
 }
 
-/// A fitted model of any registered kind. Serialised with a `"model"` tag.
+/// A fitted model of any registered kind.
 // One value exists per loaded model, so the size difference between variants costs nothing worth
 // a Box indirection in every model's code.
 #[allow(clippy::large_enum_variant)]
 #[derive(Debug, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "model", content = "state", rename_all = "lowercase")]
+// Externally tagged (`{"naive": {...}}`): the stored artifact is bincode, which cannot read the
+// adjacently tagged form.
+#[serde(rename_all = "lowercase")]
 #[non_exhaustive]
 pub enum FittedModel {
     /// Fitted random walk.
@@ -167,7 +188,39 @@ pub enum FittedModel {
     Arima(FittedArima),
     /// Fitted AutoARIMA (the chosen model and the search trace).
     AutoArima(FittedAutoArima),
+    /// Fitted elastic net.
+    ElasticNet(FittedElasticNet),
+    /// Fitted Prophet (its curve on a daily grid).
+    Prophet(FittedProphet),
     // Model variants: add yours here.
+}
+
+impl FittedModel {
+    /// The model's name for a person: AutoARIMA names the order it chose (`"ARIMA(0,1,0) with
+    /// drift"`), every other model its [`ModelId::label`].
+    pub fn label(&self) -> String {
+        match self {
+            FittedModel::AutoArima(m) => m.label(),
+            other => other.id().label().to_string(),
+        }
+    }
+
+    /// The id of the model this fitted state belongs to.
+    pub fn id(&self) -> ModelId {
+        // Model variants: add yours here.
+        match self {
+            FittedModel::Naive(_) => ModelId::Naive,
+            FittedModel::Drift(_) => ModelId::Drift,
+            FittedModel::Ensemble(_) => ModelId::Ensemble,
+            FittedModel::Forest(_) => ModelId::Rf,
+            FittedModel::Gbm(_) => ModelId::Gbm,
+            FittedModel::Lstm(_) => ModelId::Lstm,
+            FittedModel::Arima(_) => ModelId::Arima111,
+            FittedModel::AutoArima(_) => ModelId::Autoarima,
+            FittedModel::ElasticNet(_) => ModelId::Elasticnet,
+            FittedModel::Prophet(_) => ModelId::Prophet,
+        }
+    }
 }
 
 impl Predict for FittedModel {
@@ -182,11 +235,18 @@ impl Predict for FittedModel {
             FittedModel::Lstm(m) => m.predict(history, horizons, levels),
             FittedModel::Arima(m) => m.predict(history, horizons, levels),
             FittedModel::AutoArima(m) => m.predict(history, horizons, levels),
+            FittedModel::ElasticNet(m) => m.predict(history, horizons, levels),
+            FittedModel::Prophet(m) => m.predict(history, horizons, levels),
         }
     }
 }
 
 /// A stored fitted model with its id and the artifact format version.
+///
+/// The stored form ([`Artifact::to_bytes`]) is binary: the 4-byte magic `TCFM`, the format version
+/// as a little-endian `u32`, then the model id and fitted state in bincode, deflated. A random
+/// forest of the protocol's defaults takes a few MB this way instead of about 34 MB as JSON (the
+/// format of version 1, which is no longer read: retrain such models).
 #[derive(Debug, PartialEq, Serialize, Deserialize)]
 pub struct Artifact {
     /// Format version; [`Artifact::from_bytes`] accepts only [`Artifact::FORMAT_VERSION`].
@@ -197,9 +257,25 @@ pub struct Artifact {
     pub fitted: FittedModel,
 }
 
+/// What follows the header of a stored artifact.
+#[derive(Serialize)]
+struct PayloadRef<'a> {
+    model: ModelId,
+    fitted: &'a FittedModel,
+}
+
+#[derive(Deserialize)]
+struct Payload {
+    model: ModelId,
+    fitted: FittedModel,
+}
+
 impl Artifact {
-    /// The artifact format this build writes and reads.
-    pub const FORMAT_VERSION: u32 = 1;
+    /// The artifact format this build writes and reads (2: binary; 1 was JSON).
+    pub const FORMAT_VERSION: u32 = 2;
+
+    /// The first bytes of a stored artifact.
+    pub const MAGIC: [u8; 4] = *b"TCFM";
 
     /// Wraps a fitted model in the current format version.
     pub fn new(model: ModelId, fitted: FittedModel) -> Self {
@@ -210,35 +286,64 @@ impl Artifact {
         }
     }
 
-    /// Serialises to JSON bytes.
+    /// Serialises to the stored binary form (see the type docs).
     ///
     /// # Errors
-    /// [`Error::Artifact`] if serialisation fails (e.g. a non-finite float in a map key).
+    /// [`Error::Artifact`] if serialisation fails.
     pub fn to_bytes(&self) -> Result<Vec<u8>> {
-        serde_json::to_vec(self).map_err(|e| Error::Artifact(format!("cannot serialise: {e}")))
+        use std::io::Write;
+        let payload = bincode::serialize(&PayloadRef {
+            model: self.model,
+            fitted: &self.fitted,
+        })
+        .map_err(|e| Error::Artifact(format!("cannot serialise: {e}")))?;
+        let mut out = Self::MAGIC.to_vec();
+        out.extend_from_slice(&self.format_version.to_le_bytes());
+        let mut z = flate2::write::DeflateEncoder::new(out, flate2::Compression::default());
+        z.write_all(&payload)
+            .and_then(|_| z.finish())
+            .map_err(|e| Error::Artifact(format!("cannot compress: {e}")))
     }
 
     /// Reads an artifact written by [`Artifact::to_bytes`].
     ///
     /// # Errors
-    /// [`Error::Artifact`] for malformed bytes or a format version other than
-    /// [`Artifact::FORMAT_VERSION`]; the version is checked before the model state is parsed, so
-    /// an artifact from a newer format fails with a clear message rather than a parse error.
+    /// [`Error::Artifact`] for bytes that are not an artifact, a JSON artifact of format version 1
+    /// (named as such: retrain the model), or a format version other than
+    /// [`Artifact::FORMAT_VERSION`]; the version is checked before the model state is decoded, so
+    /// an artifact from another format fails with a clear message rather than a decoding error.
     pub fn from_bytes(bytes: &[u8]) -> Result<Self> {
-        #[derive(Deserialize)]
-        struct Header {
-            format_version: u32,
+        use std::io::Read;
+        if bytes.first() == Some(&b'{') {
+            return Err(Error::Artifact(
+                "a JSON artifact of format version 1, which this build no longer reads \
+                 (it reads version 2); retrain the model"
+                    .into(),
+            ));
         }
-        let header: Header = serde_json::from_slice(bytes)
-            .map_err(|e| Error::Artifact(format!("not a model artifact: {e}")))?;
-        if header.format_version != Self::FORMAT_VERSION {
+        if bytes.len() < 8 || bytes[..4] != Self::MAGIC {
+            return Err(Error::Artifact(
+                "not a model artifact (no TCFM header)".into(),
+            ));
+        }
+        let version = u32::from_le_bytes([bytes[4], bytes[5], bytes[6], bytes[7]]);
+        if version != Self::FORMAT_VERSION {
             return Err(Error::Artifact(format!(
-                "unsupported format version {} (this build reads version {})",
-                header.format_version,
+                "unsupported format version {version} (this build reads version {})",
                 Self::FORMAT_VERSION
             )));
         }
-        serde_json::from_slice(bytes).map_err(|e| Error::Artifact(format!("corrupt artifact: {e}")))
+        let mut payload = Vec::new();
+        flate2::read::DeflateDecoder::new(&bytes[8..])
+            .read_to_end(&mut payload)
+            .map_err(|e| Error::Artifact(format!("corrupt artifact: {e}")))?;
+        let p: Payload = bincode::deserialize(&payload)
+            .map_err(|e| Error::Artifact(format!("corrupt artifact: {e}")))?;
+        Ok(Artifact {
+            format_version: version,
+            model: p.model,
+            fitted: p.fitted,
+        })
     }
 }
 
@@ -275,6 +380,20 @@ mod tests {
             Artifact::from_bytes(b"{]"),
             Err(Error::Artifact(_))
         ));
+        assert!(matches!(
+            Artifact::from_bytes(b"TCFM\x02\x00\x00\x00garbage"),
+            Err(Error::Artifact(_))
+        ));
+    }
+
+    #[test]
+    fn a_json_artifact_of_version_one_is_refused_with_a_clear_error() {
+        let old = br#"{"format_version":1,"model":"naive","fitted":{"model":"naive","state":{"window":2520,"sigma":0.01}}}"#;
+        let err = Artifact::from_bytes(old).unwrap_err().to_string();
+        assert!(
+            err.contains("version 1") && err.contains("retrain"),
+            "{err}"
+        );
     }
 
     #[test]
@@ -300,7 +419,7 @@ mod tests {
         let drift = serde_json::to_value(ModelSpec::Drift(Drift::default())).unwrap();
         assert_eq!(
             drift,
-            serde_json::json!({"model": "drift", "params": {"window": 2520}})
+            serde_json::json!({"model": "drift", "params": {"window": 2520, "intervals": "volatility"}})
         );
     }
 
