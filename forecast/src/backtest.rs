@@ -6,7 +6,7 @@
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
-use crate::metrics::{Metrics, Scored};
+use crate::metrics::{mase_scale, Metrics, Scored};
 use crate::{Horizon, Result};
 
 /// Per-origin forecasts and actuals at one horizon, aligned with [`Backtest::origins`].
@@ -62,6 +62,48 @@ impl Backtest {
     /// The record at horizon `h`, if it was evaluated.
     pub fn horizon(&self, h: Horizon) -> Option<&HorizonBacktest> {
         self.horizons.iter().find(|hb| hb.horizon == h)
+    }
+
+    /// The record of its last `n` origins (all of them when `n` is larger), as a run with `n`
+    /// origins ending at the same one would record it: the refits in force over them, and the MASE
+    /// scale measured at the new first origin over a `window`-row training window of `close` (the
+    /// series the record was run on). With the same refit cadence the forecasts are those of that
+    /// run whenever the dropped origins are a multiple of the cadence.
+    pub fn tail(&self, n: usize, close: &[f64], window: usize) -> Backtest {
+        let from = self.origins.len().saturating_sub(n);
+        let Some(&first) = self.origins.get(from) else {
+            return self.clone();
+        };
+        // The refit whose model forecast the first kept origin, and every later one.
+        let keep = self
+            .refits
+            .iter()
+            .rposition(|r| r.origin <= first)
+            .unwrap_or(0);
+        Backtest {
+            origins: self.origins[from..].to_vec(),
+            dates: self.dates[from..].to_vec(),
+            last_close: self.last_close[from..].to_vec(),
+            horizons: self
+                .horizons
+                .iter()
+                .map(|hb| {
+                    let cut = |v: &Option<Vec<f64>>| v.as_ref().map(|v| v[from..].to_vec());
+                    HorizonBacktest {
+                        horizon: hb.horizon,
+                        point: hb.point[from..].to_vec(),
+                        lo95: cut(&hb.lo95),
+                        hi95: cut(&hb.hi95),
+                        lo99: cut(&hb.lo99),
+                        hi99: cut(&hb.hi99),
+                        actual: hb.actual[from..].to_vec(),
+                    }
+                })
+                .collect(),
+            refits: self.refits.get(keep..).unwrap_or_default().to_vec(),
+            mase_scale: mase_scale(close, first, window),
+            wall_s: self.wall_s,
+        }
     }
 
     /// Metrics per horizon, in protocol order.

@@ -4,7 +4,8 @@
 //! At each origin `t` the model sees `series.prefix(t + 1)` and nothing else. It is refitted at the
 //! first origin and every `refit_every` origins after it; between refits the last fitted model is
 //! applied to the longer prefix (see [`Predict`]). Refit blocks are independent, so they are spread
-//! over two threads.
+//! over two threads; [`walk_forward_and_fit`] adds the final fit on the whole series to the same
+//! two threads.
 //!
 //! ```
 //! use forecast::eval::{walk_forward, Protocol};
@@ -74,6 +75,27 @@ impl Protocol {
         }
     }
 
+    /// The same protocol with `extra` more origins before the first one (the last stays where it
+    /// is): the longer record an ensemble member is run over, so that the ensemble's weights start
+    /// from errors known before the scored origins (see [`crate::ensemble::BURN_IN`]).
+    pub fn extended(&self, extra: usize) -> Protocol {
+        Protocol {
+            origins: self.origins + extra,
+            ..self.clone()
+        }
+    }
+
+    /// The largest burn-in up to `wanted` origins that `n` rows can hold before this protocol's
+    /// origins, in whole refit blocks (so the scored origins keep their refits).
+    pub fn burn_in_for(&self, n: usize, wanted: usize) -> usize {
+        let block = self.refit_every.max(1);
+        let mut extra = wanted / block * block;
+        while extra > 0 && self.extended(extra).origin_range(n).is_err() {
+            extra -= block;
+        }
+        extra
+    }
+
     /// The origins `first..=last` for a series of `n` rows.
     ///
     /// # Errors
@@ -132,6 +154,47 @@ pub fn walk_forward<F>(
 where
     F: Fit + Sync,
 {
+    run(spec, series, protocol, progress, None)
+}
+
+/// [`walk_forward`] and the final fit on the whole series together, which is what training a model
+/// for serving needs: the final fit is one more job for the same two worker threads, started first
+/// (it is the largest), so it runs beside the refit blocks instead of after them. The record is the
+/// one [`walk_forward`] gives, its `wall_s` includes the final fit.
+///
+/// # Errors
+/// As [`walk_forward`]; the final fit's error.
+#[tracing::instrument(skip_all, fields(rows = series.len()))]
+pub fn walk_forward_and_fit<F>(
+    spec: &F,
+    series: &Ohlcv,
+    protocol: &Protocol,
+    progress: &(dyn Fn(usize, usize) + Sync),
+) -> Result<(Backtest, F::Fitted)>
+where
+    F: Fit + Sync,
+    F::Fitted: Send,
+{
+    let fitted: Mutex<Option<Result<F::Fitted>>> = Mutex::new(None);
+    let final_fit = || *fitted.lock().unwrap_or_else(|e| e.into_inner()) = Some(spec.fit(series));
+    let bt = run(spec, series, protocol, progress, Some(&final_fit))?;
+    let fitted = fitted.into_inner().unwrap_or_else(|e| e.into_inner());
+    Ok((bt, fitted.expect("the final fit ran")?))
+}
+
+/// The walk-forward run; `extra_job`, when given, runs on one of the worker threads before the refit
+/// blocks (it is not generic over the fitted model, so that [`walk_forward`] needs no `Send` bound
+/// on it).
+fn run<F>(
+    spec: &F,
+    series: &Ohlcv,
+    protocol: &Protocol,
+    progress: &(dyn Fn(usize, usize) + Sync),
+    extra_job: Option<&(dyn Fn() + Sync)>,
+) -> Result<Backtest>
+where
+    F: Fit + Sync,
+{
     let start = Instant::now();
     let (first, last) = protocol.origin_range(series.len())?;
     let origins: Vec<usize> = (first..=last).collect();
@@ -141,9 +204,17 @@ where
     let done = AtomicUsize::new(0);
     let results: Mutex<Vec<Option<Result<Vec<Forecast>>>>> =
         Mutex::new((0..blocks.len()).map(|_| None).collect());
+    let extra = usize::from(extra_job.is_some());
 
     let work = || loop {
-        let b = next.fetch_add(1, Ordering::Relaxed);
+        let j = next.fetch_add(1, Ordering::Relaxed);
+        if j < extra {
+            if let Some(job) = extra_job {
+                job();
+            }
+            continue;
+        }
+        let b = j - extra;
         let Some(block) = blocks.get(b) else { break };
         let out = run_block(spec, series, block, &protocol.horizons, &levels, || {
             progress(done.fetch_add(1, Ordering::Relaxed) + 1, origins.len());
@@ -153,7 +224,7 @@ where
     let threads = std::thread::available_parallelism()
         .map_or(1, |n| n.get())
         .min(2)
-        .min(blocks.len());
+        .min(blocks.len() + extra);
     std::thread::scope(|scope| {
         for _ in 1..threads {
             scope.spawn(work);
@@ -442,6 +513,21 @@ mod tests {
             }
         }
         assert_training_before_targets(&bt);
+    }
+
+    #[test]
+    fn walk_forward_and_fit_gives_the_record_and_the_final_fit() {
+        let s = series(150);
+        let p = Protocol {
+            origins: 30,
+            refit_every: 7,
+            ..Protocol::default()
+        };
+        let (bt, fitted) = walk_forward_and_fit(&Drift::default(), &s, &p, &|_, _| {}).unwrap();
+        let mut alone = walk_forward(&Drift::default(), &s, &p, &|_, _| {}).unwrap();
+        alone.wall_s = bt.wall_s;
+        assert_eq!(bt, alone);
+        assert_eq!(fitted, Drift::default().fit(&s).unwrap());
     }
 
     #[test]

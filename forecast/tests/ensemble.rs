@@ -247,3 +247,69 @@ fn the_final_fit_from_records_reuses_the_fitted_members() {
         .fit_from_members(&series, Vec::<FittedDrift>::new(), &refs)
         .is_err());
 }
+
+#[test]
+fn a_burn_in_keeps_the_scored_member_records_and_informs_the_first_weights() {
+    let series = ohlcv(&ar1_closes(700, 0.5, 0.01, 23), 6);
+    let members = vec![
+        drift(),
+        Member::Spec(ModelSpec::Arima(Arima::new(
+            ArimaOrder::new(1, 1, 0).unwrap(),
+        ))),
+    ];
+    let ensemble = Ensemble::new(members.clone(), 250, Horizon::standard().to_vec()).unwrap();
+    let scored = Protocol {
+        origins: 100,
+        ..Protocol::default()
+    };
+    let long = scored.extended(200);
+    let run = |s: &Ohlcv, p: &Protocol| -> Vec<Backtest> {
+        members
+            .iter()
+            .map(|m| walk_forward(m, s, p, &|_, _| {}).unwrap())
+            .collect()
+    };
+    let (full, short) = (run(&series, &long), run(&series, &scored));
+    // The burn-in is whole refit blocks: over the scored origins each member's record is the one
+    // of a run without it.
+    for (f, s) in full.iter().zip(&short) {
+        let mut t = f.tail(scored.origins, series.close(), scored.window);
+        t.wall_s = s.wall_s;
+        assert_eq!(&t, s);
+    }
+    let scored_run = |s: &Ohlcv| {
+        let recs = run(s, &long);
+        let refs: Vec<&Backtest> = recs.iter().collect();
+        ensemble
+            .backtest_from_members_scored(s, &refs, scored.origins, scored.window)
+            .unwrap()
+    };
+    let a = scored_run(&series);
+    assert_eq!(a.backtest.origins, short[0].origins);
+    assert_eq!(a.weights[0].path.len(), scored.origins);
+    // Without the burn-in the first origin has no known error; with it the weights there already
+    // lean on the AR member, the true model.
+    let first = &a.weights[0].path[0];
+    assert_ne!(first.regime, Regime::TooFewErrors);
+    assert!(first.weights[2] > 0.5, "{first:?}");
+    // Nothing past an origin reaches its forecast.
+    let t = a.backtest.origins[40];
+    let b = scored_run(&with_garbage_after(&series, t));
+    for (x, y) in a.backtest.horizons.iter().zip(&b.backtest.horizons) {
+        for (i, &origin) in a.backtest.origins.iter().enumerate() {
+            if origin > t {
+                break;
+            }
+            assert_eq!(
+                x.point[i].to_bits(),
+                y.point[i].to_bits(),
+                "origin {origin}"
+            );
+        }
+    }
+    // Asking to score more origins than the records hold is refused.
+    let refs: Vec<&Backtest> = full.iter().collect();
+    assert!(ensemble
+        .backtest_from_members_scored(&series, &refs, 301, scored.window)
+        .is_err());
+}

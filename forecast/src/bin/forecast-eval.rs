@@ -7,7 +7,11 @@
 //!
 //! The ensemble is evaluated from its members' records (run first, or reused when they were
 //! requested too), so its `wall_s` is its own combination work only; `--weights OUT.csv` writes its
-//! weights at every origin. `--origins N` changes the number of origins (250); `--origins-from DATE` puts the first origin on
+//! weights at every origin. When the ensemble is evaluated, every model runs over
+//! `--ensemble-burn-in N` more origins before the scored ones (260 by default, `0` for none, fewer
+//! when the series is too short), from which the ensemble's weights start; each model is scored on
+//! the protocol's origins only, with the same forecasts as a run without them, and its `wall_s` is
+//! that of the longer run. `--origins N` changes the number of origins (250); `--origins-from DATE` puts the first origin on
 //! the first trading day on or after `DATE` (a crisis window, say) instead of ending the origins at
 //! the end of the series.
 //!
@@ -34,7 +38,8 @@ use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::{json, Map, Value};
 
 const USAGE: &str = "usage: forecast-eval --data FILE.csv --json OUT.json [--models a,b,...] \
-[--forecasts OUT.csv] [--weights OUT.csv] [--origins N] [--origins-from YYYY-MM-DD]";
+[--forecasts OUT.csv] [--weights OUT.csv] [--origins N] [--origins-from YYYY-MM-DD] \
+[--ensemble-burn-in N]";
 
 struct Args {
     data: PathBuf,
@@ -44,6 +49,7 @@ struct Args {
     origins: Option<usize>,
     origins_from: Option<NaiveDate>,
     weights: Option<PathBuf>,
+    burn_in: usize,
 }
 
 fn parse_args() -> Result<Args, String> {
@@ -54,6 +60,7 @@ fn parse_args() -> Result<Args, String> {
     let mut origins = None;
     let mut origins_from = None;
     let mut weights = None;
+    let mut burn_in = forecast::ensemble::BURN_IN;
     let mut it = std::env::args().skip(1);
     while let Some(a) = it.next() {
         let mut value = |name: &str| {
@@ -72,6 +79,12 @@ fn parse_args() -> Result<Args, String> {
                         format!("--origins `{v}` is not a positive count\n{USAGE}")
                     })?;
                 origins = Some(n);
+            }
+            "--ensemble-burn-in" => {
+                let v = value("--ensemble-burn-in")?;
+                burn_in = v.parse::<usize>().map_err(|_| {
+                    format!("--ensemble-burn-in `{v}` is not a count of origins\n{USAGE}")
+                })?;
             }
             "--origins-from" => {
                 let v = value("--origins-from")?;
@@ -104,6 +117,7 @@ fn parse_args() -> Result<Args, String> {
         origins,
         origins_from,
         weights,
+        burn_in,
     })
 }
 
@@ -156,9 +170,25 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    // The ensemble's weights may start from errors at origins before the scored ones: every model
+    // then runs over the longer protocol and is scored on the last `protocol.origins`.
+    let burn_in = if args.models.contains(&ModelId::Ensemble) {
+        protocol.burn_in_for(series.len(), args.burn_in)
+    } else {
+        0
+    };
+    if burn_in < args.burn_in && args.models.contains(&ModelId::Ensemble) {
+        eprintln!(
+            "ensemble: {burn_in} origins of burn-in (asked for {}; the series is too short)",
+            args.burn_in
+        );
+    }
+    let run_protocol = protocol.extended(burn_in);
     let interactive = std::io::stderr().is_terminal() && std::io::stdout().is_terminal();
     let mut models = Map::new();
     let mut backtests = Vec::new();
+    // The records over the longer protocol (with the burn-in), for the ensemble.
+    let mut full_records: Vec<(ModelId, Backtest)> = Vec::new();
     let mut all_metrics: Vec<(ModelId, Vec<(Horizon, Metrics)>)> = Vec::new();
     for id in &args.models {
         let spec = match ModelSpec::default_for(*id, 0) {
@@ -169,7 +199,7 @@ fn main() -> ExitCode {
             }
         };
         let bar = if interactive {
-            let b = ProgressBar::new(protocol.origins as u64);
+            let b = ProgressBar::new(run_protocol.origins as u64);
             b.set_style(
                 ProgressStyle::with_template(
                     "{prefix:>10} [{bar:30}] {pos}/{len} origins {elapsed}",
@@ -184,20 +214,31 @@ fn main() -> ExitCode {
         };
         let result = match &spec {
             // The ensemble combines its members' records instead of refitting them.
-            ModelSpec::Ensemble(ensemble) => {
-                ensemble_backtest(ensemble, &series, &protocol, &backtests, &bar).map(|eb| {
-                    if let Some(path) = &args.weights {
-                        let members: Vec<ModelId> =
-                            ensemble.members.iter().map(ModelSpec::id).collect();
-                        if let Err(e) = std::fs::write(path, weights_csv(&members, &eb)) {
-                            eprintln!("error: cannot write {}: {e}", path.display());
-                        }
+            ModelSpec::Ensemble(ensemble) => ensemble_backtest(
+                ensemble,
+                &series,
+                &run_protocol,
+                &protocol,
+                &full_records,
+                &bar,
+            )
+            .map(|eb| {
+                if let Some(path) = &args.weights {
+                    let members: Vec<ModelId> =
+                        ensemble.members.iter().map(ModelSpec::id).collect();
+                    if let Err(e) = std::fs::write(path, weights_csv(&members, &eb)) {
+                        eprintln!("error: cannot write {}: {e}", path.display());
                     }
-                    eb.backtest
-                })
-            }
-            _ => walk_forward(&spec, &series, &protocol.for_model(*id), &|done, _| {
+                }
+                eb.backtest
+            }),
+            _ => walk_forward(&spec, &series, &run_protocol.for_model(*id), &|done, _| {
                 bar.set_position(done as u64)
+            })
+            .map(|full| {
+                let scored = full.tail(protocol.origins, series.close(), protocol.window);
+                full_records.push((*id, full));
+                scored
             }),
         };
         bar.finish_and_clear();
@@ -362,12 +403,14 @@ fn judge(
     }
 }
 
-/// The ensemble's record from its members' records: those already run are reused, the others are
-/// run now (and not reported).
+/// The ensemble's record from its members' records over `run` (the scored protocol with the
+/// burn-in): those already run are reused, the others are run now (and not reported). It is scored
+/// on `scored`'s origins.
 fn ensemble_backtest(
     ensemble: &Ensemble<ModelSpec>,
     series: &Ohlcv,
-    protocol: &Protocol,
+    run: &Protocol,
+    scored: &Protocol,
     done: &[(ModelId, Backtest)],
     bar: &ProgressBar,
 ) -> forecast::Result<EnsembleBacktest> {
@@ -380,7 +423,7 @@ fn ensemble_backtest(
             bar.set_prefix(format!("ensemble: {id}"));
             own.push((
                 id,
-                walk_forward(spec, series, &protocol.for_model(id), &|d, _| {
+                walk_forward(spec, series, &run.for_model(id), &|d, _| {
                     bar.set_position(d as u64)
                 })?,
             ));
@@ -398,7 +441,7 @@ fn ensemble_backtest(
                 .expect("every member ran")
         })
         .collect();
-    ensemble.backtest_from_members(series, &records)
+    ensemble.backtest_from_members_scored(series, &records, scored.origins, scored.window)
 }
 
 /// The ensemble's weights at every origin: one row per origin and horizon, one column per member
