@@ -246,34 +246,37 @@ impl BoosterParams {
             h: h0,
             depth: 0,
         }];
-        let mut hg = Vec::new();
-        let mut hh = Vec::new();
+        // The candidate column's histogram: gradient sums and row counts side by side.
+        let mut hist: Vec<(f64, u32)> = Vec::new();
+        let mut node_grad: Vec<f64> = Vec::new();
 
         while let Some(p) = stack.pop() {
             if p.depth >= self.max_depth || p.h < 2.0 * self.min_child_weight.max(0.5) {
                 continue;
             }
             let parent_score = p.g * p.g / (p.h + lambda);
+            // The node's gradients gathered once, in row order: each bin still sums its rows'
+            // gradients in the same order as a pass over `grad` would.
+            node_grad.clear();
+            node_grad.extend(p.rows.iter().map(|&i| grad[i as usize]));
             // (gain, feature, bin, g_left, h_left)
             let mut best: Option<(f64, usize, usize, f64, f64)> = None;
             for &j in cols {
                 let nb = cuts[j].len() + 1;
-                hg.clear();
-                hg.resize(nb, 0.0);
-                hh.clear();
-                hh.resize(nb, 0.0);
+                hist.clear();
+                hist.resize(nb, (0.0, 0));
                 let col = &bins[j * n..(j + 1) * n];
-                for &i in &p.rows {
-                    let b = col[i as usize] as usize;
-                    hg[b] += grad[i as usize];
-                    hh[b] += 1.0;
+                for (&i, &g) in p.rows.iter().zip(&node_grad) {
+                    let cell = &mut hist[col[i as usize] as usize];
+                    cell.0 += g;
+                    cell.1 += 1;
                 }
                 let (mut gl, mut hl) = (0.0, 0.0);
-                for b in 0..nb - 1 {
-                    gl += hg[b];
-                    hl += hh[b];
+                for (b, &(g, count)) in hist[..nb - 1].iter().enumerate() {
+                    gl += g;
+                    hl += f64::from(count);
                     let (gr, hr) = (p.g - gl, p.h - hl);
-                    if hl < self.min_child_weight || hr < self.min_child_weight || hh[b] == 0.0 {
+                    if hl < self.min_child_weight || hr < self.min_child_weight || count == 0 {
                         continue;
                     }
                     let gain = gl * gl / (hl + lambda) + gr * gr / (hr + lambda) - parent_score;
