@@ -106,10 +106,70 @@ impl Backtest {
         }
     }
 
+    /// This record preceded by the origins of `earlier` (an older record of the same model, say from
+    /// the previous training) that come before this record's first origin: a longer record for the
+    /// ensemble's burn-in without running those origins again. Every forecast in either record was
+    /// made from data up to its own origin, so the joined record is as causal as its parts; the
+    /// older forecasts came from the refits of that run. The MASE scale and wall time are this
+    /// record's.
+    ///
+    /// # Errors
+    /// [`crate::Error::InvalidInput`] when the two records do not have the same horizons.
+    pub fn with_earlier(&self, earlier: &Backtest) -> Result<Backtest> {
+        let same_horizons = self.horizons.len() == earlier.horizons.len()
+            && self
+                .horizons
+                .iter()
+                .zip(&earlier.horizons)
+                .all(|(a, b)| a.horizon == b.horizon);
+        if !same_horizons {
+            return Err(crate::Error::InvalidInput(
+                "records with different horizons cannot be joined".into(),
+            ));
+        }
+        let Some(&first) = self.origins.first() else {
+            return Ok(earlier.clone());
+        };
+        let k = earlier.origins.partition_point(|&t| t < first);
+        let join = |old: &[f64], new: &[f64]| -> Vec<f64> { [&old[..k], new].concat() };
+        let join_opt = |old: &Option<Vec<f64>>, new: &Option<Vec<f64>>| match (old, new) {
+            (Some(o), Some(n)) => Some(join(o, n)),
+            _ => None,
+        };
+        Ok(Backtest {
+            origins: [&earlier.origins[..k], &self.origins[..]].concat(),
+            dates: [&earlier.dates[..k], &self.dates[..]].concat(),
+            last_close: join(&earlier.last_close, &self.last_close),
+            horizons: self
+                .horizons
+                .iter()
+                .zip(&earlier.horizons)
+                .map(|(new, old)| HorizonBacktest {
+                    horizon: new.horizon,
+                    point: join(&old.point, &new.point),
+                    lo95: join_opt(&old.lo95, &new.lo95),
+                    hi95: join_opt(&old.hi95, &new.hi95),
+                    lo99: join_opt(&old.lo99, &new.lo99),
+                    hi99: join_opt(&old.hi99, &new.hi99),
+                    actual: join(&old.actual, &new.actual),
+                })
+                .collect(),
+            refits: earlier
+                .refits
+                .iter()
+                .filter(|r| r.origin < first)
+                .chain(&self.refits)
+                .copied()
+                .collect(),
+            mase_scale: self.mase_scale,
+            wall_s: self.wall_s,
+        })
+    }
+
     /// Metrics per horizon, in protocol order.
     ///
     /// # Errors
-    /// [`Error::InvalidInput`] if a forecast is not finite.
+    /// [`crate::Error::InvalidInput`] if a forecast is not finite.
     pub fn metrics(&self) -> Result<Vec<(Horizon, Metrics)>> {
         self.horizons
             .iter()
@@ -125,5 +185,74 @@ impl Backtest {
                 Ok((hb.horizon, Metrics::compute(&s, self.mase_scale)?))
             })
             .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A record of origins `from..to` (one horizon of 1 day) on the closes `c[i] = i + 100`, the
+    /// forecast at origin `t` being `t + tag`.
+    fn record(from: usize, to: usize, tag: f64, refit_every: usize) -> Backtest {
+        let origins: Vec<usize> = (from..to).collect();
+        Backtest {
+            dates: origins
+                .iter()
+                .map(|&t| {
+                    NaiveDate::from_ymd_opt(2020, 1, 1).unwrap() + chrono::Days::new(t as u64)
+                })
+                .collect(),
+            last_close: origins.iter().map(|&t| t as f64 + 100.0).collect(),
+            horizons: vec![HorizonBacktest {
+                horizon: Horizon::new(1).unwrap(),
+                point: origins.iter().map(|&t| t as f64 + tag).collect(),
+                lo95: None,
+                hi95: None,
+                lo99: None,
+                hi99: None,
+                actual: origins.iter().map(|&t| t as f64 + 101.0).collect(),
+            }],
+            refits: origins
+                .iter()
+                .step_by(refit_every)
+                .map(|&t| Refit {
+                    origin: t,
+                    rows: t + 1,
+                })
+                .collect(),
+            origins,
+            mase_scale: 1.0,
+            wall_s: 0.0,
+        }
+    }
+
+    #[test]
+    fn the_tail_keeps_the_last_origins_and_the_refit_in_force() {
+        let close: Vec<f64> = (0..60).map(|i| i as f64 + 100.0).collect();
+        let bt = record(20, 50, 0.5, 4);
+        let t = bt.tail(10, &close, 20);
+        assert_eq!(t.origins, (40..50).collect::<Vec<_>>());
+        assert_eq!(t.horizons[0].point[0], 40.5);
+        // Refits at 20, 24, …, 48: the one at 40 is in force at the first kept origin.
+        assert_eq!(t.refits.first().map(|r| r.origin), Some(40));
+        assert_eq!(t.mase_scale, 1.0);
+        assert_eq!(bt.tail(99, &close, 20).origins, bt.origins);
+    }
+
+    #[test]
+    fn an_earlier_record_fills_in_the_origins_before_the_first() {
+        let earlier = record(10, 45, 0.25, 5);
+        let new = record(40, 50, 0.75, 5);
+        let joined = new.with_earlier(&earlier).unwrap();
+        assert_eq!(joined.origins, (10..50).collect::<Vec<_>>());
+        let p = &joined.horizons[0].point;
+        // Origins before 40 come from the earlier record, the rest from the new one.
+        assert_eq!((p[0], p[29], p[30], p[39]), (10.25, 39.25, 40.75, 49.75));
+        assert_eq!(joined.horizons[0].actual.len(), 40);
+        assert!(joined.refits.windows(2).all(|w| w[0].origin < w[1].origin));
+        let mut other = record(0, 5, 0.0, 1);
+        other.horizons[0].horizon = Horizon::new(2).unwrap();
+        assert!(new.with_earlier(&other).is_err());
     }
 }

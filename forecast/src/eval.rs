@@ -477,6 +477,23 @@ mod tests {
     }
 
     #[test]
+    fn the_burn_in_is_whole_refit_blocks_that_fit_in_the_series() {
+        let p = Protocol::default();
+        assert_eq!(p.burn_in_for(5000, 260), 260);
+        // Rounded down to whole blocks of 20.
+        assert_eq!(p.burn_in_for(5000, 270), 260);
+        // 600 rows hold 600 − 6 − 60 = 534 origins after the warm-up: 280 of burn-in at most.
+        assert_eq!(p.burn_in_for(600, 1000), 280);
+        assert_eq!(p.burn_in_for(300, 260), 0);
+        let e = p.extended(260);
+        assert_eq!(e.origins, 510);
+        assert_eq!(
+            e.origin_range(5000).unwrap().1,
+            p.origin_range(5000).unwrap().1
+        );
+    }
+
+    #[test]
     fn too_short_series_and_zero_cadence_are_rejected() {
         let p = Protocol::default();
         assert!(matches!(
