@@ -5,19 +5,25 @@
 //! forecast-eval --data goog_2004_2013.csv --origins 510 --forecasts goog.510.csv --json goog.510.json
 //! cargo run --release -p forecast --example ensemble_rules -- \
 //!     --data goog_2004_2013.csv --forecasts goog.510.csv [--scored 250] [--burn-in 0,260] \
-//!     [--temper 8] [--lookback 250] [--oracle]
+//!     [--temper 8] [--lookback 250] [--rw-floor 0] [--oracle] [--families]
 //! ```
 //!
-//! The forecasts CSV is `forecast-eval --forecasts` output over `scored + burn-in` origins or more;
-//! the ensemble is scored on the last `scored` origins, its weights may use the errors of the
-//! `burn-in` origins before them. With `--oracle` it also prints two bounds computed with hindsight
-//! on the scored origins: the best fixed convex combination (least squares) and the best member.
+//! The forecasts CSV is `forecast-eval --forecasts` output over `scored + burn-in` origins or more
+//! (run it with `--ensemble-burn-in 0 --origins 510`, so that every origin is in the file); the
+//! ensemble is scored on the last `scored` origins, its weights may use the errors of the `burn-in`
+//! origins before them. With `--oracle` it also prints the best fixed convex combination chosen with
+//! hindsight on the scored origins (least squares). With `--families` it replays other causal
+//! weighting rules (follow-the-leader, selection by a Diebold–Mariano test, exponentially weighted and
+//! shrunk inverse-MSE, least squares) and the crate's rule with the given settings, every origin of
+//! the file before the scored ones serving as burn-in, and prints each member's MAE/naive over those
+//! earlier origins.
 
 use std::collections::BTreeMap;
 
 use chrono::NaiveDate;
 use forecast::backtest::{Backtest, HorizonBacktest};
 use forecast::ensemble::{Ensemble, WeightRule};
+use forecast::metrics::diebold_mariano;
 use forecast::registry::{ModelId, ModelSpec};
 use forecast::{Horizon, Ohlcv};
 
@@ -248,8 +254,9 @@ fn errors(rec: &Records, members: &[String], h: usize) -> (Vec<Vec<f64>>, Vec<Ve
     (points, errs)
 }
 
-/// A causal weighting: from the errors known at origin `i` (indices `..known`), the weights.
-type Rule<'a> = Box<dyn Fn(&[Vec<f64>], usize, usize) -> Vec<f64> + 'a>;
+/// A causal weighting: from the errors known at origin `i` (indices `..known`), with at least
+/// `min` of them, at horizon `h`, the weights.
+type Rule<'a> = Box<dyn Fn(&[Vec<f64>], usize, usize, usize) -> Vec<f64> + 'a>;
 
 fn one_hot(k: usize, m: usize) -> Vec<f64> {
     let mut w = vec![0.0; k];
@@ -281,17 +288,17 @@ fn scan_families(rec: &Records, members: &[String], s0: usize, own: Vec<Vec<f64>
     let mut rules: Vec<(String, Rule)> = Vec::new();
     rules.push((
         "random walk".into(),
-        Box::new(|e, _, _| one_hot(e.len(), 0)),
+        Box::new(|e, _, _, _| one_hot(e.len(), 0)),
     ));
     rules.push((
         "equal weights (with rw)".into(),
-        Box::new(|e, _, _| vec![1.0 / e.len() as f64; e.len()]),
+        Box::new(|e, _, _, _| vec![1.0 / e.len() as f64; e.len()]),
     ));
     for &l in &[20usize, 60, 125, 250, 500] {
         for &p in &[1.0f64, 2.0] {
             rules.push((
                 format!("follow the leader L={l} p={p}"),
-                Box::new(move |e: &[Vec<f64>], known, min| {
+                Box::new(move |e: &[Vec<f64>], known, min, _h| {
                     if known < min {
                         return one_hot(e.len(), 0);
                     }
@@ -316,7 +323,7 @@ fn scan_families(rec: &Records, members: &[String], s0: usize, own: Vec<Vec<f64>
         for &kappa in &[1.0f64, 4.0, 8.0, 16.0, 32.0] {
             rules.push((
                 format!("inverse MSE half-life {hl} kappa {kappa}"),
-                Box::new(move |e: &[Vec<f64>], known, min| {
+                Box::new(move |e: &[Vec<f64>], known, min, _h| {
                     if known < min {
                         return one_hot(e.len(), 0);
                     }
@@ -329,10 +336,56 @@ fn scan_families(rec: &Records, members: &[String], s0: usize, own: Vec<Vec<f64>
             ));
         }
     }
+    for &l in &[125usize, 250, 500] {
+        for &alpha in &[0.05f64, 0.10, 0.20] {
+            rules.push((
+                format!("DM selection L={l} alpha={alpha}"),
+                Box::new(move |e: &[Vec<f64>], known, min, h| {
+                    if known < min {
+                        return one_hot(e.len(), 0);
+                    }
+                    let from = known.saturating_sub(l);
+                    // The member with the smallest one-sided DM p against the random walk, if it
+                    // is below alpha; the random walk otherwise.
+                    let best = (1..e.len())
+                        .filter_map(|m| {
+                            diebold_mariano(&e[m][from..known], &e[0][from..known], h)
+                                .map(|dm| (m, dm.p_model_better()))
+                        })
+                        .min_by(|a, b| a.1.total_cmp(&b.1));
+                    match best {
+                        Some((m, p)) if p < alpha => one_hot(e.len(), m),
+                        _ => one_hot(e.len(), 0),
+                    }
+                }),
+            ));
+        }
+    }
+    for &lambda in &[0.25f64, 0.5, 0.75] {
+        rules.push((
+            format!("inverse MSE shrunk to equal weights by {lambda}"),
+            Box::new(move |e: &[Vec<f64>], known, min, _h| {
+                if known < min {
+                    return one_hot(e.len(), 0);
+                }
+                let from = known.saturating_sub(250);
+                let l: Vec<f64> = e
+                    .iter()
+                    .map(|c| loss(c, from, known, f64::INFINITY, 2.0))
+                    .collect();
+                let w: Vec<f64> = l.iter().map(|v| l[0] / v).collect();
+                let t: f64 = w.iter().sum();
+                let k = e.len() as f64;
+                w.iter()
+                    .map(|v| (1.0 - lambda) * v / t + lambda / k)
+                    .collect()
+            }),
+        ));
+    }
     for &l in &[60usize, 125, 250, 500] {
         rules.push((
             format!("least squares L={l}"),
-            Box::new(move |e: &[Vec<f64>], known, min| {
+            Box::new(move |e: &[Vec<f64>], known, min, _h| {
                 if known < min {
                     return one_hot(e.len(), 0);
                 }
@@ -392,7 +445,7 @@ fn scan_families(rec: &Records, members: &[String], s0: usize, own: Vec<Vec<f64>
             let mut total = 0.0;
             for i in s0..n {
                 let known = (i + 1).saturating_sub(h);
-                let w = rule(&errs, known, 10);
+                let w = rule(&errs, known, 10, h);
                 let p: f64 = w.iter().zip(&points).map(|(w, p)| w * p[i]).sum();
                 total += (p - actual[i]).abs();
             }
