@@ -8,12 +8,12 @@
 //! The ensemble is evaluated from its members' records (run first, or reused when they were
 //! requested too), so its `wall_s` is its own combination work only; `--weights OUT.csv` writes its
 //! weights at every origin. When the ensemble is evaluated, every model runs over
-//! `--ensemble-burn-in N` more origins before the scored ones (260 by default, `0` for none, fewer
-//! when the series is too short), from which the ensemble's weights start; each model is scored on
-//! the protocol's origins only, with the same forecasts as a run without them, and its `wall_s` is
-//! that of the longer run. `--origins N` changes the number of origins (250); `--origins-from DATE` puts the first origin on
-//! the first trading day on or after `DATE` (a crisis window, say) instead of ending the origins at
-//! the end of the series.
+//! `--ensemble-burn-in N` more origins before the scored ones (260 by default, `0` for none; whole
+//! refit blocks, fewer when the series is too short), from which the ensemble's weights start; each
+//! model is scored on the protocol's origins only, with the same forecasts as a run without them,
+//! and its `wall_s` is that of the longer run. `--origins N` changes the number of origins (250);
+//! `--origins-from DATE` puts the first origin on the first trading day on or after `DATE` (a crisis
+//! window, say) instead of ending the origins at the end of the series.
 //!
 //! Runs the reference protocol (250 origins, horizons 1/2/5, refit every 20) for each model and
 //! writes `{"series", "rows", "origins": [first, last], "models": {id: {"wall_s", "1", "2", "5"}}}`.
@@ -179,7 +179,7 @@ fn main() -> ExitCode {
     };
     if burn_in < args.burn_in && args.models.contains(&ModelId::Ensemble) {
         eprintln!(
-            "ensemble: {burn_in} origins of burn-in (asked for {}; the series is too short)",
+            "ensemble: {burn_in} origins of burn-in (asked for {}; whole refit blocks that fit)",
             args.burn_in
         );
     }
