@@ -313,3 +313,59 @@ fn a_burn_in_keeps_the_scored_member_records_and_informs_the_first_weights() {
         .backtest_from_members_scored(&series, &refs, 301, scored.window)
         .is_err());
 }
+
+/// The ensemble as `forecast-eval` and the app run it: from the members' records with the burn-in,
+/// scored on the protocol's 250 origins.
+fn scored_from_records(
+    members: &[Member],
+    series: &Ohlcv,
+) -> (forecast::ensemble::EnsembleBacktest, Vec<Backtest>) {
+    let protocol = Protocol::default();
+    let long = protocol.extended(forecast::ensemble::BURN_IN);
+    let records: Vec<Backtest> = members
+        .iter()
+        .map(|m| walk_forward(m, series, &long, &|_, _| {}).unwrap())
+        .collect();
+    let refs: Vec<&Backtest> = records.iter().collect();
+    let ensemble = Ensemble::new(members.to_vec(), 250, Horizon::standard().to_vec()).unwrap();
+    let eb = ensemble
+        .backtest_from_members_scored(series, &refs, protocol.origins, protocol.window)
+        .unwrap();
+    let scored = records
+        .iter()
+        .map(|r| r.tail(protocol.origins, series.close(), protocol.window))
+        .collect();
+    (eb, scored)
+}
+
+#[test]
+fn from_records_with_the_burn_in_bad_members_stay_within_half_a_percent_of_the_random_walk() {
+    let series = ohlcv(&random_walk_closes(700, 11), 1);
+    let members = vec![trend(1.0, 0.5, 1), trend(2.0, 1.0, 2), trend(-1.0, 0.8, 3)];
+    let (eb, scored) = scored_from_records(&members, &series);
+    assert_eq!(eb.backtest.origins.len(), 250);
+    for r in &scored {
+        assert!(mae_rel(r).iter().all(|&v| v > 1.02), "{:?}", mae_rel(r));
+    }
+    for (h, r) in Horizon::standard().iter().zip(mae_rel(&eb.backtest)) {
+        assert!(r <= 1.005, "h{}: ensemble MAE/naive {r}", h.get());
+    }
+}
+
+#[test]
+fn from_records_with_the_burn_in_a_skilful_member_is_captured() {
+    let series = ohlcv(&ar1_closes(900, 0.5, 0.01, 5), 2);
+    let ar = Member::Spec(ModelSpec::Arima(Arima::new(
+        ArimaOrder::new(1, 1, 0).unwrap(),
+    )));
+    let members = vec![drift(), ar, trend(1.0, 0.5, 4)];
+    let (eb, scored) = scored_from_records(&members, &series);
+    let (own, member) = (mae_rel(&eb.backtest), mae_rel(&scored[1]));
+    assert!(
+        member[0] < 0.9,
+        "the AR member should have real skill: {member:?}"
+    );
+    for ((h, e), m) in Horizon::standard().iter().zip(&own).zip(&member) {
+        assert!(e - m <= 0.01, "h{}: ensemble {e} vs AR member {m}", h.get());
+    }
+}
