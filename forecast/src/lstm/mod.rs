@@ -7,9 +7,10 @@
 //! is written out (`net.rs`): one matrix product gives the input projection of every step (the
 //! four gates side by side, `inputs × 4·hidden`), each step adds one `hidden × 4·hidden`
 //! recurrent product and applies the cell element-wise; backwards, the gate gradients of every
-//! step are collected and the weight gradients are one product each. The initial weights are drawn
-//! with [dfdx](https://docs.rs/dfdx/0.13)'s seeded generator, and the gradients are tested against
-//! dfdx's automatic differentiation of the same network and against finite differences.
+//! step are collected and the weight gradients are one product each. The initial weights are the
+//! ones [dfdx](https://docs.rs/dfdx/0.13)'s seeded device drew when the network was built on it,
+//! and the gradients are tested against dfdx's automatic differentiation of the same network and
+//! against finite differences.
 //!
 //! # Speed
 //! One protocol fit at the S&P 500's last refit (2520-row window, 1964 training sequences of 60
@@ -34,8 +35,9 @@
 //! Adam (lr `learning_rate`, β = (0.9, 0.999), ε = 1e-8), MSE loss, shuffled mini-batches from a
 //! ChaCha8 generator seeded with `seed`, gradients clipped to global norm `clip_norm`, at most
 //! `max_epochs` epochs, early stopping after `patience` epochs without a lower validation MSE, and
-//! the weights of the best epoch are the ones kept. The initial weights come from dfdx's CPU device
-//! seeded with `seed` as well, so a fit is a deterministic function of its data and parameters.
+//! the weights of the best epoch are the ones kept. The initial weights come from rand's `StdRng`
+//! seeded with `seed` (the stream dfdx's CPU device used), so a fit is a deterministic function of
+//! its data and parameters.
 //!
 //! # Forecast and intervals
 //! `Ĉ[t+h] = C[t]·exp(ŷ_h)` with `ŷ_h` the un-z-scored network output. Intervals are normalised

@@ -1,8 +1,8 @@
 //! The network itself: one LSTM layer unrolled over the window, then a linear head on the last
 //! hidden state. The forward pass, the backpropagation through time, global-norm gradient clipping
 //! and Adam are written out on plain `f32` buffers, with the matrix products done by
-//! `matrixmultiply` (through ndarray); dfdx draws the initial weights and, in the tests, is the
-//! reference the gradients are checked against.
+//! `matrixmultiply` (through ndarray). The initial weights are drawn as dfdx 0.13 draws them, and
+//! dfdx, a dev-dependency now, is the reference the tests check the gradients and Adam against.
 //!
 //! Why by hand: the network used to be dfdx tensor ops recorded on dfdx's tape (with the cell
 //! fused into one op). Profiling the protocol fit showed most of the time outside arithmetic:
@@ -13,10 +13,11 @@
 //! arithmetic is the same (f32, the same cell, loss, clipping and Adam update, the same initial
 //! weights), so a fit differs from the dfdx one only by the order of floating-point sums.
 
-use dfdx::prelude::*;
 use ndarray::linalg::general_mat_mul;
 use ndarray::{ArrayView2, ArrayViewMut2, ShapeBuilder};
 use rand::distributions::Uniform;
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
 use serde::{Deserialize, Serialize};
 
 use crate::{Error, Result};
@@ -44,24 +45,22 @@ pub(super) struct NetWeights {
 
 impl NetWeights {
     /// PyTorch's initialisation: every LSTM weight and bias `U(−1/√hidden, 1/√hidden)`, and the
-    /// head `U(−1/√hidden, 1/√hidden)` (what `nn.Linear(hidden, ·)` draws), from dfdx's CPU
-    /// generator seeded with `seed`.
+    /// head `U(−1/√hidden, 1/√hidden)` (what `nn.Linear(hidden, ·)` draws), drawn in turn from
+    /// rand's `StdRng` seeded with `seed` — exactly what dfdx's seeded CPU device gave when the
+    /// network was built with it (tested), so a seed keeps its weights.
     pub(super) fn init(seed: u64, inputs: usize, hidden: usize, outputs: usize) -> Self {
-        let dev = Cpu::seed_from_u64(seed);
+        let mut rng = StdRng::seed_from_u64(seed);
         let k = 1.0 / (hidden as f32).sqrt();
         let u = Uniform::new_inclusive(-k, k);
         let g = 4 * hidden;
-        let draw = |rows: usize, cols: usize| -> Vec<f32> {
-            let t: Tensor<(usize, usize), f32, Cpu> = dev.sample_like(&(rows, cols), u);
-            t.as_vec()
-        };
+        let mut draw = |len: usize| -> Vec<f32> { (0..len).map(|_| rng.sample(u)).collect() };
         // The order of the draws fixes the weights a seed gives.
-        let w_ih = draw(inputs, g);
-        let w_hh = draw(hidden, g);
-        let b_ih = draw(1, g);
-        let b_hh = draw(1, g);
-        let w_out = draw(hidden, outputs);
-        let b_out = draw(1, outputs);
+        let w_ih = draw(inputs * g);
+        let w_hh = draw(hidden * g);
+        let b_ih = draw(g);
+        let b_hh = draw(g);
+        let w_out = draw(hidden * outputs);
+        let b_out = draw(outputs);
         NetWeights {
             inputs,
             hidden,
@@ -644,6 +643,29 @@ fn sum_sq(g: &[f32]) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    // dfdx's prelude has functions of the same names.
+    use super::{exp, sigmoid, tanh};
+    use dfdx::prelude::*;
+
+    #[test]
+    fn the_initial_weights_are_the_ones_dfdx_drew() {
+        let (inputs, hidden, outputs) = (19, 32, 3);
+        let w = NetWeights::init(7, inputs, hidden, outputs);
+        let dev = Cpu::seed_from_u64(7);
+        let k = 1.0 / (hidden as f32).sqrt();
+        let u = Uniform::new_inclusive(-k, k);
+        let g = 4 * hidden;
+        let draw = |rows: usize, cols: usize| -> Vec<f32> {
+            let t: Tensor<(usize, usize), f32, Cpu> = dev.sample_like(&(rows, cols), u);
+            t.as_vec()
+        };
+        assert_eq!(w.w_ih, draw(inputs, g));
+        assert_eq!(w.w_hh, draw(hidden, g));
+        assert_eq!(w.b_ih, draw(1, g));
+        assert_eq!(w.b_hh, draw(1, g));
+        assert_eq!(w.w_out, draw(hidden, outputs));
+        assert_eq!(w.b_out, draw(1, outputs));
+    }
 
     type Taped = OwnedTape<f32, Cpu>;
     type Mat<T = NoneTape> = Tensor<(usize, usize), f32, Cpu, T>;
