@@ -349,14 +349,55 @@ pub struct HorizonSkill {
     pub mae: f64,
     /// MAE divided by the random walk's MAE on the same origins (below 1 beats naive).
     pub mae_rel_naive: Option<f64>,
-    /// Diebold–Mariano p-value against the random walk.
+    /// Diebold–Mariano p-value against the random walk (two-sided).
     pub dm_p: Option<f64>,
+    /// One-sided Diebold–Mariano p-value of "smaller errors than the random walk".
+    #[serde(default)]
+    pub dm_p_better: Option<f64>,
+    /// The same after Holm's correction across every model and horizon shown with it.
+    #[serde(default)]
+    pub dm_p_holm: Option<f64>,
     /// Directional accuracy, percent.
     pub da_pct: Option<f64>,
     /// Binomial p-value of the directional accuracy against a coin.
     pub da_p: Option<f64>,
+    /// Share of up-moves in the evaluation window, percent: what "always up" would have scored.
+    #[serde(default)]
+    pub up_pct: Option<f64>,
+    /// One-sided binomial p-value of the hit rate against the better constant call.
+    #[serde(default)]
+    pub da_p_vs_up: Option<f64>,
     /// Share of actuals inside the 95% interval, percent.
     pub cov95_pct: Option<f64>,
+    /// Share of actuals inside the 99% interval, percent.
+    #[serde(default)]
+    pub cov99_pct: Option<f64>,
+    /// Whether the record shows skill: it beats the random walk after the correction and calls the
+    /// direction better than a constant call. Only then may the model say BUY or SELL.
+    #[serde(default)]
+    pub skilful: bool,
+}
+
+impl HorizonSkill {
+    /// The record in words: by how much the model beat the random walk, or plainly that it did not.
+    pub fn verdict(&self) -> String {
+        let p = |v: Option<f64>| match v.filter(|v| v.is_finite()) {
+            None => "—".to_string(),
+            Some(p) if p < 0.001 => "< 0.001".to_string(),
+            Some(p) => format!("{p:.3}"),
+        };
+        match (self.skilful, self.mae_rel_naive) {
+            (true, Some(rel)) => format!(
+                "Beats the random walk: {:.1}% smaller errors (p = {} after correction)",
+                (1.0 - rel) * 100.0,
+                p(self.dm_p_holm)
+            ),
+            _ => format!(
+                "No better than a random walk (p = {})",
+                p(self.dm_p_holm.or(self.dm_p_better))
+            ),
+        }
+    }
 }
 
 /// The walk-forward evaluation behind a model version.
@@ -393,8 +434,12 @@ pub struct PredictedStep {
     pub hi99: Option<f64>,
     /// The suggested action.
     pub signal: TradeSignal,
-    /// Confidence in [0, 1]; 0 for HOLD.
+    /// Probability that the called direction is right, calibrated on the walk-forward record; 0 for
+    /// HOLD.
     pub confidence: f64,
+    /// That probability in words (`very low` … `very high`); absent for HOLD.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub confidence_label: Option<String>,
 }
 
 /// Whether a model has an answer.
@@ -421,6 +466,12 @@ pub struct ModelPrediction {
     pub model: ModelId,
     /// Registry version; 0 for the baselines, which are fitted on the spot.
     pub version: Option<i32>,
+    /// The model's name as fitted, when it says more than the id's label ("ARIMA(2,1,0)").
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub label: Option<String>,
+    /// When the version was trained and on which data; absent for the baselines.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub trained: Option<Training>,
     /// Whether `horizons` holds an answer.
     pub status: ModelState,
     /// Why there is no answer, in plain words.
@@ -430,6 +481,29 @@ pub struct ModelPrediction {
     pub metrics: Option<ModelMetrics>,
     /// h = 1, 2, 5; empty unless `status` is `ready`.
     pub horizons: Vec<PredictedStep>,
+}
+
+/// When a model version was trained and on which bars.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct Training {
+    /// When the version was recorded.
+    #[serde(with = "rfc3339")]
+    #[cfg_attr(feature = "ssr", schema(value_type = String, format = DateTime))]
+    pub at: DateTime<Utc>,
+    /// First bar of its training data.
+    pub data_from: NaiveDate,
+    /// Last bar of its training data.
+    pub data_to: NaiveDate,
+}
+
+impl ModelPrediction {
+    /// The name a person reads: the fitted model's own label, or the id's.
+    pub fn display_name(&self) -> String {
+        self.label
+            .clone()
+            .unwrap_or_else(|| self.model.label().to_string())
+    }
 }
 
 /// Every model's predictions from the last stored bar.

@@ -28,6 +28,7 @@ test("the baselines are shown at once, each horizon dated on a trading day", asy
     await expect(predict.row(h, "drift").locator(".interval")).toContainText("–");
   }
   await expect(page.getByTestId("baselines-only")).toContainText("Not served yet");
+  await expect(page.getByTestId("how-to-read")).toContainText("How to read this");
   await expect(predict.chartCanvas).toBeVisible();
   expect(problems).toEqual([]);
 });
@@ -57,14 +58,25 @@ test("the bar follows the real training, then every model is listed with its rec
     await expect(predict.row(h, "drift").locator(`td[data-h='${h}']`)).toHaveAttribute("data-target-date", iso);
     // The random walk is the yardstick of the others' error.
     await expect(predict.row(h, "naive").locator(".mae-rel")).toHaveText("1.00");
-    await expect(predict.row(h, "drift").locator(".signal")).toHaveText(/^(HOLD|BUY \d+%|SELL \d+%)$/);
+    await expect(predict.row(h, "drift").locator(".signal")).toHaveText(/^(HOLD|BUY \d+%.*|SELL \d+%.*)$/);
     // Every other model either answers with its record or says plainly why not.
     const rows = table.locator("tbody tr");
     expect(await rows.count()).toBeGreaterThanOrEqual(7);
     for (const row of await rows.all()) {
       const state = await row.getAttribute("data-status");
-      if (state === "ready") await expect(row.locator(".window")).toContainText("origins");
-      else await expect(row.locator(".unavailable")).not.toBeEmpty();
+      if (state !== "ready") {
+        await expect(row.locator(".unavailable")).not.toBeEmpty();
+        continue;
+      }
+      await expect(row.locator(".window")).toContainText("origins");
+      // A record without demonstrated skill says so in words and never calls a direction.
+      const verdict = row.locator(".verdict");
+      if ((await verdict.getAttribute("data-skilful")) !== "true") {
+        await expect(verdict).toContainText(/no better than a random walk/i);
+        await expect(row.locator(".signal")).toHaveText("HOLD");
+      } else {
+        await expect(verdict).toContainText("Beats the random walk");
+      }
     }
   }
   await expect(predict.chartCanvas).toBeVisible();

@@ -8,7 +8,9 @@ use crate::api::predictions::predictions;
 use crate::components::fan_chart::FanChart;
 use crate::components::format;
 use crate::components::job_progress::JobProgress;
-use crate::components::prediction_tables::{not_ready, still_training, PredictionTables};
+use crate::components::prediction_tables::{
+    not_ready, still_training, HowToRead, PredictionTables,
+};
 use crate::domain::JobId;
 use crate::model::{JobStatus, Predictions};
 
@@ -71,6 +73,7 @@ fn ForecastView(p: Predictions) -> impl IntoView {
             </p>
         </section>
         <FanChart predictions=chart/>
+        <HowToRead/>
         <Show when=following>
             <section class="training" data-testid="training">
                 <h2>"Training the models"</h2>

@@ -135,14 +135,11 @@ impl Predictor {
         }
     }
 
-    /// Current registry versions of `symbol`; a failing registry is logged and means "none", so
-    /// the baselines are still served.
+    /// Current registry versions of `symbol` (served models and the ensemble's members alike); a
+    /// failing registry is logged and means "none", so the baselines are still served.
     async fn current_versions(&self, symbol: &Symbol) -> Vec<CurrentVersion> {
         match self.versions.current(symbol).await {
-            Ok(v) => v
-                .into_iter()
-                .filter(|v| ModelId::served().contains(&v.model) && !v.model.is_baseline())
-                .collect(),
+            Ok(v) => v.into_iter().filter(|v| !v.model.is_baseline()).collect(),
             Err(e) => {
                 tracing::warn!(error = %e, "model registry unavailable; serving the baselines");
                 Vec::new()
@@ -215,14 +212,16 @@ impl Predictor {
         let ready = spawn_blocking_in_span(move || {
             let series = Ohlcv::from_bars(&history)?;
             let mut models = Vec::new();
-            for id in [ModelId::Naive, ModelId::Drift] {
+            for &id in ModelId::served().iter().filter(|id| id.is_baseline()) {
                 models.push(compute::fit_baseline(id, &series, &protocol)?);
             }
             models.extend(loaded);
+            // Every model and horizon shown together is one family for the significance gate.
+            let verdicts = compute::verdicts(&models);
             let out: Vec<ModelPrediction> = models
                 .iter()
                 .map(|m| {
-                    compute::predict(&history, &series, m).unwrap_or_else(|e| {
+                    compute::predict(&history, &series, m, &verdicts).unwrap_or_else(|e| {
                         tracing::error!(model = %m.model, error = %e, "prediction failed");
                         let mut p = compute::unavailable(
                             m.model,
@@ -252,12 +251,20 @@ impl Predictor {
         let history = self.history(symbol).await?;
         let mut loaded = Vec::new();
         let mut failed = Vec::new();
-        for v in self.current_versions(symbol).await {
+        let served = self
+            .current_versions(symbol)
+            .await
+            .into_iter()
+            .filter(|v| ModelId::served().contains(&v.model));
+        for v in served {
             match self.versions.load(&v).await {
                 Ok(fitted) => loaded.push(ServableModel {
                     model: v.model,
                     version: v.version,
                     skill: v.skill,
+                    calibration: v.calibration,
+                    label: v.label,
+                    trained: v.trained,
                     fitted,
                 }),
                 Err(e) => {
@@ -316,11 +323,14 @@ impl Predictor {
         let current = self.current_versions(symbol).await;
         let recorded = store::recorded(&self.pool, symbol, last.date).await?;
         if !recorded.is_empty() {
-            let stale = current.iter().any(|v| {
-                !recorded
-                    .iter()
-                    .any(|r| r.model == v.model && r.version == Some(v.version))
-            });
+            let stale = current
+                .iter()
+                .filter(|v| ModelId::served().contains(&v.model))
+                .any(|v| {
+                    !recorded
+                        .iter()
+                        .any(|r| r.model == v.model && r.version == Some(v.version))
+                });
             if stale {
                 return self.compute_and_record(symbol).await;
             }
@@ -359,13 +369,30 @@ fn recent(history: &[Bar]) -> Vec<PricePoint> {
         .collect()
 }
 
-/// The served models that need training: not a baseline and without a current version.
+/// The models to train for the served ones: every served model that is not a baseline, and the
+/// ensemble's members (it is combined from their records), without a current version. The
+/// ensemble comes last, after the members it waits for.
 fn missing_models(current: &[CurrentVersion]) -> Vec<ModelId> {
-    ModelId::served()
-        .iter()
-        .copied()
-        .filter(|&id| !id.is_baseline() && !current.iter().any(|v| v.model == id))
-        .collect()
+    let mut wanted: Vec<ModelId> = ensemble_members();
+    wanted.extend(ModelId::served().iter().copied());
+    let mut out: Vec<ModelId> = Vec::new();
+    for id in wanted {
+        if !id.is_baseline() && !out.contains(&id) && !current.iter().any(|v| v.model == id) {
+            out.push(id);
+        }
+    }
+    out.sort_by_key(|&id| id == ModelId::Ensemble);
+    out
+}
+
+/// The models the served ensemble is combined from.
+fn ensemble_members() -> Vec<ModelId> {
+    match forecast::registry::ModelSpec::default_for(ModelId::Ensemble, 0) {
+        Ok(forecast::registry::ModelSpec::Ensemble(e)) => {
+            e.members.iter().map(|m| m.id()).collect()
+        }
+        _ => Vec::new(),
+    }
 }
 
 #[async_trait]
@@ -424,15 +451,22 @@ impl PredictionService for Predictor {
                 "The model registry is unavailable; try again shortly.".into(),
             )
         })?;
-        Ok(versions
-            .into_iter()
-            .map(|v| ModelVersionSummary {
-                symbol: v.symbol,
+        // Each symbol's current versions are one family for the gate, as its page shows them.
+        let mut out = Vec::with_capacity(versions.len());
+        for group in versions.chunk_by(|a, b| a.symbol == b.symbol) {
+            let verdicts = compute::verdicts_of(
+                group
+                    .iter()
+                    .filter_map(|v| v.skill.as_ref().map(|s| (v.model, s))),
+            );
+            out.extend(group.iter().map(|v| ModelVersionSummary {
+                symbol: v.symbol.clone(),
                 model: v.model,
                 version: v.version,
                 as_of: v.as_of,
-                metrics: v.skill.as_ref().map(compute::Skill::to_wire),
-            })
-            .collect())
+                metrics: v.skill.as_ref().map(|s| s.to_wire(v.model, &verdicts)),
+            }));
+        }
+        Ok(out)
     }
 }

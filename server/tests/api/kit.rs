@@ -294,6 +294,33 @@ pub fn day(s: &str) -> chrono::NaiveDate {
     s.parse().unwrap()
 }
 
+/// The ids of the served models, in display order.
+pub fn served_models() -> Vec<&'static str> {
+    forecast::ModelId::served()
+        .iter()
+        .map(|m| m.as_str())
+        .collect()
+}
+
+/// The models a cold symbol gets a training job for, by name: every served model that is not a
+/// baseline, and the ensemble's members (it is combined from their records).
+pub fn models_to_train() -> Vec<&'static str> {
+    use forecast::registry::{ModelId, ModelSpec};
+    let mut out: Vec<&'static str> = ModelId::served()
+        .iter()
+        .copied()
+        .chain(match ModelSpec::default_for(ModelId::Ensemble, 0) {
+            Ok(ModelSpec::Ensemble(e)) => e.members.iter().map(|m| m.id()).collect(),
+            _ => vec![],
+        })
+        .filter(|m| !m.is_baseline())
+        .map(|m| m.as_str())
+        .collect();
+    out.sort();
+    out.dedup();
+    out
+}
+
 // ---- assertions ---------------------------------------------------------------------------------
 
 /// Asserts the API's one error shape, its status and code.
