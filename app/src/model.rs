@@ -111,6 +111,9 @@ pub enum ServedFrom {
 pub struct User {
     /// Username.
     pub username: String,
+    /// Whether the account administers the site (shows the admin links).
+    #[serde(default)]
+    pub admin: bool,
 }
 
 /// The latest price of a ticker (`GET /api/v1/quote/{symbol}`).
@@ -532,6 +535,16 @@ impl Predictions {
     pub fn is_complete(&self) -> bool {
         self.job_id.is_none()
     }
+
+    /// Whether some model has no answer only because it was not trained (yet): being trained, or
+    /// not queued (an anonymous visitor, a used-up budget).
+    pub fn lacks_trained_models(&self) -> bool {
+        !self.is_complete()
+            || self
+                .models
+                .iter()
+                .any(|m| m.status == ModelState::NotTrainedYet)
+    }
 }
 
 /// A background job as a user polls it.
@@ -643,4 +656,74 @@ mod tests {
         }
         assert!("MAYBE".parse::<TradeSignal>().is_err());
     }
+}
+
+/// One of an account's API keys (never its secret).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct ApiKeyInfo {
+    /// The key's public id.
+    #[cfg_attr(feature = "ssr", schema(value_type = String, example = "k3x9p2m7q1ab"))]
+    pub id: crate::domain::ApiKeyId,
+    /// How it is shown: `tc_<id>_…`.
+    pub display: String,
+    /// Its owner's name for it.
+    pub name: String,
+    /// Its limits.
+    #[cfg_attr(feature = "ssr", schema(value_type = String))]
+    pub tier: crate::domain::Tier,
+    /// When it was made.
+    #[serde(with = "rfc3339")]
+    #[cfg_attr(feature = "ssr", schema(value_type = String, format = DateTime))]
+    pub created_at: DateTime<Utc>,
+    /// When it was last used (counted in batches of a minute or so).
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        default,
+        with = "rfc3339::option"
+    )]
+    #[cfg_attr(feature = "ssr", schema(value_type = Option<String>, format = DateTime))]
+    pub last_used_at: Option<DateTime<Utc>>,
+    /// When it was revoked, if it was.
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        default,
+        with = "rfc3339::option"
+    )]
+    #[cfg_attr(feature = "ssr", schema(value_type = Option<String>, format = DateTime))]
+    pub revoked_at: Option<DateTime<Utc>>,
+    /// Requests made with it so far.
+    pub requests: i64,
+    /// Requests today (UTC), when the count is available.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub requests_today: Option<u64>,
+}
+
+/// A key just made: the only time its secret is shown.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct NewApiKey {
+    /// The key.
+    pub key: ApiKeyInfo,
+    /// `tc_<id>_<secret>`: keep it now, it cannot be shown again.
+    pub secret: String,
+}
+
+/// A caller's limits and what it used today (`GET /api/v1/usage`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct Usage {
+    /// `anonymous`, `free`, `pro` or `admin`.
+    pub tier: String,
+    /// Requests a minute.
+    pub per_minute: u32,
+    /// Requests a UTC day.
+    pub per_day: u32,
+    /// Requests counted today.
+    pub used_today: u64,
+    /// Requests that may be made right now before the per-minute limit refuses one.
+    pub remaining_this_minute: u32,
+    /// Symbols whose models may be trained a day (absent: none for anonymous callers).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub training_per_day: Option<u32>,
 }

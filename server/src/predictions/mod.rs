@@ -13,7 +13,7 @@ pub mod store;
 use std::sync::Arc;
 use std::time::Duration;
 
-use app::domain::{HistoryDays, JobId, Symbol};
+use app::domain::{Caller, HistoryDays, JobId, Symbol, Tier};
 use app::model::{
     JobStatus, ModelPrediction, ModelState, ModelVersionSummary, PredictionHistory, Predictions,
     PricePoint,
@@ -28,6 +28,7 @@ use sqlx::PgPool;
 
 use crate::cache::Cache;
 use crate::market::store::bars::{self, LastBar};
+use crate::ratelimit::DailyBudget;
 use crate::telemetry::spawn_blocking_in_span;
 use compute::ServableModel;
 use sources::{CurrentVersion, ModelVersions, NoQueue, NoRegistry, TrainingQueue};
@@ -72,6 +73,29 @@ impl From<PredictionError> for ServiceError {
     }
 }
 
+/// Who may queue training, and how much a day.
+#[derive(Clone, Debug)]
+pub struct TrainingAllowance {
+    /// Where the daily counts are kept.
+    pub budget: DailyBudget,
+    /// Symbols a day per tier (free, pro, admin).
+    pub per_tier: [u32; 3],
+}
+
+impl TrainingAllowance {
+    /// Symbols `caller` may have trained a day; `None` for anonymous callers.
+    pub fn per_day(&self, caller: &Caller) -> Option<u32> {
+        match caller {
+            Caller::Anonymous => None,
+            Caller::Member { tier, .. } => Some(match tier {
+                Tier::Free => self.per_tier[0],
+                Tier::Pro => self.per_tier[1],
+                Tier::Admin => self.per_tier[2],
+            }),
+        }
+    }
+}
+
 /// The prediction service over Postgres, Redis, the registry and the queue.
 #[derive(Clone)]
 pub struct Predictor {
@@ -80,6 +104,7 @@ pub struct Predictor {
     versions: Arc<dyn ModelVersions>,
     queue: Arc<dyn TrainingQueue>,
     protocol: Protocol,
+    allowance: Option<TrainingAllowance>,
 }
 
 impl std::fmt::Debug for Predictor {
@@ -98,7 +123,14 @@ impl Predictor {
             versions: Arc::new(NoRegistry),
             queue: Arc::new(NoQueue),
             protocol: Protocol::default(),
+            allowance: None,
         }
+    }
+
+    /// Queues training only within `allowance` (without one, anybody may).
+    pub fn with_allowance(mut self, allowance: TrainingAllowance) -> Self {
+        self.allowance = Some(allowance);
+        self
     }
 
     /// Serves the registry's current versions.
@@ -288,14 +320,16 @@ impl Predictor {
         Ok(answer)
     }
 
-    /// What can be shown while `job` trains the missing models: the baselines (computed once
-    /// per as-of and cached, not recorded: the predict job records everything together) beside
-    /// every other model's state.
+    /// What can be shown while `job` trains the missing models (or, with no job, what is ready
+    /// and `note` saying why the rest is not trained): the baselines (computed once per as-of and
+    /// cached, not recorded: the predict job records everything together) beside every other
+    /// model's state.
     async fn while_training(
         &self,
         symbol: &Symbol,
         last: &LastBar,
-        job: JobId,
+        job: Option<JobId>,
+        note: Option<String>,
     ) -> Result<Predictions, PredictionError> {
         let key = Self::baselines_key(symbol, last);
         let history = self.history(symbol).await?;
@@ -307,14 +341,26 @@ impl Predictor {
                 computed
             }
         };
-        let models = self.complete(symbol, baselines).await;
-        Ok(Self::answer(symbol, last, &history, models, Some(job)))
+        let mut models = self.complete(symbol, baselines).await;
+        if let Some(note) = note {
+            for m in models
+                .iter_mut()
+                .filter(|m| m.status == ModelState::NotTrainedYet)
+            {
+                m.message = Some(note.clone());
+            }
+        }
+        Ok(Self::answer(symbol, last, &history, models, job))
     }
 
     /// Predictions for `symbol`: cached, recorded, queued (with the baselines meanwhile) or (no
     /// queue) computed now.
     #[tracing::instrument(skip(self), fields(symbol = %symbol), err)]
-    pub async fn serve(&self, symbol: &Symbol) -> Result<Predictions, PredictionError> {
+    pub async fn serve(
+        &self,
+        symbol: &Symbol,
+        caller: &Caller,
+    ) -> Result<Predictions, PredictionError> {
         let last = self.last_bar(symbol).await?;
         let key = Self::cache_key(symbol, &last);
         if let Some(hit) = self.cache.get_json::<Predictions>(&key).await {
@@ -342,14 +388,51 @@ impl Predictor {
         }
         let missing = missing_models(&current);
         if !missing.is_empty() {
+            if let Some(refusal) = self.may_train(symbol, caller, &missing).await {
+                return self
+                    .while_training(symbol, &last, None, Some(refusal))
+                    .await;
+            }
             match self.queue.enqueue(symbol, last.date, &missing).await {
-                Ok(job) => return self.while_training(symbol, &last, job.job_id).await,
+                Ok(job) => {
+                    return self
+                        .while_training(symbol, &last, Some(job.job_id), None)
+                        .await
+                }
                 Err(e) => {
                     tracing::warn!(error = %e, "job queue unavailable; computing what is current inline")
                 }
             }
         }
         self.compute_and_record(symbol).await
+    }
+
+    /// Why `caller` may not queue the training of `missing` for `symbol`, if it may not: anonymous
+    /// callers queue none, members within their daily budget of symbols (a symbol counts once a
+    /// day; joining training someone else queued is free).
+    async fn may_train(
+        &self,
+        symbol: &Symbol,
+        caller: &Caller,
+        missing: &[ModelId],
+    ) -> Option<String> {
+        let allowance = self.allowance.as_ref()?;
+        let Some(per_day) = allowance.per_day(caller) else {
+            return Some(format!(
+                "Log in or use an API key to have this model trained for {symbol}."
+            ));
+        };
+        let training = self.queue.training(symbol).await.unwrap_or_default();
+        if missing.iter().all(|m| training.contains(m)) {
+            return None;
+        }
+        let who = caller.user().map_or_else(String::new, |u| u.to_string());
+        if allowance.budget.spend(&who, symbol.as_str(), per_day).await {
+            return None;
+        }
+        Some(format!(
+            "Your daily training budget ({per_day} symbols) is used up; it renews at midnight UTC."
+        ))
     }
 
     /// Fills actuals of predictions whose target bar is stored (one symbol, or all).
@@ -397,8 +480,12 @@ fn ensemble_members() -> Vec<ModelId> {
 
 #[async_trait]
 impl PredictionService for Predictor {
-    async fn predictions(&self, symbol: &Symbol) -> Result<Predictions, ServiceError> {
-        Ok(self.serve(symbol).await?)
+    async fn predictions(
+        &self,
+        symbol: &Symbol,
+        caller: &Caller,
+    ) -> Result<Predictions, ServiceError> {
+        Ok(self.serve(symbol, caller).await?)
     }
 
     async fn precompute(&self, symbol: &Symbol) -> Result<Predictions, ServiceError> {

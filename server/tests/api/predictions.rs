@@ -132,7 +132,10 @@ async fn recorded_predictions_get_their_actuals_when_the_target_bars_arrive() {
 async fn every_model_is_listed_and_untrained_ones_say_so() {
     let (_url, pool) = seeded_database().await;
     let service = Predictor::new(pool, Cache::disabled()).with_protocol(short_protocol());
-    let p = service.predictions(&goog()).await.unwrap();
+    let p = service
+        .predictions(&goog(), &app::domain::Caller::Anonymous)
+        .await
+        .unwrap();
     assert!(
         p.is_complete(),
         "without a queue the predictions are computed inline"
@@ -170,6 +173,7 @@ async fn predictions_are_still_served_when_redis_is_down() {
     let app = spawn_app_with(Options {
         redis_url: Some(format!("redis://127.0.0.1:{port}")),
         env: vec![("APP_EVAL_ORIGINS".into(), "40".into())],
+        ..Options::default()
     })
     .await;
     // Recorded predictions for the current as-of are served from Postgres, cache or not.
@@ -271,10 +275,9 @@ async fn a_batch_answers_each_symbol_on_its_own() {
 }
 
 #[tokio::test]
-async fn precompute_needs_the_admin_token() {
+async fn precompute_is_for_administrators_only() {
     let app = spawn_app_with(Options {
         env: vec![
-            ("ADMIN_TOKEN".into(), "test-admin-token".into()),
             ("APP_EVAL_ORIGINS".into(), "40".into()),
             // Training may be queued; no worker here, so none runs.
             ("APP_WORKERS".into(), "0".into()),
@@ -283,18 +286,30 @@ async fn precompute_needs_the_admin_token() {
     })
     .await;
     let body = serde_json::json!({ "symbols": ["GOOG"] });
-    let (status, err) = app.post_json("/api/v1/admin/precompute", &body, None).await;
-    assert_eq!(status, 401);
-    assert_error_shape(&err, "unauthorized");
-    let (status, err) = app
-        .post_json("/api/v1/admin/precompute", &body, Some("wrong"))
-        .await;
-    assert_eq!(status, 403);
-    assert_error_shape(&err, "forbidden");
-    let (status, ok) = app
-        .post_json("/api/v1/admin/precompute", &body, Some("test-admin-token"))
-        .await;
-    assert_eq!(status, 202, "{ok}");
+    let anonymous = TestApp::fresh_client();
+    let post = |client: &reqwest::Client, key: Option<&str>| {
+        let mut req = client
+            .post(format!("{}/api/v1/admin/precompute", app.address))
+            .json(&body);
+        if let Some(k) = key {
+            req = req.bearer_auth(k);
+        }
+        req.send()
+    };
+    let res = post(&anonymous, None).await.unwrap();
+    assert_eq!(res.status(), 401);
+    assert_error_shape(&res.json().await.unwrap(), "unauthorized");
+    let user_key = app.api_key("plain_user", false).await;
+    let res = post(&anonymous, Some(&user_key)).await.unwrap();
+    assert_eq!(res.status(), 403);
+    assert_error_shape(&res.json().await.unwrap(), "forbidden");
+    let res = post(&anonymous, Some("tc_notakey")).await.unwrap();
+    assert_eq!(res.status(), 401);
+
+    let admin_key = TestApp::api_key(&app, "the_admin", true).await;
+    let res = post(&anonymous, Some(&admin_key)).await.unwrap();
+    assert_eq!(res.status(), 202);
+    let ok: serde_json::Value = res.json().await.unwrap();
     let item = &ok["results"][0];
     assert_eq!(item["status"], "ready", "{item}");
     assert_eq!(item["predictions"]["as_of"], "2013-03-01");
@@ -306,17 +321,6 @@ async fn precompute_needs_the_admin_token() {
     .await
     .unwrap();
     assert_eq!(queued, crate::kit::models_to_train().len() as i64);
-}
-
-#[tokio::test]
-async fn precompute_is_disabled_without_an_admin_token() {
-    let app = spawn_app().await;
-    let body = serde_json::json!({ "symbols": ["GOOG"] });
-    let (status, err) = app
-        .post_json("/api/v1/admin/precompute", &body, Some("x"))
-        .await;
-    assert_eq!(status, 503);
-    assert_error_shape(&err, "unavailable");
 }
 
 #[tokio::test]
@@ -422,11 +426,12 @@ async fn fifty_concurrent_cold_requests_queue_one_training_job_per_model() {
         ..Options::default()
     })
     .await;
+    let key = std::sync::Arc::new(app.api_key("quant", false).await);
     let app = std::sync::Arc::new(app);
     let mut tasks = tokio::task::JoinSet::new();
     for _ in 0..50 {
-        let app = app.clone();
-        tasks.spawn(async move { app.get_json("/api/v1/predictions/MSFT").await });
+        let (app, key) = (app.clone(), key.clone());
+        tasks.spawn(async move { app.get_json_with("/api/v1/predictions/MSFT", &key).await });
     }
     let mut job_ids = std::collections::HashSet::new();
     while let Some(r) = tasks.join_next().await {
@@ -470,7 +475,8 @@ async fn a_cold_symbol_answers_202_then_every_model_once_trained() {
     })
     .await;
     short_ticker(&app, "GOOGS", 400).await;
-    let (status, body) = app.get_json("/api/v1/predictions/GOOGS").await;
+    let key = app.api_key("quant", false).await;
+    let (status, body) = app.get_json_with("/api/v1/predictions/GOOGS", &key).await;
     assert_eq!(status, 202, "{body}");
     let job_id = body["job_id"].as_str().unwrap().to_string();
     let start = Instant::now();
