@@ -394,7 +394,7 @@ fn access(
     };
     let secs = std::time::Duration::from_secs;
     Ok(AccessSettings {
-        anonymous: limit("API_LIMIT_ANONYMOUS", 120, 5_000)?,
+        anonymous: limit("API_LIMIT_ANONYMOUS", 60, 2_000)?,
         free: limit("API_LIMIT_FREE", 100, 10_000)?,
         pro: limit("API_LIMIT_PRO", 1_000, 200_000)?,
         admin: limit("API_LIMIT_ADMIN", 10_000, 5_000_000)?,
@@ -503,7 +503,8 @@ mod tests {
         assert_eq!(s.access.free.per_minute, 100);
         assert_eq!(s.access.pro.per_minute, 1_000);
         assert_eq!(s.access.admin.per_minute, 10_000);
-        assert!(s.access.anonymous.per_minute < s.access.free.per_minute * 2);
+        assert!(s.access.anonymous.per_minute < s.access.free.per_minute);
+        assert!(s.access.anonymous.per_day < s.access.free.per_day);
         let s = settings(&[("API_LIMIT_FREE", "7/min,70/day")]).unwrap();
         assert_eq!((s.access.free.per_minute, s.access.free.per_day), (7, 70));
         assert!(settings(&[("API_LIMIT_PRO", "fast")]).is_err());

@@ -259,7 +259,8 @@ fn router(state: AppState, sessions: SessionManagerLayer<PostgresStore>, edge: E
     let options = state.leptos_options.clone();
     let access = state.access.clone();
     // Layers run outside in, so read this list bottom-up: the request id is checked and set,
-    // the request traced, bounded in time, count and size; security headers go on every answer;
+    // the request traced; security headers go on every answer; it is bounded in time, count and
+    // size;
     // cross-site posts stop before the session is even loaded; the guard then resolves the
     // caller (it needs the session) and applies its rate limit.
     Router::new()
@@ -289,10 +290,6 @@ fn router(state: AppState, sessions: SessionManagerLayer<PostgresStore>, edge: E
         .layer(sessions)
         .layer(axum::middleware::from_fn(csrf::same_origin_only))
         .layer(CompressionLayer::new())
-        .layer(axum::middleware::from_fn_with_state(
-            edge.headers,
-            headers::security_headers,
-        ))
         .layer(DefaultBodyLimit::max(edge.body_limit))
         .layer(RequestBodyLimitLayer::new(edge.body_limit))
         .layer(axum::middleware::from_fn_with_state(
@@ -300,6 +297,11 @@ fn router(state: AppState, sessions: SessionManagerLayer<PostgresStore>, edge: E
             bounds::declared_length,
         ))
         .layer(axum::middleware::from_fn_with_state(edge.bounds, bounds::bounded))
+        // Outside the bounds, so that their 503 and 413 answers carry the headers too.
+        .layer(axum::middleware::from_fn_with_state(
+            edge.headers,
+            headers::security_headers,
+        ))
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(TraceLayer::new_for_http().make_span_with(|req: &axum::extract::Request| {
             let id = req

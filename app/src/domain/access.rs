@@ -51,7 +51,7 @@ impl std::fmt::Display for Tier {
 pub enum Role {
     /// Uses the app and the API.
     User,
-    /// Also runs the admin routes (precompute, rollback, import).
+    /// Also runs the admin routes (precompute) and the `server admin` commands' grants.
     Admin,
 }
 

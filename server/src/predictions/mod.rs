@@ -274,7 +274,8 @@ impl Predictor {
     /// Computes every model that can predict now (the baselines and each current registry
     /// version), records the predictions and caches the answer. Run by the predict job and when
     /// the queue is unavailable.
-    #[tracing::instrument(skip(self), fields(symbol = %symbol), err)]
+    // Internal failures are logged once, where they are mapped to an answer; a client error is not one.
+    #[tracing::instrument(skip(self), fields(symbol = %symbol), err(level = "debug"))]
     pub async fn compute_and_record(
         &self,
         symbol: &Symbol,
@@ -355,7 +356,8 @@ impl Predictor {
 
     /// Predictions for `symbol`: cached, recorded, queued (with the baselines meanwhile) or (no
     /// queue) computed now.
-    #[tracing::instrument(skip(self), fields(symbol = %symbol), err)]
+    // Internal failures are logged once, where they are mapped to an answer; a client error is not one.
+    #[tracing::instrument(skip(self), fields(symbol = %symbol), err(level = "debug"))]
     pub async fn serve(
         &self,
         symbol: &Symbol,
@@ -513,7 +515,8 @@ impl PredictionService for Predictor {
         }
     }
 
-    #[tracing::instrument(skip(self), fields(symbol = %symbol), err)]
+    // Internal failures are logged once, where they are mapped to an answer; a client error is not one.
+    #[tracing::instrument(skip(self), fields(symbol = %symbol), err(level = "debug"))]
     async fn history(
         &self,
         symbol: &Symbol,

@@ -229,7 +229,7 @@ async fn usage_tells_the_tier_limits_and_use_today() {
     let (status, anon) = app.get_json("/api/v1/usage").await;
     assert_eq!(status, 200);
     assert_eq!(anon["tier"], "anonymous");
-    assert_eq!(anon["per_minute"], 120);
+    assert_eq!(anon["per_minute"], 60);
     assert!(anon["training_per_day"].is_null());
     let key = app.api_key("counted", false).await;
     for _ in 0..3 {

@@ -192,6 +192,9 @@ async fn bodies_over_the_limit_answer_413() {
         .call("login", &[("username", "someone"), ("password", &long)])
         .await;
     assert_eq!(res.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    // Refused at the edge, and still with the security headers.
+    assert_eq!(res.headers()["x-content-type-options"], "nosniff");
+    assert!(res.headers().contains_key("content-security-policy"));
 }
 
 #[tokio::test]

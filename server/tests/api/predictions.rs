@@ -261,7 +261,7 @@ async fn a_batch_answers_each_symbol_on_its_own() {
     let (status, body) = app
         .post_json(
             "/api/v1/predictions/batch",
-            &serde_json::json!({ "symbols": ["GOOG", "ZZZZ", "bad symbol!"] }),
+            &serde_json::json!({ "symbols": ["GOOG", "ZZZZ"] }),
             None,
         )
         .await;
@@ -271,7 +271,20 @@ async fn a_batch_answers_each_symbol_on_its_own() {
     assert_eq!(r[0]["status"], "ready");
     assert_eq!(r[0]["predictions"]["as_of"], "2013-03-01");
     assert_eq!(r[1]["status"], "error");
-    assert_eq!(r[2]["status"], "error");
+    // A malformed symbol is a malformed request: nothing is computed or counted for it.
+    let (status, body) = app
+        .post_json(
+            "/api/v1/predictions/batch",
+            &serde_json::json!({ "symbols": ["GOOG", "bad symbol!"] }),
+            None,
+        )
+        .await;
+    assert_eq!(status, 400, "{body}");
+    assert_eq!(body["error"]["code"], "invalid_symbol");
+    assert!(body["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("BAD SYMBOL!"));
 }
 
 #[tokio::test]
@@ -369,6 +382,30 @@ async fn the_openapi_document_lists_every_route() {
         "confidence",
     ] {
         assert!(step[f].is_object(), "PredictedStep.{f} missing");
+    }
+    // Every reference points at a schema the document has (a client generator stops at one
+    // that does not).
+    let mut refs = Vec::new();
+    collect_refs(&doc, &mut refs);
+    assert!(refs.len() > 20);
+    for r in refs {
+        let name = r
+            .strip_prefix("#/components/schemas/")
+            .expect("a schema ref");
+        assert!(schemas.contains_key(name), "{r} does not resolve");
+    }
+}
+
+fn collect_refs(v: &serde_json::Value, out: &mut Vec<String>) {
+    match v {
+        serde_json::Value::Object(m) => {
+            if let Some(serde_json::Value::String(r)) = m.get("$ref") {
+                out.push(r.clone());
+            }
+            m.values().for_each(|x| collect_refs(x, out));
+        }
+        serde_json::Value::Array(a) => a.iter().for_each(|x| collect_refs(x, out)),
+        _ => {}
     }
 }
 

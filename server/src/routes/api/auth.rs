@@ -16,18 +16,27 @@ use crate::routes::AppState;
 
 /// What to exchange: an API key, or a username and password. Without a body, the API key the
 /// request presents in its `Authorization` or `X-API-Key` header.
-#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(untagged)]
+pub enum TokenRequest {
+    Key(KeyExchange),
+    Password(PasswordExchange),
+}
+
+/// An API key to exchange.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct TokenRequest {
+pub struct KeyExchange {
     /// An API key, `tc_<id>_<secret>`.
-    #[serde(default)]
-    pub api_key: Option<String>,
-    /// A username (with `password`).
-    #[serde(default)]
-    pub username: Option<String>,
-    /// The password (with `username`).
-    #[serde(default)]
-    pub password: Option<String>,
+    pub api_key: String,
+}
+
+/// A username and password to exchange.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PasswordExchange {
+    pub username: String,
+    pub password: String,
 }
 
 /// A signed access token.
@@ -46,7 +55,7 @@ pub struct TokenReply {
     post,
     path = "/api/v1/auth/token",
     tag = "access",
-    request_body(content = TokenRequest, description = "An API key, or a username and password; may be left out when the request itself carries an API key"),
+    request_body(content = Option<TokenRequest>, description = "An API key, or a username and password; left out, the API key the request carries in a header"),
     security((), ("api_key" = [])),
     responses(
         (status = 200, description = "The token", body = TokenReply),
@@ -60,47 +69,27 @@ pub async fn token(
     State(state): State<AppState>,
     Extension(ClientAddr(ip)): Extension<ClientAddr>,
     presented: Option<Extension<PresentedKey>>,
-    body: Result<Json<TokenRequest>, JsonRejection>,
+    body: Result<Json<Option<TokenRequest>>, JsonRejection>,
 ) -> Result<Json<TokenReply>, ApiError> {
     let accounts = &state.access.accounts;
-    let request = match body {
-        Ok(Json(r)) => r,
-        // No JSON body at all: exchange the key the request presents.
-        Err(JsonRejection::MissingJsonContentType(_)) if presented.is_some() => {
-            TokenRequest::default()
+    let credential = match body {
+        Ok(Json(Some(TokenRequest::Key(KeyExchange { api_key })))) => {
+            accounts.verify_key(&api_key).await.map_err(|e| match e {
+                CredentialError::Invalid(why) => ApiError::unauthorized(why),
+                CredentialError::Unavailable(e) => {
+                    ApiError::from(app::ssr::ServiceError::from(e))
+                }
+            })?
         }
-        Err(e) => {
-            return Err(json_body_error(
-                e,
-                "a JSON body {\"api_key\": …} or {\"username\": …, \"password\": …}",
-            ))
-        }
-    };
-    let credential = match request {
-        TokenRequest {
-            api_key: Some(key),
-            username: None,
-            password: None,
-        } => accounts.verify_key(&key).await.map_err(|e| match e {
-            CredentialError::Invalid(why) => ApiError::unauthorized(why),
-            CredentialError::Unavailable(e) => ApiError::from(app::ssr::ServiceError::from(e)),
-        })?,
-        TokenRequest {
-            api_key: None,
-            username: Some(username),
-            password: Some(password),
-        } => {
+        Ok(Json(Some(TokenRequest::Password(PasswordExchange { username, password })))) => {
             let user = accounts.authenticate(&username, password, ip).await?;
             Credential {
                 caller: user.caller(),
                 key_id: None,
             }
         }
-        TokenRequest {
-            api_key: None,
-            username: None,
-            password: None,
-        } => match presented {
+        // No body (or `null`): exchange the key the request presents.
+        Ok(Json(None)) => match presented {
             Some(Extension(PresentedKey(c))) => c,
             None => {
                 return Err(ApiError::bad_request(
@@ -108,11 +97,13 @@ pub async fn token(
                 ))
             }
         },
-        _ => {
-            return Err(ApiError::bad_request(
-                "Give either an API key, or a username and password, not both.",
-            ))
-        }
+        Err(rejection) => match (rejection, presented) {
+            (JsonRejection::MissingJsonContentType(_), Some(Extension(PresentedKey(c)))) => c,
+            (e, _) => return Err(json_body_error(
+                e,
+                "a JSON body {\"api_key\": …} or {\"username\": …, \"password\": …}, or no body and a key in the Authorization or X-API-Key header",
+            )),
+        },
     };
     let access_token = accounts.issue_token(&credential)?;
     let expires_in = accounts.tokens().map_or(0, |t| t.lifetime().as_secs());

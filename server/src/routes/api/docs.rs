@@ -203,8 +203,9 @@ pub fn render() -> String {
          is saturated, 500 our fault (no detail). See <a href=\"#schema-ErrorBody\">ErrorBody</a>.</p></section>",
     );
     out.push_str(
-        "<section class=\"panel\"><h2>Access</h2><p>Every endpoint works without a key, \
-         limited by client address. With an API key (made on the account page or with \
+        "<section class=\"panel\"><h2>Access</h2><p>The market and prediction endpoints work \
+         without a key, limited by client address (key management needs an account, precompute an \
+         administrator). With an API key (made on the account page or with \
          <code>POST /api/v1/keys</code>), send <code>X-API-Key: tc_…</code> or \
          <code>Authorization: Bearer tc_…</code>; the key's tier sets the limits (free, pro, admin). \
          <code>POST /api/v1/auth/token</code> exchanges a key, or a username and password, for a \

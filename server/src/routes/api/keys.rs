@@ -19,8 +19,13 @@ use crate::routes::AppState;
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct KeyRequest {
-    /// What the key is for, 1–64 characters.
-    #[schema(example = "laptop")]
+    /// What the key is for: 1–64 characters, not only spaces, no control characters.
+    #[schema(
+        example = "laptop",
+        min_length = 1,
+        max_length = 64,
+        pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$"
+    )]
     pub name: String,
 }
 
@@ -81,7 +86,7 @@ pub async fn create(
     delete,
     path = "/api/v1/keys/{id}",
     tag = "access",
-    params(("id" = String, Path, description = "The key's id, as listed", example = "k3x9p2m7q1ab")),
+    params(("id" = String, Path, description = "The key's id, as listed", example = "k3x9p2m7q1ab", pattern = r"^[a-z0-9]{12}$")),
     security(("api_key" = []), ("bearer" = [])),
     responses(
         (status = 204, description = "Revoked"),

@@ -5,7 +5,7 @@ use axum::Json;
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use app::domain::{JobState, Symbol};
+use app::domain::{ChartRange, JobState, Symbol};
 use app::model::{
     CompanyProfile, HistoryPoint, HorizonSkill, JobStatus, ModelHistory, ModelMetrics,
     ModelPrediction, ModelState, ModelVersionSummary, NewsFeed, NewsItem, OhlcvPoint,
@@ -13,7 +13,7 @@ use app::model::{
     TradeSignal,
 };
 
-use super::auth::{TokenReply, TokenRequest};
+use super::auth::{KeyExchange, PasswordExchange, TokenReply, TokenRequest};
 use super::error::{ErrorBody, ErrorDetail};
 use super::keys::KeyRequest;
 use super::predictions::{BatchItem, BatchReply, SymbolList};
@@ -77,8 +77,8 @@ impl Modify for SecuritySchemes {
         ErrorBody, ErrorDetail, Quote, OhlcvPoint, TimeSeries, ServedFrom, CompanyProfile, NewsFeed,
         NewsItem, Predictions, PricePoint, ModelPrediction, ModelState, PredictedStep, TradeSignal,
         ModelMetrics, HorizonSkill, JobStatus, JobState, PredictionHistory, ModelHistory,
-        HistoryPoint, ModelVersionSummary, SymbolList, BatchReply, BatchItem, Symbol,
-        TokenRequest, TokenReply, Usage, ApiKeyInfo, NewApiKey, KeyRequest,
+        HistoryPoint, ModelVersionSummary, SymbolList, BatchReply, BatchItem, Symbol, ChartRange,
+        TokenRequest, KeyExchange, PasswordExchange, TokenReply, Usage, ApiKeyInfo, NewApiKey, KeyRequest,
     )),
     modifiers(&SecuritySchemes),
     tags(

@@ -43,7 +43,7 @@ fn reply(p: Predictions) -> Response {
     get,
     path = "/api/v1/predictions/{symbol}",
     tag = "predictions",
-    params(("symbol" = String, Path, description = "Ticker symbol", example = "GOOG")),
+    params(("symbol" = String, Path, description = "Ticker symbol: 1–10 of `A-Z a-z 0-9 . - ^` (`^` as `%5E`)", example = "GOOG", pattern = r"^[A-Za-z0-9.^-]{1,10}$")),
     security((), ("api_key" = []), ("bearer" = [])),
     responses(
         (status = 200, description = "Predictions of every served model", body = Predictions),
@@ -68,15 +68,15 @@ pub async fn predictions(
 /// The symbols of a batch or precompute request.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct SymbolList {
-    /// Ticker symbols, at most 50.
-    #[schema(example = json!(["GOOG", "MSFT"]))]
+    /// Ticker symbols, 1–50 (a symbol given twice counts once).
+    #[schema(example = json!(["GOOG", "MSFT"]), min_items = 1, max_items = 50, value_type = Vec<app::domain::Symbol>)]
     pub symbols: Vec<String>,
 }
 
 /// One symbol's outcome in a batch.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct BatchItem {
-    /// The symbol as asked.
+    /// The symbol, upper-case.
     pub symbol: String,
     /// `ready`, `queued` or `error`.
     pub status: String,
@@ -100,7 +100,8 @@ pub struct BatchReply {
 }
 
 /// The request's symbols, duplicates merged (case-insensitively, as symbols are), in order.
-fn parse_list(body: Result<Json<SymbolList>, JsonRejection>) -> Result<Vec<String>, ApiError> {
+/// The distinct symbols of a list, each parsed; a malformed one rejects the whole request.
+fn parse_list(body: Result<Json<SymbolList>, JsonRejection>) -> Result<Vec<Symbol>, ApiError> {
     let Json(list) = body.map_err(|e| json_body_error(e, "a JSON body {\"symbols\": [...]}"))?;
     if list.symbols.is_empty() || list.symbols.len() > MAX_BATCH {
         return Err(ApiError::bad_request(format!(
@@ -109,11 +110,14 @@ fn parse_list(body: Result<Json<SymbolList>, JsonRejection>) -> Result<Vec<Strin
         )));
     }
     let mut seen = std::collections::HashSet::new();
-    Ok(list
-        .symbols
-        .into_iter()
-        .filter(|raw| seen.insert(raw.trim().to_ascii_uppercase()))
-        .collect())
+    let mut symbols = Vec::with_capacity(list.symbols.len());
+    for raw in &list.symbols {
+        let symbol = Symbol::parse(raw).map_err(ApiError::invalid_symbol)?;
+        if seen.insert(symbol.clone()) {
+            symbols.push(symbol);
+        }
+    }
+    Ok(symbols)
 }
 
 /// What a batch does per symbol.
@@ -128,39 +132,38 @@ enum Mode {
 /// Answers each symbol concurrently; one failing symbol does not fail the others.
 async fn run_batch(
     service: Arc<dyn PredictionService>,
-    symbols: Vec<String>,
+    symbols: Vec<Symbol>,
     mode: Mode,
     caller: Caller,
 ) -> BatchReply {
     let mut tasks = tokio::task::JoinSet::new();
-    for (i, raw) in symbols.iter().cloned().enumerate() {
+    for (i, symbol) in symbols.iter().cloned().enumerate() {
         let service = service.clone();
         let caller = caller.clone();
         tasks.spawn(async move {
-            let item = match Symbol::parse(&raw) {
-                Err(e) => BatchItem::error(raw, e),
-                Ok(symbol) => match match mode {
-                    Mode::Serve => service.predictions(&symbol, &caller).await,
-                    Mode::Precompute => service.precompute(&symbol).await,
-                } {
-                    Ok(p) => match p.job_id {
-                        None => BatchItem {
-                            symbol: raw,
-                            status: "ready".into(),
-                            predictions: Some(p),
-                            job_id: None,
-                            error: None,
-                        },
-                        Some(job) => BatchItem {
-                            symbol: raw,
-                            status: "queued".into(),
-                            predictions: None,
-                            job_id: Some(job),
-                            error: None,
-                        },
+            let answer = match mode {
+                Mode::Serve => service.predictions(&symbol, &caller).await,
+                Mode::Precompute => service.precompute(&symbol).await,
+            };
+            let raw = symbol.as_str().to_string();
+            let item = match answer {
+                Ok(p) => match p.job_id {
+                    None => BatchItem {
+                        symbol: raw,
+                        status: "ready".into(),
+                        predictions: Some(p),
+                        job_id: None,
+                        error: None,
                     },
-                    Err(e) => BatchItem::error(raw, ApiError::from(e).message().to_string()),
+                    Some(job) => BatchItem {
+                        symbol: raw,
+                        status: "queued".into(),
+                        predictions: None,
+                        job_id: Some(job),
+                        error: None,
+                    },
                 },
+                Err(e) => BatchItem::error(raw, ApiError::from(e).message().to_string()),
             };
             (i, item)
         });
@@ -176,7 +179,9 @@ async fn run_batch(
         results: results
             .into_iter()
             .zip(symbols)
-            .map(|(r, s)| r.unwrap_or_else(|| BatchItem::error(s, "internal error".into())))
+            .map(|(r, s)| {
+                r.unwrap_or_else(|| BatchItem::error(s.as_str().into(), "internal error".into()))
+            })
             .collect(),
     }
 }
@@ -203,7 +208,7 @@ impl BatchItem {
     security((), ("api_key" = []), ("bearer" = [])),
     responses(
         (status = 200, description = "One outcome per distinct symbol, in request order", body = BatchReply),
-        (status = 400, description = "No symbols, more than 50, or not JSON", body = ErrorBody),
+        (status = 400, description = "No symbols, more than 50, a malformed one, or not JSON", body = ErrorBody),
         (status = 429, description = "The batch would go over the rate limit", body = ErrorBody),
     )
 )]
@@ -240,7 +245,7 @@ pub async fn batch(
     security(("api_key" = []), ("bearer" = [])),
     responses(
         (status = 202, description = "Computed now, training queued, per symbol", body = BatchReply),
-        (status = 400, description = "No symbols, more than 50, or not JSON", body = ErrorBody),
+        (status = 400, description = "No symbols, more than 50, a malformed one, or not JSON", body = ErrorBody),
         (status = 401, description = "No key or token", body = ErrorBody),
         (status = 403, description = "The account is not an administrator", body = ErrorBody),
     )
@@ -275,6 +280,7 @@ pub fn require_admin(caller: Caller) -> Result<Caller, ApiError> {
         )),
     }
 }
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -284,7 +290,13 @@ mod tests {
         let body = Ok(Json(SymbolList {
             symbols: vec!["GOOG".into(), "msft".into(), "goog".into(), "MSFT ".into()],
         }));
-        assert_eq!(parse_list(body).unwrap(), ["GOOG", "msft"]);
+        let parsed = parse_list(body).unwrap();
+        let names: Vec<&str> = parsed.iter().map(Symbol::as_str).collect();
+        assert_eq!(names, ["GOOG", "MSFT"]);
+        let bad = Ok(Json(SymbolList {
+            symbols: vec!["GOOG".into(), "no such!".into()],
+        }));
+        assert_eq!(parse_list(bad).unwrap_err().status(), 400);
     }
 
     #[test]
