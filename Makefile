@@ -12,14 +12,14 @@ SQLX_CLI_V      := 0.8.6
 SUDO            := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 export LEPTOS_SITE_ROOT := $(SITE_ROOT)
 
-.PHONY: run test setup setup-test build build-server build-wasm site test-rust test-e2e lint fmt clean-data load-test sqlx-prepare
+.PHONY: run test setup setup-test build build-server build-wasm site test-rust test-e2e test-fuzz lint fmt clean-data load-test sqlx-prepare
 
 ## run: set up, build, and serve on http://127.0.0.1:3000 (private Postgres and Redis unless URLs are set)
 run: setup build
 	$(TARGET_DIR)/debug/server
 
 ## test: set up, build, and run unit, integration and browser tests
-test: setup setup-test build lint test-rust test-e2e
+test: setup setup-test build lint test-rust test-fuzz test-e2e
 
 ## setup: system packages, the wasm target and wasm-bindgen (skips whatever is already there)
 setup:
@@ -35,11 +35,13 @@ setup:
 	@wasm-bindgen --version 2>/dev/null | grep -q "$(WASM_BINDGEN_V)" || \
 	  cargo install wasm-bindgen-cli --version $(WASM_BINDGEN_V)
 
-## setup-test: Chromium for the browser tests, the end2end npm packages, sqlx-cli for the query check
+## setup-test: Chromium for the browser tests, the end2end npm packages, sqlx-cli for the query check,
+## Python's venv for the API fuzzer
 setup-test:
 	@missing=""; \
 	command -v chromium >/dev/null || missing="$$missing chromium"; \
 	command -v npm >/dev/null || missing="$$missing nodejs npm"; \
+	python3 -c 'import ensurepip' 2>/dev/null || missing="$$missing python3-venv"; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing:$$missing"; \
 	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; \
@@ -69,6 +71,10 @@ site:
 test-rust:
 	cargo test --workspace --exclude frontend
 
+# Schemathesis against the OpenAPI document (installed into .venv-fuzz/ by the script).
+test-fuzz:
+	server/scripts/api-fuzz.sh $(TARGET_DIR)/debug/server
+
 test-e2e:
 	cd end2end && SERVER_BIN=$(TARGET_DIR)/debug/server npx playwright test
 
@@ -89,20 +95,8 @@ fmt:
 clean-data:
 	rm -rf .data
 
-## load-test: cached-prediction throughput and latency of the release build, measured with oha
-LOAD_ADDR     := 127.0.0.1:3099
-LOAD_DURATION := 20s
-LOAD_CONNS    := 32
+## load-test: requests per second of a cached route, anonymous beside keyed, release build (wrk)
 load-test:
-	@command -v oha >/dev/null || cargo install oha --version 1.16.0 --locked
+	@command -v wrk >/dev/null || { $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq wrk; }
 	cargo build --release -p server
-	@dir=$$(mktemp -d); \
-	APP_ADDR=$(LOAD_ADDR) APP_DATA_DIR=$$dir APP_WORKERS=0 ADMIN_TOKEN=load-test RUST_LOG=warn \
-	  $(TARGET_DIR)/release/server >$$dir/server.log 2>&1 & pid=$$!; \
-	trap 'kill $$pid; wait $$pid 2>/dev/null; rm -rf '"$$dir" EXIT; \
-	for _ in $$(seq 120); do curl -sf http://$(LOAD_ADDR)/api/status >/dev/null && break; sleep 1; done; \
-	echo "warm-up (computes, records and caches the predictions):"; \
-	curl -sf -o /dev/null -w "  %{http_code} in %{time_total}s\n" -X POST http://$(LOAD_ADDR)/api/v1/admin/precompute \
-	  -H 'authorization: Bearer load-test' -H 'content-type: application/json' -d '{"symbols":["GOOG"]}'; \
-	curl -sf -o /dev/null -w "  %{http_code} in %{time_total}s\n" http://$(LOAD_ADDR)/api/v1/predictions/GOOG; \
-	oha --no-tui -z $(LOAD_DURATION) -c $(LOAD_CONNS) http://$(LOAD_ADDR)/api/v1/predictions/GOOG
+	server/scripts/load-test.sh $(TARGET_DIR)/release/server

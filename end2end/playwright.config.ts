@@ -1,5 +1,5 @@
 import { defineConfig } from "@playwright/test";
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
@@ -8,6 +8,14 @@ import { join } from "node:path";
 const port = Number(process.env.E2E_PORT ?? 3117);
 const baseURL = `http://127.0.0.1:${port}`;
 const dataDir = mkdtempSync(join(tmpdir(), "tickercast-e2e-"));
+// The runner stops the server before it exits; the folder (a whole cluster) goes with it.
+process.on("exit", () => {
+  try {
+    rmSync(dataDir, { recursive: true, force: true });
+  } catch {
+    // A folder left behind is only disk space.
+  }
+});
 const server = process.env.SERVER_BIN ?? "../target/debug/server";
 
 export default defineConfig({
@@ -54,6 +62,10 @@ export default defineConfig({
       // A short walk-forward protocol, so training every model fits in a browser test.
       APP_EVAL_ORIGINS: "20",
       APP_EVAL_REFIT_EVERY: "20",
+      // One browser on one address makes every request of the suite: limits well above it.
+      API_LIMIT_ANONYMOUS: "100000/min,10000000/day",
+      API_LIMIT_FREE: "100000/min,10000000/day",
+      AUTH_FREE_ATTEMPTS: "100",
     },
   },
 });

@@ -19,6 +19,7 @@ use leptos_router::{path, SsrMode};
 
 use crate::components::header::{AuthActions, Header};
 use crate::pages::{
+    account::AccountPage,
     auth::{LoginPage, RegisterPage},
     home::HomePage,
     not_found::NotFoundPage,
@@ -70,6 +71,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/predict/:symbol") view=PredictPage ssr=SsrMode::Async/>
                     <Route path=path!("/login") view=LoginPage/>
                     <Route path=path!("/register") view=RegisterPage/>
+                    <Route path=path!("/account") view=AccountPage/>
                 </Routes>
             </main>
             <footer class="site-footer">

@@ -111,6 +111,9 @@ pub enum ServedFrom {
 pub struct User {
     /// Username.
     pub username: String,
+    /// Whether the account administers the site (shows the admin links).
+    #[serde(default)]
+    pub admin: bool,
 }
 
 /// The latest price of a ticker (`GET /api/v1/quote/{symbol}`).
@@ -349,14 +352,55 @@ pub struct HorizonSkill {
     pub mae: f64,
     /// MAE divided by the random walk's MAE on the same origins (below 1 beats naive).
     pub mae_rel_naive: Option<f64>,
-    /// Diebold–Mariano p-value against the random walk.
+    /// Diebold–Mariano p-value against the random walk (two-sided).
     pub dm_p: Option<f64>,
+    /// One-sided Diebold–Mariano p-value of "smaller errors than the random walk".
+    #[serde(default)]
+    pub dm_p_better: Option<f64>,
+    /// The same after Holm's correction across every model and horizon shown with it.
+    #[serde(default)]
+    pub dm_p_holm: Option<f64>,
     /// Directional accuracy, percent.
     pub da_pct: Option<f64>,
     /// Binomial p-value of the directional accuracy against a coin.
     pub da_p: Option<f64>,
+    /// Share of up-moves in the evaluation window, percent: what "always up" would have scored.
+    #[serde(default)]
+    pub up_pct: Option<f64>,
+    /// One-sided binomial p-value of the hit rate against the better constant call.
+    #[serde(default)]
+    pub da_p_vs_up: Option<f64>,
     /// Share of actuals inside the 95% interval, percent.
     pub cov95_pct: Option<f64>,
+    /// Share of actuals inside the 99% interval, percent.
+    #[serde(default)]
+    pub cov99_pct: Option<f64>,
+    /// Whether the record shows skill: it beats the random walk after the correction and calls the
+    /// direction better than a constant call. Only then may the model say BUY or SELL.
+    #[serde(default)]
+    pub skilful: bool,
+}
+
+impl HorizonSkill {
+    /// The record in words: by how much the model beat the random walk, or plainly that it did not.
+    pub fn verdict(&self) -> String {
+        let p = |v: Option<f64>| match v.filter(|v| v.is_finite()) {
+            None => "—".to_string(),
+            Some(p) if p < 0.001 => "< 0.001".to_string(),
+            Some(p) => format!("{p:.3}"),
+        };
+        match (self.skilful, self.mae_rel_naive) {
+            (true, Some(rel)) => format!(
+                "Beats the random walk: {:.1}% smaller errors (p = {} after correction)",
+                (1.0 - rel) * 100.0,
+                p(self.dm_p_holm)
+            ),
+            _ => format!(
+                "No better than a random walk (p = {})",
+                p(self.dm_p_holm.or(self.dm_p_better))
+            ),
+        }
+    }
 }
 
 /// The walk-forward evaluation behind a model version.
@@ -393,8 +437,12 @@ pub struct PredictedStep {
     pub hi99: Option<f64>,
     /// The suggested action.
     pub signal: TradeSignal,
-    /// Confidence in [0, 1]; 0 for HOLD.
+    /// Probability that the called direction is right, calibrated on the walk-forward record; 0 for
+    /// HOLD.
     pub confidence: f64,
+    /// That probability in words (`very low` … `very high`); absent for HOLD.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub confidence_label: Option<String>,
 }
 
 /// Whether a model has an answer.
@@ -421,6 +469,12 @@ pub struct ModelPrediction {
     pub model: ModelId,
     /// Registry version; 0 for the baselines, which are fitted on the spot.
     pub version: Option<i32>,
+    /// The model's name as fitted, when it says more than the id's label ("ARIMA(2,1,0)").
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub label: Option<String>,
+    /// When the version was trained and on which data; absent for the baselines.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub trained: Option<Training>,
     /// Whether `horizons` holds an answer.
     pub status: ModelState,
     /// Why there is no answer, in plain words.
@@ -430,6 +484,29 @@ pub struct ModelPrediction {
     pub metrics: Option<ModelMetrics>,
     /// h = 1, 2, 5; empty unless `status` is `ready`.
     pub horizons: Vec<PredictedStep>,
+}
+
+/// When a model version was trained and on which bars.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct Training {
+    /// When the version was recorded.
+    #[serde(with = "rfc3339")]
+    #[cfg_attr(feature = "ssr", schema(value_type = String, format = DateTime))]
+    pub at: DateTime<Utc>,
+    /// First bar of its training data.
+    pub data_from: NaiveDate,
+    /// Last bar of its training data.
+    pub data_to: NaiveDate,
+}
+
+impl ModelPrediction {
+    /// The name a person reads: the fitted model's own label, or the id's.
+    pub fn display_name(&self) -> String {
+        self.label
+            .clone()
+            .unwrap_or_else(|| self.model.label().to_string())
+    }
 }
 
 /// Every model's predictions from the last stored bar.
@@ -457,6 +534,16 @@ impl Predictions {
     /// Whether every model has its answer (nothing is being trained for this answer).
     pub fn is_complete(&self) -> bool {
         self.job_id.is_none()
+    }
+
+    /// Whether some model has no answer only because it was not trained (yet): being trained, or
+    /// not queued (an anonymous visitor, a used-up budget).
+    pub fn lacks_trained_models(&self) -> bool {
+        !self.is_complete()
+            || self
+                .models
+                .iter()
+                .any(|m| m.status == ModelState::NotTrainedYet)
     }
 }
 
@@ -569,4 +656,74 @@ mod tests {
         }
         assert!("MAYBE".parse::<TradeSignal>().is_err());
     }
+}
+
+/// One of an account's API keys (never its secret).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct ApiKeyInfo {
+    /// The key's public id.
+    #[cfg_attr(feature = "ssr", schema(value_type = String, example = "k3x9p2m7q1ab"))]
+    pub id: crate::domain::ApiKeyId,
+    /// How it is shown: `tc_<id>_…`.
+    pub display: String,
+    /// Its owner's name for it.
+    pub name: String,
+    /// Its limits.
+    #[cfg_attr(feature = "ssr", schema(value_type = String))]
+    pub tier: crate::domain::Tier,
+    /// When it was made.
+    #[serde(with = "rfc3339")]
+    #[cfg_attr(feature = "ssr", schema(value_type = String, format = DateTime))]
+    pub created_at: DateTime<Utc>,
+    /// When it was last used (counted in batches of a minute or so).
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        default,
+        with = "rfc3339::option"
+    )]
+    #[cfg_attr(feature = "ssr", schema(value_type = Option<String>, format = DateTime))]
+    pub last_used_at: Option<DateTime<Utc>>,
+    /// When it was revoked, if it was.
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        default,
+        with = "rfc3339::option"
+    )]
+    #[cfg_attr(feature = "ssr", schema(value_type = Option<String>, format = DateTime))]
+    pub revoked_at: Option<DateTime<Utc>>,
+    /// Requests made with it so far.
+    pub requests: i64,
+    /// Requests today (UTC), when the count is available.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub requests_today: Option<u64>,
+}
+
+/// A key just made: the only time its secret is shown.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct NewApiKey {
+    /// The key.
+    pub key: ApiKeyInfo,
+    /// `tc_<id>_<secret>`: keep it now, it cannot be shown again.
+    pub secret: String,
+}
+
+/// A caller's limits and what it used today (`GET /api/v1/usage`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct Usage {
+    /// `anonymous`, `free`, `pro` or `admin`.
+    pub tier: String,
+    /// Requests a minute.
+    pub per_minute: u32,
+    /// Requests a UTC day.
+    pub per_day: u32,
+    /// Requests counted today.
+    pub used_today: u64,
+    /// Requests that may be made right now before the per-minute limit refuses one.
+    pub remaining_this_minute: u32,
+    /// Symbols whose models may be trained a day (absent: none for anonymous callers).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub training_per_day: Option<u32>,
 }

@@ -1,4 +1,4 @@
-import { test, expect } from "@playwright/test";
+import { test, expect } from "./fixtures/test";
 import { freshUsername, hydrated, watchForErrors } from "./fixtures/app";
 import { Account } from "./fixtures/pages";
 

@@ -1,4 +1,4 @@
-import { test, expect } from "@playwright/test";
+import { test, expect } from "./fixtures/test";
 import { hydrated } from "./fixtures/app";
 
 test("unknown and malformed tickers get a real 404 page", async ({ page }) => {

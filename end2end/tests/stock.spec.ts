@@ -1,4 +1,4 @@
-import { test, expect } from "@playwright/test";
+import { test, expect } from "./fixtures/test";
 import { watchForErrors } from "./fixtures/app";
 import { StockPage } from "./fixtures/pages";
 

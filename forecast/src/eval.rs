@@ -309,13 +309,33 @@ fn run_block<F: Fit>(
     block
         .iter()
         .map(|&t| {
-            let f = fitted
-                .predict(&series.prefix(t + 1), horizons, levels)
+            let f = predict_with_what_it_can(&fitted, &series.prefix(t + 1), horizons, levels)
                 .map_err(|e| at(t, e))?;
             tick();
             Ok(f)
         })
         .collect()
+}
+
+/// The forecast with every interval of `levels`, or with fewer when the model cannot give them yet
+/// (an interval from residual quantiles needs enough residuals: a short history has too few for a
+/// 99% one). A missing interval is absent from the record, so its coverage is not scored; it is
+/// never made up.
+fn predict_with_what_it_can<P: Predict>(
+    fitted: &P,
+    history: &Ohlcv,
+    horizons: &[Horizon],
+    levels: &[Level],
+) -> Result<Forecast> {
+    let mut levels = levels;
+    loop {
+        match fitted.predict(history, horizons, levels) {
+            Err(Error::NotEnoughData { .. }) if !levels.is_empty() => {
+                levels = &levels[..levels.len() - 1];
+            }
+            other => return other,
+        }
+    }
 }
 
 /// Replaces every row after `t` with garbage that is still a valid history: prices multiplied by

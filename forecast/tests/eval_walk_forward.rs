@@ -202,3 +202,31 @@ fn every_registry_model_passes_the_lookahead_harness() {
         assert_no_lookahead(&small_spec(id), &s, 690);
     }
 }
+
+#[test]
+fn a_short_history_is_still_evaluated_leaving_out_the_intervals_it_cannot_give() {
+    // 400 rows: enough for 20 origins, too few residuals for some models' 99% interval at first.
+    let series = goog().prefix(400);
+    let protocol = Protocol {
+        origins: 20,
+        refit_every: 20,
+        ..Protocol::default()
+    };
+    for &id in ModelId::all() {
+        if id == ModelId::Ensemble {
+            continue; // Combined from its members' records, not refitted.
+        }
+        let spec = ModelSpec::default_for(id, 0).unwrap();
+        let bt = walk_forward(&spec, &series, &protocol.for_model(id), &|_, _| {})
+            .unwrap_or_else(|e| panic!("{id}: {e}"));
+        assert_eq!(bt.origins.len(), 20, "{id}");
+        for hb in &bt.horizons {
+            // A bound is either there at every origin or left out, never partly made up.
+            assert_eq!(hb.lo99.is_some(), hb.hi99.is_some(), "{id}");
+            assert!(
+                hb.lo95.is_some(),
+                "{id}: a 95% interval needs fewer residuals"
+            );
+        }
+    }
+}

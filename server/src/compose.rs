@@ -22,7 +22,7 @@ use crate::market::ingest::Ingestor;
 use crate::market::limiter::RateLimiter;
 use crate::market::MarketService;
 use crate::predictions::backends::{QueuedTraining, RegistryVersions};
-use crate::predictions::Predictor;
+use crate::predictions::{Predictor, TrainingAllowance};
 use crate::registry::{ArtifactStore, Registry};
 use crate::worker::{self, Runner, ScheduleHandle, Scheduled, WorkerHandle};
 
@@ -40,8 +40,10 @@ pub struct Services {
     pub market: Arc<MarketService>,
     /// Predictions, their history and the jobs behind them.
     pub predictor: Predictor,
-    /// Accounts and watchlists.
+    /// Accounts, watchlists, API keys and tokens.
     pub accounts: Arc<AccountService>,
+    /// The inbound rate limiter, shared through Redis by every instance.
+    pub limiter: crate::ratelimit::InboundLimiter,
     /// The job queue's client.
     pub jobs: Jobs,
     /// Trained model versions.
@@ -51,8 +53,14 @@ pub struct Services {
 }
 
 impl Services {
-    /// Builds every service on `pool` and `cache` as `settings` say.
-    pub async fn build(settings: &Settings, pool: PgPool, cache: Cache) -> anyhow::Result<Self> {
+    /// Builds every service on `pool` and `cache` as `settings` say; `jwt_secret` signs access
+    /// tokens (`None`: token exchange is off).
+    pub async fn build(
+        settings: &Settings,
+        pool: PgPool,
+        cache: Cache,
+        jwt_secret: Option<Vec<u8>>,
+    ) -> anyhow::Result<Self> {
         // Every provider client behind its circuit breaker and the rate limiter shared through
         // Redis: the same chain answers page requests and feeds the scheduled refreshes.
         let limiter = RateLimiter::new(cache.clone(), settings.rate_limits.clone());
@@ -83,12 +91,29 @@ impl Services {
         // Predictions: the registry's current versions, training queued through the jobs, and
         // the baselines fitted and evaluated on the spot under the training protocol, so their
         // records are comparable with the trained models'.
+        let limiter = crate::ratelimit::InboundLimiter::new(cache.clone());
+        let access = &settings.access;
         let predictor = Predictor::new(pool.clone(), cache.clone())
             .with_protocol(settings.jobs.protocol())
             .with_registry(RegistryVersions::new(registry.clone()))
-            .with_queue(QueuedTraining::new(jobs.clone()));
+            .with_queue(QueuedTraining::new(jobs.clone()))
+            .with_allowance(TrainingAllowance {
+                budget: crate::ratelimit::DailyBudget::new(limiter.clone(), "train"),
+                per_tier: [access.train_free, access.train_pro, access.train_admin],
+            });
+        let tokens = jwt_secret
+            .map(|secret| crate::accounts::tokens::Tokens::new(&secret, access.jwt_lifetime));
         Ok(Self {
-            accounts: Arc::new(AccountService::new(pool.clone())),
+            accounts: Arc::new(AccountService::new(
+                pool.clone(),
+                limiter.clone(),
+                crate::accounts::AccountLimits {
+                    concurrent_hashes: access.concurrent_hashes,
+                    free_attempts: access.free_attempts,
+                },
+                tokens,
+            )),
+            limiter,
             pool,
             cache,
             market,
@@ -166,12 +191,24 @@ impl Background {
     }
 }
 
-/// A pool on `url` with every migration applied (the web app and `server worker` alike).
-pub async fn connect_and_migrate(url: &str, max_connections: u32) -> anyhow::Result<PgPool> {
+/// A pool on `url` with every migration applied (the web app and `server worker` alike). Every
+/// statement is bounded by `statement_timeout`, so a runaway query cannot hold a connection.
+pub async fn connect_and_migrate(
+    url: &str,
+    max_connections: u32,
+    statement_timeout: Duration,
+) -> anyhow::Result<PgPool> {
+    let options: sqlx::postgres::PgConnectOptions = url
+        .parse()
+        .context("DATABASE_URL is not a valid Postgres URL")?;
+    let options = options.options([(
+        "statement_timeout",
+        format!("{}", statement_timeout.as_millis()),
+    )]);
     let pool = PgPoolOptions::new()
         .max_connections(max_connections)
         .acquire_timeout(Duration::from_secs(5))
-        .connect(url)
+        .connect_with(options)
         .await
         .context("Failed to connect to Postgres")?;
     sqlx::migrate!("../migrations")
@@ -201,10 +238,15 @@ pub async fn run_worker_process(
     let url = settings.database_url.clone().context(
         "`server worker` needs DATABASE_URL: it works on the database of the web app it serves",
     )?;
-    let pool = connect_and_migrate(&url, settings.db_max_connections).await?;
+    let pool = connect_and_migrate(
+        &url,
+        settings.db_max_connections,
+        settings.access.statement_timeout,
+    )
+    .await?;
     // Predict jobs record predictions and refresh the web app's cache when Redis is configured.
     let cache = cache(settings.redis_url.as_deref(), &settings.cache_prefix)?;
-    let services = Services::build(&settings, pool.clone(), cache).await?;
+    let services = Services::build(&settings, pool.clone(), cache, None).await?;
     let workers = settings.workers.max(1);
     let background = services.start_background(workers).await?;
     tracing::info!(workers, "worker process ready");
@@ -212,4 +254,19 @@ pub async fn run_worker_process(
     background.stop().await;
     pool.close().await;
     Ok(())
+}
+
+/// The secret access tokens are signed with: `JWT_SECRET`, or (for the embedded default only) one
+/// generated once into `data_dir/jwt.secret`, readable by this user alone. With external services
+/// and no `JWT_SECRET` there is none: instances behind a balancer must share it, so it is never
+/// made up per instance.
+pub fn jwt_secret(settings: &Settings, embedded: bool) -> anyhow::Result<Option<Vec<u8>>> {
+    if let Some(s) = &settings.access.jwt_secret {
+        return Ok(Some(s.as_bytes().to_vec()));
+    }
+    if !embedded {
+        tracing::warn!("no JWT_SECRET: POST /api/v1/auth/token is disabled");
+        return Ok(None);
+    }
+    crate::embedded::secret_file(&settings.data_dir.join("jwt.secret"), 48).map(Some)
 }

@@ -10,6 +10,7 @@ use crate::jobs::JobSettings;
 use crate::market::breaker::BreakerSettings;
 use crate::market::limiter::RateLimits;
 use crate::market::providers::{ProvidersConfig, ProvidersConfigError};
+use crate::ratelimit::Limit;
 
 pub use crate::telemetry::LogFormat;
 
@@ -54,9 +55,148 @@ pub struct Settings {
     /// Job retries, heartbeats, polling and the training evaluation protocol (`APP_JOB_*`,
     /// `APP_EVAL_*`).
     pub jobs: JobSettings,
-    /// `ADMIN_TOKEN`: bearer token of the admin endpoints (`POST /api/v1/admin/precompute`).
-    /// Unset: those endpoints answer 503.
-    pub admin_token: Option<String>,
+    /// API access: limits per tier, trusted proxies, tokens, request bounds.
+    pub access: AccessSettings,
+}
+
+/// What callers may do and how the server protects itself (`API_LIMIT_*`, `TRAIN_BUDGET_*`,
+/// `TRUSTED_PROXIES`, `JWT_*`, `APP_REQUEST_TIMEOUT_SECS`, `APP_MAX_CONCURRENT_REQUESTS`,
+/// `APP_BODY_LIMIT_BYTES`, `DATABASE_STATEMENT_TIMEOUT_MS`, `AUTH_MAX_CONCURRENT_HASHES`,
+/// `METRICS_TOKEN`).
+#[derive(Clone, PartialEq)]
+pub struct AccessSettings {
+    /// Requests of a caller without key, token or session, by client address.
+    pub anonymous: Limit,
+    /// Requests of the free tier.
+    pub free: Limit,
+    /// Requests of the pro tier.
+    pub pro: Limit,
+    /// Requests of the admin tier.
+    pub admin: Limit,
+    /// Symbols whose models a free account may have trained a day.
+    pub train_free: u32,
+    /// The same for pro.
+    pub train_pro: u32,
+    /// The same for admin.
+    pub train_admin: u32,
+    /// Peers whose `X-Forwarded-For` is believed (load balancers): addresses or CIDR blocks.
+    pub trusted_proxies: Vec<IpBlock>,
+    /// `JWT_SECRET` (at least 32 bytes). Unset: the embedded default generates one in its data
+    /// folder; with external services, token exchange is off.
+    pub jwt_secret: Option<String>,
+    /// How long an access token lives (`JWT_LIFETIME_SECS`, 900).
+    pub jwt_lifetime: std::time::Duration,
+    /// Longest a request may take before a 503 (`APP_REQUEST_TIMEOUT_SECS`, 30).
+    pub request_timeout: std::time::Duration,
+    /// Requests served at once before the rest are shed with 503 (`APP_MAX_CONCURRENT_REQUESTS`).
+    pub max_concurrent_requests: usize,
+    /// Largest request body (`APP_BODY_LIMIT_BYTES`, 64 KiB): above it, 413.
+    pub body_limit: usize,
+    /// Longest a single SQL statement may run (`DATABASE_STATEMENT_TIMEOUT_MS`, 10 000).
+    pub statement_timeout: std::time::Duration,
+    /// Password hashes computed at once (`AUTH_MAX_CONCURRENT_HASHES`, 4; 19 MiB each).
+    pub concurrent_hashes: usize,
+    /// Failed logins per account or address, and registrations per address, before growing
+    /// waits start (`AUTH_FREE_ATTEMPTS`, 5).
+    pub free_attempts: u32,
+    /// `METRICS_TOKEN`: bearer token `/metrics` requires; unset, it is open (loopback deployments).
+    pub metrics_token: Option<String>,
+    /// A session ends after this long without a visit (`APP_SESSION_IDLE_SECS`, 7 days).
+    pub session_idle: std::time::Duration,
+}
+
+impl std::fmt::Debug for AccessSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AccessSettings")
+            .field("anonymous", &self.anonymous)
+            .field("free", &self.free)
+            .field("pro", &self.pro)
+            .field("admin", &self.admin)
+            .field("trusted_proxies", &self.trusted_proxies)
+            .field("jwt_secret", &self.jwt_secret.as_ref().map(|_| "<set>"))
+            .field(
+                "metrics_token",
+                &self.metrics_token.as_ref().map(|_| "<set>"),
+            )
+            .finish_non_exhaustive()
+    }
+}
+
+impl AccessSettings {
+    /// The limit of `caller`.
+    pub fn limit(&self, caller: &app::domain::Caller) -> Limit {
+        use app::domain::{Caller, Tier};
+        match caller {
+            Caller::Anonymous => self.anonymous,
+            Caller::Member { tier, .. } => match tier {
+                Tier::Free => self.free,
+                Tier::Pro => self.pro,
+                Tier::Admin => self.admin,
+            },
+        }
+    }
+
+    /// Symbols `caller` may have trained a day (`None`: anonymous callers queue no training).
+    pub fn training_budget(&self, caller: &app::domain::Caller) -> Option<u32> {
+        use app::domain::{Caller, Tier};
+        match caller {
+            Caller::Anonymous => None,
+            Caller::Member { tier, .. } => Some(match tier {
+                Tier::Free => self.train_free,
+                Tier::Pro => self.train_pro,
+                Tier::Admin => self.train_admin,
+            }),
+        }
+    }
+
+    /// Whether `peer` is a trusted proxy.
+    pub fn trusts(&self, peer: std::net::IpAddr) -> bool {
+        self.trusted_proxies.iter().any(|b| b.contains(peer))
+    }
+}
+
+/// An address block (`10.0.0.0/8`, `::1`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct IpBlock {
+    addr: std::net::IpAddr,
+    prefix: u8,
+}
+
+impl IpBlock {
+    /// Parses `ADDR` or `ADDR/PREFIX`.
+    pub fn parse(text: &str) -> Result<Self, String> {
+        let (addr, prefix) = match text.trim().split_once('/') {
+            Some((a, p)) => (a, Some(p)),
+            None => (text.trim(), None),
+        };
+        let addr: std::net::IpAddr = addr
+            .parse()
+            .map_err(|_| format!("`{text}` is not an address"))?;
+        let max = if addr.is_ipv4() { 32 } else { 128 };
+        let prefix = match prefix {
+            None => max,
+            Some(p) => p
+                .parse::<u8>()
+                .ok()
+                .filter(|p| *p <= max)
+                .ok_or_else(|| format!("`{text}`: prefix must be 0–{max}"))?,
+        };
+        Ok(IpBlock { addr, prefix })
+    }
+
+    /// Whether `ip` is in the block.
+    pub fn contains(&self, ip: std::net::IpAddr) -> bool {
+        use std::net::IpAddr::{V4, V6};
+        let bits = |a: u128, b: u128, width: u32| {
+            let shift = width - u32::from(self.prefix);
+            self.prefix == 0 || (a >> shift) == (b >> shift)
+        };
+        match (self.addr, ip) {
+            (V4(a), V4(b)) => bits(u32::from(a).into(), u32::from(b).into(), 32),
+            (V6(a), V6(b)) => bits(u128::from(a), u128::from(b), 128),
+            _ => false,
+        }
+    }
 }
 
 impl std::fmt::Debug for Settings {
@@ -82,7 +222,7 @@ impl std::fmt::Debug for Settings {
                 &self.artifact_store_url.as_ref().map(|_| "<set>"),
             )
             .field("jobs", &self.jobs)
-            .field("admin_token", &self.admin_token.as_ref().map(|_| "<set>"))
+            .field("access", &self.access)
             .finish()
     }
 }
@@ -205,9 +345,78 @@ impl Settings {
             providers: ProvidersConfig::from_lookup(&get)?,
             rate_limits: RateLimits::from_lookup(&get)?,
             breaker: BreakerSettings::from_lookup(&get)?,
-            admin_token: non_empty("ADMIN_TOKEN"),
+            access: access(&non_empty, &number)?,
         })
     }
+}
+
+/// Reads [`AccessSettings`].
+fn access(
+    non_empty: &dyn Fn(&str) -> Option<String>,
+    number: &dyn Fn(&'static str, u64, u64) -> Result<u64, ConfigError>,
+) -> Result<AccessSettings, ConfigError> {
+    let limit = |var: &'static str, per_minute: u32, per_day: u32| -> Result<Limit, ConfigError> {
+        let default = Limit {
+            per_minute,
+            per_day,
+        };
+        match non_empty(var) {
+            None => Ok(default),
+            Some(v) => Limit::parse(&v, default).map_err(|reason| ConfigError {
+                var,
+                value: v,
+                reason,
+            }),
+        }
+    };
+    let trusted_proxies = match non_empty("TRUSTED_PROXIES") {
+        None => Vec::new(),
+        Some(v) => v
+            .split(',')
+            .filter(|p| !p.trim().is_empty())
+            .map(IpBlock::parse)
+            .collect::<Result<_, _>>()
+            .map_err(|reason| ConfigError {
+                var: "TRUSTED_PROXIES",
+                value: v.clone(),
+                reason,
+            })?,
+    };
+    let jwt_secret = match non_empty("JWT_SECRET") {
+        Some(s) if s.len() < 32 => {
+            return Err(ConfigError {
+                var: "JWT_SECRET",
+                value: "<hidden>".into(),
+                reason: "must be at least 32 bytes".into(),
+            })
+        }
+        other => other,
+    };
+    let secs = std::time::Duration::from_secs;
+    Ok(AccessSettings {
+        anonymous: limit("API_LIMIT_ANONYMOUS", 60, 2_000)?,
+        free: limit("API_LIMIT_FREE", 100, 10_000)?,
+        pro: limit("API_LIMIT_PRO", 1_000, 200_000)?,
+        admin: limit("API_LIMIT_ADMIN", 10_000, 5_000_000)?,
+        train_free: number("TRAIN_BUDGET_FREE", 10, 0)? as u32,
+        train_pro: number("TRAIN_BUDGET_PRO", 100, 0)? as u32,
+        train_admin: number("TRAIN_BUDGET_ADMIN", 10_000, 0)? as u32,
+        trusted_proxies,
+        jwt_secret,
+        jwt_lifetime: secs(number("JWT_LIFETIME_SECS", 900, 60)?),
+        request_timeout: secs(number("APP_REQUEST_TIMEOUT_SECS", 30, 1)?),
+        max_concurrent_requests: number("APP_MAX_CONCURRENT_REQUESTS", 512, 1)? as usize,
+        body_limit: number("APP_BODY_LIMIT_BYTES", 64 * 1024, 1024)? as usize,
+        statement_timeout: std::time::Duration::from_millis(number(
+            "DATABASE_STATEMENT_TIMEOUT_MS",
+            10_000,
+            100,
+        )?),
+        concurrent_hashes: number("AUTH_MAX_CONCURRENT_HASHES", 4, 1)? as usize,
+        free_attempts: number("AUTH_FREE_ATTEMPTS", 5, 1)?.min(1000) as u32,
+        metrics_token: non_empty("METRICS_TOKEN"),
+        session_idle: secs(number("APP_SESSION_IDLE_SECS", 7 * 24 * 3600, 5)?),
+    })
 }
 
 #[cfg(test)]
@@ -279,7 +488,40 @@ mod tests {
 
     #[test]
     fn debug_output_hides_urls() {
-        let s = settings(&[("DATABASE_URL", "postgres://u:secret@h/db")]).unwrap();
-        assert!(!format!("{s:?}").contains("secret"));
+        let s = settings(&[
+            ("DATABASE_URL", "postgres://u:pw-hunter2@h/db"),
+            ("JWT_SECRET", "jwt-hunter2-0123456789abcdef0123456789"),
+            ("METRICS_TOKEN", "metrics-hunter2"),
+        ])
+        .unwrap();
+        assert!(!format!("{s:?}").contains("hunter2"));
+    }
+
+    #[test]
+    fn access_limits_default_to_the_tiers_and_parse_overrides() {
+        let s = settings(&[]).unwrap();
+        assert_eq!(s.access.free.per_minute, 100);
+        assert_eq!(s.access.pro.per_minute, 1_000);
+        assert_eq!(s.access.admin.per_minute, 10_000);
+        assert!(s.access.anonymous.per_minute < s.access.free.per_minute);
+        assert!(s.access.anonymous.per_day < s.access.free.per_day);
+        let s = settings(&[("API_LIMIT_FREE", "7/min,70/day")]).unwrap();
+        assert_eq!((s.access.free.per_minute, s.access.free.per_day), (7, 70));
+        assert!(settings(&[("API_LIMIT_PRO", "fast")]).is_err());
+        assert!(settings(&[("JWT_SECRET", "short")])
+            .unwrap_err()
+            .to_string()
+            .starts_with("JWT_SECRET"));
+    }
+
+    #[test]
+    fn trusted_proxies_are_addresses_and_blocks() {
+        let s = settings(&[("TRUSTED_PROXIES", "127.0.0.1, 10.0.0.0/8, ::1")]).unwrap();
+        assert!(s.access.trusts("127.0.0.1".parse().unwrap()));
+        assert!(s.access.trusts("10.20.30.40".parse().unwrap()));
+        assert!(!s.access.trusts("11.0.0.1".parse().unwrap()));
+        assert!(s.access.trusts("::1".parse().unwrap()));
+        assert!(!s.access.trusts("127.0.0.2".parse().unwrap()));
+        assert!(settings(&[("TRUSTED_PROXIES", "10.0.0.0/33")]).is_err());
     }
 }

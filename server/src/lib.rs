@@ -9,6 +9,7 @@
 //!   (private Postgres and Redis), `config`, `telemetry`.
 
 pub mod accounts;
+pub mod admin;
 pub mod cache;
 pub mod compose;
 pub mod config;
@@ -16,6 +17,7 @@ pub mod embedded;
 pub mod jobs;
 pub mod market;
 pub mod predictions;
+pub mod ratelimit;
 pub mod registry;
 pub mod routes;
 pub mod seed;

@@ -21,16 +21,22 @@ async fn main() -> anyhow::Result<()> {
                 .database_url
                 .clone()
                 .context("`server migrate` needs DATABASE_URL")?;
-            let pool = server::compose::connect_and_migrate(&url, 2).await?;
+            let pool =
+                server::compose::connect_and_migrate(&url, 2, settings.access.statement_timeout)
+                    .await?;
             server::jobs::Jobs::migrate(&pool)
                 .await
                 .context("Failed to create the job queue's tables")?;
             tracing::info!("database migrated");
             return Ok(());
         }
+        Some("admin") => {
+            let args: Vec<String> = std::env::args().skip(2).collect();
+            return server::admin::run(&settings, &args).await;
+        }
         Some(other) => {
             anyhow::bail!(
-                "unknown command `{other}`; expected `serve` (default), `worker` or `migrate`"
+                "unknown command `{other}`; expected `serve` (default), `worker`, `migrate` or `admin`"
             )
         }
     }

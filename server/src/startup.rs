@@ -1,10 +1,12 @@
 //! Building the application: services, pool, migrations, seed data, sessions, router, listener.
 
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
 use app::{shell, App};
+use axum::extract::DefaultBodyLimit;
 use axum::routing::get;
 use axum::Router;
 use leptos::config::LeptosOptions;
@@ -13,6 +15,7 @@ use leptos_axum::{generate_route_list, LeptosRoutes};
 use sqlx::PgPool;
 use tokio::net::TcpListener;
 use tower_http::compression::CompressionLayer;
+use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::TraceLayer;
 use tower_sessions::cookie::SameSite;
@@ -23,10 +26,16 @@ use crate::compose::{self, Background, Services};
 use crate::config::Settings;
 use crate::embedded::{EmbeddedPostgres, EmbeddedRedis};
 use crate::jobs::Jobs;
+use crate::routes::access::headers::{self, HeaderPolicy};
+use crate::routes::access::{self, bounds, bounds::Bounds, csrf, request_id, Access};
 use crate::routes::{self, AppState};
 
 /// The name of the embedded default's database.
-const EMBEDDED_DB: &str = "tickercast";
+pub const EMBEDDED_DB: &str = "tickercast";
+/// The session cookie over plain HTTP (local use).
+const SESSION_COOKIE: &str = "tickercast.sid";
+/// The session cookie over TLS.
+const SECURE_SESSION_COOKIE: &str = "__Host-tickercast.sid";
 
 /// A built application, bound to its port, not yet serving.
 pub struct Application {
@@ -76,7 +85,12 @@ impl Application {
             }
         };
 
-        let pool = compose::connect_and_migrate(&database_url, settings.db_max_connections).await?;
+        let pool = compose::connect_and_migrate(
+            &database_url,
+            settings.db_max_connections,
+            settings.access.statement_timeout,
+        )
+        .await?;
         if settings.seed_bundled {
             let inserted = crate::seed::load_bundled(&pool).await?;
             tracing::info!(?inserted, "bundled price series loaded");
@@ -103,17 +117,28 @@ impl Application {
                 }
             }
         });
+        let idle = settings.access.session_idle;
+        // Over TLS the cookie is `__Host-` prefixed: the browser then insists on Secure, Path=/ and
+        // no Domain, so no sibling subdomain can set or overwrite it.
         let sessions = SessionManagerLayer::new(session_store)
-            .with_name("tickercast.sid")
+            .with_name(if settings.cookie_secure {
+                SECURE_SESSION_COOKIE
+            } else {
+                SESSION_COOKIE
+            })
             .with_http_only(true)
             .with_same_site(SameSite::Lax)
             .with_secure(settings.cookie_secure)
+            .with_path("/")
             .with_expiry(Expiry::OnInactivity(
-                tower_sessions::cookie::time::Duration::days(7),
+                tower_sessions::cookie::time::Duration::seconds(
+                    i64::try_from(idle.as_secs()).unwrap_or(i64::MAX),
+                ),
             ));
 
         let cache = compose::cache(Some(&redis_url), &settings.cache_prefix)?;
-        let services = Services::build(&settings, pool.clone(), cache).await?;
+        let jwt_secret = compose::jwt_secret(&settings, embedded.postgres.is_some())?;
+        let services = Services::build(&settings, pool.clone(), cache, jwt_secret).await?;
         // This process's workers and schedules (none with APP_WORKERS=0).
         let background = services.start_background(settings.workers).await?;
 
@@ -127,15 +152,35 @@ impl Application {
             .site_pkg_dir("pkg")
             .site_addr(addr)
             .build();
+        let access = Access {
+            accounts: services.accounts.clone(),
+            limiter: services.limiter.clone(),
+            settings: Arc::new(settings.access.clone()),
+            // Written again at most 168 times per idle period (hourly for a week): the expiry
+            // slides with every visit without a database write per request.
+            session_refresh: (idle / 168).max(Duration::from_secs(1)),
+        };
         let state = AppState {
             leptos_options,
             ctx: services.app_context(),
             pool: pool.clone(),
             cache: services.cache.clone(),
             metrics: routes::metrics::recorder(),
-            admin_token: settings.admin_token.as_deref().map(Into::into),
+            access,
+            metrics_token: settings.access.metrics_token.as_deref().map(Into::into),
         };
-        let router = router(state, sessions);
+        let edge = Edge {
+            headers: HeaderPolicy {
+                https: settings.cookie_secure,
+                session_cookie: SESSION_COOKIE,
+            },
+            bounds: Bounds::new(
+                settings.access.max_concurrent_requests,
+                settings.access.request_timeout,
+            ),
+            body_limit: settings.access.body_limit,
+        };
+        let router = router(state, sessions, edge);
 
         Ok(Self {
             listener,
@@ -179,10 +224,14 @@ impl Application {
             embedded,
             ..
         } = self;
-        axum::serve(listener, router)
-            .with_graceful_shutdown(shutdown)
-            .await
-            .context("server error")?;
+        // The peer address feeds the access layer (anonymous limits by client address).
+        axum::serve(
+            listener,
+            router.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(shutdown)
+        .await
+        .context("server error")?;
         session_cleanup.abort();
         background.stop().await;
         pool.close().await;
@@ -196,11 +245,24 @@ impl Application {
     }
 }
 
-fn router(state: AppState, sessions: SessionManagerLayer<PostgresStore>) -> Router {
+/// The protections in front of the routes that do not depend on the caller.
+struct Edge {
+    headers: HeaderPolicy,
+    bounds: Bounds,
+    body_limit: usize,
+}
+
+fn router(state: AppState, sessions: SessionManagerLayer<PostgresStore>, edge: Edge) -> Router {
     let routes = generate_route_list(App);
     let ctx = state.ctx.clone();
     let ctx_for_files = state.ctx.clone();
     let options = state.leptos_options.clone();
+    let access = state.access.clone();
+    // Layers run outside in, so read this list bottom-up: the request id is checked and set,
+    // the request traced; security headers go on every answer; it is bounded in time, count and
+    // size;
+    // cross-site posts stop before the session is even loaded; the guard then resolves the
+    // caller (it needs the session) and applies its rate limit.
     Router::new()
         .route("/api/status", get(routes::status::status))
         .route("/metrics", get(routes::metrics::metrics))
@@ -209,17 +271,37 @@ fn router(state: AppState, sessions: SessionManagerLayer<PostgresStore>) -> Rout
         .leptos_routes_with_context(
             &state,
             routes,
-            move || provide_context(ctx.clone()),
+            move || {
+                provide_context(ctx.clone());
+                headers::provide_page_policy();
+            },
             move || shell(options.clone()),
         )
         .route_layer(axum::middleware::from_fn(routes::metrics::track))
         .fallback(leptos_axum::file_and_error_handler_with_context::<AppState, _>(
-            move || provide_context(ctx_for_files.clone()),
+            move || {
+                provide_context(ctx_for_files.clone());
+                headers::provide_page_policy();
+            },
             shell,
         ))
-        .layer(sessions)
         .layer(axum::middleware::from_fn(routes::errors::server_fn_status))
+        .layer(axum::middleware::from_fn_with_state(access, access::guard))
+        .layer(sessions)
+        .layer(axum::middleware::from_fn(csrf::same_origin_only))
         .layer(CompressionLayer::new())
+        .layer(DefaultBodyLimit::max(edge.body_limit))
+        .layer(RequestBodyLimitLayer::new(edge.body_limit))
+        .layer(axum::middleware::from_fn_with_state(
+            edge.body_limit,
+            bounds::declared_length,
+        ))
+        .layer(axum::middleware::from_fn_with_state(edge.bounds, bounds::bounded))
+        // Outside the bounds, so that their 503 and 413 answers carry the headers too.
+        .layer(axum::middleware::from_fn_with_state(
+            edge.headers,
+            headers::security_headers,
+        ))
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(TraceLayer::new_for_http().make_span_with(|req: &axum::extract::Request| {
             let id = req
@@ -228,8 +310,17 @@ fn router(state: AppState, sessions: SessionManagerLayer<PostgresStore>) -> Rout
                 .and_then(|v| v.to_str().ok())
                 .unwrap_or("-")
                 .to_owned();
-            tracing::info_span!("http", method = %req.method(), path = %req.uri().path(), request_id = %id)
+            tracing::info_span!("http", method = %req.method(), path = %truncated(req.uri().path()), request_id = %id)
         }))
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+        .layer(axum::middleware::from_fn(request_id::sanitise))
         .with_state(state)
+}
+
+/// At most 200 characters of a path in the log (symbols and names in paths are client text).
+fn truncated(path: &str) -> &str {
+    match path.char_indices().nth(200) {
+        Some((i, _)) => &path[..i],
+        None => path,
+    }
 }

@@ -36,9 +36,10 @@ pub async fn register(
     if password.expose() != password_confirm {
         return Err(AppError::BadRequest("The two passwords differ.".into()));
     }
+    let from = crate::ssr::client_addr().await?;
     let user = crate::ssr::ctx()?
         .accounts
-        .register(username, password)
+        .register(username, password, from)
         .await?;
     crate::ssr::UserSession::current()
         .await?
@@ -55,9 +56,10 @@ pub async fn register(
     tracing::instrument(skip(password), err(level = "info"))
 )]
 pub async fn login(username: String, password: String) -> Result<(), AppError> {
+    let from = crate::ssr::client_addr().await?;
     let user = crate::ssr::ctx()?
         .accounts
-        .authenticate(username.trim(), password)
+        .authenticate(username.trim(), password, from)
         .await?;
     crate::ssr::UserSession::current()
         .await?
@@ -75,3 +77,47 @@ pub async fn logout() -> Result<(), AppError> {
     leptos_axum::redirect("/");
     Ok(())
 }
+
+/// The logged-in user's API keys.
+#[server(endpoint = "my_api_keys")]
+#[cfg_attr(feature = "ssr", tracing::instrument(err(level = "info")))]
+pub async fn my_api_keys() -> Result<Vec<crate::model::ApiKeyInfo>, AppError> {
+    let user = crate::ssr::UserSession::current()
+        .await?
+        .require_user(LOGIN_FOR_KEYS)
+        .await?;
+    Ok(crate::ssr::ctx()?.accounts.api_keys(user.id).await?)
+}
+
+/// Makes an API key for the logged-in user; the answer is the only time its secret is shown.
+#[server(endpoint = "create_api_key")]
+#[cfg_attr(feature = "ssr", tracing::instrument(err(level = "info")))]
+pub async fn create_api_key(name: String) -> Result<crate::model::NewApiKey, AppError> {
+    let name = crate::domain::KeyName::parse(&name).map_err(AppError::BadRequest)?;
+    let user = crate::ssr::UserSession::current()
+        .await?
+        .require_user(LOGIN_FOR_KEYS)
+        .await?;
+    Ok(crate::ssr::ctx()?
+        .accounts
+        .create_api_key(user.id, name)
+        .await?)
+}
+
+/// Revokes one of the logged-in user's API keys.
+#[server(endpoint = "revoke_api_key")]
+#[cfg_attr(feature = "ssr", tracing::instrument(err(level = "info")))]
+pub async fn revoke_api_key(id: String) -> Result<(), AppError> {
+    let id = crate::domain::ApiKeyId::parse(id.trim()).map_err(AppError::BadRequest)?;
+    let user = crate::ssr::UserSession::current()
+        .await?
+        .require_user(LOGIN_FOR_KEYS)
+        .await?;
+    Ok(crate::ssr::ctx()?
+        .accounts
+        .revoke_api_key(user.id, &id)
+        .await?)
+}
+
+/// What a logged-out person is told on the account page's actions.
+pub const LOGIN_FOR_KEYS: &str = "Log in to manage your API keys.";

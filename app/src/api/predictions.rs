@@ -14,7 +14,11 @@ use crate::model::{JobStatus, PredictionHistory, Predictions};
 #[cfg_attr(feature = "ssr", tracing::instrument(err(level = "info")))]
 pub async fn predictions(symbol: String) -> Result<Predictions, AppError> {
     let symbol = super::market::parse_known_format(&symbol)?;
-    Ok(crate::ssr::ctx()?.predictions.predictions(&symbol).await?)
+    let caller = crate::ssr::caller().await?;
+    Ok(crate::ssr::ctx()?
+        .predictions
+        .predictions(&symbol, &caller)
+        .await?)
 }
 
 /// A training or prediction job's status, progress (0–100) and current step.

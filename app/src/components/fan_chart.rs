@@ -73,7 +73,7 @@ impl Fan {
                 let lo = m.horizons.iter().map(|s| s.lo95).collect::<Option<_>>()?;
                 let hi = m.horizons.iter().map(|s| s.hi95).collect::<Option<_>>()?;
                 Some(Band {
-                    label: m.model.label().to_string(),
+                    label: m.display_name(),
                     point: m.horizons.iter().map(|s| s.point).collect(),
                     lo,
                     hi,
@@ -176,6 +176,7 @@ mod tests {
             hi99: None,
             signal: TradeSignal::Hold,
             confidence: 0.0,
+            confidence_label: None,
         }
     }
 
@@ -183,6 +184,8 @@ mod tests {
         ModelPrediction {
             model: id.parse().unwrap(),
             version: Some(1),
+            label: None,
+            trained: None,
             status,
             message: None,
             metrics: None,

@@ -7,14 +7,7 @@ pub fn price(v: f64) -> String {
     }
     let s = format!("{:.2}", v.abs());
     let (int, frac) = s.split_once('.').unwrap_or((&s, "00"));
-    let mut grouped = String::new();
-    for (i, ch) in int.chars().enumerate() {
-        if i > 0 && (int.len() - i) % 3 == 0 {
-            grouped.push(',');
-        }
-        grouped.push(ch);
-    }
-    format!("{}{grouped}.{frac}", if v < 0.0 { "-" } else { "" })
+    format!("{}{}.{frac}", if v < 0.0 { "-" } else { "" }, grouped(int))
 }
 
 /// A signed change with its percentage: `+1.20 (+0.52%)`.
@@ -128,5 +121,34 @@ mod tests {
         assert_eq!(sentiment(0.0), ("Neutral", "flat"));
         assert_eq!(sentiment(0.15).0, "Somewhat bullish");
         assert_eq!(sentiment(0.35), ("Bullish", "up"));
+    }
+}
+
+/// Digits with a comma between groups of three: `1234567` → `1,234,567`.
+fn grouped(digits: &str) -> String {
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, ch) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(ch);
+    }
+    out
+}
+
+/// A count with thousands separators: 12,345.
+pub fn thousands(n: i64) -> String {
+    let sign = if n < 0 { "-" } else { "" };
+    format!("{sign}{}", grouped(&n.unsigned_abs().to_string()))
+}
+
+#[cfg(test)]
+mod thousands_tests {
+    #[test]
+    fn groups_of_three() {
+        assert_eq!(super::thousands(0), "0");
+        assert_eq!(super::thousands(999), "999");
+        assert_eq!(super::thousands(1000), "1,000");
+        assert_eq!(super::thousands(-1234567), "-1,234,567");
     }
 }

@@ -49,7 +49,7 @@ pub fn Header() -> impl IntoView {
                     {move || Suspend::new(async move {
                         match user.await {
                             Ok(Some(u)) => Either::Left(view! {
-                                <span class="who">"Logged in as " <strong data-testid="current-user">{u.username}</strong></span>
+                                <span class="who">"Logged in as " <a href="/account" data-testid="account-link"><strong data-testid="current-user">{u.username}</strong></a></span>
                                 <ActionForm action=auth.logout attr:class="inline">
                                     <button type="submit" class="link" data-testid="logout">"Log out"</button>
                                 </ActionForm>

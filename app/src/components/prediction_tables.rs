@@ -77,12 +77,22 @@ fn interval(lo: Option<f64>, hi: Option<f64>) -> String {
     }
 }
 
-/// "BUY 62%", "SELL 55%", or "HOLD" (a hold carries no confidence).
+/// "BUY 62%", "SELL 55%", or "HOLD" (a hold carries no confidence). The percentage is the
+/// calibrated probability that the called direction is right.
 pub fn signal_text(signal: TradeSignal, confidence: f64) -> String {
     match signal {
         TradeSignal::Hold => "HOLD".into(),
         TradeSignal::Buy => format!("BUY {:.0}%", confidence * 100.0),
         TradeSignal::Sell => format!("SELL {:.0}%", confidence * 100.0),
+    }
+}
+
+/// "62% in 58 calls" style hit rate against the share of up-moves in the same window.
+fn direction(skill: Option<&HorizonSkill>) -> String {
+    match skill.map(|k| (k.da_pct, k.up_pct)) {
+        Some((Some(da), Some(up))) => format!("{da:.1}% vs {up:.1}% up"),
+        Some((Some(da), None)) => format!("{da:.1}%"),
+        _ => "—".into(),
     }
 }
 
@@ -126,11 +136,12 @@ pub fn PredictionTables(predictions: Predictions) -> impl IntoView {
                             <th scope="col" class="num">"Close"</th>
                             <th scope="col" class="num">"95% range"</th>
                             <th scope="col" class="num">"99% range"</th>
-                            <th scope="col">"Signal"</th>
-                            <th scope="col" class="num" title="Mean absolute error over the random walk's; below 1.00 beats it">"MAE / naive"</th>
-                            <th scope="col" class="num" title="Diebold–Mariano test against the random walk">"DM p"</th>
-                            <th scope="col" class="num" title="Share of days the direction was right, and its p-value against a coin">"Direction (p)"</th>
-                            <th scope="col" class="num" title="Share of actual closes inside the 95% range">"95% coverage"</th>
+                            <th scope="col" title="BUY or SELL only where the record shows skill; the percentage is the calibrated chance the direction is right">"Signal"</th>
+                            <th scope="col">"Record"</th>
+                            <th scope="col" class="num" title="Mean absolute error over the random walk's on the same days">"MAE / naive"</th>
+                            <th scope="col" class="num" title="One-sided Diebold–Mariano test of smaller errors than the random walk, after Holm's correction across every model and horizon on this page">"p (corrected)"</th>
+                            <th scope="col" class="num" title="Share of days the direction was right, beside the share of up-moves (what always calling up would score)">"Direction"</th>
+                            <th scope="col" class="num" title="Share of actual closes inside the 95% and the 99% range">"Coverage 95 / 99"</th>
                             <th scope="col">"Evaluated on"</th>
                         </tr>
                     </thead>
@@ -142,12 +153,17 @@ pub fn PredictionTables(predictions: Predictions) -> impl IntoView {
 }
 
 fn model_row(m: &ModelPrediction, h: usize) -> AnyView {
-    let label = m.model.label().to_string();
-    let version = m
-        .version
-        .filter(|v| *v > 0)
-        .map(|v| format!("version {v}"))
-        .unwrap_or_else(|| "fitted on the spot".into());
+    let label = m.display_name();
+    let version = match (m.version.filter(|v| *v > 0), &m.trained) {
+        (Some(v), Some(t)) => format!(
+            "version {v}, trained {} on {} – {}",
+            t.at.format("%-d %b %Y"),
+            format::day(t.data_from),
+            format::day(t.data_to)
+        ),
+        (Some(v), None) => format!("version {v}"),
+        _ => "fitted on the spot".into(),
+    };
     let step = m.horizons.iter().find(|s| s.h == h);
     match (m.status, step) {
         (ModelState::Ready, Some(s)) => {
@@ -171,14 +187,20 @@ fn model_row(m: &ModelPrediction, h: usize) -> AnyView {
                     </td>
                     <td class="num interval">{interval(s.lo95, s.hi95)}</td>
                     <td class="num interval99">{interval(s.lo99, s.hi99)}</td>
-                    <td class=signal_class(s.signal)>{signal_text(s.signal, s.confidence)}</td>
-                    <td class="num mae-rel">{ratio(skill.and_then(|k| k.mae_rel_naive))}</td>
-                    <td class="num dm-p">{p_value(skill.and_then(|k| k.dm_p))}</td>
-                    <td class="num da">
-                        {percent(skill.and_then(|k| k.da_pct))}
-                        <small>{format!("p {}", p_value(skill.and_then(|k| k.da_p)))}</small>
+                    <td class=signal_class(s.signal)>
+                        {signal_text(s.signal, s.confidence)}
+                        {s.confidence_label.clone().map(|l| view! { <small class="confidence">{format!("{l} confidence")}</small> })}
                     </td>
-                    <td class="num cov95">{percent(skill.and_then(|k| k.cov95_pct))}</td>
+                    <td class="verdict" data-skilful=skill.is_some_and(|k| k.skilful).to_string()>
+                        {skill.map_or_else(|| "Not evaluated".to_string(), HorizonSkill::verdict)}
+                    </td>
+                    <td class="num mae-rel">{ratio(skill.and_then(|k| k.mae_rel_naive))}</td>
+                    <td class="num dm-p">{p_value(skill.and_then(|k| k.dm_p_holm.or(k.dm_p_better)))}</td>
+                    <td class="num da">{direction(skill)}</td>
+                    <td class="num cov95">
+                        {percent(skill.and_then(|k| k.cov95_pct))}
+                        <small class="cov99">{percent(skill.and_then(|k| k.cov99_pct))}</small>
+                    </td>
                     <td class="window">{window}</td>
                 </tr>
             }
@@ -193,7 +215,7 @@ fn model_row(m: &ModelPrediction, h: usize) -> AnyView {
             view! {
                 <tr data-model=m.model.as_str() data-status=state_name(state)>
                     <th scope="row">{label}</th>
-                    <td colspan="9" class="unavailable">{message}</td>
+                    <td colspan="10" class="unavailable">{message}</td>
                 </tr>
             }
             .into_any()
@@ -210,6 +232,8 @@ mod tests {
         ModelPrediction {
             model: model.parse().unwrap(),
             version: Some(0),
+            label: None,
+            trained: None,
             status: ModelState::Ready,
             message: None,
             metrics: None,
@@ -225,6 +249,7 @@ mod tests {
                     hi99: None,
                     signal: TradeSignal::Hold,
                     confidence: 0.0,
+                    confidence_label: None,
                 })
                 .collect(),
         }
@@ -234,6 +259,8 @@ mod tests {
         ModelPrediction {
             model: model.parse().unwrap(),
             version: None,
+            label: None,
+            trained: None,
             status,
             message: Some(format!("{model} is being trained for GOOG.")),
             metrics: None,
@@ -288,5 +315,29 @@ mod tests {
         assert_eq!(p_value(Some(0.0432)), "0.043");
         assert_eq!(p_value(None), "—");
         assert_eq!(p_value(Some(f64::NAN)), "—");
+    }
+}
+
+/// How to read the tables, said once on the page.
+#[component]
+pub fn HowToRead() -> impl IntoView {
+    view! {
+        <details class="how-to-read" data-testid="how-to-read">
+            <summary>"How to read this"</summary>
+            <p>
+                "Every model is measured walk-forward: at each of the last origins it forecast only from the data before that day, "
+                "and its errors are compared with the naive random walk's on the same days (MAE / naive: below 1.00 means smaller errors)."
+            </p>
+            <p>
+                "A model shows skill only when both hold: its errors are smaller than the random walk's with a one-sided "
+                "Diebold–Mariano p-value below 0.05 after Holm's correction for every model and horizon on this page, and it "
+                "called the direction right more often than always calling the more frequent move would have (the share of up-moves "
+                "in the same days). Only such a model may say BUY or SELL; every other row says plainly that it was no better than a random walk, and HOLD."
+            </p>
+            <p>
+                "The percentage next to a BUY or SELL is the probability that the direction is right, calibrated on the model's own "
+                "out-of-sample calls; the ranges are 95% and 99% prediction intervals, and the coverage column says how often the actual close fell inside them."
+            </p>
+        </details>
     }
 }

@@ -60,6 +60,88 @@ impl Password {
     }
 }
 
+/// An API key's name, as its owner calls it: 1–64 printable characters.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyName(String);
+
+impl KeyName {
+    /// Parses a name from a form field.
+    pub fn parse(input: &str) -> Result<Self, String> {
+        let s = input.trim();
+        let n = s.chars().count();
+        if n == 0 {
+            return Err("Give the key a name, e.g. where it is used.".into());
+        }
+        if n > 64 {
+            return Err("Key names can have at most 64 characters.".into());
+        }
+        if s.chars().any(char::is_control) {
+            return Err("Key names cannot hold control characters.".into());
+        }
+        Ok(KeyName(s.to_string()))
+    }
+
+    /// The name.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// The public id of an API key: the 12 lower-case letters and digits after `tc_` in the key's text
+/// (the part lists show; the secret after it never is).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct ApiKeyId(String);
+
+impl ApiKeyId {
+    /// Length of an id.
+    pub const LEN: usize = 12;
+
+    /// Parses an id (from a path, a form or a key's text).
+    pub fn parse(input: &str) -> Result<Self, String> {
+        let ok = input.len() == Self::LEN
+            && input
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit());
+        if ok {
+            Ok(ApiKeyId(input.to_string()))
+        } else {
+            Err("An API key id is 12 lower-case letters and digits, as the key list shows.".into())
+        }
+    }
+
+    /// The id.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::str::FromStr for ApiKeyId {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Self::parse(s)
+    }
+}
+
+impl TryFrom<String> for ApiKeyId {
+    type Error = String;
+    fn try_from(s: String) -> Result<Self, Self::Error> {
+        Self::parse(&s)
+    }
+}
+
+impl From<ApiKeyId> for String {
+    fn from(id: ApiKeyId) -> String {
+        id.0
+    }
+}
+
+impl std::fmt::Display for ApiKeyId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -77,5 +159,25 @@ mod tests {
         assert!(Password::parse("short").unwrap_err().contains("10"));
         let p = Password::parse("correct horse battery").unwrap();
         assert!(!format!("{p:?}").contains("horse"));
+    }
+
+    #[test]
+    fn key_ids_are_twelve_lower_case_letters_and_digits() {
+        assert_eq!(
+            ApiKeyId::parse("abc123def456").unwrap().as_str(),
+            "abc123def456"
+        );
+        assert!(ApiKeyId::parse("ABC123DEF456").is_err());
+        assert!(ApiKeyId::parse("abc123def45").is_err());
+        assert!(ApiKeyId::parse("abc123def45_").is_err());
+        assert!(serde_json::from_str::<ApiKeyId>("\"x\"").is_err());
+    }
+
+    #[test]
+    fn key_names_are_trimmed_and_bounded() {
+        assert_eq!(KeyName::parse("  laptop ").unwrap().as_str(), "laptop");
+        assert!(KeyName::parse("  ").is_err());
+        assert!(KeyName::parse(&"k".repeat(65)).is_err());
+        assert!(KeyName::parse("a\u{7}b").is_err());
     }
 }

@@ -1,5 +1,6 @@
 //! Domain types that parse their input once, at the edge; everything past the parse can trust them.
 
+mod access;
 mod credentials;
 mod job;
 mod range;
@@ -8,7 +9,8 @@ pub mod sql;
 mod symbol;
 mod user;
 
-pub use credentials::{Password, Username};
+pub use access::{Caller, Role, Tier};
+pub use credentials::{ApiKeyId, KeyName, Password, Username};
 pub use job::{JobId, JobState};
 pub use range::{ChartRange, HistoryDays};
 pub use symbol::Symbol;

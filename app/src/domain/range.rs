@@ -2,6 +2,7 @@ use serde::{Deserialize, Serialize};
 
 /// The chart ranges the stock page and `GET /api/v1/timeseries` offer, counted back from the last bar.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub enum ChartRange {
     /// One trading day of intraday bars.
     #[serde(rename = "1D")]

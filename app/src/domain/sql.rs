@@ -44,6 +44,9 @@ macro_rules! sql_text_type {
 
 sql_text_type!(super::Symbol);
 sql_text_type!(super::JobState);
+sql_text_type!(super::Tier);
+sql_text_type!(super::Role);
+sql_text_type!(super::ApiKeyId);
 
 impl ::sqlx::Type<::sqlx::Postgres> for super::JobId {
     fn type_info() -> ::sqlx::postgres::PgTypeInfo {

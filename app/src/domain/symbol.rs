@@ -3,6 +3,10 @@ use serde::{Deserialize, Serialize};
 /// A ticker symbol: 1–10 characters from `A-Z 0-9 . - ^`, stored upper-case (`^GSPC`, `BRK.B`).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[cfg_attr(
+    feature = "ssr",
+    schema(value_type = String, example = "GOOG", pattern = r"^[A-Za-z0-9.^-]{1,10}$")
+)]
 #[serde(try_from = "String", into = "String")]
 pub struct Symbol(String);
 

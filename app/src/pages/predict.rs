@@ -8,7 +8,9 @@ use crate::api::predictions::predictions;
 use crate::components::fan_chart::FanChart;
 use crate::components::format;
 use crate::components::job_progress::JobProgress;
-use crate::components::prediction_tables::{not_ready, still_training, PredictionTables};
+use crate::components::prediction_tables::{
+    not_ready, still_training, HowToRead, PredictionTables,
+};
 use crate::domain::JobId;
 use crate::model::{JobStatus, Predictions};
 
@@ -71,6 +73,7 @@ fn ForecastView(p: Predictions) -> impl IntoView {
             </p>
         </section>
         <FanChart predictions=chart/>
+        <HowToRead/>
         <Show when=following>
             <section class="training" data-testid="training">
                 <h2>"Training the models"</h2>
@@ -89,20 +92,34 @@ fn ForecastView(p: Predictions) -> impl IntoView {
         {move || {
             let p = state.predictions.get();
             let training = still_training(&p);
-            let baselines_only = !p.is_complete();
+            let baselines_only = p.lacks_trained_models();
             let not_ready = not_ready(&p);
+            // Why the rest is missing when nothing is training them (an anonymous visitor, a used-up
+            // budget): the service says so on the models themselves.
+            let why = training.is_empty().then(|| untrained_note(&p)).flatten();
             view! {
                 <PredictionTables predictions=p/>
-                {baselines_only.then(|| view! {
-                    <aside class="notice" data-testid="baselines-only">
-                        <h2>"The baselines, while the other models are trained"</h2>
-                        <p>
-                            "The naive random walk and the random walk with drift are the benchmarks every model must beat. "
-                            "Not served yet: " {not_ready.join(", ")} ". "
-                            "They appear here with the walk-forward accuracy each one really achieved beside the random walk; "
-                            "until then nothing on this page pretends to be one of them."
-                        </p>
-                    </aside>
+                {baselines_only.then(|| {
+                    view! {
+                        <aside class="notice" data-testid="baselines-only">
+                            <h2>{if training.is_empty() {
+                                "The baselines: the other models are not trained for this ticker yet"
+                            } else {
+                                "The baselines, while the other models are trained"
+                            }}</h2>
+                            <p>
+                                "The naive random walk and the random walk with drift are the benchmarks every model must beat. "
+                                "Not served yet: " {not_ready.join(", ")} ". "
+                                "They appear here with the walk-forward accuracy each one really achieved beside the random walk; "
+                                "until then nothing on this page pretends to be one of them."
+                            </p>
+                            {why.map(|why| view! {
+                                <p data-testid="why-not-trained"><strong>{why}</strong>" "
+                                    <a href="/login">"Log in"</a>" · "<a href="/register">"Register"</a>
+                                </p>
+                            })}
+                        </aside>
+                    }
                 })}
                 {(!baselines_only && !training.is_empty()).then(|| view! {
                     <aside class="notice" data-testid="still-training">
@@ -112,6 +129,14 @@ fn ForecastView(p: Predictions) -> impl IntoView {
             }
         }}
     }
+}
+
+/// The service's note on the models it did not queue for training (the same on each), if any.
+fn untrained_note(p: &crate::model::Predictions) -> Option<String> {
+    p.models
+        .iter()
+        .filter(|m| m.status == crate::model::ModelState::NotTrainedYet)
+        .find_map(|m| m.message.clone())
 }
 
 /// Following a training job from the browser: one poll a second until it is done, then the

@@ -32,6 +32,37 @@ impl std::fmt::Debug for AppContext {
     }
 }
 
+/// The client's address, as the server's access layer determined it (the socket's peer, or the
+/// first untrusted address in `X-Forwarded-For` behind a trusted proxy).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ClientAddr(pub std::net::IpAddr);
+
+/// The address of the request being served.
+pub async fn client_addr() -> Result<std::net::IpAddr, AppError> {
+    let axum::Extension(ClientAddr(ip)) = leptos_axum::extract::<axum::Extension<ClientAddr>>()
+        .await
+        .map_err(|e| {
+            tracing::error!(error = %e, "no client address on the request");
+            AppError::Internal
+        })?;
+    Ok(ip)
+}
+
+/// Who is asking: as the server's access layer resolved it (key, token or session, with the
+/// account's current tier), or else the logged-in account, or nobody in particular.
+pub async fn caller() -> Result<crate::domain::Caller, AppError> {
+    if let Ok(axum::Extension(caller)) =
+        leptos_axum::extract::<axum::Extension<crate::domain::Caller>>().await
+    {
+        return Ok(caller);
+    }
+    Ok(UserSession::current()
+        .await?
+        .user()
+        .await?
+        .map_or(crate::domain::Caller::Anonymous, |u| u.caller()))
+}
+
 /// The context, or an internal error if the server forgot to provide it.
 pub fn ctx() -> Result<AppContext, AppError> {
     use_context::<AppContext>().ok_or_else(|| {

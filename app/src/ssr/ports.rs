@@ -10,11 +10,16 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
-use crate::domain::{ChartRange, HistoryDays, JobId, Password, Symbol, UserId, Username};
+use std::net::IpAddr;
+
+use crate::domain::{
+    ApiKeyId, Caller, ChartRange, HistoryDays, JobId, KeyName, Password, Role, Symbol, Tier,
+    UserId, Username,
+};
 use crate::error::AppError;
 use crate::model::{
-    CompanyProfile, JobStatus, MarketStatus, ModelVersionSummary, NewsFeed, PredictionHistory,
-    Predictions, Quote, StockOverview, TickerSummary, TimeSeries, User,
+    ApiKeyInfo, CompanyProfile, JobStatus, MarketStatus, ModelVersionSummary, NewApiKey, NewsFeed,
+    PredictionHistory, Predictions, Quote, StockOverview, TickerSummary, TimeSeries, User,
 };
 
 /// A shared cause, kept for the log (shared so one failure can answer every caller waiting on the
@@ -42,6 +47,17 @@ pub enum ServiceError {
     /// The request conflicts with what is stored (a taken username).
     #[error("{0}")]
     Conflict(String),
+    /// The caller may not do this (an admin route, someone else's key).
+    #[error("{0}")]
+    Forbidden(String),
+    /// Too many attempts: wait `retry_after` before the next.
+    #[error("{message}")]
+    TooManyRequests {
+        /// What to tell the person.
+        message: String,
+        /// How long to wait.
+        retry_after: std::time::Duration,
+    },
     /// A dependency is missing or down (no provider key, queue unreachable), said plainly.
     #[error("{0}")]
     Unavailable(String),
@@ -98,6 +114,8 @@ impl From<ServiceError> for AppError {
             ServiceError::InvalidInput(m) => AppError::BadRequest(m),
             ServiceError::Unauthorized(m) => AppError::Unauthorized(m),
             ServiceError::Conflict(m) => AppError::Conflict(m),
+            ServiceError::Forbidden(m) => AppError::Unauthorized(m),
+            ServiceError::TooManyRequests { message, .. } => AppError::TooManyRequests(message),
             ServiceError::Unavailable(m) => AppError::Unavailable(m),
             ServiceError::Internal { .. } => {
                 tracing::error!(error = %e.chain(), "service failed");
@@ -143,7 +161,13 @@ pub trait MarketData: Send + Sync + 'static {
 pub trait PredictionService: Send + Sync + 'static {
     /// Every served model's predictions from the last stored bar. While models are being
     /// trained, the answer holds what is ready (the baselines at least) and the job to follow.
-    async fn predictions(&self, symbol: &Symbol) -> Result<Predictions, ServiceError>;
+    /// Training is queued only for a caller whose daily training budget allows it; anonymous
+    /// callers get what is ready, and the missing models say how to have them trained.
+    async fn predictions(
+        &self,
+        symbol: &Symbol,
+        caller: &Caller,
+    ) -> Result<Predictions, ServiceError>;
 
     /// Computes and records now what can be predicted and queues training for the models that
     /// have no version yet (admin precompute).
@@ -170,6 +194,20 @@ pub struct SessionUser {
     pub id: UserId,
     /// Username, for display.
     pub username: String,
+    /// Role when logged in (the server re-reads it for anything it guards).
+    #[serde(default = "default_role")]
+    pub role: Role,
+    /// Tier when logged in.
+    #[serde(default = "default_tier")]
+    pub tier: Tier,
+}
+
+fn default_role() -> Role {
+    Role::User
+}
+
+fn default_tier() -> Tier {
+    Tier::Free
 }
 
 impl SessionUser {
@@ -177,6 +215,16 @@ impl SessionUser {
     pub fn to_wire(&self) -> User {
         User {
             username: self.username.clone(),
+            admin: self.role == Role::Admin,
+        }
+    }
+
+    /// The caller this session makes.
+    pub fn caller(&self) -> Caller {
+        Caller::Member {
+            user: self.id,
+            tier: self.tier,
+            role: self.role,
         }
     }
 }
@@ -184,20 +232,33 @@ impl SessionUser {
 /// Accounts and watchlists.
 #[async_trait]
 pub trait Accounts: Send + Sync + 'static {
-    /// Creates an account. A taken username (case-insensitively): `Conflict`.
+    /// Creates an account. A taken username (case-insensitively): `Conflict`. Registrations from
+    /// one address are throttled like logins.
     async fn register(
         &self,
         username: Username,
         password: Password,
+        from: IpAddr,
     ) -> Result<SessionUser, ServiceError>;
 
     /// Checks a username and password. Wrong password and unknown user answer the same
-    /// `Unauthorized`, in the same time.
+    /// `Unauthorized`, in the same time; repeated failures for an account or from an address
+    /// answer `TooManyRequests` with growing waits.
     async fn authenticate(
         &self,
         username: &str,
         password: String,
+        from: IpAddr,
     ) -> Result<SessionUser, ServiceError>;
+
+    /// The account's API keys, revoked ones too.
+    async fn api_keys(&self, user: UserId) -> Result<Vec<ApiKeyInfo>, ServiceError>;
+
+    /// Makes a key (its secret is in the answer, and nowhere else ever).
+    async fn create_api_key(&self, user: UserId, name: KeyName) -> Result<NewApiKey, ServiceError>;
+
+    /// Revokes one of the account's keys. Not its key (or no such key): `Forbidden`.
+    async fn revoke_api_key(&self, user: UserId, key_id: &ApiKeyId) -> Result<(), ServiceError>;
 
     /// The user's watchlist, in the order the tickers were added.
     async fn watchlist(&self, user: UserId) -> Result<Vec<TickerSummary>, ServiceError>;

@@ -1,6 +1,7 @@
-//! The `users` and `watchlist` tables.
+//! The `users`, `watchlist` and `api_keys` tables.
 
-use app::domain::{Symbol, UserId};
+use app::domain::{ApiKeyId, Role, Symbol, Tier, UserId};
+use chrono::{DateTime, Utc};
 use sqlx::PgExecutor;
 
 /// A stored account.
@@ -96,6 +97,195 @@ pub async fn unwatch(
         "delete from watchlist where user_id = $1 and symbol = $2",
         user.as_uuid(),
         symbol.as_str(),
+    )
+    .execute(ex)
+    .await?;
+    Ok(())
+}
+
+/// An account's role and tier.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Standing {
+    /// What it may administer.
+    pub role: Role,
+    /// Its limits.
+    pub tier: Tier,
+}
+
+/// The role and tier of `user`, `None` when the account is gone.
+pub async fn standing(
+    ex: impl PgExecutor<'_>,
+    user: UserId,
+) -> Result<Option<Standing>, sqlx::Error> {
+    sqlx::query_as!(
+        Standing,
+        r#"select role as "role: Role", tier as "tier: Tier" from users where id = $1"#,
+        user.as_uuid(),
+    )
+    .fetch_optional(ex)
+    .await
+}
+
+/// Sets the role and tier of the account named `username` (and the tier of its live keys);
+/// `false` when there is none.
+pub async fn set_standing(
+    ex: impl PgExecutor<'_>,
+    username: &str,
+    role: Role,
+    tier: Tier,
+) -> Result<bool, sqlx::Error> {
+    // The account and its live keys in one statement: a key's tier follows its owner's.
+    let done = sqlx::query!(
+        "with account as (
+             update users set role = $2, tier = $3 where lower(username) = lower($1)
+             returning id
+         ), keys as (
+             update api_keys set tier = $3
+             where user_id in (select id from account) and revoked_at is null
+         )
+         select count(*) as \"n!\" from account",
+        username,
+        role.as_str(),
+        tier.as_str(),
+    )
+    .fetch_one(ex)
+    .await?;
+    Ok(done.n == 1)
+}
+
+/// A stored API key (never its secret).
+#[derive(Debug, Clone)]
+pub struct KeyRow {
+    /// Public id.
+    pub id: ApiKeyId,
+    /// Owner.
+    pub user_id: UserId,
+    /// Owner's name for it.
+    pub name: String,
+    /// Its limits.
+    pub tier: Tier,
+    /// Created.
+    pub created_at: DateTime<Utc>,
+    /// Last used (counted in batches).
+    pub last_used_at: Option<DateTime<Utc>>,
+    /// Revoked, if it was.
+    pub revoked_at: Option<DateTime<Utc>>,
+    /// Requests counted so far.
+    pub requests: i64,
+}
+
+/// Stores a new key of `user`.
+pub async fn create_key(
+    ex: impl PgExecutor<'_>,
+    user: UserId,
+    id: &ApiKeyId,
+    name: &str,
+    secret_sha256: &str,
+    tier: Tier,
+) -> Result<KeyRow, sqlx::Error> {
+    sqlx::query_as!(
+        KeyRow,
+        r#"insert into api_keys (id, user_id, name, secret_sha256, tier)
+           values ($1, $2, $3, $4, $5)
+           returning id as "id: ApiKeyId", user_id as "user_id: UserId", name, tier as "tier: Tier",
+                     created_at as "created_at: DateTime<Utc>",
+                     last_used_at as "last_used_at: DateTime<Utc>",
+                     revoked_at as "revoked_at: DateTime<Utc>", requests"#,
+        id.as_str(),
+        user.as_uuid(),
+        name,
+        secret_sha256,
+        tier.as_str(),
+    )
+    .fetch_one(ex)
+    .await
+}
+
+/// Every key of `user`, oldest first (revoked ones too).
+pub async fn keys(ex: impl PgExecutor<'_>, user: UserId) -> Result<Vec<KeyRow>, sqlx::Error> {
+    sqlx::query_as!(
+        KeyRow,
+        r#"select id as "id: ApiKeyId", user_id as "user_id: UserId", name, tier as "tier: Tier",
+                  created_at as "created_at: DateTime<Utc>",
+                  last_used_at as "last_used_at: DateTime<Utc>",
+                  revoked_at as "revoked_at: DateTime<Utc>", requests
+           from api_keys where user_id = $1 order by created_at, id"#,
+        user.as_uuid(),
+    )
+    .fetch_all(ex)
+    .await
+}
+
+/// How many live keys `user` has.
+pub async fn live_keys(ex: impl PgExecutor<'_>, user: UserId) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar!(
+        r#"select count(*) as "n!" from api_keys where user_id = $1 and revoked_at is null"#,
+        user.as_uuid(),
+    )
+    .fetch_one(ex)
+    .await
+}
+
+/// Revokes `user`'s key `id`; `false` when `user` has no such live key.
+pub async fn revoke_key(
+    ex: impl PgExecutor<'_>,
+    user: UserId,
+    id: &ApiKeyId,
+) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query!(
+        "update api_keys set revoked_at = now()
+         where id = $1 and user_id = $2 and revoked_at is null",
+        id.as_str(),
+        user.as_uuid(),
+    )
+    .execute(ex)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// What authenticating with a key needs: its secret's hash, whether it is live, and its owner's
+/// standing.
+#[derive(Debug, Clone)]
+pub struct KeyAuth {
+    /// Owner.
+    pub user_id: UserId,
+    /// SHA-256 of the secret.
+    pub secret_sha256: String,
+    /// The key's tier.
+    pub tier: Tier,
+    /// The owner's role.
+    pub role: Role,
+    /// Revoked, if it was.
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
+/// The key `id` with its owner's role.
+pub async fn key_auth(
+    ex: impl PgExecutor<'_>,
+    id: &ApiKeyId,
+) -> Result<Option<KeyAuth>, sqlx::Error> {
+    sqlx::query_as!(
+        KeyAuth,
+        r#"select k.user_id as "user_id: UserId", k.secret_sha256, k.tier as "tier: Tier",
+                  u.role as "role: Role", k.revoked_at as "revoked_at: DateTime<Utc>"
+           from api_keys k join users u on u.id = k.user_id
+           where k.id = $1"#,
+        id.as_str(),
+    )
+    .fetch_optional(ex)
+    .await
+}
+
+/// Adds `requests` to key `id`'s count and stamps its last use.
+pub async fn count_use(
+    ex: impl PgExecutor<'_>,
+    id: &ApiKeyId,
+    requests: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query!(
+        "update api_keys set requests = requests + $2, last_used_at = now() where id = $1",
+        id.as_str(),
+        requests,
     )
     .execute(ex)
     .await?;

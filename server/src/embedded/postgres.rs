@@ -5,10 +5,19 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context};
+use sqlx::postgres::PgConnectOptions;
 use sqlx::{Connection, PgConnection};
 
 use super::supervisor::Supervised;
-use super::{absolute_dir, find_binary, free_port};
+use super::{absolute_dir, find_binary, free_port, secret_string};
+
+/// Who may connect how: the Unix socket lives in the cluster's own mode-700 folder, so only its
+/// owner reaches it (that is how the password is set); TCP, loopback only, needs the password.
+const PG_HBA: &str = "\
+# Written by Tickercast on every start of the embedded cluster.
+local all all trust
+host  all all 127.0.0.1/32 scram-sha-256
+";
 
 const PG_FALLBACK: &[&str] = &["/usr/lib/postgresql"];
 
@@ -17,6 +26,7 @@ pub struct EmbeddedPostgres {
     process: Supervised,
     port: u16,
     data_dir: PathBuf,
+    password: String,
 }
 
 impl std::fmt::Debug for EmbeddedPostgres {
@@ -40,6 +50,7 @@ impl EmbeddedPostgres {
         let initdb = postgres.with_file_name("initdb");
         let data_dir = cluster_dir(dir)?;
         let owner = postgres_owner()?;
+        let password = secret_string(&absolute_dir(dir)?.join("postgres.secret"), 24)?;
 
         if !data_dir.join("PG_VERSION").exists() {
             tracing::info!(dir = %data_dir.display(), "initialising a private Postgres cluster");
@@ -54,7 +65,8 @@ impl EmbeddedPostgres {
                 .args([
                     "-U",
                     "postgres",
-                    "--auth=trust",
+                    "--auth-local=trust",
+                    "--auth-host=scram-sha-256",
                     "-E",
                     "UTF8",
                     "--no-instructions",
@@ -72,6 +84,10 @@ impl EmbeddedPostgres {
                 );
             }
         }
+
+        // Rewritten each start: clusters made before passwords existed get the same rules.
+        std::fs::write(data_dir.join("pg_hba.conf"), PG_HBA)
+            .context("Failed to write the cluster's pg_hba.conf")?;
 
         let port = free_port()?;
         let mut cmd = Command::new(&postgres);
@@ -106,20 +122,30 @@ impl EmbeddedPostgres {
             process,
             port,
             data_dir,
+            password,
         };
-        pg.wait_ready(Duration::from_secs(60)).await?;
+        let mut conn = pg.wait_ready(Duration::from_secs(60)).await?;
+        // Hex only, so it cannot break out of the literal; a statement, so it cannot be bound.
+        sqlx::query(&format!("alter role postgres password '{}'", pg.password))
+            .execute(&mut conn)
+            .await
+            .context("Failed to set the private cluster's password")?;
+        let _ = conn.close().await;
         tracing::info!(port, "private Postgres is up");
         Ok(pg)
     }
 
-    async fn wait_ready(&self, timeout: Duration) -> anyhow::Result<()> {
+    /// Waits until the server answers on its Unix socket, and returns that connection.
+    async fn wait_ready(&self, timeout: Duration) -> anyhow::Result<PgConnection> {
         let deadline = Instant::now() + timeout;
+        let socket = PgConnectOptions::new()
+            .socket(&self.data_dir)
+            .port(self.port)
+            .username("postgres")
+            .database("postgres");
         loop {
-            match PgConnection::connect(&self.url("postgres")).await {
-                Ok(conn) => {
-                    let _ = conn.close().await;
-                    return Ok(());
-                }
+            match PgConnection::connect_with(&socket).await {
+                Ok(conn) => return Ok(conn),
                 Err(e) if Instant::now() < deadline && self.process.is_running() => {
                     tracing::trace!(error = %e, "waiting for Postgres");
                     tokio::time::sleep(Duration::from_millis(100)).await;
@@ -138,9 +164,33 @@ impl EmbeddedPostgres {
         }
     }
 
+    /// The URL of database `db` on the cluster in `dir` if a server is running on it now (e.g. the
+    /// app's own, for `server admin` beside a running `make run`).
+    pub fn running_url(dir: &Path, db: &str) -> Option<String> {
+        let data_dir = cluster_dir(dir).ok()?;
+        // postmaster.pid: pid, data dir, start time, port, socket dir, listen address, …
+        let pid_file = std::fs::read_to_string(data_dir.join("postmaster.pid")).ok()?;
+        let mut lines = pid_file.lines();
+        let pid: i32 = lines.next()?.trim().parse().ok()?;
+        let port: u16 = lines.nth(2)?.trim().parse().ok()?;
+        // SAFETY: signal 0 only asks whether the process exists.
+        if unsafe { libc::kill(pid, 0) } != 0 {
+            return None;
+        }
+        let password =
+            std::fs::read_to_string(absolute_dir(dir).ok()?.join("postgres.secret")).ok()?;
+        Some(format!(
+            "postgres://postgres:{}@127.0.0.1:{port}/{db}",
+            password.trim()
+        ))
+    }
+
     /// A connection URL for database `db` on this server.
     pub fn url(&self, db: &str) -> String {
-        format!("postgres://postgres@127.0.0.1:{}/{db}", self.port)
+        format!(
+            "postgres://postgres:{}@127.0.0.1:{}/{db}",
+            self.password, self.port
+        )
     }
 
     /// Creates database `db` unless it exists.

@@ -7,12 +7,13 @@ use std::time::{Duration, Instant};
 use anyhow::{bail, Context};
 
 use super::supervisor::Supervised;
-use super::{absolute_dir, find_binary, free_port};
+use super::{absolute_dir, find_binary, free_port, secret_string};
 
 /// A running private Redis; stopped on drop. It keeps nothing on disk: Redis is only a cache here.
 pub struct EmbeddedRedis {
     process: Supervised,
     port: u16,
+    password: String,
 }
 
 impl std::fmt::Debug for EmbeddedRedis {
@@ -32,27 +33,36 @@ impl EmbeddedRedis {
         )?;
         let dir = absolute_dir(dir)?;
         let port = free_port()?;
+        let password = secret_string(&dir.join("redis.secret"), 24)?;
+        // The password goes in a file only this user reads, not on the command line `ps` shows.
+        let conf = dir.join("redis.conf");
+        write_private(&conf, &format!("requirepass {password}\n"))?;
         let mut cmd = Command::new(&bin);
-        cmd.args([
-            "--port",
-            &port.to_string(),
-            "--bind",
-            "127.0.0.1",
-            "--save",
-            "",
-            "--appendonly",
-            "no",
-        ])
-        .args(["--daemonize", "no", "--dir"])
-        .arg(&dir)
-        .args(["--logfile"])
-        .arg(dir.join("redis.log"))
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null());
+        cmd.arg(&conf)
+            .args([
+                "--port",
+                &port.to_string(),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+            ])
+            .args(["--daemonize", "no", "--dir"])
+            .arg(&dir)
+            .args(["--logfile"])
+            .arg(dir.join("redis.log"))
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null());
         let process = Supervised::spawn("redis", cmd, libc::SIGTERM)
             .with_context(|| format!("Failed to start {}", bin.display()))?;
-        let redis = Self { process, port };
+        let redis = Self {
+            process,
+            port,
+            password,
+        };
         redis.wait_ready(Duration::from_secs(20)).await?;
         tracing::info!(port, "private Redis is up");
         Ok(redis)
@@ -76,9 +86,9 @@ impl EmbeddedRedis {
         }
     }
 
-    /// The connection URL.
+    /// The connection URL, password included.
     pub fn url(&self) -> String {
-        format!("redis://127.0.0.1:{}/", self.port)
+        format!("redis://:{}@127.0.0.1:{}/", self.password, self.port)
     }
 
     /// The port it listens on.
@@ -90,4 +100,18 @@ impl EmbeddedRedis {
     pub fn stop(mut self) {
         self.process.stop();
     }
+}
+
+fn write_private(path: &Path, contents: &str) -> anyhow::Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(path)
+        .with_context(|| format!("Failed to write {}", path.display()))?;
+    file.write_all(contents.as_bytes())?;
+    Ok(())
 }

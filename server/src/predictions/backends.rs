@@ -1,16 +1,16 @@
 //! The registry and the job queue behind the prediction service's two ports
 //! ([`ModelVersions`], [`TrainingQueue`]).
 
+use std::collections::VecDeque;
 use std::sync::Arc;
 
-use std::collections::HashMap;
-
 use app::domain::{JobId, JobState, Symbol};
-use app::model::JobStatus;
+use app::model::{JobStatus, Training};
 use async_trait::async_trait;
 use chrono::NaiveDate;
 use forecast::registry::{FittedModel, ModelId};
 use tokio::sync::Mutex;
+use uuid::Uuid;
 
 use super::compute::Skill;
 use super::sources::{CurrentVersion, Enqueued, ModelVersions, SourceError, TrainingQueue};
@@ -22,11 +22,15 @@ fn source(e: impl std::fmt::Display) -> SourceError {
     SourceError(e.to_string())
 }
 
-/// The registry's current versions, keeping each loaded row so `load` finds its artifact.
+/// How many fitted models stay loaded in this process: the current versions of a few symbols'
+/// models. A prediction of a symbol whose models are loaded reads no artifact.
+const MODEL_CACHE: usize = 48;
+
+/// The registry's current versions, with a bounded in-process cache of loaded models (by version
+/// row id: a new version is a new entry, so nothing stale is ever served).
 pub struct RegistryVersions {
     registry: Registry,
-    // The artifact key and checksum of each version handed out, by (symbol, model, version).
-    rows: Mutex<HashMap<(Symbol, ModelId, i32), ModelVersion>>,
+    loaded: Mutex<VecDeque<(Uuid, Arc<FittedModel>)>>,
 }
 
 impl RegistryVersions {
@@ -34,26 +38,50 @@ impl RegistryVersions {
     pub fn new(registry: Registry) -> Arc<Self> {
         Arc::new(Self {
             registry,
-            rows: Mutex::new(HashMap::new()),
+            loaded: Mutex::new(VecDeque::with_capacity(MODEL_CACHE)),
         })
     }
 
-    async fn describe(&self, versions: Vec<ModelVersion>) -> Vec<CurrentVersion> {
-        let mut rows = self.rows.lock().await;
+    fn describe(versions: Vec<ModelVersion>) -> Vec<CurrentVersion> {
         versions
             .into_iter()
-            .map(|v| {
-                let out = CurrentVersion {
-                    symbol: v.symbol.clone(),
-                    model: v.model,
-                    version: v.version,
-                    as_of: v.data_last,
-                    skill: skill_of(&v),
-                };
-                rows.insert((v.symbol.clone(), v.model, v.version), v);
-                out
+            .map(|v| CurrentVersion {
+                symbol: v.symbol.clone(),
+                model: v.model,
+                version: v.version,
+                as_of: v.data_last,
+                skill: skill_of(&v),
+                calibration: v.calibration.clone(),
+                label: v.label.clone(),
+                trained: Some(Training {
+                    at: v.created_at,
+                    data_from: v.data_first,
+                    data_to: v.data_last,
+                }),
+                row: Some(v),
             })
             .collect()
+    }
+
+    /// The cached model of version `id`, moved to the most recently used end.
+    async fn cached(&self, id: Uuid) -> Option<Arc<FittedModel>> {
+        let mut loaded = self.loaded.lock().await;
+        let i = loaded.iter().position(|(k, _)| *k == id)?;
+        let entry = loaded.remove(i)?;
+        let model = entry.1.clone();
+        loaded.push_back(entry);
+        Some(model)
+    }
+
+    async fn remember(&self, id: Uuid, model: Arc<FittedModel>) {
+        let mut loaded = self.loaded.lock().await;
+        if loaded.iter().any(|(k, _)| *k == id) {
+            return;
+        }
+        if loaded.len() == MODEL_CACHE {
+            loaded.pop_front();
+        }
+        loaded.push_back((id, model));
     }
 }
 
@@ -71,37 +99,27 @@ fn skill_of(v: &ModelVersion) -> Option<Skill> {
 impl ModelVersions for RegistryVersions {
     async fn current(&self, symbol: &Symbol) -> Result<Vec<CurrentVersion>, SourceError> {
         let v = self.registry.current(symbol).await.map_err(source)?;
-        Ok(self.describe(v).await)
+        Ok(Self::describe(v))
     }
 
     async fn list_current(&self) -> Result<Vec<CurrentVersion>, SourceError> {
         let v = self.registry.list_current().await.map_err(source)?;
-        Ok(self.describe(v).await)
+        Ok(Self::describe(v))
     }
 
-    async fn load(&self, version: &CurrentVersion) -> Result<FittedModel, SourceError> {
-        let row = self
-            .rows
-            .lock()
-            .await
-            .get(&(version.symbol.clone(), version.model, version.version))
-            .cloned();
-        let row = match row {
-            Some(r) => r,
-            None => self
-                .registry
-                .current_for(&version.symbol, version.model)
-                .await
-                .map_err(source)?
-                .filter(|r| r.version == version.version)
-                .ok_or_else(|| {
-                    source(RegistryError::NotFound(format!(
-                        "{} {} v{}",
-                        version.symbol, version.model, version.version
-                    )))
-                })?,
-        };
-        self.registry.load(&row).await.map_err(source)
+    async fn load(&self, version: &CurrentVersion) -> Result<Arc<FittedModel>, SourceError> {
+        let row = version.row.as_ref().ok_or_else(|| {
+            source(RegistryError::NotFound(format!(
+                "{} {} v{}",
+                version.symbol, version.model, version.version
+            )))
+        })?;
+        if let Some(model) = self.cached(row.id).await {
+            return Ok(model);
+        }
+        let model = Arc::new(self.registry.load(row).await.map_err(source)?);
+        self.remember(row.id, model.clone()).await;
+        Ok(model)
     }
 }
 

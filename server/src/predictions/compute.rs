@@ -1,18 +1,23 @@
 //! Turning fitted model versions into served predictions: h = 1, 2, 5 trading days with 95% and
-//! 99% intervals, NYSE target dates, and a signal that stays HOLD unless the version showed skill.
+//! 99% intervals, NYSE target dates, and a signal that stays HOLD unless the model's record passes
+//! the significance gate across every model and horizon shown together, with a calibrated
+//! probability that the call is right.
+
+use std::sync::Arc;
 
 use app::model::{
-    HorizonSkill, ModelMetrics, ModelPrediction, ModelState, PredictedStep, TradeSignal,
+    HorizonSkill, ModelMetrics, ModelPrediction, ModelState, PredictedStep, TradeSignal, Training,
 };
 use chrono::NaiveDate;
 use forecast::eval::{walk_forward, Backtest, Protocol};
 use forecast::metrics::Metrics;
 use forecast::registry::{FittedModel, ModelId, ModelSpec};
 use forecast::series::Bar;
-use forecast::signal::{signal, Action};
+use forecast::signal::{signal, significance_gate, Action, Cell, Verdict};
 use forecast::{Fit, Horizon, Level, Ohlcv, Predict};
 
 use crate::market::calendar;
+use crate::registry::{calibrate, HorizonCalibration};
 
 /// A model's walk-forward record: the full metric set per horizon and the origins it covers.
 #[derive(Debug, Clone, PartialEq)]
@@ -52,8 +57,8 @@ impl Skill {
             .map(|(_, m)| m)
     }
 
-    /// The API's view of the record.
-    pub fn to_wire(&self) -> ModelMetrics {
+    /// The API's view of the record, with the gate's verdicts on it.
+    pub fn to_wire(&self, model: ModelId, verdicts: &[Verdict]) -> ModelMetrics {
         ModelMetrics {
             window_from: self.window.0,
             window_to: self.window.1,
@@ -61,14 +66,23 @@ impl Skill {
             horizons: self
                 .per_horizon
                 .iter()
-                .map(|(h, m)| HorizonSkill {
-                    h: *h,
-                    mae: m.mae,
-                    mae_rel_naive: m.mae_rel_naive,
-                    dm_p: m.dm_p,
-                    da_pct: m.da_pct,
-                    da_p: m.da_p,
-                    cov95_pct: m.cov95_pct,
+                .map(|(h, m)| {
+                    let v = verdict(verdicts, model, *h);
+                    HorizonSkill {
+                        h: *h,
+                        mae: m.mae,
+                        mae_rel_naive: m.mae_rel_naive,
+                        dm_p: m.dm_p,
+                        dm_p_better: m.dm_p_better,
+                        dm_p_holm: v.and_then(|v| v.dm_p_holm),
+                        da_pct: m.da_pct,
+                        da_p: m.da_p,
+                        up_pct: m.up_pct,
+                        da_p_vs_up: m.da_p_vs_up,
+                        cov95_pct: m.cov95_pct,
+                        cov99_pct: m.cov99_pct,
+                        skilful: v.is_some_and(|v| v.skilful),
+                    }
                 })
                 .collect(),
         }
@@ -76,7 +90,7 @@ impl Skill {
 }
 
 /// A fitted model ready to predict: a registry version, or a baseline fitted just now (version 0).
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct ServableModel {
     /// Which model.
     pub model: ModelId,
@@ -84,8 +98,43 @@ pub struct ServableModel {
     pub version: i32,
     /// Its walk-forward record, when it has one.
     pub skill: Option<Skill>,
-    /// The fitted state.
-    pub fitted: FittedModel,
+    /// Calibrated confidence of its calls per horizon.
+    pub calibration: Vec<HorizonCalibration>,
+    /// The fitted model's own name, when it has one.
+    pub label: Option<String>,
+    /// When and on what it was trained (registry versions).
+    pub trained: Option<Training>,
+    /// The fitted state (shared with the in-process model cache).
+    pub fitted: Arc<FittedModel>,
+}
+
+/// The gate's verdicts on every model and horizon of `models` with a record: the family shown
+/// together, corrected for its size (see `forecast::signal`).
+pub fn verdicts(models: &[ServableModel]) -> Vec<Verdict> {
+    verdicts_of(
+        models
+            .iter()
+            .filter_map(|m| m.skill.as_ref().map(|s| (m.model, s))),
+    )
+}
+
+/// The same for any set of records.
+pub fn verdicts_of<'a>(records: impl IntoIterator<Item = (ModelId, &'a Skill)>) -> Vec<Verdict> {
+    let cells: Vec<Cell<'a>> = records
+        .into_iter()
+        .flat_map(|(model, s)| {
+            s.per_horizon.iter().map(move |(h, metrics)| Cell {
+                model,
+                horizon: *h,
+                metrics,
+            })
+        })
+        .collect();
+    significance_gate(&cells)
+}
+
+fn verdict(verdicts: &[Verdict], model: ModelId, h: usize) -> Option<&Verdict> {
+    verdicts.iter().find(|v| v.model == model && v.horizon == h)
 }
 
 /// Fits a baseline on `history` and measures it walk-forward under `protocol` (the baselines are
@@ -98,11 +147,16 @@ pub fn fit_baseline(
 ) -> forecast::Result<ServableModel> {
     let spec = ModelSpec::default_for(id, 0)?;
     let fitted = spec.fit(history)?;
-    let skill = match walk_forward(&spec, history, &protocol.for_model(id), &|_, _| {}) {
-        Ok(bt) => Some(Skill::from_backtest(&bt)?),
+    let (skill, calibration) = match walk_forward(
+        &spec,
+        history,
+        &protocol.for_model(id),
+        &|_, _| {},
+    ) {
+        Ok(bt) => (Some(Skill::from_backtest(&bt)?), calibrate(&bt, history)),
         Err(forecast::Error::NotEnoughData { needed, got }) => {
             tracing::info!(model = %id, needed, got, "history too short to evaluate the baseline");
-            None
+            (None, Vec::new())
         }
         Err(e) => return Err(e),
     };
@@ -110,7 +164,10 @@ pub fn fit_baseline(
         model: id,
         version: 0,
         skill,
-        fitted,
+        calibration,
+        label: None,
+        trained: None,
+        fitted: Arc::new(fitted),
     })
 }
 
@@ -128,14 +185,17 @@ pub enum ComputeError {
     NoData,
 }
 
-/// The prediction of `m` from the last of `bars` for h = 1, 2, 5.
+/// The prediction of `m` from the last of `bars` for h = 1, 2, 5, its signals judged by
+/// `verdicts` (the gate's, over every model shown with it).
 pub fn predict(
     bars: &[Bar],
     history: &Ohlcv,
     m: &ServableModel,
+    verdicts: &[Verdict],
 ) -> Result<ModelPrediction, ComputeError> {
     let last = bars.last().ok_or(ComputeError::NoData)?;
     let f = predict_with_intervals(m, history)?;
+    let daily_vol = forecast::volatility::ewma_at(history.close());
     let mut horizons = Vec::with_capacity(f.steps.len());
     for step in &f.steps {
         let h = step.horizon.get();
@@ -146,7 +206,12 @@ pub fn predict(
             ))
             .into());
         }
-        let s = signal(last.close, step, m.skill.as_ref().and_then(|sk| sk.at(h)));
+        let calibration = m
+            .calibration
+            .iter()
+            .find(|c| c.h == h)
+            .map(|c| (&c.calibration, daily_vol));
+        let s = signal(last.close, step, verdict(verdicts, m.model, h), calibration);
         let bound = |level: f64, upper: bool| {
             step.interval(level)
                 .map(|iv| if upper { iv.upper } else { iv.lower })
@@ -166,14 +231,17 @@ pub fn predict(
                 Action::Hold => TradeSignal::Hold,
             },
             confidence: s.confidence,
+            confidence_label: s.label.map(|l| l.as_str().to_string()),
         });
     }
     Ok(ModelPrediction {
         model: m.model,
         version: Some(m.version),
+        label: m.label.clone(),
+        trained: m.trained.clone(),
         status: ModelState::Ready,
         message: None,
-        metrics: m.skill.as_ref().map(Skill::to_wire),
+        metrics: m.skill.as_ref().map(|s| s.to_wire(m.model, verdicts)),
         horizons,
     })
 }
@@ -210,6 +278,8 @@ pub fn unavailable(
     ModelPrediction {
         model,
         version: None,
+        label: None,
+        trained: None,
         status,
         message: Some(message.into()),
         metrics: None,
@@ -260,7 +330,7 @@ mod tests {
         let b = &b[..=cut];
         let history = Ohlcv::from_bars(b).unwrap();
         let m = fit_baseline(ModelId::Naive, &history, &short_protocol()).unwrap();
-        let p = predict(b, &history, &m).unwrap();
+        let p = predict(b, &history, &m, &verdicts(std::slice::from_ref(&m))).unwrap();
         let dates: Vec<String> = p
             .horizons
             .iter()
@@ -275,7 +345,7 @@ mod tests {
         let history = Ohlcv::from_bars(&b).unwrap();
         for id in [ModelId::Naive, ModelId::Drift] {
             let m = fit_baseline(id, &history, &short_protocol()).unwrap();
-            let p = predict(&b, &history, &m).unwrap();
+            let p = predict(&b, &history, &m, &verdicts(std::slice::from_ref(&m))).unwrap();
             assert_eq!(p.horizons.len(), 3);
             for s in &p.horizons {
                 let (lo95, hi95) = (s.lo95.unwrap(), s.hi95.unwrap());
@@ -293,11 +363,101 @@ mod tests {
         let b = bars(200);
         let history = Ohlcv::from_bars(&b).unwrap();
         let m = fit_baseline(ModelId::Drift, &history, &short_protocol()).unwrap();
-        let p = predict(&b, &history, &ServableModel { skill: None, ..m }).unwrap();
+        let m = ServableModel { skill: None, ..m };
+        let p = predict(&b, &history, &m, &verdicts(std::slice::from_ref(&m))).unwrap();
         assert!(p
             .horizons
             .iter()
             .all(|s| s.signal == TradeSignal::Hold && s.confidence == 0.0));
+    }
+
+    /// A record at one horizon with the given one-sided DM p-value and hit rate, in a window where
+    /// 52% of the moves were up.
+    fn record(dm_p_better: f64, da_pct: f64, da_p_vs_up: f64) -> Metrics {
+        Metrics {
+            mae: 1.0,
+            rmse: 1.2,
+            mape_pct: 1.0,
+            mase: Some(0.9),
+            mae_rel_naive: Some(0.9),
+            dm_p: Some(dm_p_better * 2.0),
+            da_pct: Some(da_pct),
+            da_p: Some(0.001),
+            cov95_pct: Some(95.0),
+            pi_width_pct: Some(5.0),
+            cov99_pct: Some(99.0),
+            pi99_width_pct: Some(7.0),
+            dm_p_better: Some(dm_p_better),
+            up_pct: Some(52.0),
+            da_p_vs_up: Some(da_p_vs_up),
+        }
+    }
+
+    fn with_record(m: ServableModel, metrics: Metrics) -> ServableModel {
+        ServableModel {
+            skill: Some(Skill {
+                per_horizon: vec![(1, metrics), (2, metrics), (5, metrics)],
+                window: (NaiveDate::MIN, NaiveDate::MIN),
+                origins: 250,
+            }),
+            ..m
+        }
+    }
+
+    #[test]
+    fn only_a_record_that_passes_the_gate_calls_a_direction_and_the_words_say_so() {
+        let b = bars(200);
+        let history = Ohlcv::from_bars(&b).unwrap();
+        let drift = fit_baseline(ModelId::Drift, &history, &short_protocol()).unwrap();
+        // Beats the random walk beyond any correction, and the constant call too.
+        let skilful = with_record(drift.clone(), record(1e-9, 70.0, 1e-6));
+        let p = predict(
+            &b,
+            &history,
+            &skilful,
+            &verdicts(std::slice::from_ref(&skilful)),
+        )
+        .unwrap();
+        assert!(p.horizons.iter().all(|s| s.signal != TradeSignal::Hold));
+        assert!(p.horizons.iter().all(|s| s.confidence > 0.0));
+        let words = p.metrics.unwrap().horizons[0].verdict();
+        assert!(
+            words.starts_with("Beats the random walk: 10.0% smaller errors"),
+            "{words}"
+        );
+
+        // A hit rate of 60% in a window that was up 52% of the time, but a DM p of 0.2: no call.
+        let lucky = with_record(drift.clone(), record(0.2, 60.0, 1e-4));
+        let p = predict(
+            &b,
+            &history,
+            &lucky,
+            &verdicts(std::slice::from_ref(&lucky)),
+        )
+        .unwrap();
+        assert!(p.horizons.iter().all(|s| s.signal == TradeSignal::Hold));
+        let words = p.metrics.unwrap().horizons[0].verdict();
+        assert!(
+            words.starts_with("No better than a random walk (p = "),
+            "{words}"
+        );
+
+        // Significant alone (p = 0.02), but not once nine cells are judged together (Holm).
+        let borderline = with_record(drift.clone(), record(0.02, 70.0, 1e-6));
+        let alone = verdicts(std::slice::from_ref(&borderline));
+        assert!(
+            alone.iter().all(|v| !v.skilful),
+            "three horizons: 0.02 × 3 = 0.06"
+        );
+        let one_horizon = ServableModel {
+            skill: Some(Skill {
+                per_horizon: vec![(1, record(0.02, 70.0, 1e-6))],
+                window: (NaiveDate::MIN, NaiveDate::MIN),
+                origins: 250,
+            }),
+            ..drift
+        };
+        assert!(verdicts(std::slice::from_ref(&one_horizon))[0].skilful);
     }
 
     #[test]
@@ -306,6 +466,6 @@ mod tests {
         let history = Ohlcv::from_bars(&b).unwrap();
         let m = fit_baseline(ModelId::Naive, &history, &Protocol::default()).unwrap();
         assert!(m.skill.is_none());
-        assert_eq!(predict(&b, &history, &m).unwrap().horizons.len(), 3);
+        assert_eq!(predict(&b, &history, &m, &[]).unwrap().horizons.len(), 3);
     }
 }

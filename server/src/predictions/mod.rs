@@ -13,7 +13,7 @@ pub mod store;
 use std::sync::Arc;
 use std::time::Duration;
 
-use app::domain::{HistoryDays, JobId, Symbol};
+use app::domain::{Caller, HistoryDays, JobId, Symbol, Tier};
 use app::model::{
     JobStatus, ModelPrediction, ModelState, ModelVersionSummary, PredictionHistory, Predictions,
     PricePoint,
@@ -28,6 +28,7 @@ use sqlx::PgPool;
 
 use crate::cache::Cache;
 use crate::market::store::bars::{self, LastBar};
+use crate::ratelimit::DailyBudget;
 use crate::telemetry::spawn_blocking_in_span;
 use compute::ServableModel;
 use sources::{CurrentVersion, ModelVersions, NoQueue, NoRegistry, TrainingQueue};
@@ -72,6 +73,29 @@ impl From<PredictionError> for ServiceError {
     }
 }
 
+/// Who may queue training, and how much a day.
+#[derive(Clone, Debug)]
+pub struct TrainingAllowance {
+    /// Where the daily counts are kept.
+    pub budget: DailyBudget,
+    /// Symbols a day per tier (free, pro, admin).
+    pub per_tier: [u32; 3],
+}
+
+impl TrainingAllowance {
+    /// Symbols `caller` may have trained a day; `None` for anonymous callers.
+    pub fn per_day(&self, caller: &Caller) -> Option<u32> {
+        match caller {
+            Caller::Anonymous => None,
+            Caller::Member { tier, .. } => Some(match tier {
+                Tier::Free => self.per_tier[0],
+                Tier::Pro => self.per_tier[1],
+                Tier::Admin => self.per_tier[2],
+            }),
+        }
+    }
+}
+
 /// The prediction service over Postgres, Redis, the registry and the queue.
 #[derive(Clone)]
 pub struct Predictor {
@@ -80,6 +104,7 @@ pub struct Predictor {
     versions: Arc<dyn ModelVersions>,
     queue: Arc<dyn TrainingQueue>,
     protocol: Protocol,
+    allowance: Option<TrainingAllowance>,
 }
 
 impl std::fmt::Debug for Predictor {
@@ -98,7 +123,14 @@ impl Predictor {
             versions: Arc::new(NoRegistry),
             queue: Arc::new(NoQueue),
             protocol: Protocol::default(),
+            allowance: None,
         }
+    }
+
+    /// Queues training only within `allowance` (without one, anybody may).
+    pub fn with_allowance(mut self, allowance: TrainingAllowance) -> Self {
+        self.allowance = Some(allowance);
+        self
     }
 
     /// Serves the registry's current versions.
@@ -135,14 +167,11 @@ impl Predictor {
         }
     }
 
-    /// Current registry versions of `symbol`; a failing registry is logged and means "none", so
-    /// the baselines are still served.
+    /// Current registry versions of `symbol` (served models and the ensemble's members alike); a
+    /// failing registry is logged and means "none", so the baselines are still served.
     async fn current_versions(&self, symbol: &Symbol) -> Vec<CurrentVersion> {
         match self.versions.current(symbol).await {
-            Ok(v) => v
-                .into_iter()
-                .filter(|v| ModelId::served().contains(&v.model) && !v.model.is_baseline())
-                .collect(),
+            Ok(v) => v.into_iter().filter(|v| !v.model.is_baseline()).collect(),
             Err(e) => {
                 tracing::warn!(error = %e, "model registry unavailable; serving the baselines");
                 Vec::new()
@@ -215,14 +244,16 @@ impl Predictor {
         let ready = spawn_blocking_in_span(move || {
             let series = Ohlcv::from_bars(&history)?;
             let mut models = Vec::new();
-            for id in [ModelId::Naive, ModelId::Drift] {
+            for &id in ModelId::served().iter().filter(|id| id.is_baseline()) {
                 models.push(compute::fit_baseline(id, &series, &protocol)?);
             }
             models.extend(loaded);
+            // Every model and horizon shown together is one family for the significance gate.
+            let verdicts = compute::verdicts(&models);
             let out: Vec<ModelPrediction> = models
                 .iter()
                 .map(|m| {
-                    compute::predict(&history, &series, m).unwrap_or_else(|e| {
+                    compute::predict(&history, &series, m, &verdicts).unwrap_or_else(|e| {
                         tracing::error!(model = %m.model, error = %e, "prediction failed");
                         let mut p = compute::unavailable(
                             m.model,
@@ -243,7 +274,8 @@ impl Predictor {
     /// Computes every model that can predict now (the baselines and each current registry
     /// version), records the predictions and caches the answer. Run by the predict job and when
     /// the queue is unavailable.
-    #[tracing::instrument(skip(self), fields(symbol = %symbol), err)]
+    // Internal failures are logged once, where they are mapped to an answer; a client error is not one.
+    #[tracing::instrument(skip(self), fields(symbol = %symbol), err(level = "debug"))]
     pub async fn compute_and_record(
         &self,
         symbol: &Symbol,
@@ -252,12 +284,20 @@ impl Predictor {
         let history = self.history(symbol).await?;
         let mut loaded = Vec::new();
         let mut failed = Vec::new();
-        for v in self.current_versions(symbol).await {
+        let served = self
+            .current_versions(symbol)
+            .await
+            .into_iter()
+            .filter(|v| ModelId::served().contains(&v.model));
+        for v in served {
             match self.versions.load(&v).await {
                 Ok(fitted) => loaded.push(ServableModel {
                     model: v.model,
                     version: v.version,
                     skill: v.skill,
+                    calibration: v.calibration,
+                    label: v.label,
+                    trained: v.trained,
                     fitted,
                 }),
                 Err(e) => {
@@ -281,14 +321,16 @@ impl Predictor {
         Ok(answer)
     }
 
-    /// What can be shown while `job` trains the missing models: the baselines (computed once
-    /// per as-of and cached, not recorded: the predict job records everything together) beside
-    /// every other model's state.
+    /// What can be shown while `job` trains the missing models (or, with no job, what is ready
+    /// and `note` saying why the rest is not trained): the baselines (computed once per as-of and
+    /// cached, not recorded: the predict job records everything together) beside every other
+    /// model's state.
     async fn while_training(
         &self,
         symbol: &Symbol,
         last: &LastBar,
-        job: JobId,
+        job: Option<JobId>,
+        note: Option<String>,
     ) -> Result<Predictions, PredictionError> {
         let key = Self::baselines_key(symbol, last);
         let history = self.history(symbol).await?;
@@ -300,14 +342,27 @@ impl Predictor {
                 computed
             }
         };
-        let models = self.complete(symbol, baselines).await;
-        Ok(Self::answer(symbol, last, &history, models, Some(job)))
+        let mut models = self.complete(symbol, baselines).await;
+        if let Some(note) = note {
+            for m in models
+                .iter_mut()
+                .filter(|m| m.status == ModelState::NotTrainedYet)
+            {
+                m.message = Some(note.clone());
+            }
+        }
+        Ok(Self::answer(symbol, last, &history, models, job))
     }
 
     /// Predictions for `symbol`: cached, recorded, queued (with the baselines meanwhile) or (no
     /// queue) computed now.
-    #[tracing::instrument(skip(self), fields(symbol = %symbol), err)]
-    pub async fn serve(&self, symbol: &Symbol) -> Result<Predictions, PredictionError> {
+    // Internal failures are logged once, where they are mapped to an answer; a client error is not one.
+    #[tracing::instrument(skip(self), fields(symbol = %symbol), err(level = "debug"))]
+    pub async fn serve(
+        &self,
+        symbol: &Symbol,
+        caller: &Caller,
+    ) -> Result<Predictions, PredictionError> {
         let last = self.last_bar(symbol).await?;
         let key = Self::cache_key(symbol, &last);
         if let Some(hit) = self.cache.get_json::<Predictions>(&key).await {
@@ -316,11 +371,14 @@ impl Predictor {
         let current = self.current_versions(symbol).await;
         let recorded = store::recorded(&self.pool, symbol, last.date).await?;
         if !recorded.is_empty() {
-            let stale = current.iter().any(|v| {
-                !recorded
-                    .iter()
-                    .any(|r| r.model == v.model && r.version == Some(v.version))
-            });
+            let stale = current
+                .iter()
+                .filter(|v| ModelId::served().contains(&v.model))
+                .any(|v| {
+                    !recorded
+                        .iter()
+                        .any(|r| r.model == v.model && r.version == Some(v.version))
+                });
             if stale {
                 return self.compute_and_record(symbol).await;
             }
@@ -332,14 +390,51 @@ impl Predictor {
         }
         let missing = missing_models(&current);
         if !missing.is_empty() {
+            if let Some(refusal) = self.may_train(symbol, caller, &missing).await {
+                return self
+                    .while_training(symbol, &last, None, Some(refusal))
+                    .await;
+            }
             match self.queue.enqueue(symbol, last.date, &missing).await {
-                Ok(job) => return self.while_training(symbol, &last, job.job_id).await,
+                Ok(job) => {
+                    return self
+                        .while_training(symbol, &last, Some(job.job_id), None)
+                        .await
+                }
                 Err(e) => {
                     tracing::warn!(error = %e, "job queue unavailable; computing what is current inline")
                 }
             }
         }
         self.compute_and_record(symbol).await
+    }
+
+    /// Why `caller` may not queue the training of `missing` for `symbol`, if it may not: anonymous
+    /// callers queue none, members within their daily budget of symbols (a symbol counts once a
+    /// day; joining training someone else queued is free).
+    async fn may_train(
+        &self,
+        symbol: &Symbol,
+        caller: &Caller,
+        missing: &[ModelId],
+    ) -> Option<String> {
+        let allowance = self.allowance.as_ref()?;
+        let Some(per_day) = allowance.per_day(caller) else {
+            return Some(format!(
+                "Log in or use an API key to have this model trained for {symbol}."
+            ));
+        };
+        let training = self.queue.training(symbol).await.unwrap_or_default();
+        if missing.iter().all(|m| training.contains(m)) {
+            return None;
+        }
+        let who = caller.user().map_or_else(String::new, |u| u.to_string());
+        if allowance.budget.spend(&who, symbol.as_str(), per_day).await {
+            return None;
+        }
+        Some(format!(
+            "Your daily training budget ({per_day} symbols) is used up; it renews at midnight UTC."
+        ))
     }
 
     /// Fills actuals of predictions whose target bar is stored (one symbol, or all).
@@ -359,19 +454,40 @@ fn recent(history: &[Bar]) -> Vec<PricePoint> {
         .collect()
 }
 
-/// The served models that need training: not a baseline and without a current version.
+/// The models to train for the served ones: every served model that is not a baseline, and the
+/// ensemble's members (it is combined from their records), without a current version. The
+/// ensemble comes last, after the members it waits for.
 fn missing_models(current: &[CurrentVersion]) -> Vec<ModelId> {
-    ModelId::served()
-        .iter()
-        .copied()
-        .filter(|&id| !id.is_baseline() && !current.iter().any(|v| v.model == id))
-        .collect()
+    let mut wanted: Vec<ModelId> = ensemble_members();
+    wanted.extend(ModelId::served().iter().copied());
+    let mut out: Vec<ModelId> = Vec::new();
+    for id in wanted {
+        if !id.is_baseline() && !out.contains(&id) && !current.iter().any(|v| v.model == id) {
+            out.push(id);
+        }
+    }
+    out.sort_by_key(|&id| id == ModelId::Ensemble);
+    out
+}
+
+/// The models the served ensemble is combined from.
+fn ensemble_members() -> Vec<ModelId> {
+    match forecast::registry::ModelSpec::default_for(ModelId::Ensemble, 0) {
+        Ok(forecast::registry::ModelSpec::Ensemble(e)) => {
+            e.members.iter().map(|m| m.id()).collect()
+        }
+        _ => Vec::new(),
+    }
 }
 
 #[async_trait]
 impl PredictionService for Predictor {
-    async fn predictions(&self, symbol: &Symbol) -> Result<Predictions, ServiceError> {
-        Ok(self.serve(symbol).await?)
+    async fn predictions(
+        &self,
+        symbol: &Symbol,
+        caller: &Caller,
+    ) -> Result<Predictions, ServiceError> {
+        Ok(self.serve(symbol, caller).await?)
     }
 
     async fn precompute(&self, symbol: &Symbol) -> Result<Predictions, ServiceError> {
@@ -399,7 +515,8 @@ impl PredictionService for Predictor {
         }
     }
 
-    #[tracing::instrument(skip(self), fields(symbol = %symbol), err)]
+    // Internal failures are logged once, where they are mapped to an answer; a client error is not one.
+    #[tracing::instrument(skip(self), fields(symbol = %symbol), err(level = "debug"))]
     async fn history(
         &self,
         symbol: &Symbol,
@@ -424,15 +541,22 @@ impl PredictionService for Predictor {
                 "The model registry is unavailable; try again shortly.".into(),
             )
         })?;
-        Ok(versions
-            .into_iter()
-            .map(|v| ModelVersionSummary {
-                symbol: v.symbol,
+        // Each symbol's current versions are one family for the gate, as its page shows them.
+        let mut out = Vec::with_capacity(versions.len());
+        for group in versions.chunk_by(|a, b| a.symbol == b.symbol) {
+            let verdicts = compute::verdicts_of(
+                group
+                    .iter()
+                    .filter_map(|v| v.skill.as_ref().map(|s| (v.model, s))),
+            );
+            out.extend(group.iter().map(|v| ModelVersionSummary {
+                symbol: v.symbol.clone(),
                 model: v.model,
                 version: v.version,
                 as_of: v.as_of,
-                metrics: v.skill.as_ref().map(compute::Skill::to_wire),
-            })
-            .collect())
+                metrics: v.skill.as_ref().map(|s| s.to_wire(v.model, &verdicts)),
+            }));
+        }
+        Ok(out)
     }
 }

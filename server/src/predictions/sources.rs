@@ -7,9 +7,13 @@ use app::domain::{JobId, Symbol};
 use app::model::JobStatus;
 use async_trait::async_trait;
 use chrono::NaiveDate;
+use std::sync::Arc;
+
+use app::model::Training;
 use forecast::registry::{FittedModel, ModelId};
 
 use super::compute::Skill;
+use crate::registry::{HorizonCalibration, ModelVersion};
 
 /// A current registry version's metadata (the artifact is loaded separately, only when needed).
 #[derive(Debug, Clone, PartialEq)]
@@ -24,6 +28,14 @@ pub struct CurrentVersion {
     pub as_of: NaiveDate,
     /// Its walk-forward record.
     pub skill: Option<Skill>,
+    /// Calibrated confidence of its calls per horizon.
+    pub calibration: Vec<HorizonCalibration>,
+    /// The fitted model's own name, when it has one.
+    pub label: Option<String>,
+    /// When and on what it was trained.
+    pub trained: Option<Training>,
+    /// The registry row (its artifact key and checksum), when it came from the registry.
+    pub row: Option<ModelVersion>,
 }
 
 /// A failure of the registry or queue, with its cause for the log.
@@ -39,7 +51,7 @@ pub trait ModelVersions: Send + Sync + 'static {
     /// Every current version of every symbol.
     async fn list_current(&self) -> Result<Vec<CurrentVersion>, SourceError>;
     /// The fitted model of `version` (checksum verified by the registry).
-    async fn load(&self, version: &CurrentVersion) -> Result<FittedModel, SourceError>;
+    async fn load(&self, version: &CurrentVersion) -> Result<Arc<FittedModel>, SourceError>;
 }
 
 /// How the queue answered an enqueue.
@@ -78,7 +90,7 @@ impl ModelVersions for NoRegistry {
     async fn list_current(&self) -> Result<Vec<CurrentVersion>, SourceError> {
         Ok(Vec::new())
     }
-    async fn load(&self, version: &CurrentVersion) -> Result<FittedModel, SourceError> {
+    async fn load(&self, version: &CurrentVersion) -> Result<Arc<FittedModel>, SourceError> {
         Err(SourceError(format!(
             "no model registry: cannot load {} v{}",
             version.model, version.version

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use app::domain::Symbol;
 use app::model::{
     HistoryPoint, ModelHistory, ModelMetrics, ModelPrediction, ModelState, PredictedStep,
-    TradeSignal,
+    TradeSignal, Training,
 };
 use chrono::NaiveDate;
 use forecast::registry::ModelId;
@@ -36,8 +36,10 @@ pub async fn record(
         for s in &m.horizons {
             inserted += sqlx::query!(
                 "insert into predictions (symbol, model, version, as_of, horizon, target_date,
-                     last_close, point, lo95, hi95, lo99, hi99, signal, confidence, metrics)
-                 values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
+                     last_close, point, lo95, hi95, lo99, hi99, signal, confidence, metrics,
+                     label, confidence_label, trained)
+                 values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16,
+                         $17, $18)
                  on conflict (symbol, model, version, as_of, horizon) do nothing",
                 symbol.as_str(),
                 m.model.as_str(),
@@ -54,6 +56,9 @@ pub async fn record(
                 s.signal.as_str(),
                 s.confidence,
                 m.metrics.as_ref().map(Json) as _,
+                m.label,
+                s.confidence_label,
+                m.trained.as_ref().map(Json) as _,
             )
             .execute(&mut *tx)
             .await?
@@ -77,6 +82,9 @@ struct RecordedRow {
     signal: TradeSignal,
     confidence: f64,
     metrics: Option<Json<ModelMetrics>>,
+    label: Option<String>,
+    confidence_label: Option<String>,
+    trained: Option<Json<Training>>,
 }
 
 /// The recorded predictions from `as_of`, the highest version of each model, one entry per model.
@@ -90,7 +98,8 @@ pub async fn recorded(
         RecordedRow,
         r#"select p.model, p.version, p.horizon, p.target_date as "target_date: NaiveDate",
                   p.point, p.lo95, p.hi95, p.lo99, p.hi99, p.signal as "signal: TradeSignal",
-                  p.confidence, p.metrics as "metrics: Json<ModelMetrics>"
+                  p.confidence, p.metrics as "metrics: Json<ModelMetrics>", p.label,
+                  p.confidence_label, p.trained as "trained: Json<Training>"
            from predictions p
            join (select model, max(version) as version from predictions
                  where symbol = $1 and as_of = $2 group by model) latest
@@ -110,6 +119,8 @@ pub async fn recorded(
             .or_insert_with(|| ModelPrediction {
                 model,
                 version: Some(r.version),
+                label: r.label.clone(),
+                trained: r.trained.clone().map(|t| t.0),
                 status: ModelState::Ready,
                 message: None,
                 metrics: r.metrics.clone().map(|j| j.0),
@@ -125,6 +136,7 @@ pub async fn recorded(
             hi99: r.hi99,
             signal: r.signal,
             confidence: r.confidence,
+            confidence_label: r.confidence_label,
         });
     }
     Ok(by_model.into_values().collect())

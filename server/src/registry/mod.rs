@@ -14,8 +14,11 @@ mod store;
 
 use app::domain::{JobId, Symbol};
 use chrono::{DateTime, NaiveDate, Utc};
+use forecast::backtest::Backtest;
 use forecast::metrics::Metrics;
 use forecast::registry::{FittedModel, ModelId};
+use forecast::signal::Calibration;
+use forecast::strategy::StrategyBacktest;
 use serde::{Deserialize, Serialize};
 use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
@@ -103,6 +106,38 @@ pub struct HorizonMetrics {
     pub metrics: Metrics,
 }
 
+/// The calibrated confidence of one horizon's direction calls.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HorizonCalibration {
+    /// Horizon in trading days.
+    pub h: usize,
+    /// The fitted calibration and its reliability table.
+    pub calibration: Calibration,
+}
+
+/// The calibrated confidence of each horizon's calls from a walk-forward `record` on `series`
+/// (horizons with too few calls have none).
+pub fn calibrate(record: &Backtest, series: &forecast::Ohlcv) -> Vec<HorizonCalibration> {
+    use forecast::signal::{calibration_data, fit_calibration};
+    record
+        .horizons
+        .iter()
+        .filter_map(|hb| {
+            let (x, y) = calibration_data(record, series, hb.horizon);
+            match fit_calibration(&x, &y) {
+                Ok(calibration) => Some(HorizonCalibration {
+                    h: hb.horizon.get(),
+                    calibration,
+                }),
+                Err(e) => {
+                    tracing::debug!(h = hb.horizon.get(), error = %e, "no calibration");
+                    None
+                }
+            }
+        })
+        .collect()
+}
+
 /// The out-of-sample evaluation a version was scored on.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Evaluation {
@@ -177,6 +212,12 @@ pub struct ModelVersion {
     pub created_at: DateTime<Utc>,
     /// Latest re-evaluation on newer data, if any.
     pub backtest: Option<BacktestRecord>,
+    /// The fitted model's own name, when it says more than the id ("ARIMA(2,1,0)").
+    pub label: Option<String>,
+    /// Calibrated confidence per horizon (absent when the record had too few calls to fit it).
+    pub calibration: Vec<HorizonCalibration>,
+    /// The strategy backtest of its one-day calls.
+    pub strategy: Option<StrategyBacktest>,
 }
 
 /// What a training run hands to [`Registry::record`].
@@ -202,6 +243,17 @@ pub struct NewVersion {
     pub artifact: StoredArtifact,
     /// The job that trained it.
     pub job_id: Option<JobId>,
+    /// The walk-forward record behind `evaluation`.
+    pub record: Backtest,
+    /// The fitted model's own name, if it has one.
+    pub label: Option<String>,
+    /// Calibrated confidence per horizon.
+    pub calibration: Vec<HorizonCalibration>,
+    /// The strategy backtest of its one-day calls.
+    pub strategy: Option<StrategyBacktest>,
+    /// The score of the current version re-measured on this version's origins, when the two were
+    /// evaluated on different windows (promotion compares like with like).
+    pub current_on_same_origins: Option<Option<f64>>,
 }
 
 /// The registry service (cheap to clone).
@@ -240,7 +292,7 @@ impl Registry {
         let score = new.evaluation.score();
         let promote = match current {
             None => true,
-            Some((_, cur)) => promotes(score, cur),
+            Some((_, stored)) => promotes(score, new.current_on_same_origins.unwrap_or(stored)),
         };
         if promote {
             if let Some((old, _)) = current {
@@ -319,6 +371,11 @@ impl Registry {
         let row = store::set_status(&mut tx, id, VersionStatus::Current).await?;
         tx.commit().await?;
         Ok(row)
+    }
+
+    /// The walk-forward record of a version (kept apart from the listings: it is large).
+    pub async fn walk_forward_record(&self, id: Uuid) -> Result<Option<Backtest>, RegistryError> {
+        store::walk_forward_record(&self.pool, id).await
     }
 
     /// Stores a re-evaluation on a version.

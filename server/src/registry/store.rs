@@ -7,9 +7,12 @@ use sqlx::types::Json;
 use sqlx::{PgConnection, PgExecutor};
 use uuid::Uuid;
 
+use forecast::backtest::Backtest;
+use forecast::strategy::StrategyBacktest;
+
 use super::{
-    BacktestRecord, Evaluation, HorizonMetrics, ModelVersion, NewVersion, RegistryError,
-    VersionStatus,
+    BacktestRecord, Evaluation, HorizonCalibration, HorizonMetrics, ModelVersion, NewVersion,
+    RegistryError, VersionStatus,
 };
 
 struct Row {
@@ -33,6 +36,9 @@ struct Row {
     job_id: Option<Uuid>,
     created_at: DateTime<Utc>,
     backtest: Option<Json<BacktestRecord>>,
+    label: Option<String>,
+    calibration: Option<Json<Vec<HorizonCalibration>>>,
+    strategy: Option<Json<StrategyBacktest>>,
 }
 
 impl TryFrom<Row> for ModelVersion {
@@ -64,6 +70,9 @@ impl TryFrom<Row> for ModelVersion {
             job_id: r.job_id.map(JobId::from),
             created_at: r.created_at,
             backtest: r.backtest.map(|b| b.0),
+            label: r.label,
+            calibration: r.calibration.map(|c| c.0).unwrap_or_default(),
+            strategy: r.strategy.map(|s| s.0),
         })
     }
 }
@@ -92,7 +101,9 @@ async fn select(
                   eval_origins, score, artifact_key, artifact_sha256, artifact_bytes,
                   status as "status: VersionStatus", job_id,
                   created_at as "created_at: DateTime<Utc>",
-                  backtest as "backtest: Json<BacktestRecord>"
+                  backtest as "backtest: Json<BacktestRecord>", label,
+                  calibration as "calibration: Json<Vec<HorizonCalibration>>",
+                  strategy as "strategy: Json<StrategyBacktest>"
            from model_versions
            where ($1::uuid is null or id = $1)
              and ($2::text is null or symbol = $2)
@@ -181,11 +192,11 @@ pub(super) async fn insert(
     sqlx::query!(
         "insert into model_versions (id, symbol, model, version, params, data_first, data_last,
            rows, metrics, eval_first, eval_last, eval_origins, score, artifact_key,
-           artifact_sha256, artifact_bytes, status, job_id)
+           artifact_sha256, artifact_bytes, status, job_id, record, calibration, strategy, label)
          values ($1, $2, $3,
            (select coalesce(max(version), 0) + 1 from model_versions
              where symbol = $2 and model = $3),
-           $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)",
+           $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)",
         new.id,
         new.symbol.as_str(),
         new.model.as_str(),
@@ -203,6 +214,10 @@ pub(super) async fn insert(
         new.artifact.bytes,
         status.as_str(),
         new.job_id.map(|j| j.as_uuid()),
+        Json(&new.record) as _,
+        Json(&new.calibration) as _,
+        new.strategy.as_ref().map(Json) as _,
+        new.label,
     )
     .execute(&mut *conn)
     .await?;
@@ -322,4 +337,19 @@ pub(super) async fn set_backtest(
     .execute(conn)
     .await?;
     Ok(done.rows_affected() == 1)
+}
+
+/// The walk-forward record of a version, if it has one (versions trained before records were kept
+/// have none).
+pub(super) async fn walk_forward_record(
+    ex: impl PgExecutor<'_>,
+    id: Uuid,
+) -> Result<Option<Backtest>, RegistryError> {
+    let record = sqlx::query_scalar!(
+        r#"select record as "record: Json<Backtest>" from model_versions where id = $1"#,
+        id,
+    )
+    .fetch_optional(ex)
+    .await?;
+    Ok(record.flatten().map(|r| r.0))
 }

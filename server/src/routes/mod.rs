@@ -1,5 +1,6 @@
 //! Routes outside Leptos: health and metrics for operators, and the JSON API.
 
+pub mod access;
 pub mod api;
 pub mod errors;
 pub mod metrics;
@@ -26,8 +27,10 @@ pub struct AppState {
     pub cache: Cache,
     /// Renders the Prometheus text.
     pub metrics: metrics_exporter_prometheus::PrometheusHandle,
-    /// Bearer token of the admin endpoints (`ADMIN_TOKEN`); `None` disables them.
-    pub admin_token: Option<std::sync::Arc<str>>,
+    /// Who may do what: keys, tokens, limits.
+    pub access: access::Access,
+    /// Bearer token `/metrics` requires (`METRICS_TOKEN`); `None`: open.
+    pub metrics_token: Option<std::sync::Arc<str>>,
 }
 
 impl FromRef<AppState> for LeptosOptions {

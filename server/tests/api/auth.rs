@@ -224,6 +224,7 @@ async fn logout_deletes_the_session_so_the_old_cookie_is_worthless() {
     let res = reqwest::Client::new()
         .post(format!("{}/api/add_to_watchlist", app.address))
         .header("cookie", cookie)
+        .header("Origin", &app.address)
         .header("Accept", "application/json")
         .form(&[("symbol", "GOOG")])
         .send()

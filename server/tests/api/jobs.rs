@@ -465,7 +465,7 @@ async fn a_finished_training_queues_predictions_that_serve_the_new_version() {
     let h = harness(quick_settings()).await;
     let train = h
         .jobs
-        .enqueue(JobSpec::train(&sym("GOOG"), ModelId::Arima111))
+        .enqueue(JobSpec::train(&sym("GOOG"), ModelId::Autoarima))
         .await
         .unwrap();
     let workers = h.start_workers(1);
@@ -491,11 +491,11 @@ async fn a_finished_training_queues_predictions_that_serve_the_new_version() {
             .as_array()
             .unwrap()
             .iter()
-            .any(|m| m["model"] == "arima111" && m["version"] == 1),
+            .any(|m| m["model"] == "autoarima" && m["version"] == 1),
         "{served}"
     );
     let recorded: i64 = sqlx::query_scalar(
-        "select count(*) from predictions where symbol = 'GOOG' and model = 'arima111' and version = 1",
+        "select count(*) from predictions where symbol = 'GOOG' and model = 'autoarima' and version = 1",
     )
     .fetch_one(&h.pool)
     .await

@@ -1,7 +1,7 @@
 //! The test kit: the real app on port 0 against shared Postgres and Redis (a fresh database and a
 //! unique key prefix per test), request helpers, fixtures and the assertions every file uses.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use server::config::Settings;
 use server::embedded::{EmbeddedPostgres, EmbeddedRedis};
@@ -21,11 +21,39 @@ struct Services {
 
 static SERVICES: OnceCell<Services> = OnceCell::const_new();
 
+const RUN_DIR_PREFIX: &str = "tickercast-test-";
+
+/// This test process's folder: the shared cluster, Redis and every app's data files.
+fn run_dir() -> PathBuf {
+    std::env::temp_dir().join(format!("{RUN_DIR_PREFIX}{}", std::process::id()))
+}
+
+/// A test binary ends without running destructors, so each run removes the folders of earlier
+/// runs whose process is gone (a cluster is over a gigabyte after the whole suite).
+fn sweep_stale_runs() {
+    let Ok(entries) = std::fs::read_dir(std::env::temp_dir()) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(pid) = name
+            .to_str()
+            .and_then(|n| n.strip_prefix(RUN_DIR_PREFIX))
+            .and_then(|p| p.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        if pid != std::process::id() && !Path::new(&format!("/proc/{pid}")).exists() {
+            let _ = std::fs::remove_dir_all(entry.path());
+        }
+    }
+}
+
 async fn services() -> &'static Services {
     SERVICES
         .get_or_init(|| async {
-            let dir: PathBuf =
-                std::env::temp_dir().join(format!("tickercast-test-{}", std::process::id()));
+            sweep_stale_runs();
+            let dir = run_dir();
             let (admin_base, pg) = match std::env::var("TEST_DATABASE_URL") {
                 Ok(url) => (url.trim_end_matches('/').to_string(), None),
                 Err(_) => {
@@ -59,6 +87,10 @@ async fn services() -> &'static Services {
 pub struct TestApp {
     pub address: String,
     pub pool: PgPool,
+    /// Its database (another instance may be started on it).
+    pub database_url: String,
+    /// Its Redis key prefix (another instance may share it).
+    pub cache_prefix: String,
     /// The app's job queue client (enqueue as the schedules do).
     pub jobs: server::jobs::Jobs,
     pub client: reqwest::Client,
@@ -72,6 +104,19 @@ pub struct Options {
     pub redis_url: Option<String>,
     /// More settings (e.g. provider keys and base URLs pointing at a local fixture server).
     pub env: Vec<(String, String)>,
+    /// Run on this app's database and Redis prefix: a second instance of the same deployment.
+    pub instance_of: Option<(String, String)>,
+}
+
+impl TestApp {
+    /// Options for another instance of this app's deployment (same Postgres, same Redis keys).
+    pub fn sibling(&self, env: Vec<(String, String)>) -> Options {
+        Options {
+            env,
+            instance_of: Some((self.database_url.clone(), self.cache_prefix.clone())),
+            ..Options::default()
+        }
+    }
 }
 
 /// A fresh, empty database (no migrations run), for tests below the HTTP layer.
@@ -112,10 +157,14 @@ pub async fn spawn_app() -> TestApp {
 
 pub async fn spawn_app_with(opts: Options) -> TestApp {
     let svc = services().await;
-    let database_url = fresh_database_url().await;
-
+    let (database_url, prefix) = match opts.instance_of {
+        Some(shared) => shared,
+        None => (
+            fresh_database_url().await,
+            format!("test:{}:", uuid::Uuid::new_v4().simple()),
+        ),
+    };
     let redis_url = opts.redis_url.unwrap_or_else(|| svc.redis_url.clone());
-    let prefix = format!("test:{}:", uuid::Uuid::new_v4().simple());
     let settings = Settings::from_lookup(|k| match k {
         "APP_ADDR" => Some("127.0.0.1:0".into()),
         "DATABASE_URL" => Some(database_url.clone()),
@@ -125,11 +174,9 @@ pub async fn spawn_app_with(opts: Options) -> TestApp {
         "LEPTOS_SITE_ROOT" => Some("../target/site".into()),
         // Artifacts and any other files of this app go to a temporary folder, not the source tree.
         "APP_DATA_DIR" => Some(
-            std::env::temp_dir()
-                .join(format!(
-                    "tickercast-test-{}",
-                    prefix.trim_matches(':').replace(':', "-")
-                ))
+            run_dir()
+                .join("apps")
+                .join(prefix.trim_matches(':').replace(':', "-"))
                 .to_string_lossy()
                 .into_owned(),
         ),
@@ -156,6 +203,8 @@ pub async fn spawn_app_with(opts: Options) -> TestApp {
     TestApp {
         address,
         pool,
+        database_url,
+        cache_prefix: prefix,
         jobs,
         client,
         _shutdown: tx,
@@ -187,11 +236,13 @@ impl TestApp {
             .expect("request sent")
     }
 
-    /// POST form fields to a server function, the way the browser's ActionForm does with JS on.
+    /// POST form fields to a server function, the way the browser's ActionForm does with JS on
+    /// (from one of the site's own pages: the browser sends the site's `Origin`).
     pub async fn call(&self, endpoint: &str, form: &[(&str, &str)]) -> reqwest::Response {
         self.client
             .post(format!("{}/api/{endpoint}", self.address))
             .header("Accept", "application/json")
+            .header("Origin", &self.address)
             .form(form)
             .send()
             .await
@@ -270,6 +321,7 @@ impl TestApp {
         let mut req = self
             .client
             .post(format!("{}{path}", self.address))
+            .header("Origin", &self.address)
             .json(body);
         if let Some(t) = token {
             req = req.bearer_auth(t);
@@ -279,6 +331,72 @@ impl TestApp {
         let body = res.text().await.unwrap();
         let json = serde_json::from_str(&body).unwrap_or_else(|e| panic!("{path}: {e}: {body}"));
         (status, json)
+    }
+}
+
+impl TestApp {
+    /// Registers `username` (logged in on this app's client from then on).
+    pub async fn register(&self, username: &str) {
+        let _: serde_json::Value = self
+            .call_ok(
+                "register",
+                &[
+                    ("username", username),
+                    ("password", "correct horse battery"),
+                    ("password_confirm", "correct horse battery"),
+                ],
+            )
+            .await;
+    }
+
+    /// An API key of a new account `username` (an administrator when `admin`), made through the
+    /// API the way an account page does. The client stays logged in as that account.
+    pub async fn api_key(&self, username: &str, admin: bool) -> String {
+        self.register(username).await;
+        if admin {
+            sqlx::query("update users set role = 'admin', tier = 'admin' where username = $1")
+                .bind(username)
+                .execute(&self.pool)
+                .await
+                .unwrap();
+        }
+        let (status, body) = self
+            .post_json("/api/v1/keys", &serde_json::json!({"name": "tests"}), None)
+            .await;
+        assert_eq!(status, 201, "{body}");
+        if admin {
+            // The key was made with the tier the app had in memory for the account; before its
+            // first use, give it the one the account has now.
+            sqlx::query("update api_keys set tier = 'admin' where id = $1")
+                .bind(body["key"]["id"].as_str().unwrap())
+                .execute(&self.pool)
+                .await
+                .unwrap();
+        }
+        body["secret"].as_str().unwrap().to_string()
+    }
+
+    /// GET with an API key or token in `X-API-Key` / `Authorization`: status and JSON body.
+    pub async fn get_json_with(&self, path: &str, key: &str) -> (u16, serde_json::Value) {
+        let res = self
+            .client
+            .get(format!("{}{path}", self.address))
+            .header("X-API-Key", key)
+            .send()
+            .await
+            .expect("request sent");
+        let status = res.status().as_u16();
+        let body = res.text().await.unwrap();
+        let json = serde_json::from_str(&body).unwrap_or_else(|e| panic!("{path}: {e}: {body}"));
+        (status, json)
+    }
+
+    /// A client with no cookies (nobody logged in), for requests made with a key alone.
+    pub fn fresh_client() -> reqwest::Client {
+        reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap()
     }
 }
 
@@ -292,6 +410,33 @@ pub fn sym(s: &str) -> app::domain::Symbol {
 /// A date from `YYYY-MM-DD`.
 pub fn day(s: &str) -> chrono::NaiveDate {
     s.parse().unwrap()
+}
+
+/// The ids of the served models, in display order.
+pub fn served_models() -> Vec<&'static str> {
+    forecast::ModelId::served()
+        .iter()
+        .map(|m| m.as_str())
+        .collect()
+}
+
+/// The models a cold symbol gets a training job for, by name: every served model that is not a
+/// baseline, and the ensemble's members (it is combined from their records).
+pub fn models_to_train() -> Vec<&'static str> {
+    use forecast::registry::{ModelId, ModelSpec};
+    let mut out: Vec<&'static str> = ModelId::served()
+        .iter()
+        .copied()
+        .chain(match ModelSpec::default_for(ModelId::Ensemble, 0) {
+            Ok(ModelSpec::Ensemble(e)) => e.members.iter().map(|m| m.id()).collect(),
+            _ => vec![],
+        })
+        .filter(|m| !m.is_baseline())
+        .map(|m| m.as_str())
+        .collect();
+    out.sort();
+    out.dedup();
+    out
 }
 
 // ---- assertions ---------------------------------------------------------------------------------

@@ -1,7 +1,10 @@
 //! Integration tests: the real server on port 0 against a real Postgres (a fresh database per test)
 //! and a real Redis (a unique key prefix per test). One binary, so the services start once.
 
+mod access_credentials;
+mod access_limits;
 mod auth;
+mod browser_safety;
 mod ingest;
 mod jobs;
 mod kit;

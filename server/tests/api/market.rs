@@ -144,6 +144,23 @@ async fn baseline_forecasts_cover_three_horizons_with_intervals_while_the_models
         ..Options::default()
     })
     .await;
+    // Anonymous visitors never start training; a logged-in one does.
+    let f: Predictions = app.call_ok("predictions", &[("symbol", "GOOG")]).await;
+    assert!(f.job_id.is_none(), "nobody logged in: nothing queued");
+    let untrained = f
+        .models
+        .iter()
+        .find(|m| m.status == app::model::ModelState::NotTrainedYet)
+        .expect("models wait for training");
+    assert!(
+        untrained
+            .message
+            .as_deref()
+            .unwrap_or("")
+            .contains("Log in"),
+        "{untrained:?}"
+    );
+    app.register("trader").await;
     let f: Predictions = app.call_ok("predictions", &[("symbol", "GOOG")]).await;
     assert_eq!(f.as_of.to_string(), "2013-03-01");
     assert!(f.job_id.is_some(), "the other models are being trained");

@@ -30,6 +30,24 @@ fn metrics(rel: f64) -> Metrics {
         da_p: Some(0.7),
         cov95_pct: Some(94.0),
         pi_width_pct: Some(6.0),
+        cov99_pct: Some(98.5),
+        pi99_width_pct: Some(8.0),
+        dm_p_better: Some(0.25),
+        up_pct: Some(53.0),
+        da_p_vs_up: Some(0.8),
+    }
+}
+
+/// An empty walk-forward record (what the registry stores beside the metrics).
+fn no_record() -> forecast::backtest::Backtest {
+    forecast::backtest::Backtest {
+        origins: vec![],
+        dates: vec![],
+        last_close: vec![],
+        horizons: vec![],
+        refits: vec![],
+        mase_scale: 1.0,
+        wall_s: 0.0,
     }
 }
 
@@ -50,6 +68,18 @@ async fn record(
     pool: &PgPool,
     model: ModelId,
     rel: f64,
+) -> server::registry::ModelVersion {
+    record_against(reg, pool, model, rel, None).await
+}
+
+/// Like [`record`], the current version having scored `current_on_same_origins` on this one's
+/// origins (when the two were evaluated on different windows).
+async fn record_against(
+    reg: &Registry,
+    pool: &PgPool,
+    model: ModelId,
+    rel: f64,
+    current_on_same_origins: Option<Option<f64>>,
 ) -> server::registry::ModelVersion {
     let history = Ohlcv::from_closes(&[10.0, 10.4, 10.1, 10.9, 11.2]).unwrap();
     let fitted = ModelSpec::default_for(ModelId::Drift, 0)
@@ -89,6 +119,11 @@ async fn record(
             },
             artifact: stored,
             job_id: None,
+            record: no_record(),
+            label: None,
+            calibration: vec![],
+            strategy: None,
+            current_on_same_origins,
         },
     )
     .await
@@ -210,5 +245,20 @@ async fn a_changed_artifact_is_refused_on_load_with_a_checksum_error() {
         msg.contains(&v.artifact_key) && msg.contains(&v.artifact_sha256),
         "{msg}"
     );
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[tokio::test]
+async fn promotion_compares_the_candidate_with_the_current_version_on_the_same_origins() {
+    let (pool, reg, dir) = registry().await;
+    let v1 = record(&reg, &pool, ModelId::Drift, 0.98).await;
+    // On a newer, harder window the candidate scores 1.02: against v1's stored 0.98 (an easier
+    // window) it would be rejected, but v1 re-measured on the same origins scores 1.03.
+    let v2 = record_against(&reg, &pool, ModelId::Drift, 1.02, Some(Some(1.03))).await;
+    assert_eq!(v2.status, VersionStatus::Current);
+    assert_eq!(reg.get(v1.id).await.unwrap().status, VersionStatus::Retired);
+    // Worse than the current one on the same origins: rejected.
+    let v3 = record_against(&reg, &pool, ModelId::Drift, 1.10, Some(Some(1.02))).await;
+    assert_eq!(v3.status, VersionStatus::Rejected);
     let _ = std::fs::remove_dir_all(dir);
 }

@@ -78,8 +78,19 @@ fn render_operation(out: &mut String, method: &str, path: &str, op: &Value) {
     if let Some(d) = op.get("description").and_then(Value::as_str) {
         let _ = write!(out, "<p class=\"fineprint\">{}</p>", esc(d));
     }
-    if op.get("security").is_some() {
-        out.push_str("<p class=\"fineprint\">Needs <code>Authorization: Bearer &lt;ADMIN_TOKEN&gt;</code>.</p>");
+    if let Some(security) = op.get("security").and_then(Value::as_array) {
+        let optional = security
+            .iter()
+            .any(|r| r.as_object().is_some_and(|o| o.is_empty()));
+        let admin = op
+            .get("tags")
+            .and_then(Value::as_array)
+            .is_some_and(|t| t.iter().any(|t| t == "admin"));
+        out.push_str(match (optional, admin) {
+            (_, true) => "<p class=\"fineprint\">Needs an administrator's API key or access token.</p>",
+            (true, false) => "<p class=\"fineprint\">Works without a key (limited by address); with a key or token, by its tier.</p>",
+            (false, false) => "<p class=\"fineprint\">Needs an API key or access token (or a logged-in session).</p>",
+        });
     }
     if let Some(params) = op.get("parameters").and_then(Value::as_array) {
         out.push_str("<h4>Parameters</h4><table><thead><tr><th>name</th><th>in</th><th>type</th><th>required</th><th>description</th><th>example</th></tr></thead><tbody>");
@@ -186,9 +197,22 @@ pub fn render() -> String {
     out.push_str(
         "<section class=\"panel\"><h2>Errors</h2><p>Every error has one shape, \
          <code>{\"error\": {\"code\": \"...\", \"message\": \"...\"}}</code>, with the status telling \
-         the kind: 400 bad input, 401/403 admin token missing or wrong, 404 unknown symbol or job, \
-         409 conflicting job, 429 rate limited, 503 a dependency is down, 500 our fault (no detail). \
-         See <a href=\"#schema-ErrorBody\">ErrorBody</a>.</p></section>",
+         the kind: 400 bad input, 401 missing or invalid key or token, 403 not allowed (or a \
+         cross-site browser request), 404 unknown symbol or job, 409 conflict, 413 body too large, \
+         429 rate limited (with <code>Retry-After</code>), 503 a dependency is down or the server \
+         is saturated, 500 our fault (no detail). See <a href=\"#schema-ErrorBody\">ErrorBody</a>.</p></section>",
+    );
+    out.push_str(
+        "<section class=\"panel\"><h2>Access</h2><p>The market and prediction endpoints work \
+         without a key, limited by client address (key management needs an account, precompute an \
+         administrator). With an API key (made on the account page or with \
+         <code>POST /api/v1/keys</code>), send <code>X-API-Key: tc_…</code> or \
+         <code>Authorization: Bearer tc_…</code>; the key's tier sets the limits (free, pro, admin). \
+         <code>POST /api/v1/auth/token</code> exchanges a key, or a username and password, for a \
+         short-lived access token to send as <code>Authorization: Bearer &lt;token&gt;</code>. Every \
+         counted response carries <code>RateLimit-Limit</code>, <code>RateLimit-Remaining</code> and \
+         <code>RateLimit-Reset</code>; <code>GET /api/v1/usage</code> tells your tier and today's use. \
+         Anonymous callers never start model training; accounts have a daily training budget.</p></section>",
     );
     let paths = doc.get("paths").and_then(Value::as_object);
     out.push_str("<h2>Endpoints</h2><ul>");
@@ -227,9 +251,15 @@ pub fn render() -> String {
     out
 }
 
-/// `GET /api/docs`.
-pub async fn docs() -> Html<String> {
-    Html(render())
+/// `GET /api/docs`: a page with the site's stylesheet and no script at all.
+pub async fn docs() -> impl axum::response::IntoResponse {
+    (
+        [(
+            axum::http::header::CONTENT_SECURITY_POLICY,
+            "default-src 'none'; style-src 'self'; img-src 'self'; frame-ancestors 'none'",
+        )],
+        Html(render()),
+    )
 }
 
 #[cfg(test)]

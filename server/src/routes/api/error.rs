@@ -21,8 +21,8 @@ pub struct ErrorBody {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ErrorDetail {
     /// `invalid_symbol`, `invalid_range`, `bad_request`, `unknown_symbol`, `no_data`,
-    /// `unknown_job`, `unauthorized`, `forbidden`, `conflict`, `rate_limited`, `unavailable`,
-    /// `internal`, `not_found`.
+    /// `unknown_job`, `unauthorized`, `forbidden`, `conflict`, `payload_too_large`,
+    /// `rate_limited`, `unavailable`, `internal`, `not_found`.
     pub code: String,
     /// What went wrong, in plain words (no internal detail for `internal`).
     pub message: String,
@@ -34,6 +34,8 @@ pub struct ApiError {
     status: StatusCode,
     code: &'static str,
     message: String,
+    /// Seconds to wait, sent as `Retry-After` (429 and some 503s).
+    retry_after: Option<u64>,
 }
 
 #[derive(Serialize)]
@@ -69,7 +71,38 @@ impl ApiError {
             status,
             code,
             message: message.into(),
+            retry_after: None,
         }
+    }
+
+    /// 401 `unauthorized`: no valid credential for what was asked.
+    pub fn unauthorized(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::UNAUTHORIZED, "unauthorized", message)
+    }
+
+    /// 403 `forbidden`: a valid caller that may not do this.
+    pub fn forbidden(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::FORBIDDEN, "forbidden", message)
+    }
+
+    /// 429 `rate_limited`, to be retried after `secs` seconds.
+    pub fn rate_limited(message: impl Into<String>, secs: u64) -> Self {
+        Self::new(StatusCode::TOO_MANY_REQUESTS, "rate_limited", message).retry_after(secs)
+    }
+
+    /// 413 `payload_too_large`: the body is over the configured limit.
+    pub fn payload_too_large() -> Self {
+        Self::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "payload_too_large",
+            "The request body is larger than this server accepts.",
+        )
+    }
+
+    /// Tells the client when to retry (`Retry-After`, in seconds, at least one).
+    pub fn retry_after(mut self, secs: u64) -> Self {
+        self.retry_after = Some(secs.max(1));
+        self
     }
 
     /// The HTTP status.
@@ -99,7 +132,12 @@ impl From<ServiceError> for ApiError {
             ServiceError::NoData(_) => Self::new(StatusCode::NOT_FOUND, "no_data", message),
             ServiceError::UnknownJob(_) => Self::new(StatusCode::NOT_FOUND, "unknown_job", message),
             ServiceError::InvalidInput(m) => Self::bad_request(m),
-            ServiceError::Unauthorized(m) => Self::new(StatusCode::UNAUTHORIZED, "unauthorized", m),
+            ServiceError::Unauthorized(m) => Self::unauthorized(m),
+            ServiceError::Forbidden(m) => Self::forbidden(m),
+            ServiceError::TooManyRequests {
+                message,
+                retry_after,
+            } => Self::rate_limited(message, retry_after.as_secs()),
             ServiceError::Conflict(m) => Self::new(StatusCode::CONFLICT, "conflict", m),
             ServiceError::Unavailable(m) => {
                 Self::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", m)
@@ -125,7 +163,12 @@ impl IntoResponse for ApiError {
                 message: &self.message,
             },
         };
-        (self.status, Json(body)).into_response()
+        let mut res = (self.status, Json(body)).into_response();
+        if let Some(secs) = self.retry_after {
+            res.headers_mut()
+                .insert(axum::http::header::RETRY_AFTER, secs.into());
+        }
+        res
     }
 }
 
@@ -154,6 +197,15 @@ mod tests {
             (ServiceError::InvalidInput("x".into()), 400, "bad_request"),
             (ServiceError::Unauthorized("x".into()), 401, "unauthorized"),
             (ServiceError::Conflict("x".into()), 409, "conflict"),
+            (ServiceError::Forbidden("x".into()), 403, "forbidden"),
+            (
+                ServiceError::TooManyRequests {
+                    message: "x".into(),
+                    retry_after: std::time::Duration::from_secs(7),
+                },
+                429,
+                "rate_limited",
+            ),
             (ServiceError::Unavailable("x".into()), 503, "unavailable"),
             (ServiceError::internal("testing", "boom"), 500, "internal"),
         ];
@@ -162,6 +214,13 @@ mod tests {
             assert_eq!(api.status().as_u16(), status);
             assert_eq!(api.code(), code);
         }
+    }
+
+    #[test]
+    fn a_rate_limited_answer_says_when_to_retry() {
+        let res = ApiError::rate_limited("slow down", 7).into_response();
+        assert_eq!(res.status(), 429);
+        assert_eq!(res.headers()[axum::http::header::RETRY_AFTER], "7");
     }
 
     #[test]

@@ -1,8 +1,9 @@
 //! Path and query parts parsed once into domain types; a part that does not parse is a 400 in the
 //! API's error shape.
 
-use axum::extract::rejection::PathRejection;
+use axum::extract::rejection::{JsonRejection, PathRejection};
 use axum::extract::Path;
+use axum::http::StatusCode;
 
 use app::domain::{JobId, Symbol};
 
@@ -23,4 +24,13 @@ pub fn symbol(raw: &str) -> Result<Symbol, ApiError> {
 pub fn path_job_id(path: Result<Path<String>, PathRejection>) -> Result<JobId, ApiError> {
     let Path(raw) = path.map_err(|e| ApiError::bad_request(e.body_text()))?;
     JobId::parse(&raw).map_err(|_| ApiError::bad_request(format!("`{raw}` is not a job id.")))
+}
+
+/// A JSON body that could not be read: 413 when it was too large, else 400 saying what was
+/// `expected`.
+pub fn json_body_error(e: JsonRejection, expected: &str) -> ApiError {
+    if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        return ApiError::payload_too_large();
+    }
+    ApiError::bad_request(format!("Expected {expected}: {}", e.body_text()))
 }

@@ -27,8 +27,8 @@ pub struct DaysQuery {
     path = "/api/v1/history/{symbol}",
     tag = "predictions",
     params(
-        ("symbol" = String, Path, description = "Ticker symbol", example = "GOOG"),
-        ("days" = Option<u32>, Query, description = "Calendar days of target dates before the last bar (1–3660, default 30)"),
+        ("symbol" = String, Path, description = "Ticker symbol: 1–10 of `A-Z a-z 0-9 . - ^` (`^` as `%5E`)", example = "GOOG", pattern = r"^[A-Za-z0-9.^-]{1,10}$"),
+        ("days" = Option<u32>, Query, description = "Calendar days of target dates before the last bar (default 30)", minimum = 1, maximum = 3660),
     ),
     responses(
         (status = 200, description = "Recorded predictions and their errors", body = PredictionHistory),

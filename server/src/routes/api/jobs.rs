@@ -15,7 +15,7 @@ use crate::routes::AppState;
     get,
     path = "/api/v1/jobs/{id}",
     tag = "predictions",
-    params(("id" = String, Path, description = "Job id (a UUID)")),
+    params(("id" = uuid::Uuid, Path, description = "Job id, as the 202 answer gave it")),
     responses(
         (status = 200, description = "The job", body = JobStatus),
         (status = 400, description = "Not a job id", body = ErrorBody),

@@ -31,7 +31,7 @@ pub struct NewsParams {
     get,
     path = "/api/v1/quote/{symbol}",
     tag = "market",
-    params(("symbol" = String, Path, description = "Ticker symbol", example = "GOOG")),
+    params(("symbol" = String, Path, description = "Ticker symbol: 1–10 of `A-Z a-z 0-9 . - ^` (`^` as `%5E`)", example = "GOOG", pattern = r"^[A-Za-z0-9.^-]{1,10}$")),
     responses(
         (status = 200, description = "The quote", body = Quote),
         (status = 400, description = "Malformed symbol", body = ErrorBody),
@@ -52,8 +52,8 @@ pub async fn quote(
     path = "/api/v1/timeseries/{symbol}",
     tag = "market",
     params(
-        ("symbol" = String, Path, description = "Ticker symbol", example = "GOOG"),
-        ("range" = Option<String>, Query, description = "1D, 1W, 1M, 3M, 6M, YTD, 1Y (default), 2Y, 5Y, 10Y or MAX", example = "5Y"),
+        ("symbol" = String, Path, description = "Ticker symbol: 1–10 of `A-Z a-z 0-9 . - ^` (`^` as `%5E`)", example = "GOOG", pattern = r"^[A-Za-z0-9.^-]{1,10}$"),
+        ("range" = Option<app::domain::ChartRange>, Query, description = "How far back from the last bar (default 1Y)", example = "5Y"),
     ),
     responses(
         (status = 200, description = "The series (empty with a reason when there is no data in range)", body = TimeSeries),
@@ -80,7 +80,7 @@ pub async fn timeseries(
     get,
     path = "/api/v1/overview/{symbol}",
     tag = "market",
-    params(("symbol" = String, Path, description = "Ticker symbol", example = "GOOG")),
+    params(("symbol" = String, Path, description = "Ticker symbol: 1–10 of `A-Z a-z 0-9 . - ^` (`^` as `%5E`)", example = "GOOG", pattern = r"^[A-Za-z0-9.^-]{1,10}$")),
     responses(
         (status = 200, description = "The company profile", body = CompanyProfile),
         (status = 400, description = "Malformed symbol", body = ErrorBody),
@@ -100,7 +100,7 @@ pub async fn overview(
     get,
     path = "/api/v1/news",
     tag = "market",
-    params(("symbol" = Option<String>, Query, description = "Ticker symbol; absent for market news")),
+    params(("symbol" = Option<String>, Query, description = "Ticker symbol; absent or empty for market news", pattern = r"^[A-Za-z0-9.^-]{0,10}$")),
     responses(
         (status = 200, description = "Articles, newest first", body = NewsFeed),
         (status = 400, description = "Malformed symbol", body = ErrorBody),

@@ -2,17 +2,20 @@
 //! the same [`app::ssr::MarketData`] as the server functions, so both always agree; every error
 //! has one shape ([`error::ApiError`]).
 
+pub mod auth;
 pub mod docs;
 pub mod error;
 pub mod extract;
 pub mod history;
 pub mod jobs;
+pub mod keys;
 pub mod market;
 pub mod models;
 pub mod openapi;
 pub mod predictions;
+pub mod usage;
 
-use axum::routing::{get, post};
+use axum::routing::{delete, get, post};
 use axum::Router;
 
 use super::AppState;
@@ -30,6 +33,10 @@ pub fn router() -> Router<AppState> {
         .route("/jobs/{id}", get(jobs::job))
         .route("/models", get(models::models))
         .route("/admin/precompute", post(predictions::precompute))
+        .route("/auth/token", post(auth::token))
+        .route("/usage", get(usage::usage))
+        .route("/keys", get(keys::list).post(keys::create))
+        .route("/keys/{id}", delete(keys::revoke))
         .route("/openapi.json", get(openapi::openapi_json))
         // An unknown API path answers in the API's shape, not with the HTML 404 page.
         .fallback(error::no_such_route)

@@ -2,10 +2,10 @@
 //! and the wire types' schemas (utoipa), so it cannot drift from what the code serves.
 
 use axum::Json;
-use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use app::domain::{JobState, Symbol};
+use app::domain::{ChartRange, JobState, Symbol};
 use app::model::{
     CompanyProfile, HistoryPoint, HorizonSkill, JobStatus, ModelHistory, ModelMetrics,
     ModelPrediction, ModelState, ModelVersionSummary, NewsFeed, NewsItem, OhlcvPoint,
@@ -13,20 +13,38 @@ use app::model::{
     TradeSignal,
 };
 
+use super::auth::{KeyExchange, PasswordExchange, TokenReply, TokenRequest};
 use super::error::{ErrorBody, ErrorDetail};
+use super::keys::KeyRequest;
 use super::predictions::{BatchItem, BatchReply, SymbolList};
+use app::model::{ApiKeyInfo, NewApiKey, Usage};
 
-struct AdminToken;
+/// The two ways to present a credential: an API key in `X-API-Key`, or a key or access token as
+/// a bearer token.
+struct SecuritySchemes;
 
-impl Modify for AdminToken {
+impl Modify for SecuritySchemes {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
-        openapi
-            .components
-            .get_or_insert_with(Default::default)
-            .add_security_scheme(
-                "admin_token",
-                SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
-            );
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "api_key",
+            SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::with_description(
+                "X-API-Key",
+                "An API key, tc_<id>_<secret>, made on the account page or with POST /api/v1/keys.",
+            ))),
+        );
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("JWT or API key")
+                    .description(Some(
+                        "An access token from POST /api/v1/auth/token, or an API key.",
+                    ))
+                    .build(),
+            ),
+        );
     }
 }
 
@@ -49,18 +67,25 @@ impl Modify for AdminToken {
         super::jobs::job,
         super::history::history,
         super::models::models,
+        super::auth::token,
+        super::usage::usage,
+        super::keys::list,
+        super::keys::create,
+        super::keys::revoke,
     ),
     components(schemas(
         ErrorBody, ErrorDetail, Quote, OhlcvPoint, TimeSeries, ServedFrom, CompanyProfile, NewsFeed,
         NewsItem, Predictions, PricePoint, ModelPrediction, ModelState, PredictedStep, TradeSignal,
         ModelMetrics, HorizonSkill, JobStatus, JobState, PredictionHistory, ModelHistory,
-        HistoryPoint, ModelVersionSummary, SymbolList, BatchReply, BatchItem, Symbol,
+        HistoryPoint, ModelVersionSummary, SymbolList, BatchReply, BatchItem, Symbol, ChartRange,
+        TokenRequest, KeyExchange, PasswordExchange, TokenReply, Usage, ApiKeyInfo, NewApiKey, KeyRequest,
     )),
-    modifiers(&AdminToken),
+    modifiers(&SecuritySchemes),
     tags(
         (name = "market", description = "Prices, company facts and news"),
         (name = "predictions", description = "Model forecasts, their record and the jobs that train them"),
-        (name = "admin", description = "Operator endpoints (bearer ADMIN_TOKEN)"),
+        (name = "access", description = "API keys, access tokens and usage"),
+        (name = "admin", description = "Operator endpoints: an administrator's key or token"),
     )
 )]
 pub struct ApiDoc;

@@ -5,17 +5,18 @@ use std::sync::Arc;
 
 use axum::extract::rejection::{JsonRejection, PathRejection};
 use axum::extract::{Path, State};
-use axum::http::{header, HeaderMap, StatusCode};
+use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::Json;
+use axum::{Extension, Json};
 use serde::{Deserialize, Serialize};
 
-use app::domain::{JobId, Symbol};
+use app::domain::{Caller, JobId, Symbol};
 use app::model::Predictions;
-use app::ssr::{PredictionService, ServiceError};
+use app::ssr::PredictionService;
 
 use super::error::{ApiError, ErrorBody};
-use super::extract::path_symbol;
+use super::extract::{json_body_error, path_symbol};
+use crate::routes::access::{caller_of, Charge};
 use crate::routes::AppState;
 
 /// Most symbols one batch or precompute request may name.
@@ -36,40 +37,46 @@ fn reply(p: Predictions) -> Response {
 }
 
 /// Every model's predictions for h = 1, 2, 5 trading days from the last stored bar; 202 with the
-/// baselines and a job id while the other models are being trained.
+/// baselines and a job id while the other models are being trained. Anonymous callers get the
+/// baselines and what is already trained, never new training.
 #[utoipa::path(
     get,
     path = "/api/v1/predictions/{symbol}",
     tag = "predictions",
-    params(("symbol" = String, Path, description = "Ticker symbol", example = "GOOG")),
+    params(("symbol" = String, Path, description = "Ticker symbol: 1–10 of `A-Z a-z 0-9 . - ^` (`^` as `%5E`)", example = "GOOG", pattern = r"^[A-Za-z0-9.^-]{1,10}$")),
+    security((), ("api_key" = []), ("bearer" = [])),
     responses(
         (status = 200, description = "Predictions of every served model", body = Predictions),
         (status = 202, description = "Training queued: what is ready so far, and the job to poll", body = Predictions),
         (status = 400, description = "Malformed symbol", body = ErrorBody),
         (status = 404, description = "Unknown symbol", body = ErrorBody),
+        (status = 429, description = "Rate limit reached", body = ErrorBody),
         (status = 503, description = "A dependency is down", body = ErrorBody),
     )
 )]
 pub async fn predictions(
     State(state): State<AppState>,
+    caller: Option<Extension<Caller>>,
     path: Result<Path<String>, PathRejection>,
 ) -> Result<Response, ApiError> {
     let symbol = path_symbol(path)?;
-    Ok(reply(state.ctx.predictions.predictions(&symbol).await?))
+    let caller = caller_of(caller);
+    Ok(reply(
+        state.ctx.predictions.predictions(&symbol, &caller).await?,
+    ))
 }
-
 /// The symbols of a batch or precompute request.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct SymbolList {
-    /// Ticker symbols, at most 50.
-    #[schema(example = json!(["GOOG", "MSFT"]))]
+    /// Ticker symbols, 1–50 (a symbol given twice counts once).
+    #[schema(example = json!(["GOOG", "MSFT"]), min_items = 1, max_items = 50, value_type = Vec<app::domain::Symbol>)]
     pub symbols: Vec<String>,
 }
 
 /// One symbol's outcome in a batch.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct BatchItem {
-    /// The symbol as asked.
+    /// The symbol, upper-case.
     pub symbol: String,
     /// `ready`, `queued` or `error`.
     pub status: String,
@@ -92,20 +99,25 @@ pub struct BatchReply {
     pub results: Vec<BatchItem>,
 }
 
-fn parse_list(body: Result<Json<SymbolList>, JsonRejection>) -> Result<Vec<String>, ApiError> {
-    let Json(list) = body.map_err(|e| {
-        ApiError::bad_request(format!(
-            "Expected a JSON body {{\"symbols\": [...]}}: {}",
-            e.body_text()
-        ))
-    })?;
+/// The request's symbols, duplicates merged (case-insensitively, as symbols are), in order.
+/// The distinct symbols of a list, each parsed; a malformed one rejects the whole request.
+fn parse_list(body: Result<Json<SymbolList>, JsonRejection>) -> Result<Vec<Symbol>, ApiError> {
+    let Json(list) = body.map_err(|e| json_body_error(e, "a JSON body {\"symbols\": [...]}"))?;
     if list.symbols.is_empty() || list.symbols.len() > MAX_BATCH {
         return Err(ApiError::bad_request(format!(
             "Give between 1 and {MAX_BATCH} symbols; got {}.",
             list.symbols.len()
         )));
     }
-    Ok(list.symbols)
+    let mut seen = std::collections::HashSet::new();
+    let mut symbols = Vec::with_capacity(list.symbols.len());
+    for raw in &list.symbols {
+        let symbol = Symbol::parse(raw).map_err(ApiError::invalid_symbol)?;
+        if seen.insert(symbol.clone()) {
+            symbols.push(symbol);
+        }
+    }
+    Ok(symbols)
 }
 
 /// What a batch does per symbol.
@@ -120,37 +132,38 @@ enum Mode {
 /// Answers each symbol concurrently; one failing symbol does not fail the others.
 async fn run_batch(
     service: Arc<dyn PredictionService>,
-    symbols: Vec<String>,
+    symbols: Vec<Symbol>,
     mode: Mode,
+    caller: Caller,
 ) -> BatchReply {
     let mut tasks = tokio::task::JoinSet::new();
-    for (i, raw) in symbols.iter().cloned().enumerate() {
+    for (i, symbol) in symbols.iter().cloned().enumerate() {
         let service = service.clone();
+        let caller = caller.clone();
         tasks.spawn(async move {
-            let item = match Symbol::parse(&raw) {
-                Err(e) => BatchItem::error(raw, e),
-                Ok(symbol) => match match mode {
-                    Mode::Serve => service.predictions(&symbol).await,
-                    Mode::Precompute => service.precompute(&symbol).await,
-                } {
-                    Ok(p) => match p.job_id {
-                        None => BatchItem {
-                            symbol: raw,
-                            status: "ready".into(),
-                            predictions: Some(p),
-                            job_id: None,
-                            error: None,
-                        },
-                        Some(job) => BatchItem {
-                            symbol: raw,
-                            status: "queued".into(),
-                            predictions: None,
-                            job_id: Some(job),
-                            error: None,
-                        },
+            let answer = match mode {
+                Mode::Serve => service.predictions(&symbol, &caller).await,
+                Mode::Precompute => service.precompute(&symbol).await,
+            };
+            let raw = symbol.as_str().to_string();
+            let item = match answer {
+                Ok(p) => match p.job_id {
+                    None => BatchItem {
+                        symbol: raw,
+                        status: "ready".into(),
+                        predictions: Some(p),
+                        job_id: None,
+                        error: None,
                     },
-                    Err(e) => BatchItem::error(raw, ApiError::from(e).message().to_string()),
+                    Some(job) => BatchItem {
+                        symbol: raw,
+                        status: "queued".into(),
+                        predictions: None,
+                        job_id: Some(job),
+                        error: None,
+                    },
                 },
+                Err(e) => BatchItem::error(raw, ApiError::from(e).message().to_string()),
             };
             (i, item)
         });
@@ -166,7 +179,9 @@ async fn run_batch(
         results: results
             .into_iter()
             .zip(symbols)
-            .map(|(r, s)| r.unwrap_or_else(|| BatchItem::error(s, "internal error".into())))
+            .map(|(r, s)| {
+                r.unwrap_or_else(|| BatchItem::error(s.as_str().into(), "internal error".into()))
+            })
             .collect(),
     }
 }
@@ -183,99 +198,122 @@ impl BatchItem {
     }
 }
 
-/// Predictions for up to 50 symbols in one call.
+/// Predictions for up to 50 symbols in one call. A batch of N distinct symbols counts as N
+/// requests against the caller's rate limit.
 #[utoipa::path(
     post,
     path = "/api/v1/predictions/batch",
     tag = "predictions",
     request_body = SymbolList,
+    security((), ("api_key" = []), ("bearer" = [])),
     responses(
-        (status = 200, description = "One outcome per symbol", body = BatchReply),
-        (status = 400, description = "No symbols, more than 50, or not JSON", body = ErrorBody),
+        (status = 200, description = "One outcome per distinct symbol, in request order", body = BatchReply),
+        (status = 400, description = "No symbols, more than 50, a malformed one, or not JSON", body = ErrorBody),
+        (status = 429, description = "The batch would go over the rate limit", body = ErrorBody),
     )
 )]
 pub async fn batch(
     State(state): State<AppState>,
+    caller: Option<Extension<Caller>>,
+    charge: Option<Extension<Charge>>,
     body: Result<Json<SymbolList>, JsonRejection>,
 ) -> Result<Json<BatchReply>, ApiError> {
     let symbols = parse_list(body)?;
+    if let Some(Extension(charge)) = &charge {
+        // The request itself was counted on the way in.
+        let extra = u32::try_from(symbols.len().saturating_sub(1)).unwrap_or(u32::MAX);
+        state.access.charge_more(charge, extra).await?;
+    }
     Ok(Json(
-        run_batch(state.ctx.predictions.clone(), symbols, Mode::Serve).await,
+        run_batch(
+            state.ctx.predictions.clone(),
+            symbols,
+            Mode::Serve,
+            caller_of(caller),
+        )
+        .await,
     ))
 }
 
-/// Constant-time comparison, so the token cannot be guessed byte by byte from response times.
-fn same_token(given: &[u8], expected: &[u8]) -> bool {
-    given.len() == expected.len()
-        && given
-            .iter()
-            .zip(expected)
-            .fold(0u8, |acc, (a, b)| acc | (a ^ b))
-            == 0
-}
-
 /// Computes and records predictions for a list of symbols ahead of demand, and queues training
-/// of the models they lack. Admin only.
+/// of the models they lack. Accounts with the admin role only.
 #[utoipa::path(
     post,
     path = "/api/v1/admin/precompute",
     tag = "admin",
     request_body = SymbolList,
-    security(("admin_token" = [])),
+    security(("api_key" = []), ("bearer" = [])),
     responses(
         (status = 202, description = "Computed now, training queued, per symbol", body = BatchReply),
-        (status = 400, description = "No symbols, more than 50, or not JSON", body = ErrorBody),
-        (status = 401, description = "No bearer token", body = ErrorBody),
-        (status = 403, description = "Wrong token", body = ErrorBody),
-        (status = 503, description = "No admin token configured", body = ErrorBody),
+        (status = 400, description = "No symbols, more than 50, a malformed one, or not JSON", body = ErrorBody),
+        (status = 401, description = "No key or token", body = ErrorBody),
+        (status = 403, description = "The account is not an administrator", body = ErrorBody),
     )
 )]
 pub async fn precompute(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    caller: Option<Extension<Caller>>,
     body: Result<Json<SymbolList>, JsonRejection>,
 ) -> Result<Response, ApiError> {
-    let Some(expected) = state.admin_token.as_deref() else {
-        return Err(ServiceError::Unavailable(
-            "Admin endpoints are disabled: no ADMIN_TOKEN is configured.".into(),
-        )
-        .into());
-    };
-    let given = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "));
-    match given {
-        None => {
-            return Err(ServiceError::Unauthorized(
-                "This endpoint needs `Authorization: Bearer <ADMIN_TOKEN>`.".into(),
-            )
-            .into())
-        }
-        Some(t) if !same_token(t.trim().as_bytes(), expected.as_bytes()) => {
-            return Err(ApiError::new(
-                StatusCode::FORBIDDEN,
-                "forbidden",
-                "The admin token is not valid.",
-            ))
-        }
-        Some(_) => {}
-    }
+    let caller = require_admin(caller_of(caller))?;
     let symbols = parse_list(body)?;
     tracing::info!(count = symbols.len(), "admin precompute");
-    let reply = run_batch(state.ctx.predictions.clone(), symbols, Mode::Precompute).await;
+    let reply = run_batch(
+        state.ctx.predictions.clone(),
+        symbols,
+        Mode::Precompute,
+        caller,
+    )
+    .await;
     Ok((StatusCode::ACCEPTED, Json(reply)).into_response())
+}
+
+/// The caller, if it is an administrator: 401 for nobody, 403 for an account without the role.
+pub fn require_admin(caller: Caller) -> Result<Caller, ApiError> {
+    match caller {
+        Caller::Anonymous => Err(ApiError::unauthorized(
+            "This endpoint needs an administrator's API key or token.",
+        )),
+        c if c.is_admin() => Ok(c),
+        _ => Err(ApiError::forbidden(
+            "This endpoint is for administrators; your account is not one.",
+        )),
+    }
 }
 
 #[cfg(test)]
 mod tests {
-    use super::same_token;
+    use super::*;
 
     #[test]
-    fn tokens_match_only_when_identical() {
-        assert!(same_token(b"s3cret", b"s3cret"));
-        assert!(!same_token(b"s3creT", b"s3cret"));
-        assert!(!same_token(b"s3cret!", b"s3cret"));
-        assert!(!same_token(b"", b"s3cret"));
+    fn duplicate_symbols_are_merged_in_order() {
+        let body = Ok(Json(SymbolList {
+            symbols: vec!["GOOG".into(), "msft".into(), "goog".into(), "MSFT ".into()],
+        }));
+        let parsed = parse_list(body).unwrap();
+        let names: Vec<&str> = parsed.iter().map(Symbol::as_str).collect();
+        assert_eq!(names, ["GOOG", "MSFT"]);
+        let bad = Ok(Json(SymbolList {
+            symbols: vec!["GOOG".into(), "no such!".into()],
+        }));
+        assert_eq!(parse_list(bad).unwrap_err().status(), 400);
+    }
+
+    #[test]
+    fn only_administrators_pass_the_admin_check() {
+        let user = app::domain::UserId::random();
+        let member = |role| Caller::Member {
+            user,
+            tier: app::domain::Tier::Admin,
+            role,
+        };
+        assert_eq!(require_admin(Caller::Anonymous).unwrap_err().status(), 401);
+        assert_eq!(
+            require_admin(member(app::domain::Role::User))
+                .unwrap_err()
+                .status(),
+            403
+        );
+        assert!(require_admin(member(app::domain::Role::Admin)).is_ok());
     }
 }

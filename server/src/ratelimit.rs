@@ -1,0 +1,455 @@
+//! Inbound limits: requests per minute (a burst-tolerant rate) and per UTC day (a quota), per
+//! caller, shared by every instance through one Lua script in Redis.
+//!
+//! **Why GCRA.** The generic cell rate algorithm keeps one timestamp per caller (the "theoretical
+//! arrival time") instead of a list of request times (a sliding log) or two counters (a sliding
+//! window approximation): O(1) memory and one round trip, exact at every instant (no boundary
+//! bursts of twice the limit as with fixed windows), and its state answers the `RateLimit-*`
+//! headers directly (remaining = how far the timestamp is from the limit, reset = when it returns
+//! to now). The daily quota is a plain counter that expires at midnight UTC.
+//!
+//! When Redis cannot be asked the same arithmetic runs in this process, so a Redis outage never
+//! means unlimited (each instance then enforces the limit on its own share) and never a 500.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use tokio::sync::Mutex;
+
+use crate::cache::{Cache, LuaScript};
+
+/// A limit: `per_minute` requests a minute (with a burst of the same size) and `per_day` a day.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limit {
+    /// Requests a minute.
+    pub per_minute: u32,
+    /// Requests a UTC day.
+    pub per_day: u32,
+}
+
+impl Limit {
+    /// Parses `100/min,5000/day` (either part may be left out: no limit of that kind is not
+    /// allowed, so a missing part takes `default`'s).
+    pub fn parse(text: &str, default: Limit) -> Result<Limit, String> {
+        let mut out = default;
+        for part in text.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+            let (n, unit) = part
+                .split_once('/')
+                .ok_or_else(|| format!("`{part}`: expected N/min or N/day"))?;
+            let n: u32 = n
+                .trim()
+                .parse()
+                .ok()
+                .filter(|n| *n > 0)
+                .ok_or_else(|| format!("`{part}`: expected a positive whole number"))?;
+            match unit.trim() {
+                "min" | "minute" => out.per_minute = n,
+                "day" => out.per_day = n,
+                other => return Err(format!("`{part}`: unknown unit `{other}` (min or day)")),
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// The outcome of one check, with what the `RateLimit-*` headers say.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Decision {
+    /// Whether the request may go on.
+    pub allowed: bool,
+    /// The per-minute limit.
+    pub limit: u32,
+    /// Requests left in the current minute's allowance.
+    pub remaining: u32,
+    /// Seconds until the allowance is whole again.
+    pub reset_secs: u64,
+    /// When denied: seconds to wait.
+    pub retry_after_secs: u64,
+    /// Requests counted today (this one included when allowed).
+    pub used_today: u64,
+    /// The daily quota.
+    pub per_day: u32,
+    /// Whether the daily quota (rather than the rate) denied it.
+    pub quota_exhausted: bool,
+}
+
+/// GCRA over `KEYS[1]` (the arrival-time key) and the daily counter `KEYS[2]`.
+/// ARGV: emission interval ms, window ms, cost, daily quota, ms until midnight UTC.
+/// Returns {allowed, remaining, reset_ms, retry_after_ms, used_today, quota_exhausted}.
+static GCRA: LuaScript = LuaScript::new(
+    r#"
+local interval = tonumber(ARGV[1])
+local window = tonumber(ARGV[2])
+local cost = tonumber(ARGV[3])
+local quota = tonumber(ARGV[4])
+local to_midnight = tonumber(ARGV[5])
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local used = tonumber(redis.call('GET', KEYS[2]) or '0')
+local tat = tonumber(redis.call('GET', KEYS[1]) or now)
+if tat < now then tat = now end
+local remaining_of = function(tat_)
+  return math.max(0, math.floor((window - (tat_ - now)) / interval))
+end
+if used + cost > quota then
+  return {0, remaining_of(tat), tat - now, to_midnight, used, 1}
+end
+local new_tat = tat + interval * cost
+if new_tat - now > window then
+  return {0, 0, tat - now, new_tat - now - window, used, 0}
+end
+redis.call('SET', KEYS[1], new_tat, 'PX', math.max(1, new_tat - now))
+used = redis.call('INCRBY', KEYS[2], cost)
+redis.call('PEXPIRE', KEYS[2], to_midnight)
+return {1, remaining_of(new_tat), new_tat - now, 0, used, 0}
+"#,
+);
+
+static USED: LuaScript = LuaScript::new("return tonumber(redis.call('GET', KEYS[1]) or '0')");
+
+/// Most callers tracked in this process while Redis is down (beyond it the oldest are dropped).
+const FALLBACK_CAPACITY: usize = 50_000;
+
+#[derive(Debug, Clone, Copy)]
+struct Local {
+    tat_ms: i64,
+    day: i64,
+    used: u64,
+}
+
+/// The shared limiter (cheap to clone).
+#[derive(Clone)]
+pub struct InboundLimiter {
+    cache: Cache,
+    local: Arc<Mutex<HashMap<String, Local>>>,
+}
+
+impl std::fmt::Debug for InboundLimiter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("InboundLimiter").finish_non_exhaustive()
+    }
+}
+
+const WINDOW_MS: i64 = 60_000;
+
+fn ms_to_midnight(now: DateTime<Utc>) -> i64 {
+    let tomorrow = now.date_naive().succ_opt().unwrap_or(now.date_naive());
+    let midnight = tomorrow
+        .and_hms_opt(0, 0, 0)
+        .map(|t| t.and_utc())
+        .unwrap_or(now);
+    (midnight - now).num_milliseconds().max(1)
+}
+
+impl InboundLimiter {
+    /// A limiter over `cache` (which prefixes its keys).
+    pub fn new(cache: Cache) -> Self {
+        Self {
+            cache,
+            local: Arc::new(Mutex::new(HashMap::new())),
+        }
+    }
+
+    /// The cache the limiter keeps its state in.
+    pub fn cache(&self) -> &Cache {
+        &self.cache
+    }
+
+    /// Requests `who` made today, when Redis can tell (this process's count otherwise).
+    pub async fn used_today(&self, who: &str) -> Option<u64> {
+        let day = Utc::now().date_naive().to_string();
+        let key = format!("quota:{who}:{day}");
+        match self
+            .cache
+            .eval::<i64, i64>(&USED, &[key.as_str()], &[])
+            .await
+        {
+            Some(n) => Some(n.max(0) as u64),
+            None => {
+                let today = Utc::now().timestamp() / 86_400;
+                self.local
+                    .lock()
+                    .await
+                    .get(who)
+                    .map(|l| if l.day == today { l.used } else { 0 })
+            }
+        }
+    }
+
+    /// Counts a request of `cost` by `who` against `limit`.
+    pub async fn check(&self, who: &str, limit: Limit, cost: u32) -> Decision {
+        let interval = (WINDOW_MS / i64::from(limit.per_minute.max(1))).max(1);
+        let now = Utc::now();
+        let to_midnight = ms_to_midnight(now);
+        let day = now.date_naive().to_string();
+        let keys = [format!("rl:{who}"), format!("quota:{who}:{day}")];
+        let key_refs = [keys[0].as_str(), keys[1].as_str()];
+        let args = [
+            interval,
+            WINDOW_MS,
+            i64::from(cost),
+            i64::from(limit.per_day),
+            to_midnight,
+        ];
+        match self
+            .cache
+            .eval::<Vec<i64>, i64>(&GCRA, &key_refs, &args)
+            .await
+        {
+            Some(r) if r.len() == 6 => decision(limit, &r),
+            _ => {
+                tracing::warn!("rate limiter: Redis unavailable, limiting in this process");
+                self.check_locally(who, limit, cost, interval, to_midnight, now)
+                    .await
+            }
+        }
+    }
+
+    async fn check_locally(
+        &self,
+        who: &str,
+        limit: Limit,
+        cost: u32,
+        interval: i64,
+        to_midnight: i64,
+        now: DateTime<Utc>,
+    ) -> Decision {
+        let now_ms = now.timestamp_millis();
+        let day = now.timestamp() / 86_400;
+        let mut local = self.local.lock().await;
+        if local.len() >= FALLBACK_CAPACITY && !local.contains_key(who) {
+            if let Some(oldest) = local
+                .iter()
+                .min_by_key(|(_, l)| l.tat_ms)
+                .map(|(k, _)| k.clone())
+            {
+                local.remove(&oldest);
+            }
+        }
+        let entry = local.entry(who.to_string()).or_insert(Local {
+            tat_ms: now_ms,
+            day,
+            used: 0,
+        });
+        if entry.day != day {
+            entry.day = day;
+            entry.used = 0;
+        }
+        let tat = entry.tat_ms.max(now_ms);
+        let remaining_of = |tat: i64| ((WINDOW_MS - (tat - now_ms)).max(0) / interval).max(0);
+        let r = if entry.used + u64::from(cost) > u64::from(limit.per_day) {
+            [
+                0,
+                remaining_of(tat),
+                tat - now_ms,
+                to_midnight,
+                entry.used as i64,
+                1,
+            ]
+        } else {
+            let new_tat = tat + interval * i64::from(cost);
+            if new_tat - now_ms > WINDOW_MS {
+                [
+                    0,
+                    0,
+                    tat - now_ms,
+                    new_tat - now_ms - WINDOW_MS,
+                    entry.used as i64,
+                    0,
+                ]
+            } else {
+                entry.tat_ms = new_tat;
+                entry.used += u64::from(cost);
+                [
+                    1,
+                    remaining_of(new_tat),
+                    new_tat - now_ms,
+                    0,
+                    entry.used as i64,
+                    0,
+                ]
+            }
+        };
+        decision(limit, &r)
+    }
+}
+
+fn decision(limit: Limit, r: &[i64]) -> Decision {
+    let secs = |ms: i64| (ms.max(0) as u64).div_ceil(1000);
+    Decision {
+        allowed: r[0] == 1,
+        limit: limit.per_minute,
+        remaining: u32::try_from(r[1].max(0)).unwrap_or(u32::MAX),
+        reset_secs: secs(r[2]),
+        retry_after_secs: secs(r[3]).max(u64::from(r[0] != 1)),
+        used_today: r[4].max(0) as u64,
+        per_day: limit.per_day,
+        quota_exhausted: r[5] == 1,
+    }
+}
+
+/// Adds `ARGV[1]` to the set `KEYS[1]` unless it holds `ARGV[2]` members already; an item
+/// already in the set is free. The set expires at midnight UTC (`ARGV[3]` ms from now).
+/// Returns {allowed, members}.
+static SPEND_ONCE: LuaScript = LuaScript::new(
+    r#"
+if redis.call('SISMEMBER', KEYS[1], ARGV[1]) == 1 then
+  return {1, redis.call('SCARD', KEYS[1])}
+end
+local n = redis.call('SCARD', KEYS[1])
+if n >= tonumber(ARGV[2]) then
+  return {0, n}
+end
+redis.call('SADD', KEYS[1], ARGV[1])
+redis.call('PEXPIRE', KEYS[1], ARGV[3])
+return {1, n + 1}
+"#,
+);
+
+/// A daily budget of distinct items (e.g. symbols whose models may be trained) per caller: an
+/// item counts once a day however often it is asked for, so concurrent requests for one symbol
+/// cost one.
+#[derive(Clone, Debug)]
+pub struct DailyBudget {
+    cache: Cache,
+    what: &'static str,
+    local: Arc<Mutex<HashMap<String, SpentToday>>>,
+}
+
+/// The fallback's record of one caller: the day (days since the epoch) and the items spent on.
+type SpentToday = (i64, std::collections::HashSet<String>);
+
+impl DailyBudget {
+    /// A budget named `what` (part of its keys) kept in `limiter`'s store.
+    pub fn new(limiter: InboundLimiter, what: &'static str) -> Self {
+        Self {
+            cache: limiter.cache,
+            what,
+            local: Arc::new(Mutex::new(HashMap::new())),
+        }
+    }
+
+    /// Spends one of `who`'s `per_day` on `item` (free if `item` was spent on today); `false`
+    /// when `per_day` other items were spent on already.
+    pub async fn spend(&self, who: &str, item: &str, per_day: u32) -> bool {
+        let now = Utc::now();
+        let key = format!("{}:{who}:{}", self.what, now.date_naive());
+        let args = [
+            item.to_string(),
+            per_day.to_string(),
+            ms_to_midnight(now).to_string(),
+        ];
+        match self
+            .cache
+            .eval::<Vec<i64>, String>(&SPEND_ONCE, &[key.as_str()], &args)
+            .await
+        {
+            Some(r) if r.len() == 2 => r[0] == 1,
+            _ => {
+                let today = now.timestamp() / 86_400;
+                let mut local = self.local.lock().await;
+                if local.len() >= FALLBACK_CAPACITY {
+                    local.retain(|_, (day, _)| *day == today);
+                }
+                let (day, items) = local
+                    .entry(format!("{}:{who}", self.what))
+                    .or_insert_with(|| (today, Default::default()));
+                if *day != today {
+                    *day = today;
+                    items.clear();
+                }
+                if items.contains(item) {
+                    return true;
+                }
+                if items.len() >= per_day as usize {
+                    return false;
+                }
+                items.insert(item.to_string());
+                true
+            }
+        }
+    }
+}
+
+/// How long a denied caller is told to wait at most (a day's quota resets at midnight UTC).
+pub fn retry_after(d: &Decision) -> Duration {
+    Duration::from_secs(d.retry_after_secs)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn limits_parse_minutes_and_days_and_keep_defaults_for_what_is_left_out() {
+        let d = Limit {
+            per_minute: 100,
+            per_day: 5000,
+        };
+        assert_eq!(
+            Limit::parse("7/min", d).unwrap(),
+            Limit {
+                per_minute: 7,
+                per_day: 5000
+            }
+        );
+        assert_eq!(
+            Limit::parse("10/min, 20/day", d).unwrap(),
+            Limit {
+                per_minute: 10,
+                per_day: 20
+            }
+        );
+        assert!(Limit::parse("0/min", d).is_err());
+        assert!(Limit::parse("5/hour", d).unwrap_err().contains("hour"));
+        assert!(Limit::parse("lots", d).is_err());
+    }
+
+    #[tokio::test]
+    async fn without_redis_the_process_still_limits_at_the_rate_and_the_quota() {
+        let limiter = InboundLimiter::new(Cache::disabled());
+        let limit = Limit {
+            per_minute: 3,
+            per_day: 1000,
+        };
+        let mut allowed = 0;
+        for _ in 0..5 {
+            if limiter.check("ip:10.0.0.1", limit, 1).await.allowed {
+                allowed += 1;
+            }
+        }
+        assert_eq!(allowed, 3, "a burst of the minute's limit, then denied");
+        let denied = limiter.check("ip:10.0.0.1", limit, 1).await;
+        assert!(!denied.allowed && denied.retry_after_secs >= 1);
+        assert!(limiter.check("ip:10.0.0.2", limit, 1).await.allowed);
+
+        let quota = Limit {
+            per_minute: 1000,
+            per_day: 2,
+        };
+        assert!(limiter.check("key:a", quota, 2).await.allowed);
+        let over = limiter.check("key:a", quota, 1).await;
+        assert!(!over.allowed && over.quota_exhausted);
+    }
+
+    #[tokio::test]
+    async fn a_budget_counts_each_item_once_a_day() {
+        let budget = DailyBudget::new(InboundLimiter::new(Cache::disabled()), "train");
+        assert!(budget.spend("u1", "GOOG", 2).await);
+        assert!(
+            budget.spend("u1", "GOOG", 2).await,
+            "the same symbol again is free"
+        );
+        assert!(budget.spend("u1", "MSFT", 2).await);
+        assert!(
+            !budget.spend("u1", "AAPL", 2).await,
+            "a third symbol is over"
+        );
+        assert!(
+            budget.spend("u2", "AAPL", 2).await,
+            "another caller has its own"
+        );
+    }
+}
