@@ -60,39 +60,6 @@ fn elastic_net_matches_scikit_learn_on_the_goog_design_matrix() {
     }
 }
 
-/// The coordinate descent runs on the Gram matrix; with the production tolerance it must stop where
-/// linfa-elasticnet 0.8.1 (the residual form of the same algorithm) stops, to rounding.
-#[test]
-fn gram_coordinate_descent_matches_linfa_at_the_production_tolerance() {
-    use linfa::prelude::*;
-    use ndarray::{Array1, Array2};
-    let t = goog_table();
-    let params = ElasticNetParams::default();
-    let n = t.len();
-    let mut mean = [0.0; N_FEATURES];
-    let mut sd = [0.0; N_FEATURES];
-    for j in 0..N_FEATURES {
-        mean[j] = (0..n).map(|i| t.row(i)[j]).sum::<f64>() / n as f64;
-        sd[j] = ((0..n).map(|i| (t.row(i)[j] - mean[j]).powi(2)).sum::<f64>() / n as f64).sqrt();
-    }
-    let x = Array2::from_shape_fn((n, N_FEATURES), |(i, j)| (t.row(i)[j] - mean[j]) / sd[j]);
-    let y = Array1::from_vec(t.y.clone());
-    let alpha_max = params.alpha_max_of(&t);
-    for k in 0..params.n_alphas {
-        let alpha = alpha_max * 10f64.powf(-(k as f64) / 2.0);
-        let own = params.fit_with_alpha(&t, alpha).unwrap();
-        let reference = linfa_elasticnet::ElasticNet::params()
-            .penalty(alpha)
-            .l1_ratio(params.l1_ratio)
-            .max_iterations(params.max_iterations)
-            .tolerance(params.tolerance)
-            .fit(&Dataset::new(x.clone(), y.clone()))
-            .unwrap();
-        assert_all_close(&own.weights, &reference.hyperplane().to_vec(), 1e-9, 1e-12);
-        kit::assert_close(own.intercept, reference.intercept(), 1e-12);
-    }
-}
-
 #[test]
 fn learns_a_linear_signal_and_keeps_the_penalty_the_tail_chose() {
     let (f, c) = features_with_signal(800, 0.01, 0.004, 3);

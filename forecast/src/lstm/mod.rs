@@ -1,24 +1,24 @@
-//! A one-layer LSTM on the 19 causal features, forecasting the log returns of all horizons jointly.
+//! A one-layer LSTM on the 19 causal features, forecasting the log returns of all horizons jointly,
+//! trained with [dfdx](https://docs.rs/dfdx/0.13).
 //!
 //! # Model
 //! `LSTM(19 → hidden, 1 layer)` → last hidden state → `Linear(hidden → #horizons)`, PyTorch's
 //! `nn.LSTM` cell (gates in the order input, forget, cell, output; two bias vectors) and
-//! initialisation. The network is unrolled over the window and its backpropagation through time
-//! is written out (`net.rs`): one matrix product gives the input projection of every step (the
-//! four gates side by side, `inputs × 4·hidden`), each step adds one `hidden × 4·hidden`
-//! recurrent product and applies the cell element-wise; backwards, the gate gradients of every
-//! step are collected and the weight gradients are one product each. The initial weights are the
-//! ones [dfdx](https://docs.rs/dfdx/0.13)'s seeded device drew when the network was built on it,
-//! and the gradients are tested against dfdx's automatic differentiation of the same network and
-//! against finite differences.
+//! initialisation. dfdx 0.13 has no recurrent layer, so the network is assembled from dfdx tensors
+//! and unrolled over the window: one matmul gives the input projection of every step (the four
+//! gates side by side, `inputs × 4·hidden`), each step slices its rows and adds one
+//! `hidden × 4·hidden` recurrent matmul, and dfdx's tape does the backpropagation through time.
+//! The element-wise part of the cell (sigmoid/tanh gates, cell and hidden update) is one op that
+//! records its own derivative on the same tape: built from separate dfdx element-wise ops it took
+//! most of the training time (see `net.rs`); it is tested against that composition and against
+//! finite differences.
 //!
 //! # Speed
 //! One protocol fit at the S&P 500's last refit (2520-row window, 1964 training sequences of 60
-//! steps, early stopping after 8 epochs) takes 0.72 s of CPU in release (90 ms an epoch), against
-//! 2.7 s when the network was dfdx ops on dfdx's tape and PyTorch's 0.54 s with its fused LSTM
-//! kernels. Two thirds of what is left are the matrix products (matrixmultiply, with its packing
-//! of the operands), the rest the element-wise cell, whose loops are compiled for AVX2 where the
-//! CPU has it and use an `exp` that vectorises.
+//! steps, early stopping after 8 epochs) takes about 4 s of CPU in release, against PyTorch's
+//! 0.54 s with its fused LSTM kernels. The remaining cost is spread over dfdx's per-op overhead
+//! (a tape entry, buffer allocation and zeroed gradient per op, two matmuls and a slice per step),
+//! small matmuls and `exp`.
 //!
 //! # Data, at origin `t` (the last row of the history)
 //! * Training window: rows `a..=t` with `a = max(WARMUP, t + 1 − window)` (indicator warm-up rows
@@ -35,9 +35,8 @@
 //! Adam (lr `learning_rate`, β = (0.9, 0.999), ε = 1e-8), MSE loss, shuffled mini-batches from a
 //! ChaCha8 generator seeded with `seed`, gradients clipped to global norm `clip_norm`, at most
 //! `max_epochs` epochs, early stopping after `patience` epochs without a lower validation MSE, and
-//! the weights of the best epoch are the ones kept. The initial weights come from rand's `StdRng`
-//! seeded with `seed` (the stream dfdx's CPU device used), so a fit is a deterministic function of
-//! its data and parameters.
+//! the weights of the best epoch are the ones kept. The initial weights come from dfdx's CPU device
+//! seeded with `seed` as well, so a fit is a deterministic function of its data and parameters.
 //!
 //! # Forecast and intervals
 //! `Ĉ[t+h] = C[t]·exp(ŷ_h)` with `ŷ_h` the un-z-scored network output. Intervals are normalised
@@ -63,6 +62,7 @@
 
 mod net;
 
+use dfdx::prelude::{Cpu, TensorFromVec};
 use rand::seq::SliceRandom;
 use rand::SeedableRng;
 use serde::{Deserialize, Serialize};
@@ -70,7 +70,7 @@ use serde::{Deserialize, Serialize};
 use crate::features::{self, FeatureMatrix, N_FEATURES, WARMUP};
 use crate::{Error, Fit, Forecast, Horizon, Interval, Level, Ohlcv, Predict, Result, StepForecast};
 
-use net::{NetWeights, Trainer};
+use net::{Mat, Net, NetWeights, Trainer};
 
 /// One-day log returns the volatility needs before a row can be scored (about a month).
 pub const VOL_WINDOW: usize = 20;
@@ -284,7 +284,8 @@ impl Lstm {
         let (train_ends, val_ends) = ends.split_at(n_train);
         let (train_z, val_z) = z.split_at(n_train);
 
-        let mut net = NetWeights::init(self.seed, N_FEATURES, self.hidden, k);
+        let dev = Cpu::seed_from_u64(self.seed);
+        let mut net = Net::init(&dev, N_FEATURES, self.hidden, k);
         let mut trainer = Trainer::new(self.learning_rate, self.clip_norm);
         let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(self.seed);
         let mut order: Vec<usize> = (0..n_train).collect();
@@ -299,21 +300,25 @@ impl Lstm {
         };
         let mut best = (f64::INFINITY, net.clone());
         let mut since_best = 0;
-        let (mut x, mut y, mut b_ends) = (Vec::new(), Vec::new(), Vec::new());
         for epoch in 0..self.max_epochs {
             order.shuffle(&mut rng);
             let mut total = 0.0;
             for batch in order.chunks(self.batch_size) {
-                b_ends.clear();
-                b_ends.extend(batch.iter().map(|&i| train_ends[i]));
-                window.batch_into(&b_ends, self.seq_len, &mut x);
-                y.clear();
-                y.extend(batch.iter().flat_map(|&i| train_z[i].iter().copied()));
+                let b_ends: Vec<usize> = batch.iter().map(|&i| train_ends[i]).collect();
+                let x = window.batch(&dev, &b_ends, self.seq_len);
+                let y: Vec<f32> = batch
+                    .iter()
+                    .flat_map(|&i| train_z[i].iter().copied())
+                    .collect();
+                let y = dev.tensor_from_vec(y, (batch.len(), k));
                 total +=
-                    trainer.step(&mut net, &x, &y, self.seq_len, batch.len())? * batch.len() as f64;
+                    trainer.step(&mut net, x, y, self.seq_len, batch.len())? * batch.len() as f64;
             }
             let train_loss = total / n_train as f64;
-            let val_loss = mse(&predict_z(&net, &window, val_ends, self.seq_len, k), val_z);
+            let val_loss = mse(
+                &predict_z(&net, &dev, &window, val_ends, self.seq_len, k),
+                val_z,
+            );
             tracing::debug!(epoch, train_loss, val_loss, "lstm epoch");
             report.train_loss.push(train_loss);
             report.val_loss.push(val_loss);
@@ -333,7 +338,7 @@ impl Lstm {
 
         // Conformal scores: validation residuals on the log-return scale, with the kept weights,
         // over the volatility known at each sample's end.
-        let val_pred = predict_z(&net, &window, val_ends, self.seq_len, k);
+        let val_pred = predict_z(&net, &dev, &window, val_ends, self.seq_len, k);
         let mut residuals = vec![Vec::with_capacity(val_ends.len()); k];
         for (p, &s) in val_pred.iter().zip(val_ends) {
             let r = &raw[s - first];
@@ -350,7 +355,7 @@ impl Lstm {
         Ok(FittedLstm {
             params: self.clone(),
             origin: t,
-            weights: net,
+            weights: net.weights(),
             scaler,
             target_mean: mean,
             target_sd: sd,
@@ -442,32 +447,33 @@ struct ScaledWindow {
 }
 
 impl ScaledWindow {
-    /// The sequences ending at `ends`, time-major, into `x`: row `k·B + j` is step `k` of
-    /// sequence `j`.
-    fn batch_into(&self, ends: &[usize], seq_len: usize, x: &mut Vec<f32>) {
-        x.clear();
+    /// The sequences ending at `ends`, time-major: row `k·B + j` is step `k` of sequence `j`.
+    fn batch(&self, dev: &Cpu, ends: &[usize], seq_len: usize) -> Mat {
+        let b = ends.len();
+        let mut x = Vec::with_capacity(seq_len * b * N_FEATURES);
         for k in 0..seq_len {
             for &s in ends {
                 let r = s + 1 + k - seq_len - self.start;
                 x.extend_from_slice(&self.rows[r * N_FEATURES..(r + 1) * N_FEATURES]);
             }
         }
+        dev.tensor_from_vec(x, (seq_len * b, N_FEATURES))
     }
 }
 
 /// Network outputs (z-scale) for the sequences ending at `ends`, in chunks.
 fn predict_z(
-    net: &NetWeights,
+    net: &Net,
+    dev: &Cpu,
     window: &ScaledWindow,
     ends: &[usize],
     seq_len: usize,
     k: usize,
 ) -> Vec<Vec<f32>> {
     let mut out = Vec::with_capacity(ends.len());
-    let mut x = Vec::new();
     for chunk in ends.chunks(EVAL_CHUNK) {
-        window.batch_into(chunk, seq_len, &mut x);
-        let y = net.predict(&x, seq_len, chunk.len());
+        let x = window.batch(dev, chunk, seq_len);
+        let y = net.predict(x, seq_len, chunk.len());
         out.extend(y.chunks(k).map(<[f32]>::to_vec));
     }
     out
@@ -581,9 +587,11 @@ impl FittedLstm {
             start: len - seq_len,
             rows: self.scaler.transform(rows),
         };
-        self.weights.check()?;
+        let dev = Cpu::default();
+        let net = Net::from_weights(&dev, &self.weights)?;
         let z = predict_z(
-            &self.weights,
+            &net,
+            &dev,
             &window,
             &[len - 1],
             seq_len,
@@ -689,9 +697,10 @@ impl FittedLstm {
                     .collect()
             })
             .collect();
-        self.weights.check()?;
+        let dev = Cpu::default();
+        let net = Net::from_weights(&dev, &self.weights)?;
         Ok(mse(
-            &predict_z(&self.weights, &window, &val_ends, p.seq_len, k),
+            &predict_z(&net, &dev, &window, &val_ends, p.seq_len, k),
             &target,
         ))
     }
