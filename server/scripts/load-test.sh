@@ -24,7 +24,7 @@ trap stop EXIT
 
 export APP_DATA_DIR="$dir"
 APP_ADDR="127.0.0.1:$port" APP_WORKERS=0 RUST_LOG=warn \
-  API_LIMIT_ANONYMOUS=100000000/min,1000000000/day API_LIMIT_ADMIN=100000000/min,1000000000/day \
+  API_LIMIT_ANONYMOUS=100000000/min,1000000000/day API_LIMIT_FREE=100000000/min,1000000000/day \
   "$server_bin" >"$dir/server.log" 2>&1 &
 pid=$!
 for _ in $(seq 180); do
@@ -33,8 +33,8 @@ for _ in $(seq 180); do
   sleep 1
 done
 
-# An administrator's key (made the way an operator makes the first one), so that the warm-up may
-# precompute and the keyed runs have the admin tier's raised limit.
+# An account made an administrator the way an operator makes the first one (so that the warm-up
+# may precompute), with a key of the free tier (its limit raised above).
 jar="$dir/cookies"
 password="load-$(date +%s)-Passw0rd"
 curl -sf -o /dev/null -c "$jar" -b "$jar" -H "Origin: $base" \

@@ -76,8 +76,9 @@ pub struct Decision {
 }
 
 /// GCRA over `KEYS[1]` (the arrival-time key) and the daily counter `KEYS[2]`.
-/// ARGV: emission interval ms, window ms, cost, daily quota, ms until midnight UTC.
-/// Returns {allowed, remaining, reset_ms, retry_after_ms, used_today, quota_exhausted}.
+/// ARGV: emission interval µs, window µs, cost, daily quota, µs until midnight UTC. In
+/// microseconds, so that limits above 60,000 a minute keep their meaning.
+/// Returns {allowed, remaining, reset_us, retry_after_us, used_today, quota_exhausted}.
 static GCRA: LuaScript = LuaScript::new(
     r#"
 local interval = tonumber(ARGV[1])
@@ -86,7 +87,7 @@ local cost = tonumber(ARGV[3])
 local quota = tonumber(ARGV[4])
 local to_midnight = tonumber(ARGV[5])
 local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
 local used = tonumber(redis.call('GET', KEYS[2]) or '0')
 local tat = tonumber(redis.call('GET', KEYS[1]) or now)
 if tat < now then tat = now end
@@ -100,9 +101,9 @@ local new_tat = tat + interval * cost
 if new_tat - now > window then
   return {0, 0, tat - now, new_tat - now - window, used, 0}
 end
-redis.call('SET', KEYS[1], new_tat, 'PX', math.max(1, new_tat - now))
+redis.call('SET', KEYS[1], new_tat, 'PX', math.max(1, math.ceil((new_tat - now) / 1000)))
 used = redis.call('INCRBY', KEYS[2], cost)
-redis.call('PEXPIRE', KEYS[2], to_midnight)
+redis.call('PEXPIRE', KEYS[2], math.max(1, math.ceil(to_midnight / 1000)))
 return {1, remaining_of(new_tat), new_tat - now, 0, used, 0}
 "#,
 );
@@ -114,7 +115,7 @@ const FALLBACK_CAPACITY: usize = 50_000;
 
 #[derive(Debug, Clone, Copy)]
 struct Local {
-    tat_ms: i64,
+    tat_us: i64,
     day: i64,
     used: u64,
 }
@@ -132,7 +133,7 @@ impl std::fmt::Debug for InboundLimiter {
     }
 }
 
-const WINDOW_MS: i64 = 60_000;
+const WINDOW_US: i64 = 60_000_000;
 
 fn ms_to_midnight(now: DateTime<Utc>) -> i64 {
     let tomorrow = now.date_naive().succ_opt().unwrap_or(now.date_naive());
@@ -180,15 +181,15 @@ impl InboundLimiter {
 
     /// Counts a request of `cost` by `who` against `limit`.
     pub async fn check(&self, who: &str, limit: Limit, cost: u32) -> Decision {
-        let interval = (WINDOW_MS / i64::from(limit.per_minute.max(1))).max(1);
+        let interval = (WINDOW_US / i64::from(limit.per_minute.max(1))).max(1);
         let now = Utc::now();
-        let to_midnight = ms_to_midnight(now);
+        let to_midnight = ms_to_midnight(now) * 1000;
         let day = now.date_naive().to_string();
         let keys = [format!("rl:{who}"), format!("quota:{who}:{day}")];
         let key_refs = [keys[0].as_str(), keys[1].as_str()];
         let args = [
             interval,
-            WINDOW_MS,
+            WINDOW_US,
             i64::from(cost),
             i64::from(limit.per_day),
             to_midnight,
@@ -216,20 +217,20 @@ impl InboundLimiter {
         to_midnight: i64,
         now: DateTime<Utc>,
     ) -> Decision {
-        let now_ms = now.timestamp_millis();
+        let now_us = now.timestamp_micros();
         let day = now.timestamp() / 86_400;
         let mut local = self.local.lock().await;
         if local.len() >= FALLBACK_CAPACITY && !local.contains_key(who) {
             if let Some(oldest) = local
                 .iter()
-                .min_by_key(|(_, l)| l.tat_ms)
+                .min_by_key(|(_, l)| l.tat_us)
                 .map(|(k, _)| k.clone())
             {
                 local.remove(&oldest);
             }
         }
         let entry = local.entry(who.to_string()).or_insert(Local {
-            tat_ms: now_ms,
+            tat_us: now_us,
             day,
             used: 0,
         });
@@ -237,35 +238,35 @@ impl InboundLimiter {
             entry.day = day;
             entry.used = 0;
         }
-        let tat = entry.tat_ms.max(now_ms);
-        let remaining_of = |tat: i64| ((WINDOW_MS - (tat - now_ms)).max(0) / interval).max(0);
+        let tat = entry.tat_us.max(now_us);
+        let remaining_of = |tat: i64| ((WINDOW_US - (tat - now_us)).max(0) / interval).max(0);
         let r = if entry.used + u64::from(cost) > u64::from(limit.per_day) {
             [
                 0,
                 remaining_of(tat),
-                tat - now_ms,
+                tat - now_us,
                 to_midnight,
                 entry.used as i64,
                 1,
             ]
         } else {
             let new_tat = tat + interval * i64::from(cost);
-            if new_tat - now_ms > WINDOW_MS {
+            if new_tat - now_us > WINDOW_US {
                 [
                     0,
                     0,
-                    tat - now_ms,
-                    new_tat - now_ms - WINDOW_MS,
+                    tat - now_us,
+                    new_tat - now_us - WINDOW_US,
                     entry.used as i64,
                     0,
                 ]
             } else {
-                entry.tat_ms = new_tat;
+                entry.tat_us = new_tat;
                 entry.used += u64::from(cost);
                 [
                     1,
                     remaining_of(new_tat),
-                    new_tat - now_ms,
+                    new_tat - now_us,
                     0,
                     entry.used as i64,
                     0,
@@ -277,7 +278,7 @@ impl InboundLimiter {
 }
 
 fn decision(limit: Limit, r: &[i64]) -> Decision {
-    let secs = |ms: i64| (ms.max(0) as u64).div_ceil(1000);
+    let secs = |us: i64| (us.max(0) as u64).div_ceil(1_000_000);
     Decision {
         allowed: r[0] == 1,
         limit: limit.per_minute,
@@ -432,6 +433,18 @@ mod tests {
         assert!(limiter.check("key:a", quota, 2).await.allowed);
         let over = limiter.check("key:a", quota, 1).await;
         assert!(!over.allowed && over.quota_exhausted);
+    }
+
+    #[tokio::test]
+    async fn limits_beyond_a_thousand_a_second_keep_their_meaning() {
+        let limiter = InboundLimiter::new(Cache::disabled());
+        let fast = Limit {
+            per_minute: 6_000_000,
+            per_day: u32::MAX,
+        };
+        let d = limiter.check("key:fast", fast, 1).await;
+        // Kept in milliseconds, the interval would round up to 1 ms: 60,000 a minute at most.
+        assert!(d.allowed && d.remaining > 5_000_000, "{d:?}");
     }
 
     #[tokio::test]
