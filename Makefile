@@ -12,7 +12,7 @@ SQLX_CLI_V      := 0.8.6
 SUDO            := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 export LEPTOS_SITE_ROOT := $(SITE_ROOT)
 
-.PHONY: run test setup setup-test build build-server build-wasm site test-rust test-e2e test-fuzz lint fmt clean-data load-test sqlx-prepare
+.PHONY: run test setup setup-test build build-server build-wasm site test-rust test-e2e test-fuzz lint fmt clean-data load-test bench sqlx-prepare
 
 ## run: set up, build, and serve on http://127.0.0.1:3000 (private Postgres and Redis unless URLs are set)
 run: setup build
@@ -94,6 +94,11 @@ fmt:
 ## clean-data: delete the embedded default's private Postgres and Redis files
 clean-data:
 	rm -rf .data
+
+## bench: training time of every served model for one symbol, release build (CPU and wall seconds)
+bench:
+	cargo run --release -p forecast --example train_all -- --data server/data/prices/goog_2004_2013.csv
+	cargo run --release -p forecast --example train_all -- --data server/data/prices/sp500_1999_2018.csv
 
 ## load-test: requests per second of a cached route, anonymous beside keyed, release build (wrk)
 load-test:

@@ -9,10 +9,10 @@
 use std::time::Duration;
 
 use chrono::Utc;
-use forecast::eval::{walk_forward, Backtest, Protocol};
+use forecast::eval::{walk_forward, walk_forward_and_fit, Backtest, Protocol};
 use forecast::registry::{Artifact, FittedModel, ModelId, ModelSpec};
 use forecast::strategy::{backtest_strategy, StrategyParams};
-use forecast::{Fit, Ohlcv};
+use forecast::Ohlcv;
 use sqlx::{PgPool, Postgres, Transaction};
 use uuid::Uuid;
 
@@ -103,6 +103,32 @@ impl Trainer {
         Ok(Evaluated { record, evaluation })
     }
 
+    /// [`Self::evaluate`] and the final fit on the whole series, the fit running beside the
+    /// walk-forward's refits on the same threads (so the fit costs no wall time of its own).
+    async fn evaluate_and_fit(
+        &self,
+        spec: &ModelSpec,
+        series: &Ohlcv,
+        progress: &Progress,
+        (from, to): (i16, i16),
+    ) -> Result<(Evaluated, FittedModel), JobError> {
+        let protocol = self.protocol.for_model(spec.id());
+        protocol.origin_range(series.len())?;
+        progress
+            .set(from, "walk-forward evaluation and the final fit")
+            .await?;
+        let (callback, writer) = progress.reporter(from, to, "walk-forward evaluation");
+        let (spec, series) = (spec.clone(), series.clone());
+        let (record, fitted) = spawn_blocking_in_span(move || {
+            walk_forward_and_fit(&spec, &series, &protocol, &callback)
+        })
+        .await
+        .map_err(|e| JobError::InvalidInput(format!("evaluation stopped: {e}")))??;
+        let _ = writer.await;
+        let evaluation = evaluation_of(&record)?;
+        Ok((Evaluated { record, evaluation }, fitted))
+    }
+
     /// `train(symbol, model)`: returns the job result `{version_id, version, status, artifact_key}`.
     pub(super) async fn train(
         &self,
@@ -114,15 +140,8 @@ impl Trainer {
         let (evaluated, fitted) = match &p.spec {
             ModelSpec::Ensemble(_) => self.combine_members(job, &p, &progress).await?,
             spec => {
-                let evaluated = self.evaluate(spec, &p.series, &progress, (5, 80)).await?;
-                progress
-                    .set(80, "fitting the final model on the latest data")
-                    .await?;
-                let (spec, series) = (spec.clone(), p.series.clone());
-                let fitted = spawn_blocking_in_span(move || spec.fit(&series))
-                    .await
-                    .map_err(|e| JobError::InvalidInput(format!("fit stopped: {e}")))??;
-                (evaluated, fitted)
+                self.evaluate_and_fit(spec, &p.series, &progress, (5, 80))
+                    .await?
             }
         };
 
@@ -248,11 +267,9 @@ impl Trainer {
                 .set(10, &format!("collecting the record of {}", id.label()))
                 .await?;
             if id.is_baseline() {
-                let record = self.evaluate(member, &p.series, progress, (10, 10)).await?;
-                let (spec, series) = (member.clone(), p.series.clone());
-                let fit = spawn_blocking_in_span(move || spec.fit(&series))
-                    .await
-                    .map_err(|e| JobError::InvalidInput(format!("fit stopped: {e}")))??;
+                let (record, fit) = self
+                    .evaluate_and_fit(member, &p.series, progress, (10, 10))
+                    .await?;
                 records.push(record.record);
                 fitted.push(fit);
                 continue;
