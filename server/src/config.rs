@@ -323,6 +323,13 @@ impl Settings {
             eval_origins: number("APP_EVAL_ORIGINS", defaults.eval_origins as u64, 1)? as usize,
             eval_refit_every: number("APP_EVAL_REFIT_EVERY", defaults.eval_refit_every as u64, 1)?
                 as usize,
+            model_max_age: std::time::Duration::from_secs(
+                number(
+                    "APP_MODEL_MAX_AGE_DAYS",
+                    defaults.model_max_age.as_secs() / 86_400,
+                    1,
+                )? * 86_400,
+            ),
         };
         Ok(Settings {
             workers: number("APP_WORKERS", 1, 0)? as usize,

@@ -24,6 +24,9 @@ pub struct JobSettings {
     pub eval_origins: usize,
     /// Refit cadence of the walk-forward evaluation (`APP_EVAL_REFIT_EVERY`, 20).
     pub eval_refit_every: usize,
+    /// A current version trained longer ago than this is retrained after the next close
+    /// (`APP_MODEL_MAX_AGE_DAYS`, 14; the weekly retrain normally keeps them younger).
+    pub model_max_age: Duration,
 }
 
 impl Default for JobSettings {
@@ -37,6 +40,7 @@ impl Default for JobSettings {
             timeout: Duration::from_secs(6 * 3600),
             eval_origins: reference.origins,
             eval_refit_every: reference.refit_every,
+            model_max_age: Duration::from_secs(14 * 86_400),
         }
     }
 }

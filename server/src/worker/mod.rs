@@ -16,8 +16,8 @@ use crate::jobs::{span_of, JobTask, Jobs};
 
 pub use runner::Runner;
 pub use schedule::{
-    drift_exceeds, drifted, start as start_schedules, ScheduleHandle, Scheduled, DRIFT_RATIO,
-    DRIFT_WINDOW,
+    drift_exceeds, drifted, start as start_schedules, too_old, ScheduleHandle, Scheduled,
+    DRIFT_RATIO, DRIFT_WINDOW,
 };
 
 /// Running workers; [`WorkerHandle::shutdown`] stops them.

@@ -4,7 +4,8 @@
 //! - **After each trading day's close** (16:30 New York, Monday to Friday; holidays are skipped
 //!   with the NYSE calendar): refresh the bars of every tracked symbol (the bundled tickers and
 //!   any on a watchlist; a refresh queues the symbol's predictions when it is done) and retrain
-//!   early every current version whose live error drifted (see [`drift_exceeds`]).
+//!   early every current version whose live error drifted (see [`drift_exceeds`]) or that is older
+//!   than the configured age (see [`too_old`]).
 //! - **Weekly** (Saturday 06:00 New York): retrain every current version of the tracked symbols.
 
 use std::sync::Arc;
@@ -23,7 +24,7 @@ use underway::{Queue, Scheduler, Task, Worker, ZonedSchedule};
 use crate::accounts::store as accounts_store;
 use crate::jobs::{JobError, JobSpec, Jobs};
 use crate::predictions::store as predictions_store;
-use crate::registry::Registry;
+use crate::registry::{ModelVersion, Registry};
 
 /// Live error is compared over this many most recent filled predictions of a version.
 pub const DRIFT_WINDOW: i64 = 40;
@@ -148,11 +149,31 @@ async fn after_close(work: &Scheduled) -> Result<(), JobError> {
             Err(e) => return Err(e),
         }
     }
-    for (symbol, model) in drifted(jobs.pool()).await? {
-        let job = jobs.enqueue(JobSpec::train(&symbol, model)).await?;
+    let drifted = drifted(jobs.pool()).await?;
+    for (symbol, model) in &drifted {
+        let job = jobs.enqueue(JobSpec::train(symbol, *model)).await?;
         tracing::warn!(%symbol, %model, job_id = %job.id, "live error drifted; retraining early");
     }
+    let max_age =
+        chrono::Duration::from_std(jobs.settings().model_max_age).unwrap_or(chrono::Duration::MAX);
+    for v in too_old(&work.registry.list_current().await?, Utc::now(), max_age) {
+        if drifted.contains(&(v.symbol.clone(), v.model)) {
+            continue;
+        }
+        let job = jobs.enqueue(JobSpec::train(&v.symbol, v.model)).await?;
+        tracing::info!(symbol = %v.symbol, model = %v.model, trained = %v.created_at, job_id = %job.id,
+            "model older than the configured age; retraining");
+    }
     Ok(())
+}
+
+/// The current versions trained more than `max_age` before `now`.
+pub fn too_old(
+    current: &[ModelVersion],
+    now: chrono::DateTime<Utc>,
+    max_age: chrono::Duration,
+) -> impl Iterator<Item = &ModelVersion> {
+    current.iter().filter(move |v| now - v.created_at > max_age)
 }
 
 /// Current versions whose live error over their last [`DRIFT_WINDOW`] filled predictions exceeds

@@ -28,6 +28,7 @@ pub fn quick_settings() -> JobSettings {
         timeout: Duration::from_secs(900),
         eval_origins: 20,
         eval_refit_every: 10,
+        ..JobSettings::default()
     }
 }
 

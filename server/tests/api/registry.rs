@@ -262,3 +262,23 @@ async fn promotion_compares_the_candidate_with_the_current_version_on_the_same_o
     assert_eq!(v3.status, VersionStatus::Rejected);
     let _ = std::fs::remove_dir_all(dir);
 }
+
+#[tokio::test]
+async fn current_versions_older_than_the_configured_age_are_due_for_retraining() {
+    let (pool, reg, dir) = registry().await;
+    let old = record(&reg, &pool, ModelId::Drift, 0.99).await;
+    let fresh = record(&reg, &pool, ModelId::Naive, 1.0).await;
+    sqlx::query("update model_versions set created_at = now() - interval '20 days' where id = $1")
+        .bind(old.id)
+        .execute(&pool)
+        .await
+        .unwrap();
+    let current = reg.list_current().await.unwrap();
+    let due: Vec<ModelId> =
+        server::worker::too_old(&current, chrono::Utc::now(), chrono::Duration::days(14))
+            .map(|v| v.model)
+            .collect();
+    assert_eq!(due, [ModelId::Drift], "the 20-day-old one only");
+    assert!(current.iter().any(|v| v.id == fresh.id));
+    let _ = std::fs::remove_dir_all(dir);
+}
