@@ -25,6 +25,7 @@ use crate::pages::{
     not_found::NotFoundPage,
     predict::PredictPage,
     stock::{StockPage, StockSearchRedirect},
+    track::TrackPage,
 };
 
 /// The HTML document around the app. ECharts is loaded before hydration because charming's
@@ -69,6 +70,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/stock") view=StockSearchRedirect ssr=SsrMode::Async/>
                     <Route path=path!("/stock/:symbol") view=StockPage ssr=SsrMode::Async/>
                     <Route path=path!("/predict/:symbol") view=PredictPage ssr=SsrMode::Async/>
+                    <Route path=path!("/track/:symbol") view=TrackPage ssr=SsrMode::Async/>
                     <Route path=path!("/login") view=LoginPage/>
                     <Route path=path!("/register") view=RegisterPage/>
                     <Route path=path!("/account") view=AccountPage/>

@@ -576,6 +576,8 @@ pub struct HistoryPoint {
     pub target_date: NaiveDate,
     /// Model version.
     pub version: i32,
+    /// The close it started from (the random walk's forecast).
+    pub last_close: f64,
     /// Predicted close.
     pub point: f64,
     /// 95% interval.

@@ -10,3 +10,4 @@ pub mod news;
 pub mod prediction_tables;
 pub mod quote;
 pub mod search;
+pub mod track_record;

@@ -7,3 +7,4 @@ pub mod home;
 pub mod not_found;
 pub mod predict;
 pub mod stock;
+pub mod track;

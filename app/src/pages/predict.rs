@@ -69,7 +69,9 @@ fn ForecastView(p: Predictions) -> impl IntoView {
                 "From the close of " {p.as_of.to_string()} " (" {format::price(p.last_close)} "). "
                 "Horizons count trading days after that close on the NYSE calendar (weekends and holidays skipped). "
                 "Each model's record is its walk-forward evaluation: forecasts made only from data before each origin, "
-                "scored against what happened, with the random walk's error as 1.00."
+                "scored against what happened, with the random walk's error as 1.00. "
+                <a href=format!("/track/{segment}") data-testid="track-link">"The track record"</a>
+                " shows what the served forecasts said before the fact beside what happened."
             </p>
         </section>
         <FanChart predictions=chart/>

@@ -220,6 +220,7 @@ pub async fn history(
             h: r.horizon as usize,
             target_date: r.target_date,
             version: r.version,
+            last_close: r.last_close,
             point: r.point,
             lo95: r.lo95,
             hi95: r.hi95,

@@ -704,3 +704,69 @@ async fn a_split_recorded_in_the_raw_bars_leaves_every_models_forecast_unchanged
         assert_eq!(on_split, on_control, "{id}");
     }
 }
+
+#[tokio::test]
+async fn the_track_record_page_shows_a_recorded_forecast_beside_its_actual() {
+    let app = spawn_app_with(Options {
+        env: vec![("APP_EVAL_ORIGINS".into(), "40".into())],
+        ..Options::default()
+    })
+    .await;
+    let empty = app.get("/track/GOOG").await.text().await.unwrap();
+    assert!(empty.contains("track-empty"), "nothing recorded yet");
+    // Forecasts served from 2013-02-01; the later bars then arrive.
+    let later: Vec<(NaiveDate, f64, f64, f64, f64, i64)> = sqlx::query_as(
+        "delete from daily_bars where symbol = 'GOOG' and date > '2013-02-01'
+         returning date, open, high, low, close, volume",
+    )
+    .fetch_all(&app.pool)
+    .await
+    .unwrap();
+    let service =
+        Predictor::new(app.pool.clone(), Cache::disabled()).with_protocol(short_protocol());
+    let served = service.compute_and_record(&goog()).await.unwrap();
+    let drift = served
+        .models
+        .iter()
+        .find(|m| m.model.as_str() == "drift")
+        .unwrap();
+    let forecast = drift.horizons[0].point;
+    for (date, open, high, low, close, volume) in &later {
+        sqlx::query(
+            "insert into daily_bars (symbol, date, open, high, low, close, volume)
+             values ('GOOG', $1, $2, $3, $4, $5, $6)",
+        )
+        .bind(date)
+        .bind(open)
+        .bind(high)
+        .bind(low)
+        .bind(close)
+        .bind(volume)
+        .execute(&app.pool)
+        .await
+        .unwrap();
+    }
+    service.fill_actuals(Some(&goog())).await.unwrap();
+
+    let html = app.get("/track/GOOG?h=1").await.text().await.unwrap();
+    assert!(html.contains("track-summary"), "{html}");
+    assert!(html.contains("track-recent"), "{html}");
+    // The drift's 1-day forecast for Monday 2013-02-04, beside that day's close.
+    let actual = later
+        .iter()
+        .find(|b| b.0.to_string() == "2013-02-04")
+        .map(|b| b.4)
+        .unwrap();
+    let row = html
+        .split("<tr>")
+        .find(|r| r.contains("2013-02-04") && r.contains("Random walk with drift"))
+        .unwrap_or_else(|| panic!("no drift row for 2013-02-04 in {html}"));
+    assert!(
+        row.contains(&app::components::format::price(forecast)),
+        "{row}"
+    );
+    assert!(
+        row.contains(&app::components::format::price(actual)),
+        "{row}"
+    );
+}
