@@ -1,16 +1,23 @@
 import { test, expect } from "./fixtures/test";
-import { watchForErrors } from "./fixtures/app";
-import { PredictPage } from "./fixtures/pages";
+import { freshUsername, hydrated, watchForErrors } from "./fixtures/app";
+import { Account, PredictPage } from "./fixtures/pages";
 
 test("forecasts served on the predict page are on the track record, waiting for their actual", async ({ page }) => {
+  // The models are trained first (the short protocol of the test server); their forecasts are
+  // recorded when they are computed.
+  test.setTimeout(180_000);
   const problems = watchForErrors(page);
+  await new Account(page, freshUsername(), "a long enough password").register();
   const predict = new PredictPage(page, "MSFT");
   await predict.open();
+  await hydrated(page);
+  await predict.followTraining(150_000);
+  await expect(predict.progress).toHaveAttribute("data-status", "done");
   await page.getByTestId("track-link").click();
   await expect(page).toHaveURL(/\/track\/MSFT$/);
   const summary = page.getByTestId("track-summary");
   await expect(summary).toBeVisible();
-  // The baselines were served a moment ago: recorded, none of them filled yet.
+  // Recorded a moment ago: none of them has reached its target session.
   const naive = summary.locator("tr", { hasText: "Naive random walk" });
   await expect(naive.locator("td").nth(0)).toHaveText(/^[1-9]\d*$/);
   await expect(naive.locator("td").nth(1)).toHaveText("0");
