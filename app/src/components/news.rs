@@ -49,7 +49,15 @@ fn article(a: NewsItem) -> impl IntoView {
     });
     view! {
         <li class="article">
-            <a href=a.url rel="noopener noreferrer" target="_blank">{a.title}</a>
+            // Providers' links are checked when fetched; one stored before that check that is not
+            // http(s) is shown as plain text rather than followed.
+            {if a.url.starts_with("https://") || a.url.starts_with("http://") {
+                leptos::either::Either::Left(view! {
+                    <a href=a.url rel="noopener noreferrer" target="_blank">{a.title}</a>
+                })
+            } else {
+                leptos::either::Either::Right(view! { <span>{a.title}</span> })
+            }}
             <span class="article-meta">
                 {a.source} " · "
                 <time datetime=a.published_at.to_rfc3339()>{format::exchange_time(a.published_at)}</time>

@@ -149,12 +149,22 @@ impl ProviderChain {
             .await
     }
 
-    /// News from the first provider that has some.
+    /// News from the first provider that has some; only articles that link to the web
+    /// ([`NewsArticle::web_only`]).
     pub async fn news(&self, query: &NewsQuery) -> Result<Sourced<Vec<NewsArticle>>, ChainError> {
         let symbol = query.symbol.as_ref().map_or("", |s| s.as_str());
         let span = tracing::info_span!("market_data.news", symbol, source = tracing::field::Empty);
-        async { first_answer!(self, Operation::News, |p| p.news(query)) }
-            .instrument(span)
-            .await
+        let answer: Sourced<Vec<NewsArticle>> =
+            async { first_answer!(self, Operation::News, |p| p.news(query)) }
+                .instrument(span)
+                .await?;
+        Ok(Sourced {
+            value: answer
+                .value
+                .into_iter()
+                .filter_map(NewsArticle::web_only)
+                .collect(),
+            source: answer.source,
+        })
     }
 }

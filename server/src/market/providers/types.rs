@@ -317,6 +317,26 @@ pub struct NewsArticle {
     pub sentiment: Option<Sentiment>,
 }
 
+impl NewsArticle {
+    /// The article if its link is `http(s)`, with its image only if that is one too: a
+    /// provider's `javascript:` or `data:` link would otherwise become a link on our pages.
+    pub fn web_only(mut self) -> Option<Self> {
+        if !is_web_url(&self.url) {
+            tracing::info!(title = %self.title.chars().take(80).collect::<String>(), "news article without a web link left out");
+            return None;
+        }
+        if self.image.as_deref().is_some_and(|i| !is_web_url(i)) {
+            self.image = None;
+        }
+        Some(self)
+    }
+}
+
+fn is_web_url(text: &str) -> bool {
+    reqwest::Url::parse(text)
+        .is_ok_and(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some())
+}
+
 /// A provider's sentiment score of an article.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Sentiment {
@@ -361,6 +381,34 @@ mod tests {
 
     fn day(s: &str) -> NaiveDate {
         s.parse().unwrap()
+    }
+
+    #[test]
+    fn news_keeps_only_web_links_and_web_images() {
+        let article = |url: &str, image: Option<&str>| NewsArticle {
+            title: "t".into(),
+            source: "s".into(),
+            url: url.into(),
+            image: image.map(Into::into),
+            published_at: DateTime::<Utc>::UNIX_EPOCH,
+            summary: None,
+            sentiment: None,
+        };
+        assert!(article("https://example.com/a", None).web_only().is_some());
+        assert!(article("http://example.com/a", None).web_only().is_some());
+        for bad in [
+            "javascript:alert(1)",
+            "data:text/html,<b>x</b>",
+            "//example.com",
+            "",
+            "file:///etc/passwd",
+        ] {
+            assert!(article(bad, None).web_only().is_none(), "{bad}");
+        }
+        let kept = article("https://example.com/a", Some("javascript:x"))
+            .web_only()
+            .unwrap();
+        assert_eq!(kept.image, None);
     }
 
     #[test]
