@@ -21,36 +21,17 @@ if ! "$venv/bin/schemathesis" --version 2>/dev/null | grep -q "$version"; then
   "$venv/bin/pip" install -q --disable-pip-version-check "schemathesis==$version"
 fi
 
-dir=$(mktemp -d)
-port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-base="http://127.0.0.1:$port"
-pid=""
-stop() {
-  [ -n "$pid" ] && { kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null || true; }
-  rm -rf "$dir"
-}
-trap stop EXIT
-
-APP_ADDR="127.0.0.1:$port" APP_DATA_DIR="$dir" APP_WORKERS=0 RUST_LOG=warn \
+# shellcheck source=serve-lib.sh
+. "$(dirname "$0")/serve-lib.sh"
+start_server "$server_bin" \
   API_LIMIT_ANONYMOUS=100000/min,10000000/day API_LIMIT_FREE=100000/min,10000000/day \
-  AUTH_FREE_ATTEMPTS=1000 \
-  "$server_bin" >"$dir/server.log" 2>&1 &
-pid=$!
-for _ in $(seq 180); do
-  curl -sf "$base/api/status" >/dev/null && break
-  kill -0 "$pid" 2>/dev/null || { cat "$dir/server.log" >&2; exit 1; }
-  sleep 1
-done
+  AUTH_FREE_ATTEMPTS=1000
 
 # An account and a key, the way a developer gets one: register in the browser's form, then ask
 # the API for a key with the session.
-jar="$dir/cookies"
 password="fuzz-$(date +%s)-Passw0rd"
-curl -sf -o /dev/null -c "$jar" -b "$jar" -H "Origin: $base" \
-  --data-urlencode "username=fuzzer" --data-urlencode "password=$password" \
-  --data-urlencode "password_confirm=$password" "$base/api/register"
-key=$(curl -sf -b "$jar" -H "Origin: $base" -H 'content-type: application/json' \
-  -d '{"name":"fuzz"}' "$base/api/v1/keys" | python3 -c 'import json, sys; print(json.load(sys.stdin)["secret"])')
+form register username=fuzzer "password=$password" "password_confirm=$password"
+key=$(new_key fuzz)
 
 # Runs from a scratch folder: schemathesis keeps state files in its working directory.
 rm -rf "$report"

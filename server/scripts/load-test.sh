@@ -12,40 +12,19 @@ route=${2:-/api/v1/predictions/GOOG}
 duration=${LOAD_DURATION:-15s}
 conns=${LOAD_CONNS:-32}
 
-dir=$(mktemp -d)
-port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-base="http://127.0.0.1:$port"
-pid=""
-stop() {
-  [ -n "$pid" ] && { kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null || true; }
-  rm -rf "$dir"
-}
-trap stop EXIT
-
-export APP_DATA_DIR="$dir"
-APP_ADDR="127.0.0.1:$port" APP_WORKERS=0 RUST_LOG=warn \
-  API_LIMIT_ANONYMOUS=100000000/min,1000000000/day API_LIMIT_FREE=100000000/min,1000000000/day \
-  "$server_bin" >"$dir/server.log" 2>&1 &
-pid=$!
-for _ in $(seq 180); do
-  curl -sf "$base/api/status" >/dev/null && break
-  kill -0 "$pid" 2>/dev/null || { cat "$dir/server.log" >&2; exit 1; }
-  sleep 1
-done
+# shellcheck source=serve-lib.sh
+. "$(dirname "$0")/serve-lib.sh"
+start_server "$server_bin" \
+  API_LIMIT_ANONYMOUS=100000000/min,1000000000/day API_LIMIT_FREE=100000000/min,1000000000/day
 
 # An account made an administrator the way an operator makes the first one (so that the warm-up
 # may precompute), with a key of the free tier (its limit raised above).
-jar="$dir/cookies"
 password="load-$(date +%s)-Passw0rd"
-curl -sf -o /dev/null -c "$jar" -b "$jar" -H "Origin: $base" \
-  --data-urlencode "username=loader" --data-urlencode "password=$password" \
-  --data-urlencode "password_confirm=$password" "$base/api/register"
-RUST_LOG=warn "$server_bin" admin grant loader >/dev/null
+form register username=loader "password=$password" "password_confirm=$password"
+APP_DATA_DIR="$dir" RUST_LOG=warn "$server_bin" admin grant loader >/dev/null
 # The session still holds the old standing: log in again for the new one.
-curl -sf -o /dev/null -c "$jar" -b "$jar" -H "Origin: $base" \
-  --data-urlencode "username=loader" --data-urlencode "password=$password" "$base/api/login"
-key=$(curl -sf -b "$jar" -H "Origin: $base" -H 'content-type: application/json' \
-  -d '{"name":"load"}' "$base/api/v1/keys" | python3 -c 'import json, sys; print(json.load(sys.stdin)["secret"])')
+form login username=loader "password=$password"
+key=$(new_key load)
 token=$(curl -sf -X POST -H "X-API-Key: $key" "$base/api/v1/auth/token" |
   python3 -c 'import json, sys; print(json.load(sys.stdin)["access_token"])')
 

@@ -28,17 +28,44 @@ fn goog() -> Symbol {
     Symbol::parse("GOOG").unwrap()
 }
 
+/// A bar as stored: date, open, high, low, close, volume.
+type StoredBar = (NaiveDate, f64, f64, f64, f64, i64);
+
+/// Truncates GOOG after 2013-02-01 (a Friday), returning the removed bars to "arrive" later.
+async fn hold_back(pool: &sqlx::PgPool) -> Vec<StoredBar> {
+    sqlx::query_as(
+        "delete from daily_bars where symbol = 'GOOG' and date > '2013-02-01'
+         returning date, open, high, low, close, volume",
+    )
+    .fetch_all(pool)
+    .await
+    .unwrap()
+}
+
+/// Stores `bars` of GOOG again, as a refresh would.
+async fn arrive(pool: &sqlx::PgPool, bars: &[StoredBar]) {
+    for (date, open, high, low, close, volume) in bars {
+        sqlx::query(
+            "insert into daily_bars (symbol, date, open, high, low, close, volume)
+             values ('GOOG', $1, $2, $3, $4, $5, $6)",
+        )
+        .bind(date)
+        .bind(open)
+        .bind(high)
+        .bind(low)
+        .bind(close)
+        .bind(volume)
+        .execute(pool)
+        .await
+        .unwrap();
+    }
+}
+
 #[tokio::test]
 async fn recorded_predictions_get_their_actuals_when_the_target_bars_arrive() {
     let (_url, pool) = seeded_database().await;
     // Truncate GOOG after 2013-02-01 (a Friday), keeping the removed bars to "arrive" later.
-    let later: Vec<(NaiveDate, f64, f64, f64, f64, i64)> = sqlx::query_as(
-        "delete from daily_bars where symbol = 'GOOG' and date > '2013-02-01'
-         returning date, open, high, low, close, volume",
-    )
-    .fetch_all(&pool)
-    .await
-    .unwrap();
+    let later = hold_back(&pool).await;
     assert!(later.len() > 10);
     let service = Predictor::new(pool.clone(), Cache::disabled()).with_protocol(short_protocol());
 
@@ -76,21 +103,7 @@ async fn recorded_predictions_get_their_actuals_when_the_target_bars_arrive() {
         "no bars yet"
     );
 
-    for (date, open, high, low, close, volume) in &later {
-        sqlx::query(
-            "insert into daily_bars (symbol, date, open, high, low, close, volume)
-             values ('GOOG', $1, $2, $3, $4, $5, $6)",
-        )
-        .bind(date)
-        .bind(open)
-        .bind(high)
-        .bind(low)
-        .bind(close)
-        .bind(volume)
-        .execute(&pool)
-        .await
-        .unwrap();
-    }
+    arrive(&pool, &later).await;
     assert_eq!(service.fill_actuals(None).await.unwrap(), 6);
 
     let history = PredictionService::history(&service, &goog(), HistoryDays::new(60).unwrap())
@@ -715,13 +728,7 @@ async fn the_track_record_page_shows_a_recorded_forecast_beside_its_actual() {
     let empty = app.get("/track/GOOG").await.text().await.unwrap();
     assert!(empty.contains("track-empty"), "nothing recorded yet");
     // Forecasts served from 2013-02-01; the later bars then arrive.
-    let later: Vec<(NaiveDate, f64, f64, f64, f64, i64)> = sqlx::query_as(
-        "delete from daily_bars where symbol = 'GOOG' and date > '2013-02-01'
-         returning date, open, high, low, close, volume",
-    )
-    .fetch_all(&app.pool)
-    .await
-    .unwrap();
+    let later = hold_back(&app.pool).await;
     let service =
         Predictor::new(app.pool.clone(), Cache::disabled()).with_protocol(short_protocol());
     let served = service.compute_and_record(&goog()).await.unwrap();
@@ -731,21 +738,7 @@ async fn the_track_record_page_shows_a_recorded_forecast_beside_its_actual() {
         .find(|m| m.model.as_str() == "drift")
         .unwrap();
     let forecast = drift.horizons[0].point;
-    for (date, open, high, low, close, volume) in &later {
-        sqlx::query(
-            "insert into daily_bars (symbol, date, open, high, low, close, volume)
-             values ('GOOG', $1, $2, $3, $4, $5, $6)",
-        )
-        .bind(date)
-        .bind(open)
-        .bind(high)
-        .bind(low)
-        .bind(close)
-        .bind(volume)
-        .execute(&app.pool)
-        .await
-        .unwrap();
-    }
+    arrive(&app.pool, &later).await;
     service.fill_actuals(Some(&goog())).await.unwrap();
 
     let html = app.get("/track/GOOG?h=1").await.text().await.unwrap();
