@@ -22,6 +22,7 @@ use crate::pages::{
     account::AccountPage,
     auth::{LoginPage, RegisterPage},
     home::HomePage,
+    models::ModelsPage,
     not_found::NotFoundPage,
     predict::PredictPage,
     stock::{StockPage, StockSearchRedirect},
@@ -71,6 +72,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/stock/:symbol") view=StockPage ssr=SsrMode::Async/>
                     <Route path=path!("/predict/:symbol") view=PredictPage ssr=SsrMode::Async/>
                     <Route path=path!("/track/:symbol") view=TrackPage ssr=SsrMode::Async/>
+                    <Route path=path!("/models/:symbol") view=ModelsPage ssr=SsrMode::Async/>
                     <Route path=path!("/login") view=LoginPage/>
                     <Route path=path!("/register") view=RegisterPage/>
                     <Route path=path!("/account") view=AccountPage/>

@@ -621,6 +621,154 @@ pub struct PredictionHistory {
     pub models: Vec<ModelHistory>,
 }
 
+/// Where a model version stands in the registry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum VersionState {
+    /// Being recorded.
+    Candidate,
+    /// The version served.
+    Current,
+    /// Was current; replaced by a later promotion or a rollback.
+    Retired,
+    /// Scored worse than the current version when it was trained.
+    Rejected,
+}
+
+impl VersionState {
+    /// The word shown.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            VersionState::Candidate => "candidate",
+            VersionState::Current => "current",
+            VersionState::Retired => "retired",
+            VersionState::Rejected => "rejected",
+        }
+    }
+}
+
+/// One trained version of a model: when and on what it was trained, and its walk-forward record.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct VersionRow {
+    /// 1, 2, … per ticker and model.
+    pub version: i32,
+    /// Where it stands.
+    pub state: VersionState,
+    /// When it was trained.
+    #[serde(with = "rfc3339")]
+    pub trained: DateTime<Utc>,
+    /// Its training data: first and last bar, and how many.
+    pub data_from: NaiveDate,
+    /// Last bar of its training data.
+    pub data_to: NaiveDate,
+    /// Bars trained on.
+    pub rows: i32,
+    /// Its walk-forward window: first and last origin, and how many.
+    pub window_from: NaiveDate,
+    /// Last origin.
+    pub window_to: NaiveDate,
+    /// Origins.
+    pub origins: i32,
+    /// Per horizon (1, 2, 5 trading days): MAE over the random walk's, and 95% coverage in %.
+    pub horizons: Vec<VersionHorizon>,
+}
+
+/// A version's record at one horizon.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct VersionHorizon {
+    /// Trading days ahead.
+    pub h: usize,
+    /// MAE over the random walk's MAE.
+    pub mae_rel_naive: Option<f64>,
+    /// Share of actuals inside the 95% range, in %.
+    pub cov95_pct: Option<f64>,
+}
+
+/// The calibrated confidence of one horizon's calls and how it held out of sample.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ReliabilityTable {
+    /// Trading days ahead.
+    pub h: usize,
+    /// Calls it was fitted on.
+    pub calls: usize,
+    /// Share of them that were right.
+    pub base_rate: f64,
+    /// Predicted against observed hit rate, by bins of predicted probability (cross-fitted).
+    pub bins: Vec<forecast::signal::ReliabilityBin>,
+}
+
+/// One strategy's result over the walk-forward window.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StrategyRow {
+    /// Total return (0.12 = +12%).
+    pub total_return: f64,
+    /// Annualised Sharpe ratio.
+    pub sharpe: Option<f64>,
+    /// Largest peak-to-trough fall (0.2 = −20%).
+    pub max_drawdown: f64,
+    /// Position changes per day.
+    pub turnover: f64,
+    /// Share of days with a position whose sign was right.
+    pub hit_rate: Option<f64>,
+    /// Annualised mean excess return over buy-and-hold (none for buy-and-hold itself).
+    pub excess_return: Option<f64>,
+    /// One-sided bootstrap p-value of "earns more than buy-and-hold".
+    pub p_value: Option<f64>,
+    /// Growth of 1 over the window, one value per day.
+    pub equity: Vec<f64>,
+}
+
+/// Trading a version's one-day calls against buy-and-hold over its walk-forward window.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StrategySummary {
+    /// Cost charged per position change (0.001 = 0.1%).
+    pub cost_per_trade: f64,
+    /// The day of each equity value.
+    pub dates: Vec<NaiveDate>,
+    /// Buy-and-hold.
+    pub buy_and_hold: StrategyRow,
+    /// Long when the call is up, flat otherwise.
+    pub long_flat: StrategyRow,
+    /// Long when up, short when down.
+    pub long_short: StrategyRow,
+}
+
+/// Every version of one model for a ticker, newest first, with the current one's reliability and
+/// strategy backtest.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ModelRecord {
+    /// Which model.
+    pub model: ModelId,
+    /// The current version's own name ("ARIMA(2,1,0)"), when it has one.
+    pub label: Option<String>,
+    /// Newest first.
+    pub versions: Vec<VersionRow>,
+    /// The current version's calibration per horizon.
+    pub reliability: Vec<ReliabilityTable>,
+    /// The current version's strategy backtest.
+    pub strategy: Option<StrategySummary>,
+}
+
+impl ModelRecord {
+    /// The name shown: the current version's own, else the model's.
+    pub fn display_name(&self) -> String {
+        self.label
+            .clone()
+            .unwrap_or_else(|| self.model.label().to_string())
+    }
+}
+
+/// The model page of a ticker.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ModelsOverview {
+    /// The ticker.
+    pub symbol: Symbol,
+    /// Every trained model.
+    pub models: Vec<ModelRecord>,
+    /// Whether the viewer may roll a version back (an administrator).
+    pub can_roll_back: bool,
+}
+
 /// A current model version and its walk-forward record.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]

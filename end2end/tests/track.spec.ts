@@ -28,5 +28,18 @@ test("forecasts served on the predict page are on the track record, waiting for 
   await expect(page).toHaveURL(/\/track\/MSFT\?h=5$/);
   await expect(page.getByRole("link", { name: "1 week" })).toHaveAttribute("aria-current", "page");
   await expect(summary).toBeVisible();
+  // The models page: each trained model's current version, and its strategy backtest as a chart.
+  await page.goto("/predict/MSFT");
+  await page.getByTestId("models-link").click();
+  await expect(page).toHaveURL(/\/models\/MSFT$/);
+  const cards = page.getByTestId("model-card");
+  await expect(cards.first()).toBeVisible();
+  expect(await cards.count()).toBeGreaterThanOrEqual(5);
+  const lstm = page.locator("[data-testid='model-card'][data-model='lstm']");
+  await expect(lstm.locator("[data-testid='version-row'][data-state='current']")).toHaveCount(1);
+  await expect(lstm.getByTestId("strategy")).toContainText("Buy and hold");
+  await expect(lstm.locator("canvas")).toBeVisible();
+  // Not an administrator: no version can be made current from here.
+  await expect(page.getByTestId("roll-back")).toHaveCount(0);
   expect(problems).toEqual([]);
 });

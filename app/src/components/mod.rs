@@ -2,6 +2,7 @@
 
 pub mod chart;
 pub mod company;
+pub mod equity_chart;
 pub mod fan_chart;
 pub mod format;
 pub mod header;

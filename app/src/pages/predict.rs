@@ -71,7 +71,9 @@ fn ForecastView(p: Predictions) -> impl IntoView {
                 "Each model's record is its walk-forward evaluation: forecasts made only from data before each origin, "
                 "scored against what happened, with the random walk's error as 1.00. "
                 <a href=format!("/track/{segment}") data-testid="track-link">"The track record"</a>
-                " shows what the served forecasts said before the fact beside what happened."
+                " shows what the served forecasts said before the fact beside what happened; "
+                <a href=format!("/models/{segment}") data-testid="models-link">"the models page"</a>
+                " each model's versions, calibration and strategy backtest."
             </p>
         </section>
         <FanChart predictions=chart/>

@@ -18,8 +18,9 @@ use crate::domain::{
 };
 use crate::error::AppError;
 use crate::model::{
-    ApiKeyInfo, CompanyProfile, JobStatus, MarketStatus, ModelVersionSummary, NewApiKey, NewsFeed,
-    PredictionHistory, Predictions, Quote, StockOverview, TickerSummary, TimeSeries, User,
+    ApiKeyInfo, CompanyProfile, JobStatus, MarketStatus, ModelId, ModelRecord, ModelVersionSummary,
+    NewApiKey, NewsFeed, PredictionHistory, Predictions, Quote, StockOverview, TickerSummary,
+    TimeSeries, User,
 };
 
 /// A shared cause, kept for the log (shared so one failure can answer every caller waiting on the
@@ -185,6 +186,19 @@ pub trait PredictionService: Send + Sync + 'static {
 
     /// Every current model version with its walk-forward record.
     async fn models(&self) -> Result<Vec<ModelVersionSummary>, ServiceError>;
+
+    /// Every trained version of every model of `symbol`, with the current versions' reliability
+    /// and strategy backtests.
+    async fn model_records(&self, symbol: &Symbol) -> Result<Vec<ModelRecord>, ServiceError>;
+
+    /// Makes `version` of `symbol`'s `model` current again (the caller's role is checked by the
+    /// edge).
+    async fn roll_back(
+        &self,
+        symbol: &Symbol,
+        model: ModelId,
+        version: i32,
+    ) -> Result<(), ServiceError>;
 }
 
 /// Who is logged in, as the session stores it.

@@ -121,6 +121,35 @@ impl ModelVersions for RegistryVersions {
         self.remember(row.id, model.clone()).await;
         Ok(model)
     }
+
+    async fn all(&self, symbol: &Symbol) -> Result<Vec<ModelVersion>, SourceError> {
+        let mut out = Vec::new();
+        for &model in ModelId::all() {
+            out.extend(
+                self.registry
+                    .versions(symbol, model)
+                    .await
+                    .map_err(source)?,
+            );
+        }
+        Ok(out)
+    }
+
+    async fn roll_back(
+        &self,
+        symbol: &Symbol,
+        model: ModelId,
+        version: i32,
+    ) -> Result<bool, SourceError> {
+        match self.registry.rollback(symbol, model, version).await {
+            Ok(v) => {
+                tracing::warn!(%symbol, %model, version = v.version, "model version rolled back");
+                Ok(true)
+            }
+            Err(RegistryError::NotFound(_)) => Ok(false),
+            Err(e) => Err(source(e)),
+        }
+    }
 }
 
 /// Training through the persistent job queue.

@@ -7,6 +7,7 @@
 
 pub mod backends;
 pub mod compute;
+pub mod records;
 pub mod sources;
 pub mod store;
 
@@ -15,8 +16,8 @@ use std::time::Duration;
 
 use app::domain::{Caller, HistoryDays, JobId, Symbol, Tier};
 use app::model::{
-    JobStatus, ModelPrediction, ModelState, ModelVersionSummary, PredictionHistory, Predictions,
-    PricePoint,
+    JobStatus, ModelPrediction, ModelRecord, ModelState, ModelVersionSummary, PredictionHistory,
+    Predictions, PricePoint,
 };
 use app::ssr::{PredictionService, ServiceError};
 use async_trait::async_trait;
@@ -558,5 +559,42 @@ impl PredictionService for Predictor {
             }));
         }
         Ok(out)
+    }
+
+    async fn model_records(&self, symbol: &Symbol) -> Result<Vec<ModelRecord>, ServiceError> {
+        // An unknown ticker is a 404, not an empty page.
+        self.last_bar(symbol).await?;
+        let versions = self.versions.all(symbol).await.map_err(|e| {
+            tracing::warn!(error = %e, "model registry unavailable");
+            ServiceError::Unavailable(
+                "The model registry is unavailable; try again shortly.".into(),
+            )
+        })?;
+        Ok(records::model_records(versions))
+    }
+
+    async fn roll_back(
+        &self,
+        symbol: &Symbol,
+        model: ModelId,
+        version: i32,
+    ) -> Result<(), ServiceError> {
+        let rolled = self
+            .versions
+            .roll_back(symbol, model, version)
+            .await
+            .map_err(|e| ServiceError::internal("rolling back a model version", e))?;
+        if !rolled {
+            return Err(ServiceError::InvalidInput(format!(
+                "{symbol} has no version {version} of {}.",
+                model.label()
+            )));
+        }
+        // The cached answer names the old version: compute (and record) it again with the one now
+        // current.
+        if let Err(e) = self.compute_and_record(symbol).await {
+            tracing::warn!(error = %e, "predictions not recomputed after a rollback");
+        }
+        Ok(())
     }
 }

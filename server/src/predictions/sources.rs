@@ -52,6 +52,15 @@ pub trait ModelVersions: Send + Sync + 'static {
     async fn list_current(&self) -> Result<Vec<CurrentVersion>, SourceError>;
     /// The fitted model of `version` (checksum verified by the registry).
     async fn load(&self, version: &CurrentVersion) -> Result<Arc<FittedModel>, SourceError>;
+    /// Every version of every model of `symbol`, newest first within a model.
+    async fn all(&self, symbol: &Symbol) -> Result<Vec<ModelVersion>, SourceError>;
+    /// Makes `version` of (symbol, model) current again; `false` when there is no such version.
+    async fn roll_back(
+        &self,
+        symbol: &Symbol,
+        model: ModelId,
+        version: i32,
+    ) -> Result<bool, SourceError>;
 }
 
 /// How the queue answered an enqueue.
@@ -95,6 +104,17 @@ impl ModelVersions for NoRegistry {
             "no model registry: cannot load {} v{}",
             version.model, version.version
         )))
+    }
+    async fn all(&self, _symbol: &Symbol) -> Result<Vec<ModelVersion>, SourceError> {
+        Ok(Vec::new())
+    }
+    async fn roll_back(
+        &self,
+        _symbol: &Symbol,
+        _model: ModelId,
+        _version: i32,
+    ) -> Result<bool, SourceError> {
+        Ok(false)
     }
 }
 

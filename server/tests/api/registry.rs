@@ -12,7 +12,7 @@ use server::registry::{
 use sqlx::PgPool;
 use uuid::Uuid;
 
-use crate::kit::migrated_pool;
+use crate::kit::{migrated_pool, spawn_app};
 
 fn msft() -> app::domain::Symbol {
     app::domain::Symbol::parse("MSFT").unwrap()
@@ -280,5 +280,79 @@ async fn current_versions_older_than_the_configured_age_are_due_for_retraining()
             .collect();
     assert_eq!(due, [ModelId::Drift], "the 20-day-old one only");
     assert!(current.iter().any(|v| v.id == fresh.id));
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[tokio::test]
+async fn the_models_page_lists_every_version_and_only_an_administrator_rolls_back() {
+    let app = spawn_app().await;
+    let dir = std::env::temp_dir().join(format!("tc-registry-{}", Uuid::new_v4().simple()));
+    let reg = Registry::new(app.pool.clone(), ArtifactStore::open(None, &dir).unwrap());
+    let v1 = record(&reg, &app.pool, ModelId::Drift, 0.99).await;
+    let v2 = record(&reg, &app.pool, ModelId::Drift, 0.97).await;
+    assert_eq!(v2.status, VersionStatus::Current);
+
+    let html = app.get("/models/MSFT").await.text().await.unwrap();
+    assert_eq!(
+        html.matches("data-testid=\"version-row\"").count(),
+        2,
+        "{html}"
+    );
+    assert!(html.contains("data-state=\"retired\""), "v1 was replaced");
+    assert!(
+        !html.contains("data-testid=\"roll-back\""),
+        "anonymous: no action"
+    );
+    // Not an administrator: refused, nothing changes.
+    app.register("member").await;
+    let res = app
+        .call(
+            "roll_back_model",
+            &[("symbol", "MSFT"), ("model", "drift"), ("version", "1")],
+        )
+        .await;
+    assert_eq!(res.status(), 401);
+    assert_eq!(
+        reg.current_for(&msft(), ModelId::Drift)
+            .await
+            .unwrap()
+            .unwrap()
+            .id,
+        v2.id
+    );
+
+    // An administrator (with a key: a session keeps the standing it had for up to a minute).
+    let key = app.api_key("boss", true).await;
+    let admin = crate::kit::TestApp::fresh_client();
+    let html = admin
+        .get(format!("{}/models/MSFT", app.address))
+        .header("X-API-Key", &key)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("data-testid=\"roll-back\""), "{html}");
+    let roll_back = |version: &'static str| {
+        admin
+            .post(format!("{}/api/roll_back_model", app.address))
+            .header("X-API-Key", &key)
+            .header("Accept", "application/json")
+            .form(&[("symbol", "MSFT"), ("model", "drift"), ("version", version)])
+            .send()
+    };
+    let res = roll_back("1").await.unwrap();
+    assert!(
+        res.status().is_success() || res.status().is_redirection(),
+        "{}",
+        res.status()
+    );
+    assert_eq!(
+        reg.current_for(&msft(), ModelId::Drift).await.unwrap().unwrap().id,
+        v1.id
+    );
+    // A version that does not exist is a clear 400.
+    assert_eq!(roll_back("9").await.unwrap().status(), 400);
     let _ = std::fs::remove_dir_all(dir);
 }
