@@ -349,7 +349,11 @@ async fn the_models_page_lists_every_version_and_only_an_administrator_rolls_bac
         res.status()
     );
     assert_eq!(
-        reg.current_for(&msft(), ModelId::Drift).await.unwrap().unwrap().id,
+        reg.current_for(&msft(), ModelId::Drift)
+            .await
+            .unwrap()
+            .unwrap()
+            .id,
         v1.id
     );
     // A version that does not exist is a clear 400.
