@@ -257,10 +257,13 @@ fn router(state: AppState, sessions: SessionManagerLayer<PostgresStore>, edge: E
     let ctx = state.ctx.clone();
     let ctx_for_files = state.ctx.clone();
     let options = state.leptos_options.clone();
+    let assets = routes::assets::Assets::load(std::path::Path::new(
+        state.leptos_options.site_root.as_ref(),
+    ));
     let access = state.access.clone();
     // Layers run outside in, so read this list bottom-up: the request id is checked and set,
     // the request traced; security headers go on every answer; it is bounded in time, count and
-    // size;
+    // size; compressed; site files answered from memory;
     // cross-site posts stop before the session is even loaded; the guard then resolves the
     // caller (it needs the session) and applies its rate limit.
     Router::new()
@@ -289,6 +292,11 @@ fn router(state: AppState, sessions: SessionManagerLayer<PostgresStore>, edge: E
         .layer(axum::middleware::from_fn_with_state(access, access::guard))
         .layer(sessions)
         .layer(axum::middleware::from_fn(csrf::same_origin_only))
+        // Site files from memory, ahead of everything a file does not need.
+        .layer(axum::middleware::from_fn_with_state(
+            assets,
+            routes::assets::serve,
+        ))
         .layer(CompressionLayer::new())
         .layer(DefaultBodyLimit::max(edge.body_limit))
         .layer(RequestBodyLimitLayer::new(edge.body_limit))

@@ -1,7 +1,8 @@
-//! Routes outside Leptos: health and metrics for operators, and the JSON API.
+//! Routes outside Leptos: health and metrics for operators, the JSON API, and the site's files.
 
 pub mod access;
 pub mod api;
+pub mod assets;
 pub mod errors;
 pub mod metrics;
 pub mod status;

@@ -60,4 +60,25 @@ async fn static_assets_are_served_from_the_site_root() {
     assert_eq!(res.status(), 200);
     let res = app.get("/favicon.svg").await;
     assert_eq!(res.status(), 200);
+    assert_eq!(res.headers()["content-type"], "image/svg+xml");
+    assert_eq!(res.headers()["cache-control"], "no-cache");
+    // Served ahead of the session: no cookie for a file; the security headers all the same.
+    assert!(!res.headers().contains_key("set-cookie"));
+    assert_eq!(res.headers()["x-content-type-options"], "nosniff");
+    let etag = res.headers()["etag"].to_str().unwrap().to_string();
+    let body = res.bytes().await.unwrap();
+    assert!(body.starts_with(b"<svg"));
+    // A revisit with the tag costs no bytes.
+    let again = app
+        .client
+        .get(format!("{}/favicon.svg", app.address))
+        .header("If-None-Match", &etag)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(again.status(), 304);
+    assert_eq!(again.headers()["etag"], etag.as_str());
+    assert!(again.bytes().await.unwrap().is_empty());
+    // A file that is not there is the site's 404 page.
+    assert_eq!(app.get("/pkg/nothing.js").await.status(), 404);
 }
