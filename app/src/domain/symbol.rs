@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[cfg_attr(
     feature = "ssr",
+    // The rules of `parse`, for API clients (lower case is accepted and upper-cased).
     schema(value_type = String, example = "GOOG", pattern = r"^[A-Za-z0-9.^-]{1,10}$")
 )]
 #[serde(try_from = "String", into = "String")]

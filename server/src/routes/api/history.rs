@@ -27,7 +27,7 @@ pub struct DaysQuery {
     path = "/api/v1/history/{symbol}",
     tag = "predictions",
     params(
-        ("symbol" = String, Path, description = "Ticker symbol: 1–10 of `A-Z a-z 0-9 . - ^` (`^` as `%5E`)", example = "GOOG", pattern = r"^[A-Za-z0-9.^-]{1,10}$"),
+        ("symbol" = app::domain::Symbol, Path, description = "Ticker symbol (`^` as `%5E`)"),
         ("days" = Option<u32>, Query, description = "Calendar days of target dates before the last bar (default 30)", minimum = 1, maximum = 3660),
     ),
     responses(

@@ -31,7 +31,7 @@ pub struct NewsParams {
     get,
     path = "/api/v1/quote/{symbol}",
     tag = "market",
-    params(("symbol" = String, Path, description = "Ticker symbol: 1–10 of `A-Z a-z 0-9 . - ^` (`^` as `%5E`)", example = "GOOG", pattern = r"^[A-Za-z0-9.^-]{1,10}$")),
+    params(("symbol" = app::domain::Symbol, Path, description = "Ticker symbol (`^` as `%5E`)")),
     responses(
         (status = 200, description = "The quote", body = Quote),
         (status = 400, description = "Malformed symbol", body = ErrorBody),
@@ -52,7 +52,7 @@ pub async fn quote(
     path = "/api/v1/timeseries/{symbol}",
     tag = "market",
     params(
-        ("symbol" = String, Path, description = "Ticker symbol: 1–10 of `A-Z a-z 0-9 . - ^` (`^` as `%5E`)", example = "GOOG", pattern = r"^[A-Za-z0-9.^-]{1,10}$"),
+        ("symbol" = app::domain::Symbol, Path, description = "Ticker symbol (`^` as `%5E`)"),
         ("range" = Option<app::domain::ChartRange>, Query, description = "How far back from the last bar (default 1Y)", example = "5Y"),
     ),
     responses(
@@ -80,7 +80,7 @@ pub async fn timeseries(
     get,
     path = "/api/v1/overview/{symbol}",
     tag = "market",
-    params(("symbol" = String, Path, description = "Ticker symbol: 1–10 of `A-Z a-z 0-9 . - ^` (`^` as `%5E`)", example = "GOOG", pattern = r"^[A-Za-z0-9.^-]{1,10}$")),
+    params(("symbol" = app::domain::Symbol, Path, description = "Ticker symbol (`^` as `%5E`)")),
     responses(
         (status = 200, description = "The company profile", body = CompanyProfile),
         (status = 400, description = "Malformed symbol", body = ErrorBody),

@@ -43,7 +43,7 @@ fn reply(p: Predictions) -> Response {
     get,
     path = "/api/v1/predictions/{symbol}",
     tag = "predictions",
-    params(("symbol" = String, Path, description = "Ticker symbol: 1–10 of `A-Z a-z 0-9 . - ^` (`^` as `%5E`)", example = "GOOG", pattern = r"^[A-Za-z0-9.^-]{1,10}$")),
+    params(("symbol" = app::domain::Symbol, Path, description = "Ticker symbol (`^` as `%5E`)")),
     security((), ("api_key" = []), ("bearer" = [])),
     responses(
         (status = 200, description = "Predictions of every served model", body = Predictions),
