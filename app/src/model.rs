@@ -180,6 +180,74 @@ pub struct TimeSeries {
     pub served_from: ServedFrom,
 }
 
+/// Technical indicators over the points of a daily-or-longer price chart
+/// (`GET /api/v1/indicators/{symbol}?range=R`): one value per chart point, computed on the server
+/// from the same adjusted buckets the chart draws, each from that point and the ones before it.
+/// `null` where an indicator is still warming up (before 200 points of history, for SMA 200).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct IndicatorSeries {
+    /// Ticker symbol.
+    pub symbol: Symbol,
+    /// The range asked for.
+    #[cfg_attr(feature = "ssr", schema(value_type = String, example = "1Y"))]
+    pub range: ChartRange,
+    /// Bucket width, as in the time series.
+    pub interval: String,
+    /// The chart points' dates, oldest first (the time series' `date`s).
+    pub dates: Vec<String>,
+    /// Simple moving averages of the close over 20, 50 and 200 points.
+    pub sma20: Vec<Option<f64>>,
+    pub sma50: Vec<Option<f64>>,
+    pub sma200: Vec<Option<f64>>,
+    /// Exponential moving averages over 12 and 26 points.
+    pub ema12: Vec<Option<f64>>,
+    pub ema26: Vec<Option<f64>>,
+    /// Bollinger bands (20 points, 2 population standard deviations).
+    pub bb_upper: Vec<Option<f64>>,
+    pub bb_middle: Vec<Option<f64>>,
+    pub bb_lower: Vec<Option<f64>>,
+    /// Wilder's RSI over 14 points (0–100).
+    pub rsi14: Vec<Option<f64>>,
+    /// MACD 12/26/9: the line, its signal line and the histogram.
+    pub macd: Vec<Option<f64>>,
+    pub macd_signal: Vec<Option<f64>>,
+    pub macd_hist: Vec<Option<f64>>,
+    /// Why there are no points (an intraday range, no bars in range), when there are none.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub reason: Option<String>,
+}
+
+impl IndicatorSeries {
+    /// The lines `indicator` draws, each with its readout name (volume has none here: it is
+    /// part of the time series).
+    pub fn lines(
+        &self,
+        indicator: crate::domain::Indicator,
+    ) -> Vec<(&'static str, &[Option<f64>])> {
+        use crate::domain::Indicator as I;
+        match indicator {
+            I::Sma20 => vec![("SMA 20", &self.sma20)],
+            I::Sma50 => vec![("SMA 50", &self.sma50)],
+            I::Sma200 => vec![("SMA 200", &self.sma200)],
+            I::Ema12 => vec![("EMA 12", &self.ema12)],
+            I::Ema26 => vec![("EMA 26", &self.ema26)],
+            I::Bollinger => vec![
+                ("BB upper", &self.bb_upper),
+                ("BB middle", &self.bb_middle),
+                ("BB lower", &self.bb_lower),
+            ],
+            I::Rsi => vec![("RSI 14", &self.rsi14)],
+            I::Macd => vec![
+                ("MACD", &self.macd),
+                ("MACD signal", &self.macd_signal),
+                ("MACD histogram", &self.macd_hist),
+            ],
+            I::Volume => vec![],
+        }
+    }
+}
+
 /// What is known about the company behind a ticker (`GET /api/v1/overview/{symbol}`). Unknown
 /// fields are absent, never zero.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

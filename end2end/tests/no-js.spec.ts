@@ -13,6 +13,16 @@ test("the stock page works without JavaScript", async ({ page }) => {
   await expect(page.getByTestId("company")).toBeVisible();
   await expect(page.locator("#price-chart[data-range='1Y']")).toHaveAttribute("role", "img");
 
+  // The indicators' latest values, as a table, and the readout of the last bar.
+  await expect(page.getByTestId("readout-date")).toHaveText("2013-03-01");
+  await expect(page.getByTestId("readout-close")).toHaveText("806.19");
+  const table = page.getByTestId("indicator-table");
+  await expect(table).toHaveAttribute("data-date", "2013-03-01");
+  await page.locator(".indicator-table summary").click();
+  for (const name of ["SMA 20", "SMA 50", "SMA 200", "EMA 12", "EMA 26", "BB upper", "RSI 14", "MACD"]) {
+    await expect(table.locator(`td[data-indicator='${name}']`)).toHaveText(/^-?[\d,]+\.\d\d$/);
+  }
+
   await page.getByRole("button", { name: "MAX", exact: true }).click();
   await expect(page).toHaveURL(/\/stock\/GOOG\?range=MAX$/);
   const max = page.locator("#price-chart[data-range='MAX']");

@@ -5,7 +5,8 @@ use leptos::prelude::*;
 use crate::domain::ChartRange;
 use crate::error::AppError;
 use crate::model::{
-    CompanyProfile, MarketStatus, NewsFeed, Quote, StockOverview, TickerSummary, TimeSeries,
+    CompanyProfile, IndicatorSeries, MarketStatus, NewsFeed, Quote, StockOverview, TickerSummary,
+    TimeSeries,
 };
 
 #[cfg(feature = "ssr")]
@@ -32,6 +33,17 @@ pub async fn stock_overview(symbol: String) -> Result<StockOverview, AppError> {
 pub async fn price_series(symbol: String, range: ChartRange) -> Result<TimeSeries, AppError> {
     let symbol = parse_known_format(&symbol)?;
     Ok(crate::ssr::ctx()?.market.timeseries(&symbol, range).await?)
+}
+
+/// Technical indicators over the points of the same chart (see [`crate::ssr::MarketData`]).
+#[server(name = GetIndicators, endpoint = "indicators")]
+#[cfg_attr(feature = "ssr", tracing::instrument(err(level = "info")))]
+pub async fn indicator_series(
+    symbol: String,
+    range: ChartRange,
+) -> Result<IndicatorSeries, AppError> {
+    let symbol = parse_known_format(&symbol)?;
+    Ok(crate::ssr::ctx()?.market.indicators(&symbol, range).await?)
 }
 
 /// The latest price, previous close and change.

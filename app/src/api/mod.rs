@@ -3,4 +3,5 @@
 pub mod auth;
 pub mod market;
 pub mod predictions;
+pub mod preferences;
 pub mod watchlist;

@@ -1,21 +1,41 @@
-//! The forecast chart: recent closes, then each ready model's point forecasts and 95% band over the
-//! horizons, on one axis so the width of the uncertainty is seen against ordinary daily moves.
+//! The forecast chart, meant to be read at a glance: the recent closes, the random walk's 95%
+//! band, and the one or two models whose skill is significant (every model is one click away).
+//! Each model has its own colour; its band is a light fill between dashed edges, so overlapping
+//! bands stay apart. Where the track record has them, the served one-day forecasts of the
+//! recent days are drawn as dots against the closes that happened.
 
 use leptos::prelude::*;
 
-use crate::model::{ModelState, Predictions};
+use crate::model::{ModelId, ModelState, PredictionHistory, Predictions};
+
+/// How many skilful models the default view shows beside the random walk.
+const SKILFUL_SHOWN: usize = 2;
+/// The name of the past forecasts' legend entry.
+pub const PAST: &str = "Past 1-day forecasts";
+const COLOURS: [&str; 8] = [
+    "#2563eb", "#d97706", "#7c3aed", "#0891b2", "#db2777", "#65a30d", "#dc2626", "#0f766e",
+];
+const RANDOM_WALK_COLOUR: &str = "#64748b";
 
 /// Draws `predictions` and redraws when they change, e.g. when trained models arrive (browser
 /// only; SSR renders the empty container).
 #[component]
-pub fn FanChart(#[prop(into)] predictions: Signal<Predictions>) -> impl IntoView {
+pub fn FanChart(
+    #[prop(into)] predictions: Signal<Predictions>,
+    #[prop(into)] history: Signal<Option<PredictionHistory>>,
+    show_all: RwSignal<bool>,
+) -> impl IntoView {
     const ID: &str = "forecast-chart";
+    let fan = Memo::new(move |_| {
+        let history = history.get();
+        predictions.with(|p| Fan::of(p, history.as_ref(), show_all.get()))
+    });
     #[cfg(feature = "hydrate")]
     {
         // After client-side navigation the effect can run before the new page is attached to the
         // document; drawing on the next animation frame finds the container in place.
         Effect::new(move |_| {
-            let fan = predictions.with(Fan::of);
+            let fan = fan.get();
             request_animation_frame(move || draw(ID, &fan));
         });
     }
@@ -28,7 +48,28 @@ pub fn FanChart(#[prop(into)] predictions: Signal<Predictions>) -> impl IntoView
             )
         })
     };
-    view! { <div id=ID class="chart" role="img" aria-label=label></div> }
+    let toggle = move || {
+        fan.with(|f| {
+            (f.others > 0 || show_all.get()).then(|| {
+                let text = if show_all.get() {
+                    "Show the random walk and the skilful models only".to_string()
+                } else {
+                    format!("Show all models (+{})", f.others)
+                };
+                view! {
+                    <button type="button" class="link" data-testid="fan-all" aria-pressed=move || show_all.get().to_string()
+                        on:click=move |_| show_all.update(|v| *v = !*v)>{text}</button>
+                }
+            })
+        })
+    };
+    view! {
+        <div id=ID class="chart" role="img" aria-label=label
+            data-legend-entries=move || fan.with(|f| f.legend().len())></div>
+        <p class="fan-note" data-testid="fan-note">
+            {move || fan.with(|f| f.note.clone())} " " {toggle}
+        </p>
+    }
 }
 
 /// One model's path over the horizons: point forecasts and the 95% band.
@@ -36,12 +77,17 @@ pub fn FanChart(#[prop(into)] predictions: Signal<Predictions>) -> impl IntoView
 pub struct Band {
     /// The model's name for the legend.
     pub label: String,
+    /// Its colour on the chart.
+    pub colour: &'static str,
     /// Point forecasts, one per horizon.
     pub point: Vec<f64>,
     /// Lower 95% bounds.
     pub lo: Vec<f64>,
     /// Upper 95% bounds.
     pub hi: Vec<f64>,
+    /// The one-day forecasts served for the recent days, on the recent dates (gaps where none
+    /// was recorded).
+    pub past: Vec<Option<f64>>,
 }
 
 /// What the chart draws, derived from the predictions by a plain function (tested without a
@@ -55,35 +101,84 @@ pub struct Fan {
     pub closes: Vec<f64>,
     /// The close the forecasts start from.
     pub last_close: f64,
-    /// Every ready model with a 95% band at each horizon; models without an answer are left out
-    /// rather than drawn as zeros.
+    /// The models drawn: the random walk first, then the skilful ones (or every ready model with a
+    /// 95% band when all are asked for). Models without an answer are left out, not drawn as zeros.
     pub bands: Vec<Band>,
+    /// Ready models not drawn in this view.
+    pub others: usize,
+    /// What the view shows, in a sentence.
+    pub note: String,
 }
 
 impl Fan {
-    /// The chart of `p`.
-    pub fn of(p: &Predictions) -> Fan {
-        let ready = || {
-            p.models
-                .iter()
-                .filter(|m| m.status == ModelState::Ready && !m.horizons.is_empty())
-        };
-        let bands: Vec<Band> = ready()
-            .filter_map(|m| {
+    /// The chart of `p`, with the served forecasts of `history` on the recent days; the default
+    /// view unless `all`.
+    pub fn of(p: &Predictions, history: Option<&PredictionHistory>, all: bool) -> Fan {
+        let recent: Vec<chrono::NaiveDate> = p.recent.iter().map(|c| c.date).collect();
+        let mut drawable: Vec<(usize, Band, Option<f64>)> = p
+            .models
+            .iter()
+            .filter(|m| m.status == ModelState::Ready && !m.horizons.is_empty())
+            .enumerate()
+            .filter_map(|(k, m)| {
                 let lo = m.horizons.iter().map(|s| s.lo95).collect::<Option<_>>()?;
                 let hi = m.horizons.iter().map(|s| s.hi95).collect::<Option<_>>()?;
-                Some(Band {
-                    label: m.display_name(),
-                    point: m.horizons.iter().map(|s| s.point).collect(),
-                    lo,
-                    hi,
-                })
+                // The best corrected error ratio among the horizons where skill was shown.
+                let skill = m.metrics.as_ref().and_then(|w| {
+                    w.horizons
+                        .iter()
+                        .filter(|s| s.skilful)
+                        .filter_map(|s| s.mae_rel_naive)
+                        .min_by(f64::total_cmp)
+                        .or_else(|| w.horizons.iter().any(|s| s.skilful).then_some(1.0))
+                });
+                let colour = if m.model == ModelId::Naive {
+                    RANDOM_WALK_COLOUR
+                } else {
+                    COLOURS[k % COLOURS.len()]
+                };
+                Some((
+                    k,
+                    Band {
+                        label: m.display_name(),
+                        colour,
+                        point: m.horizons.iter().map(|s| s.point).collect(),
+                        lo,
+                        hi,
+                        past: past_forecasts(history, m.model, &recent),
+                    },
+                    skill.filter(|_| m.model != ModelId::Naive),
+                ))
             })
             .collect();
-        let mut labels: Vec<String> = p.recent.iter().map(|c| c.date.to_string()).collect();
+        let ready = drawable.len();
+        let naive_label = ModelId::Naive.label().to_string();
+        let skilful = drawable.iter().filter(|(_, _, s)| s.is_some()).count();
+        if !all {
+            // The random walk, then the skilful models, best first.
+            drawable.retain(|(_, b, s)| s.is_some() || b.label == naive_label);
+            drawable.sort_by(|a, b| {
+                let key = |x: &(usize, Band, Option<f64>)| (x.2.is_some(), x.2.unwrap_or(0.0));
+                let (ka, kb) = (key(a), key(b));
+                ka.0.cmp(&kb.0).then(ka.1.total_cmp(&kb.1))
+            });
+            drawable.truncate(1 + SKILFUL_SHOWN);
+        }
+        let bands: Vec<Band> = drawable.into_iter().map(|(_, b, _)| b).collect();
+        let note = match (all, skilful) {
+            (true, _) => "Every ready model with its 95% range.".to_string(),
+            (false, 0) => "No model beat the random walk with significant skill on this ticker, so the chart shows the random walk's 95% range alone.".to_string(),
+            (false, n) => format!(
+                "The random walk's 95% range beside the {} model{} whose skill over it is significant.",
+                if n > SKILFUL_SHOWN { format!("{SKILFUL_SHOWN} best of the {n}") } else { n.to_string() },
+                if n.min(SKILFUL_SHOWN) == 1 { "" } else { "s" }
+            ),
+        };
+        let mut labels: Vec<String> = recent.iter().map(|d| d.to_string()).collect();
         labels.extend(
-            ready()
-                .next()
+            p.models
+                .iter()
+                .find(|m| m.status == ModelState::Ready && !m.horizons.is_empty())
                 .into_iter()
                 .flat_map(|m| m.horizons.iter().map(|s| s.target_date.to_string())),
         );
@@ -91,7 +186,9 @@ impl Fan {
             labels,
             closes: p.recent.iter().map(|c| c.close).collect(),
             last_close: p.last_close,
+            others: ready - bands.len(),
             bands,
+            note,
         }
     }
 
@@ -99,14 +196,52 @@ impl Fan {
     pub fn horizons(&self) -> usize {
         self.labels.len().saturating_sub(self.closes.len())
     }
+
+    /// The legend: the closes, one entry per model (its line, band and past forecasts together),
+    /// and the past forecasts when there are any.
+    pub fn legend(&self) -> Vec<String> {
+        let mut entries = vec!["Close".to_string()];
+        entries.extend(self.bands.iter().map(|b| b.label.clone()));
+        if self
+            .bands
+            .iter()
+            .any(|b| b.past.iter().any(Option::is_some))
+        {
+            entries.push(PAST.to_string());
+        }
+        entries
+    }
+}
+
+/// `model`'s recorded one-day forecasts whose target is one of `dates`.
+fn past_forecasts(
+    history: Option<&PredictionHistory>,
+    model: ModelId,
+    dates: &[chrono::NaiveDate],
+) -> Vec<Option<f64>> {
+    let Some(h) = history.and_then(|h| h.models.iter().find(|m| m.model == model)) else {
+        return vec![None; dates.len()];
+    };
+    dates
+        .iter()
+        .map(|d| {
+            h.points
+                .iter()
+                .rev()
+                .find(|p| p.h == 1 && p.target_date == *d)
+                .map(|p| p.point)
+        })
+        .collect()
 }
 
 #[cfg(feature = "hydrate")]
 fn draw(id: &str, fan: &Fan) {
     use charming::component::{Axis, Grid, Legend};
-    use charming::element::{AxisType, LineStyle, LineStyleType, Tooltip, Trigger};
+    use charming::element::{
+        AreaStyle, AxisType, ItemStyle, LineStyle, LineStyleType, Tooltip, Trigger,
+    };
     use charming::series::Line;
-    use charming::{Chart, WasmRenderer};
+    use charming::Chart;
 
     let n = fan.closes.len();
     // History, padded with gaps (`None` becomes a JSON null, which ECharts leaves undrawn).
@@ -120,7 +255,7 @@ fn draw(id: &str, fan: &Fan) {
         v
     };
     let mut chart = Chart::new()
-        .legend(Legend::new().top("0"))
+        .legend(Legend::new().top("0").data(fan.legend()))
         .grid(Grid::new().left("64").right("24").top("40").bottom("32"))
         .tooltip(Tooltip::new().trigger(Trigger::Axis))
         .x_axis(
@@ -129,29 +264,94 @@ fn draw(id: &str, fan: &Fan) {
                 .data(fan.labels.clone()),
         )
         .y_axis(Axis::new().type_(AxisType::Value).scale(true))
-        .series(Line::new().name("Close").data(history).show_symbol(false));
+        .series(
+            Line::new()
+                .name("Close")
+                .data(history)
+                .show_symbol(false)
+                .item_style(ItemStyle::new().color("#0f172a")),
+        );
     for b in &fan.bands {
-        let band = format!("{} 95%", b.label);
+        let label = b.label.as_str();
+        let edge = || {
+            LineStyle::new()
+                .type_(LineStyleType::Dashed)
+                .color(b.colour)
+                .width(1)
+        };
+        let width: Vec<f64> = b.hi.iter().zip(&b.lo).map(|(h, l)| h - l).collect();
+        let stack = format!("band {label}");
         chart = chart
-            .series(Line::new().name(b.label.as_str()).data(path(&b.point)))
+            // The fill: the lower edge, then the band's width stacked on it (left out of the
+            // tooltip, which shows the edges and the point).
             .series(
                 Line::new()
-                    .name(band.as_str())
+                    .name(label)
                     .data(path(&b.lo))
+                    .stack(stack.as_str())
                     .show_symbol(false)
-                    .line_style(LineStyle::new().type_(LineStyleType::Dashed)),
+                    .line_style(LineStyle::new().opacity(0)),
             )
             .series(
                 Line::new()
-                    .name(band.as_str())
+                    .name(label)
+                    .data({
+                        let mut w = path(&width);
+                        if let Some(start) = w.get_mut(n.saturating_sub(1)) {
+                            *start = Some(0.0);
+                        }
+                        w
+                    })
+                    .stack(stack.as_str())
+                    .show_symbol(false)
+                    .line_style(LineStyle::new().opacity(0))
+                    .area_style(AreaStyle::new().color(b.colour).opacity(0.12)),
+            )
+            .series(
+                Line::new()
+                    .name(label)
+                    .data(path(&b.point))
+                    .item_style(ItemStyle::new().color(b.colour))
+                    .line_style(LineStyle::new().color(b.colour).width(2)),
+            )
+            .series(
+                Line::new()
+                    .name(label)
+                    .data(path(&b.lo))
+                    .show_symbol(false)
+                    .item_style(ItemStyle::new().color(b.colour))
+                    .line_style(edge()),
+            )
+            .series(
+                Line::new()
+                    .name(label)
                     .data(path(&b.hi))
                     .show_symbol(false)
-                    .line_style(LineStyle::new().type_(LineStyleType::Dashed)),
+                    .item_style(ItemStyle::new().color(b.colour))
+                    .line_style(edge()),
             );
+        if b.past.iter().any(Option::is_some) {
+            let mut past = b.past.clone();
+            past.extend((0..fan.horizons()).map(|_| None));
+            chart = chart.series(
+                Line::new()
+                    .name(PAST)
+                    .data(past)
+                    .symbol_size(6)
+                    .item_style(ItemStyle::new().color(b.colour))
+                    .line_style(LineStyle::new().opacity(0)),
+            );
+        }
     }
-    if let Err(e) = WasmRenderer::new_opt(None, None).render(id, &chart) {
-        leptos::logging::error!("forecast chart could not be drawn: {e:?}");
+    let mut option = serde_json::to_value(&chart).unwrap_or_default();
+    // The fills are left out of the tooltip, which shows the edges and the point (charming 0.6
+    // has no setter for a series' `tooltip.show`).
+    if let Some(series) = option.get_mut("series").and_then(|v| v.as_array_mut()) {
+        for s in series.iter_mut().filter(|s| s.get("stack").is_some()) {
+            s["tooltip"] = serde_json::json!({ "show": false });
+        }
     }
+    super::echarts::replace(id, &option);
 }
 
 #[cfg(test)]
@@ -222,7 +422,7 @@ mod tests {
             &[("2020-01-02", 9.0), ("2020-01-03", 10.0)],
             vec![model("naive", ModelState::Ready, steps)],
         );
-        let fan = Fan::of(&p);
+        let fan = Fan::of(&p, None, false);
         assert_eq!(
             fan.labels,
             [
@@ -251,10 +451,130 @@ mod tests {
                 model("lstm", ModelState::Training, vec![]),
             ],
         );
-        let fan = Fan::of(&p);
+        let fan = Fan::of(&p, None, false);
         assert_eq!(fan.closes, [10.0]);
         let drawn: Vec<&str> = fan.bands.iter().map(|b| b.label.as_str()).collect();
         assert_eq!(drawn, ["Naive random walk"]);
         assert_eq!(fan.bands[0].hi, [11.0]);
+    }
+
+    fn skilful(mut m: ModelPrediction, rel: f64) -> ModelPrediction {
+        let skill = |h| crate::model::HorizonSkill {
+            h,
+            mae: 1.0,
+            mae_rel_naive: Some(rel),
+            dm_p: None,
+            dm_p_better: None,
+            dm_p_holm: Some(0.01),
+            da_pct: None,
+            da_p: None,
+            up_pct: None,
+            da_p_vs_up: None,
+            cov95_pct: None,
+            cov99_pct: None,
+            skilful: h == 1,
+        };
+        m.metrics = Some(crate::model::ModelMetrics {
+            window_from: day("2019-01-02"),
+            window_to: day("2019-12-31"),
+            origins: 250,
+            horizons: vec![skill(1), skill(5)],
+        });
+        m
+    }
+
+    fn ready(id: &str) -> ModelPrediction {
+        model(
+            id,
+            ModelState::Ready,
+            vec![step(1, "2020-01-06", Some(9.0))],
+        )
+    }
+
+    fn labels(fan: &Fan) -> Vec<&str> {
+        fan.bands.iter().map(|b| b.label.as_str()).collect()
+    }
+
+    #[test]
+    fn by_default_the_random_walk_and_the_two_best_skilful_models_are_drawn() {
+        let p = predictions(
+            &[("2020-01-03", 10.0)],
+            vec![
+                ready("naive"),
+                ready("drift"),
+                skilful(ready("rf"), 0.97),
+                skilful(ready("lstm"), 0.95),
+                skilful(ready("gbm"), 0.99),
+                ready("arima111"),
+            ],
+        );
+        let fan = Fan::of(&p, None, false);
+        assert_eq!(labels(&fan), ["Naive random walk", "LSTM", "Random forest"]);
+        assert_eq!(fan.others, 3);
+        assert!(fan.legend().len() <= 5, "{:?}", fan.legend());
+        assert!(fan.note.contains("2 best of the 3"), "{}", fan.note);
+        let all = Fan::of(&p, None, true);
+        assert_eq!(all.bands.len(), 6);
+        assert_eq!(all.others, 0);
+    }
+
+    #[test]
+    fn without_a_skilful_model_a_sentence_says_so_and_only_the_random_walk_is_drawn() {
+        let p = predictions(
+            &[("2020-01-03", 10.0)],
+            vec![ready("naive"), ready("rf"), ready("lstm")],
+        );
+        let fan = Fan::of(&p, None, false);
+        assert_eq!(labels(&fan), ["Naive random walk"]);
+        assert!(
+            fan.note.starts_with("No model beat the random walk"),
+            "{}",
+            fan.note
+        );
+        assert_eq!(fan.legend(), ["Close", "Naive random walk"]);
+    }
+
+    #[test]
+    fn served_one_day_forecasts_are_placed_on_their_target_dates() {
+        use crate::model::{HistoryPoint, ModelHistory, PredictionHistory};
+        let point = |as_of: &str, h, target: &str, v| HistoryPoint {
+            as_of: day(as_of),
+            h,
+            target_date: day(target),
+            version: 1,
+            last_close: 9.0,
+            point: v,
+            lo95: None,
+            hi95: None,
+            actual: None,
+            running_mae: None,
+            running_mae_rel_naive: None,
+        };
+        let history = PredictionHistory {
+            symbol: Symbol::parse("X").unwrap(),
+            days: 30,
+            models: vec![ModelHistory {
+                model: "naive".parse().unwrap(),
+                filled: 2,
+                mae: None,
+                mae_rel_naive: None,
+                points: vec![
+                    point("2020-01-01", 1, "2020-01-02", 8.5),
+                    point("2019-12-31", 2, "2020-01-02", 7.0),
+                    point("2020-01-02", 1, "2020-01-03", 9.5),
+                ],
+            }],
+        };
+        let p = predictions(
+            &[
+                ("2019-12-31", 8.0),
+                ("2020-01-02", 9.0),
+                ("2020-01-03", 10.0),
+            ],
+            vec![ready("naive")],
+        );
+        let fan = Fan::of(&p, Some(&history), false);
+        assert_eq!(fan.bands[0].past, [None, Some(8.5), Some(9.5)]);
+        assert_eq!(fan.legend(), ["Close", "Naive random walk", PAST]);
     }
 }

@@ -2,6 +2,8 @@
 
 pub mod chart;
 pub mod company;
+#[cfg(feature = "hydrate")]
+pub mod echarts;
 pub mod equity_chart;
 pub mod fan_chart;
 pub mod format;

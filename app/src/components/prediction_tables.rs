@@ -113,10 +113,59 @@ fn state_name(state: ModelState) -> &'static str {
     }
 }
 
-/// One table per horizon of every model in `predictions`.
+/// Which horizon a phone shows: one table at a time, picked by tabs. Without JavaScript every
+/// table stays on the page and the tabs are links to them.
+#[derive(Debug, Clone, Copy)]
+pub struct HorizonTabs {
+    /// The horizon shown, in trading days.
+    pub selected: RwSignal<usize>,
+    /// Set once the page is interactive: only then are the other tables hidden.
+    pub live: RwSignal<bool>,
+}
+
+impl HorizonTabs {
+    /// The first horizon selected; live once the page hydrates.
+    pub fn new() -> Self {
+        let live = RwSignal::new(false);
+        Effect::new(move |_| live.set(true));
+        HorizonTabs {
+            selected: RwSignal::new(1),
+            live,
+        }
+    }
+}
+
+impl Default for HorizonTabs {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// One table per horizon of every model in `predictions`, with tabs between them on a phone.
 #[component]
-pub fn PredictionTables(predictions: Predictions) -> impl IntoView {
-    horizons(&predictions)
+pub fn PredictionTables(predictions: Predictions, tabs: HorizonTabs) -> impl IntoView {
+    let all = horizons(&predictions);
+    let tab_links = all
+        .iter()
+        .map(|&(h, _)| {
+            view! {
+                <a
+                    href=format!("#h-{h}")
+                    role="tab"
+                    data-h=h
+                    aria-selected=move || (tabs.selected.get() == h).to_string()
+                    class:active=move || tabs.selected.get() == h
+                    on:click=move |ev| {
+                        ev.prevent_default();
+                        tabs.selected.set(h);
+                    }
+                >
+                    {horizon_label(h)}
+                </a>
+            }
+        })
+        .collect_view();
+    let tables = all
         .into_iter()
         .map(|(h, date)| {
             let rows = predictions
@@ -125,7 +174,14 @@ pub fn PredictionTables(predictions: Predictions) -> impl IntoView {
                 .map(|m| model_row(m, h))
                 .collect_view();
             view! {
-                <table class="forecasts predictions" data-testid="predictions" data-horizon=h data-target-date=date.to_string()>
+                <table
+                    id=format!("h-{h}")
+                    class="forecasts predictions"
+                    class:phone-hidden=move || tabs.live.get() && tabs.selected.get() != h
+                    data-testid="predictions"
+                    data-horizon=h
+                    data-target-date=date.to_string()
+                >
                     <caption>
                         {horizon_label(h)} ": close of "
                         <time datetime=date.to_string()>{format::day(date)}</time>
@@ -135,21 +191,25 @@ pub fn PredictionTables(predictions: Predictions) -> impl IntoView {
                             <th scope="col">"Model"</th>
                             <th scope="col" class="num">"Close"</th>
                             <th scope="col" class="num">"95% range"</th>
-                            <th scope="col" class="num">"99% range"</th>
-                            <th scope="col" title="BUY or SELL only where the record shows skill; the percentage is the calibrated chance the direction is right">"Signal"</th>
+                            <th scope="col" class="num detail">"99% range"</th>
+                            <th scope="col" class="detail" title="BUY or SELL only where the record shows skill; the percentage is the calibrated chance the direction is right">"Signal"</th>
                             <th scope="col">"Record"</th>
-                            <th scope="col" class="num" title="Mean absolute error over the random walk's on the same days">"MAE / naive"</th>
-                            <th scope="col" class="num" title="One-sided Diebold–Mariano test of smaller errors than the random walk, after Holm's correction across every model and horizon on this page">"p (corrected)"</th>
-                            <th scope="col" class="num" title="Share of days the direction was right, beside the share of up-moves (what always calling up would score)">"Direction"</th>
-                            <th scope="col" class="num" title="Share of actual closes inside the 95% and the 99% range">"Coverage 95 / 99"</th>
-                            <th scope="col">"Evaluated on"</th>
+                            <th scope="col" class="num detail" title="Mean absolute error over the random walk's on the same days">"MAE / naive"</th>
+                            <th scope="col" class="num detail" title="One-sided Diebold–Mariano test of smaller errors than the random walk, after Holm's correction across every model and horizon on this page">"p (corrected)"</th>
+                            <th scope="col" class="num detail" title="Share of days the direction was right, beside the share of up-moves (what always calling up would score)">"Direction"</th>
+                            <th scope="col" class="num detail" title="Share of actual closes inside the 95% and the 99% range">"Coverage 95 / 99"</th>
+                            <th scope="col" class="detail">"Evaluated on"</th>
                         </tr>
                     </thead>
                     <tbody>{rows}</tbody>
                 </table>
             }
         })
-        .collect_view()
+        .collect_view();
+    view! {
+        <nav class="horizon-tabs phone-tabs" role="tablist" aria-label="Horizon" data-testid="horizon-tabs">{tab_links}</nav>
+        {tables}
+    }
 }
 
 fn model_row(m: &ModelPrediction, h: usize) -> AnyView {
@@ -179,29 +239,51 @@ fn model_row(m: &ModelPrediction, h: usize) -> AnyView {
                     )
                 },
             );
+            let signal = signal_text(s.signal, s.confidence);
+            let range99 = interval(s.lo99, s.hi99);
+            let mae_rel = ratio(skill.and_then(|k| k.mae_rel_naive));
+            let p = p_value(skill.and_then(|k| k.dm_p_holm.or(k.dm_p_better)));
+            let da = direction(skill);
+            let cov95 = percent(skill.and_then(|k| k.cov95_pct));
+            let cov99 = percent(skill.and_then(|k| k.cov99_pct));
             view! {
                 <tr data-model=m.model.as_str() data-status="ready">
-                    <th scope="row">{label}<small>{version}</small></th>
+                    <th scope="row">
+                        {label}<small>{version}</small>
+                        // On a phone the detail columns are hidden; a tap on the model shows them.
+                        <details class="row-details">
+                            <summary>"Details"</summary>
+                            <dl>
+                                <dt>"Signal"</dt><dd>{signal.clone()}</dd>
+                                <dt>"99% range"</dt><dd>{range99.clone()}</dd>
+                                <dt>"MAE / naive"</dt><dd>{mae_rel.clone()}</dd>
+                                <dt>"p (corrected)"</dt><dd>{p.clone()}</dd>
+                                <dt>"Direction"</dt><dd>{da.clone()}</dd>
+                                <dt>"Coverage 95 / 99"</dt><dd>{format!("{cov95} / {cov99}")}</dd>
+                                <dt>"Evaluated on"</dt><dd>{window.clone()}</dd>
+                            </dl>
+                        </details>
+                    </th>
                     <td class="num" data-h=h data-target-date=s.target_date.to_string()>
                         <span class="point">{format::price(s.point)}</span>
                     </td>
                     <td class="num interval">{interval(s.lo95, s.hi95)}</td>
-                    <td class="num interval99">{interval(s.lo99, s.hi99)}</td>
-                    <td class=signal_class(s.signal)>
-                        {signal_text(s.signal, s.confidence)}
+                    <td class="num interval99 detail">{range99}</td>
+                    <td class=format!("{} detail", signal_class(s.signal))>
+                        {signal}
                         {s.confidence_label.clone().map(|l| view! { <small class="confidence">{format!("{l} confidence")}</small> })}
                     </td>
                     <td class="verdict" data-skilful=skill.is_some_and(|k| k.skilful).to_string()>
                         {skill.map_or_else(|| "Not evaluated".to_string(), HorizonSkill::verdict)}
                     </td>
-                    <td class="num mae-rel">{ratio(skill.and_then(|k| k.mae_rel_naive))}</td>
-                    <td class="num dm-p">{p_value(skill.and_then(|k| k.dm_p_holm.or(k.dm_p_better)))}</td>
-                    <td class="num da">{direction(skill)}</td>
-                    <td class="num cov95">
-                        {percent(skill.and_then(|k| k.cov95_pct))}
-                        <small class="cov99">{percent(skill.and_then(|k| k.cov99_pct))}</small>
+                    <td class="num mae-rel detail">{mae_rel}</td>
+                    <td class="num dm-p detail">{p}</td>
+                    <td class="num da detail">{da}</td>
+                    <td class="num cov95 detail">
+                        {cov95}
+                        <small class="cov99">{cov99}</small>
                     </td>
-                    <td class="window">{window}</td>
+                    <td class="window detail">{window}</td>
                 </tr>
             }
             .into_any()

@@ -2,6 +2,7 @@
 
 mod access;
 mod credentials;
+mod indicator;
 mod job;
 mod range;
 #[cfg(feature = "ssr")]
@@ -11,6 +12,7 @@ mod user;
 
 pub use access::{Caller, Role, Tier};
 pub use credentials::{ApiKeyId, KeyName, Password, Username};
+pub use indicator::{Indicator, IndicatorSet};
 pub use job::{JobId, JobState};
 pub use range::{ChartRange, HistoryDays};
 pub use symbol::Symbol;

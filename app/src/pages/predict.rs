@@ -4,12 +4,14 @@ use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
 
 use super::error::ErrorView;
+#[cfg(feature = "hydrate")]
+use crate::api::predictions::prediction_history;
 use crate::api::predictions::predictions;
 use crate::components::fan_chart::FanChart;
 use crate::components::format;
 use crate::components::job_progress::JobProgress;
 use crate::components::prediction_tables::{
-    not_ready, still_training, HowToRead, PredictionTables,
+    not_ready, still_training, HorizonTabs, HowToRead, PredictionTables,
 };
 use crate::domain::JobId;
 use crate::model::{JobStatus, Predictions};
@@ -61,6 +63,22 @@ fn ForecastView(p: Predictions) -> impl IntoView {
     let job_status = Signal::derive(move || state.job.get().and_then(|(_, s)| s));
     let following = move || state.job.with(|j| j.is_some());
     let chart = Signal::derive(move || state.predictions.get());
+    // The served one-day forecasts of the recent weeks, drawn against what happened (browser
+    // only: the chart is drawn there).
+    // Fetched into a plain signal rather than a resource: a resource read under the page's
+    // Suspense would put the whole page back to its fallback while it loads.
+    let history = RwSignal::new(None);
+    #[cfg(feature = "hydrate")]
+    {
+        let symbol = p.symbol.to_string();
+        leptos::task::spawn_local(async move {
+            if let Ok(h) = prediction_history(symbol, 45).await {
+                history.try_set(Some(h));
+            }
+        });
+    }
+    let show_all = RwSignal::new(false);
+    let tabs = HorizonTabs::new();
     view! {
         <Title text=format!("{} forecasts", p.symbol)/>
         <section class="predict-head">
@@ -76,7 +94,7 @@ fn ForecastView(p: Predictions) -> impl IntoView {
                 " each model's versions, calibration and strategy backtest."
             </p>
         </section>
-        <FanChart predictions=chart/>
+        <FanChart predictions=chart history show_all/>
         <HowToRead/>
         <Show when=following>
             <section class="training" data-testid="training">
@@ -102,7 +120,7 @@ fn ForecastView(p: Predictions) -> impl IntoView {
             // budget): the service says so on the models themselves.
             let why = training.is_empty().then(|| untrained_note(&p)).flatten();
             view! {
-                <PredictionTables predictions=p/>
+                <PredictionTables predictions=p tabs/>
                 {baselines_only.then(|| {
                     view! {
                         <aside class="notice" data-testid="baselines-only">

@@ -7,17 +7,17 @@ use leptos_router::hooks::{use_params_map, use_query_map};
 use super::error::ErrorView;
 use super::not_found::NotFound;
 use crate::api::market::{
-    company_profile, market_status, news, price_series, quote, stock_overview,
+    company_profile, indicator_series, market_status, news, price_series, quote, stock_overview,
 };
 use crate::api::watchlist::{is_watched, AddToWatchlist};
-use crate::components::chart::PriceChart;
+use crate::components::chart::{ChartReadout, IndicatorTable, PriceChart};
 use crate::components::company::CompanyFacts;
 use crate::components::header::AuthActions;
 use crate::components::news::NewsPanel;
 use crate::components::quote::{MarketBadge, QuoteBlock};
-use crate::domain::{ChartRange, Symbol};
+use crate::domain::{ChartRange, Indicator, IndicatorSet, Symbol};
 use crate::error::AppError;
-use crate::model::{ServedFrom, StockOverview};
+use crate::model::{ServedFrom, StockOverview, TimeSeries};
 
 /// `/stock?symbol=…` (the search form): redirects to the stock page, or explains a malformed symbol.
 #[component]
@@ -69,6 +69,14 @@ fn StockView(overview: StockOverview) -> impl IntoView {
         },
         |(s, r)| price_series(s, r),
     );
+    let indicators = Resource::new(
+        {
+            let symbol = symbol.clone();
+            move || (symbol.clone(), range.get())
+        },
+        |(s, r)| indicator_series(s, r),
+    );
+    let chart = ChartState::new(range);
     let keyed = {
         let symbol = symbol.clone();
         move || symbol.clone()
@@ -129,8 +137,10 @@ fn StockView(overview: StockOverview) -> impl IntoView {
                 })
                 .collect_view()}
         </form>
+        <ChartControls chart/>
         <Transition fallback=|| view! { <div class="chart loading-box">"Loading chart…"</div> }>
             {move || Suspend::new(async move {
+                let indicators = indicators.await.ok();
                 match series.await {
                     Ok(series) if series.points.is_empty() => Either::Left(view! {
                         <p class="chart-empty" role="status" data-testid="series-reason" data-range=series.range.as_str()>
@@ -143,8 +153,18 @@ fn StockView(overview: StockOverview) -> impl IntoView {
                             ServedFrom::Database => "database",
                         };
                         let source = series.source.clone();
+                        let table = indicators.clone().map(|indicators| view! { <IndicatorTable indicators/> });
                         Either::Left(view! {
-                            <PriceChart series/>
+                            <PriceChart
+                                series=series.clone()
+                                indicators=indicators.clone()
+                                enabled=chart.enabled
+                                log_scale=chart.log_scale
+                                compare=chart.compared()
+                                hovered=chart.hovered
+                            />
+                            <ChartReadout series indicators enabled=chart.enabled hovered=chart.hovered/>
+                            {table}
                             <p class="fineprint" data-testid="served-from">
                                 "Bars from " {source} ", served from the " {from} "."
                             </p>
@@ -228,5 +248,221 @@ fn WatchButton(symbol: String) -> impl IntoView {
             }}
         </Transition>
         {error}
+    }
+}
+
+/// The reader's choices for the price chart: indicators, scale, a ticker to compare with, and the
+/// bar under the crosshair.
+#[derive(Clone, Copy)]
+struct ChartState {
+    enabled: RwSignal<IndicatorSet>,
+    log_scale: RwSignal<bool>,
+    /// The symbol typed into "compare with…".
+    compare_with: RwSignal<Option<String>>,
+    /// Its series over the same range, or why there is none (fetched in the browser only, into a
+    /// plain signal: a resource read under the page's Suspense would blank the page while it
+    /// loads).
+    compare: RwSignal<Option<Result<TimeSeries, AppError>>>,
+    hovered: RwSignal<Option<usize>>,
+}
+
+impl ChartState {
+    fn new(range: RwSignal<ChartRange>) -> Self {
+        let enabled = RwSignal::new(IndicatorSet::default());
+        let log_scale = RwSignal::new(false);
+        let compare_with = RwSignal::new(None::<String>);
+        let compare = RwSignal::new(None);
+        #[cfg(feature = "hydrate")]
+        Effect::new(move |_| {
+            let wanted = (compare_with.get(), range.get());
+            compare.set(None);
+            let (Some(symbol), range_now) = wanted.clone() else {
+                return;
+            };
+            leptos::task::spawn_local(async move {
+                let answer = price_series(symbol, range_now).await;
+                // A later choice wins over a slow answer to an earlier one.
+                if compare_with
+                    .try_get_untracked()
+                    .zip(range.try_get_untracked())
+                    == Some(wanted)
+                {
+                    compare.try_set(Some(answer));
+                }
+            });
+        });
+        #[cfg(not(feature = "hydrate"))]
+        let _ = range;
+        #[cfg(feature = "hydrate")]
+        prefs::remember(enabled, log_scale);
+        ChartState {
+            enabled,
+            log_scale,
+            compare_with,
+            compare,
+            hovered: RwSignal::new(None),
+        }
+    }
+
+    /// The compared series, once it has arrived.
+    fn compared(self) -> Signal<Option<TimeSeries>> {
+        let compare = self.compare;
+        Signal::derive(move || compare.get().and_then(Result::ok))
+    }
+}
+
+/// The indicator menu, the log-scale switch and the "compare with…" form.
+#[component]
+fn ChartControls(chart: ChartState) -> impl IntoView {
+    let draft = RwSignal::new(String::new());
+    let problem = RwSignal::new(None::<String>);
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        match Symbol::parse(&draft.get_untracked()) {
+            Ok(symbol) => {
+                problem.set(None);
+                chart.compare_with.set(Some(symbol.to_string()));
+            }
+            Err(message) => problem.set(Some(message)),
+        }
+    };
+    let compare_error = move || {
+        problem.get().or_else(|| match chart.compare.get() {
+            Some(Err(e)) => Some(e.to_string()),
+            _ => None,
+        })
+    };
+    let comparing = move || chart.compare_with.get();
+    view! {
+        <div class="chart-controls">
+            <details class="indicator-menu" data-testid="indicator-menu">
+                <summary>"Indicators"</summary>
+                <fieldset>
+                    <legend class="visually-hidden">"Indicators on the chart"</legend>
+                    {Indicator::ALL
+                        .into_iter()
+                        .map(|i| {
+                            view! {
+                                <label class=if i.is_pane() { "pane" } else { "overlay" }>
+                                    <input
+                                        type="checkbox"
+                                        data-indicator=i.as_str()
+                                        prop:checked=move || chart.enabled.get().contains(i)
+                                        on:change=move |ev| {
+                                            let on = event_target_checked(&ev);
+                                            chart.enabled.update(|set| *set = set.with(i, on));
+                                        }
+                                    />
+                                    {i.label()}
+                                </label>
+                            }
+                        })
+                        .collect_view()}
+                </fieldset>
+            </details>
+            <label class="log-switch" title=move || comparing().map(|_| "Percentage change is drawn on a linear scale while comparing".to_string())>
+                <input
+                    type="checkbox"
+                    data-testid="log-scale"
+                    prop:checked=move || chart.log_scale.get()
+                    prop:disabled=move || comparing().is_some()
+                    on:change=move |ev| chart.log_scale.set(event_target_checked(&ev))
+                />
+                "Log scale"
+            </label>
+            <form class="compare" on:submit=submit data-testid="compare-form">
+                <label>
+                    <span class="visually-hidden">"Compare with"</span>
+                    <input
+                        type="text"
+                        name="compare"
+                        placeholder="Compare with… e.g. ^GSPC"
+                        autocomplete="off"
+                        autocapitalize="characters"
+                        prop:value=move || draft.get()
+                        on:input=move |ev| draft.set(event_target_value(&ev))
+                    />
+                </label>
+                <button type="submit">"Compare"</button>
+                {move || comparing().map(|s| view! {
+                    <button
+                        type="button"
+                        class="chip"
+                        data-testid="compare-clear"
+                        aria-label=format!("Stop comparing with {s}")
+                        on:click=move |_| {
+                            chart.compare_with.set(None);
+                            draft.set(String::new());
+                        }
+                    >
+                        {format!("vs {s} ×")}
+                    </button>
+                })}
+            </form>
+            {move || compare_error().map(|message| view! {
+                <p class="form-error" role="alert" data-testid="compare-error">{message}</p>
+            })}
+        </div>
+    }
+}
+
+/// The chart choices survive a reload and a visit to another ticker: kept with the account when
+/// a reader is logged in, in the browser's local storage otherwise.
+#[cfg(feature = "hydrate")]
+mod prefs {
+    use leptos::prelude::*;
+
+    use crate::api::preferences::{chart_indicators, save_chart_indicators};
+    use crate::domain::IndicatorSet;
+
+    const INDICATORS: &str = "tickercast.chart.indicators";
+    const LOG_SCALE: &str = "tickercast.chart.log";
+
+    fn storage() -> Option<web_sys::Storage> {
+        web_sys::window()?.local_storage().ok().flatten()
+    }
+
+    /// Loads the stored choices into the signals once the page has hydrated (the server rendered
+    /// the defaults), then stores every change.
+    pub fn remember(enabled: RwSignal<IndicatorSet>, log_scale: RwSignal<bool>) {
+        // Set once the account has answered: `Some(true)` when changes go to the account.
+        let to_account = RwSignal::new(None::<bool>);
+        leptos::task::spawn_local(async move {
+            let stored = chart_indicators().await;
+            if let Ok(stored) = &stored {
+                if let Some(list) = &stored.indicators {
+                    enabled.try_set(IndicatorSet::from_list(list));
+                }
+            }
+            to_account.try_set(Some(stored.is_ok_and(|s| s.logged_in)));
+        });
+        Effect::new(move |previous: Option<IndicatorSet>| {
+            // The first run, after hydration: the browser's choices replace the defaults.
+            if previous.is_none() {
+                if let Some(store) = storage() {
+                    if let Ok(Some(list)) = store.get_item(INDICATORS) {
+                        enabled.set(IndicatorSet::from_list(&list));
+                    }
+                    if let Ok(Some(log)) = store.get_item(LOG_SCALE) {
+                        log_scale.set(log == "true");
+                    }
+                }
+            }
+            let set = enabled.get();
+            let log = log_scale.get();
+            if let Some(store) = storage() {
+                // A full or disabled storage only means the choice is not remembered here.
+                let _ = store.set_item(INDICATORS, &set.to_list());
+                let _ = store.set_item(LOG_SCALE, &log.to_string());
+            }
+            if to_account.get() == Some(true) && previous.is_some_and(|p| p != set) {
+                leptos::task::spawn_local(async move {
+                    if let Err(e) = save_chart_indicators(set.to_list()).await {
+                        leptos::logging::warn!("chart indicators not saved: {e}");
+                    }
+                });
+            }
+            set
+        });
     }
 }

@@ -13,14 +13,14 @@ use chrono::{DateTime, Utc};
 use std::net::IpAddr;
 
 use crate::domain::{
-    ApiKeyId, Caller, ChartRange, HistoryDays, JobId, KeyName, Password, Role, Symbol, Tier,
-    UserId, Username,
+    ApiKeyId, Caller, ChartRange, HistoryDays, IndicatorSet, JobId, KeyName, Password, Role,
+    Symbol, Tier, UserId, Username,
 };
 use crate::error::AppError;
 use crate::model::{
-    ApiKeyInfo, CompanyProfile, JobStatus, MarketStatus, ModelId, ModelRecord, ModelVersionSummary,
-    NewApiKey, NewsFeed, PredictionHistory, Predictions, Quote, StockOverview, TickerSummary,
-    TimeSeries, User,
+    ApiKeyInfo, CompanyProfile, IndicatorSeries, JobStatus, MarketStatus, ModelId, ModelRecord,
+    ModelVersionSummary, NewApiKey, NewsFeed, PredictionHistory, Predictions, Quote, StockOverview,
+    TickerSummary, TimeSeries, User,
 };
 
 /// A shared cause, kept for the log (shared so one failure can answer every caller waiting on the
@@ -145,6 +145,14 @@ pub trait MarketData: Send + Sync + 'static {
         symbol: &Symbol,
         range: ChartRange,
     ) -> Result<TimeSeries, ServiceError>;
+
+    /// Technical indicators over the points of the `range` chart (daily and longer ranges; an
+    /// intraday range answers an empty series with a reason).
+    async fn indicators(
+        &self,
+        symbol: &Symbol,
+        range: ChartRange,
+    ) -> Result<IndicatorSeries, ServiceError>;
 
     /// Company facts; unknown fields absent.
     async fn overview(&self, symbol: &Symbol) -> Result<CompanyProfile, ServiceError>;
@@ -282,4 +290,14 @@ pub trait Accounts: Send + Sync + 'static {
 
     /// Removes a ticker from the watchlist.
     async fn unwatch(&self, user: UserId, symbol: &Symbol) -> Result<(), ServiceError>;
+
+    /// The price chart's indicators `user` chose; `None` until they choose.
+    async fn chart_indicators(&self, user: UserId) -> Result<Option<IndicatorSet>, ServiceError>;
+
+    /// Remembers the price chart's indicators `user` chose.
+    async fn set_chart_indicators(
+        &self,
+        user: UserId,
+        indicators: IndicatorSet,
+    ) -> Result<(), ServiceError>;
 }

@@ -16,7 +16,9 @@ use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use app::domain::{ApiKeyId, Caller, KeyName, Password, Role, Symbol, Tier, UserId, Username};
+use app::domain::{
+    ApiKeyId, Caller, IndicatorSet, KeyName, Password, Role, Symbol, Tier, UserId, Username,
+};
 use app::model::{ApiKeyInfo, NewApiKey, TickerSummary};
 use app::ssr::{Accounts, ServiceError, SessionUser};
 use async_trait::async_trait;
@@ -441,6 +443,20 @@ impl Accounts for AccountService {
 
     async fn unwatch(&self, user: UserId, symbol: &Symbol) -> Result<(), ServiceError> {
         Ok(store::unwatch(&self.pool, user, symbol).await?)
+    }
+
+    async fn chart_indicators(&self, user: UserId) -> Result<Option<IndicatorSet>, ServiceError> {
+        Ok(store::chart_indicators(&self.pool, user)
+            .await?
+            .map(|list| IndicatorSet::from_list(&list)))
+    }
+
+    async fn set_chart_indicators(
+        &self,
+        user: UserId,
+        indicators: IndicatorSet,
+    ) -> Result<(), ServiceError> {
+        Ok(store::set_chart_indicators(&self.pool, user, &indicators.to_list()).await?)
     }
 
     async fn api_keys(&self, user: UserId) -> Result<Vec<ApiKeyInfo>, ServiceError> {

@@ -291,3 +291,33 @@ pub async fn count_use(
     .await?;
     Ok(())
 }
+
+/// The chart indicators `user` chose, as stored (`None` until they choose).
+pub async fn chart_indicators(
+    ex: impl PgExecutor<'_>,
+    user: UserId,
+) -> Result<Option<String>, sqlx::Error> {
+    Ok(sqlx::query_scalar!(
+        "select chart_indicators from users where id = $1",
+        user.as_uuid(),
+    )
+    .fetch_optional(ex)
+    .await?
+    .flatten())
+}
+
+/// Stores the chart indicators `user` chose.
+pub async fn set_chart_indicators(
+    ex: impl PgExecutor<'_>,
+    user: UserId,
+    list: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query!(
+        "update users set chart_indicators = $2 where id = $1",
+        user.as_uuid(),
+        list,
+    )
+    .execute(ex)
+    .await?;
+    Ok(())
+}

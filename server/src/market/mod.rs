@@ -5,6 +5,7 @@ pub mod cached;
 pub mod calendar;
 pub mod downsample;
 pub mod guarded;
+pub mod indicators;
 pub mod ingest;
 pub mod limiter;
 pub mod providers;

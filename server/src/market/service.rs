@@ -10,8 +10,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use app::domain::{ChartRange, Symbol};
 use app::model::{
-    CompanyProfile, MarketStatus as WireStatus, NewsFeed, NewsItem, OhlcvPoint, Quote, ServedFrom,
-    StockOverview, TickerSummary, TimeSeries,
+    CompanyProfile, IndicatorSeries, MarketStatus as WireStatus, NewsFeed, NewsItem, OhlcvPoint,
+    Quote, ServedFrom, StockOverview, TickerSummary, TimeSeries,
 };
 use app::ssr::{MarketData, ServiceError};
 use async_trait::async_trait;
@@ -23,6 +23,7 @@ use sqlx::PgPool;
 use super::cached::{CacheKind, MarketCache};
 use super::calendar;
 use super::downsample::{downsample, Bucketing};
+use super::indicators;
 use super::providers::{
     self, ChainError, DateRange, Interval, IntradayBar, NewsQuery, ProviderChain, ProviderError,
     ProviderKind,
@@ -131,6 +132,53 @@ impl MarketService {
             source: source_label(&source),
             served_from: ServedFrom::Database,
         })
+    }
+
+    /// The indicators of the `range` chart: the chart's own points, with the bars before the
+    /// range loaded too to warm the indicators up.
+    async fn daily_indicators(
+        &self,
+        symbol: &Symbol,
+        range: ChartRange,
+    ) -> Result<IndicatorSeries, ServiceError> {
+        if self.ticker_source(symbol).await?.is_none() {
+            return Err(not_found(symbol));
+        }
+        let Some(last) = store::last_bar_date(&self.pool, symbol).await? else {
+            return Ok(indicators::series(
+                symbol,
+                range,
+                Bucketing::Daily,
+                &[],
+                &[],
+            ));
+        };
+        let start = range.start(last);
+        // The bucketing depends on how many bars the range holds, so it is decided on the range's
+        // bars first; the warm-up is then read for that bucketing.
+        let shown_bars =
+            store::daily_bars(&self.pool, symbol, start, None, Adjustment::Adjusted).await?;
+        let bucketing = Bucketing::for_range(range, shown_bars.len());
+        let before = match (start, shown_bars.first()) {
+            (Some(start), Some(first)) => {
+                let from = indicators::warmup_start(start, bucketing);
+                let mut before = store::daily_bars(
+                    &self.pool,
+                    symbol,
+                    Some(from),
+                    first.date.pred_opt(),
+                    Adjustment::Adjusted,
+                )
+                .await?;
+                before.retain(|b| b.date < first.date);
+                before
+            }
+            _ => vec![],
+        };
+        let shown = downsample(&shown_bars, bucketing);
+        Ok(indicators::series(
+            symbol, range, bucketing, &before, &shown,
+        ))
     }
 
     /// 1D and 1W: intraday bars need a provider. Offline the answer is an empty series saying so,
@@ -405,6 +453,25 @@ impl MarketData for MarketService {
             self.cached(CacheKind::Daily, &key, load).await?
         };
         series.served_from = served_from;
+        Ok(series)
+    }
+
+    #[tracing::instrument(skip(self), err(level = "info"))]
+    async fn indicators(
+        &self,
+        symbol: &Symbol,
+        range: ChartRange,
+    ) -> Result<IndicatorSeries, ServiceError> {
+        if range.is_intraday() {
+            if self.ticker_source(symbol).await?.is_none() {
+                return Err(not_found(symbol));
+            }
+            let (interval, _) = intraday_shape(range);
+            return Ok(indicators::intraday(symbol, range, &interval.to_string()));
+        }
+        let key = format!("{symbol}:{}:indicators", range.as_str());
+        let load = self.daily_indicators(symbol, range);
+        let (series, _) = self.cached(CacheKind::Daily, &key, load).await?;
         Ok(series)
     }
 

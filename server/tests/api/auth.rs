@@ -194,6 +194,45 @@ async fn watchlist_needs_a_session_checked_by_the_server() {
 }
 
 #[tokio::test]
+async fn chart_indicators_are_kept_with_the_account_and_checked_on_the_way_in() {
+    use app::api::preferences::StoredIndicators;
+    let app = spawn_app().await;
+    let anonymous: StoredIndicators = app.call_ok("chart_indicators", &[]).await;
+    assert!(!anonymous.logged_in);
+    let res = app.call("save_chart_indicators", &[("list", "rsi")]).await;
+    assert_eq!(res.status(), 401);
+
+    app.call(
+        "register",
+        &[
+            ("username", "erin"),
+            ("password", PASSWORD),
+            ("password_confirm", PASSWORD),
+        ],
+    )
+    .await;
+    let fresh: StoredIndicators = app.call_ok("chart_indicators", &[]).await;
+    assert_eq!(
+        fresh,
+        StoredIndicators {
+            logged_in: true,
+            indicators: None
+        }
+    );
+    let _: () = app
+        .call_ok("save_chart_indicators", &[("list", "rsi,sma50")])
+        .await;
+    let saved: StoredIndicators = app.call_ok("chart_indicators", &[]).await;
+    assert_eq!(saved.indicators.as_deref(), Some("sma50,rsi"));
+    let err = app
+        .call_err("save_chart_indicators", &[("list", "rsi,<script>")])
+        .await;
+    assert!(matches!(err, AppError::BadRequest(_)), "{err:?}");
+    let kept: StoredIndicators = app.call_ok("chart_indicators", &[]).await;
+    assert_eq!(kept.indicators.as_deref(), Some("sma50,rsi"));
+}
+
+#[tokio::test]
 async fn logout_deletes_the_session_so_the_old_cookie_is_worthless() {
     let app = spawn_app().await;
     let res = app

@@ -2,7 +2,9 @@
 //! against the bundled CSV; intraday with and without a provider; quotes, overviews and news; and
 //! the one error shape.
 
-use app::model::{CompanyProfile, NewsFeed, OhlcvPoint, Quote, ServedFrom, TimeSeries};
+use app::model::{
+    CompanyProfile, IndicatorSeries, NewsFeed, OhlcvPoint, Quote, ServedFrom, TimeSeries,
+};
 use chrono::{NaiveDate, TimeZone, Utc};
 use chrono_tz::America::New_York;
 use serde_json::{json, Value};
@@ -446,4 +448,57 @@ async fn the_overview_from_a_mocked_finnhub_is_normalised_and_kept_in_postgres()
             .await
             .unwrap();
     assert_eq!(stored.as_deref(), Some("finnhub"));
+}
+
+#[tokio::test]
+async fn indicators_follow_the_charts_points_and_are_the_forecast_crates() {
+    let app = spawn_app().await;
+    for range in ["1M", "1Y", "5Y", "MAX"] {
+        let s: TimeSeries = app.api_ok(&format!("/timeseries/GOOG?range={range}")).await;
+        let i: IndicatorSeries = app.api_ok(&format!("/indicators/GOOG?range={range}")).await;
+        let dates: Vec<&str> = s.points.iter().map(|p| p.date.as_str()).collect();
+        assert_eq!(i.dates, dates, "{range}");
+        assert_eq!(i.interval, s.interval, "{range}");
+        let closes: Vec<f64> = s.points.iter().map(|p| p.close).collect();
+        let n = closes.len();
+        // The last SMA 20 is the mean of the chart's last 20 closes, as a reader would check.
+        let sma20 = closes[n - 20..].iter().sum::<f64>() / 20.0;
+        assert!((i.sma20[n - 1].unwrap() - sma20).abs() < 1e-9, "{range}");
+        for rsi in i.rsi14.iter().flatten() {
+            assert!((0.0..=100.0).contains(rsi), "{range}: {rsi}");
+        }
+        for (k, ((u, m), l)) in i
+            .bb_upper
+            .iter()
+            .zip(&i.bb_middle)
+            .zip(&i.bb_lower)
+            .enumerate()
+        {
+            if let (Some(u), Some(m), Some(l)) = (u, m, l) {
+                assert!(l <= m && m <= u, "{range} at {k}");
+            }
+        }
+    }
+    // One year of daily points is warmed up on the year before: SMA 200 is drawn from its first
+    // point; the whole history has nothing before it, so its first 199 points are blank.
+    let year: IndicatorSeries = app.api_ok("/indicators/GOOG?range=1Y").await;
+    assert!(year.sma200[0].is_some());
+    assert!(year.macd[0].is_some());
+    let max: IndicatorSeries = app.api_ok("/indicators/GOOG?range=MAX").await;
+    assert_eq!(max.sma200.iter().take_while(|v| v.is_none()).count(), 199);
+    assert_eq!(max.rsi14.iter().take_while(|v| v.is_none()).count(), 14);
+    // The same values as the forecast crate's RSI over the chart's closes.
+    let s: TimeSeries = app.api_ok("/timeseries/GOOG?range=MAX").await;
+    let closes: Vec<f64> = s.points.iter().map(|p| p.close).collect();
+    let rsi = forecast::indicators::rsi(&closes, 14);
+    assert!((max.rsi14[300].unwrap() - rsi[300]).abs() < 1e-9);
+
+    let (status, body) = app.api("/indicators/GOOG?range=1D").await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["dates"], json!([]));
+    assert!(body["reason"].as_str().unwrap().contains("daily bars"));
+    let (status, body) = app.api("/indicators/ZZZZ?range=1Y").await;
+    assert_error(status, &body, 404, "unknown_symbol");
+    let (status, body) = app.api("/indicators/GOOG?range=2W").await;
+    assert_error(status, &body, 400, "invalid_range");
 }

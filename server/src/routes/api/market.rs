@@ -8,7 +8,7 @@ use axum::Json;
 use serde::Deserialize;
 
 use app::domain::ChartRange;
-use app::model::{CompanyProfile, NewsFeed, Quote, TimeSeries};
+use app::model::{CompanyProfile, IndicatorSeries, NewsFeed, Quote, TimeSeries};
 
 use super::error::{ApiError, ErrorBody};
 use super::extract::{path_symbol, symbol};
@@ -67,12 +67,43 @@ pub async fn timeseries(
     query: Result<Query<RangeQuery>, QueryRejection>,
 ) -> Result<Json<TimeSeries>, ApiError> {
     let symbol = path_symbol(path)?;
-    let Query(q) = query.map_err(|e| ApiError::invalid_range(e.body_text()))?;
-    let range = match q.range.as_deref() {
-        None => ChartRange::default(),
-        Some(r) => ChartRange::parse(r).map_err(ApiError::invalid_range)?,
-    };
+    let range = chart_range(query)?;
     Ok(Json(state.ctx.market.timeseries(&symbol, range).await?))
+}
+
+/// SMA 20/50/200, EMA 12/26, Bollinger 20/2, RSI 14 and MACD 12/26/9 over the points of the same
+/// chart, one value per point (`null` while an indicator warms up).
+#[utoipa::path(
+    get,
+    path = "/api/v1/indicators/{symbol}",
+    tag = "market",
+    params(
+        ("symbol" = app::domain::Symbol, Path, description = "Ticker symbol (`^` as `%5E`)"),
+        ("range" = Option<app::domain::ChartRange>, Query, description = "How far back from the last bar (default 1Y)", example = "5Y"),
+    ),
+    responses(
+        (status = 200, description = "The indicators (empty with a reason for intraday ranges or no data in range)", body = IndicatorSeries),
+        (status = 400, description = "Malformed symbol or range", body = ErrorBody),
+        (status = 404, description = "Unknown symbol", body = ErrorBody),
+    )
+)]
+pub async fn indicators(
+    State(state): State<AppState>,
+    path: Result<Path<String>, PathRejection>,
+    query: Result<Query<RangeQuery>, QueryRejection>,
+) -> Result<Json<IndicatorSeries>, ApiError> {
+    let symbol = path_symbol(path)?;
+    let range = chart_range(query)?;
+    Ok(Json(state.ctx.market.indicators(&symbol, range).await?))
+}
+
+/// `?range=` parsed once; absent means one year.
+fn chart_range(query: Result<Query<RangeQuery>, QueryRejection>) -> Result<ChartRange, ApiError> {
+    let Query(q) = query.map_err(|e| ApiError::invalid_range(e.body_text()))?;
+    match q.range.as_deref() {
+        None => Ok(ChartRange::default()),
+        Some(r) => ChartRange::parse(r).map_err(ApiError::invalid_range),
+    }
 }
 
 /// Company facts; unknown fields are absent.

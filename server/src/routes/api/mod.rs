@@ -25,6 +25,7 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/quote/{symbol}", get(market::quote))
         .route("/timeseries/{symbol}", get(market::timeseries))
+        .route("/indicators/{symbol}", get(market::indicators))
         .route("/overview/{symbol}", get(market::overview))
         .route("/news", get(market::news))
         .route("/predictions/batch", post(predictions::batch))

@@ -7,8 +7,8 @@ use utoipa::{Modify, OpenApi};
 
 use app::domain::{ChartRange, JobState, Symbol};
 use app::model::{
-    CompanyProfile, HistoryPoint, HorizonSkill, JobStatus, ModelHistory, ModelMetrics,
-    ModelPrediction, ModelState, ModelVersionSummary, NewsFeed, NewsItem, OhlcvPoint,
+    CompanyProfile, HistoryPoint, HorizonSkill, IndicatorSeries, JobStatus, ModelHistory,
+    ModelMetrics, ModelPrediction, ModelState, ModelVersionSummary, NewsFeed, NewsItem, OhlcvPoint,
     PredictedStep, PredictionHistory, Predictions, PricePoint, Quote, ServedFrom, TimeSeries,
     TradeSignal,
 };
@@ -59,6 +59,7 @@ impl Modify for SecuritySchemes {
     paths(
         super::market::quote,
         super::market::timeseries,
+        super::market::indicators,
         super::market::overview,
         super::market::news,
         super::predictions::predictions,
@@ -74,7 +75,7 @@ impl Modify for SecuritySchemes {
         super::keys::revoke,
     ),
     components(schemas(
-        ErrorBody, ErrorDetail, Quote, OhlcvPoint, TimeSeries, ServedFrom, CompanyProfile, NewsFeed,
+        ErrorBody, ErrorDetail, Quote, OhlcvPoint, TimeSeries, IndicatorSeries, ServedFrom, CompanyProfile, NewsFeed,
         NewsItem, Predictions, PricePoint, ModelPrediction, ModelState, PredictedStep, TradeSignal,
         ModelMetrics, HorizonSkill, JobStatus, JobState, PredictionHistory, ModelHistory,
         HistoryPoint, ModelVersionSummary, SymbolList, BatchReply, BatchItem, Symbol, ChartRange,
