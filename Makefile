@@ -12,7 +12,7 @@ SQLX_CLI_V      := 0.8.6
 SUDO            := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 export LEPTOS_SITE_ROOT := $(SITE_ROOT)
 
-.PHONY: run test setup setup-test build build-server build-wasm site test-rust test-e2e test-fuzz lint fmt clean-data load-test bench sqlx-prepare
+.PHONY: run test setup setup-test build build-server build-wasm site test-rust test-e2e test-fuzz lint fmt clean-data load-test bench bench-api sqlx-prepare
 
 ## run: set up, build, and serve on http://127.0.0.1:3000 (private Postgres and Redis unless URLs are set)
 run: setup build
@@ -106,3 +106,10 @@ load-test:
 	@command -v wrk >/dev/null || { $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq wrk; }
 	cargo build --release -p server
 	server/scripts/load-test.sh $(TARGET_DIR)/release/server
+
+## bench-api: a cached prediction beside the seeds' FastAPI + Redis path and this server's cheapest
+## route, side by side in one run (release build, wrk, loopback; the table prints the ratios)
+bench-api:
+	@command -v wrk >/dev/null || { $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq wrk; }
+	cargo build --release -p server
+	server/scripts/bench-api.sh $(TARGET_DIR)/release/server server/bench/peer-api

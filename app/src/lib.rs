@@ -29,8 +29,8 @@ use crate::pages::{
     track::TrackPage,
 };
 
-/// The HTML document around the app. ECharts is loaded before hydration because charming's
-/// WebAssembly renderer calls the global `echarts`.
+/// The HTML document around the app. ECharts is not part of it: the first chart a page draws
+/// loads it (`components::echarts::when_ready`), so pages without charts never fetch it.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     view! {
         <!DOCTYPE html>
@@ -38,7 +38,6 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
             <head>
                 <meta charset="utf-8"/>
                 <meta name="viewport" content="width=device-width, initial-scale=1"/>
-                <script src="/echarts.min.js"></script>
                 <HydrationScripts options/>
                 <MetaTags/>
             </head>

@@ -292,6 +292,48 @@ impl Cache {
         }
     }
 
+    /// Publishes `message` on `channel` (under the key prefix) to every process subscribed;
+    /// `false` when Redis could not be asked (the message is then lost to other processes).
+    pub async fn publish(&self, channel: &str, message: &str) -> bool {
+        let Some((mut conn, inner)) = self.connection().await else {
+            return false;
+        };
+        let full = format!("{}{channel}", inner.prefix);
+        match tokio::time::timeout(CALL_TIMEOUT, conn.publish::<_, _, i64>(&full, message)).await {
+            Ok(Ok(_)) => true,
+            Ok(Err(e)) => {
+                tracing::warn!(channel = full, error = %e, "Redis PUBLISH failed");
+                self.mark_down().await;
+                false
+            }
+            Err(_) => {
+                tracing::warn!(channel = full, "Redis PUBLISH timed out");
+                self.mark_down().await;
+                false
+            }
+        }
+    }
+
+    /// A connection subscribed to `channel` (under the key prefix): its own connection, since a
+    /// subscribed connection can do nothing else. `None` without Redis or when it cannot connect.
+    pub async fn subscribe(&self, channel: &str) -> Option<redis::aio::PubSub> {
+        let inner = self.inner.as_deref()?;
+        let full = format!("{}{channel}", inner.prefix);
+        let connect = async {
+            let mut pubsub = inner.client.get_async_pubsub().await?;
+            pubsub.subscribe(&full).await?;
+            Ok::<_, redis::RedisError>(pubsub)
+        };
+        match tokio::time::timeout(CALL_TIMEOUT * 4, connect).await {
+            Ok(Ok(pubsub)) => Some(pubsub),
+            Ok(Err(e)) => {
+                tracing::debug!(channel = full, error = %e, "Redis SUBSCRIBE failed");
+                None
+            }
+            Err(_) => None,
+        }
+    }
+
     /// Round-trip time of a PING, or the reason it failed.
     pub async fn ping(&self) -> Result<Duration, String> {
         if self.inner.is_none() {

@@ -15,6 +15,7 @@ use sqlx::PgPool;
 use crate::accounts::AccountService;
 use crate::cache::Cache;
 use crate::config::Settings;
+use crate::events::Events;
 use crate::jobs::Jobs;
 use crate::market::cached::MarketCache;
 use crate::market::guarded::guarded_chain;
@@ -50,6 +51,8 @@ pub struct Services {
     pub registry: Registry,
     /// New bars from the providers; `None` when no provider is configured.
     pub ingestor: Option<Ingestor>,
+    /// What changed, told to every process.
+    pub events: Events,
 }
 
 impl Services {
@@ -93,7 +96,9 @@ impl Services {
         // records are comparable with the trained models'.
         let limiter = crate::ratelimit::InboundLimiter::new(cache.clone());
         let access = &settings.access;
+        let events = Events::new(cache.clone());
         let predictor = Predictor::new(pool.clone(), cache.clone())
+            .with_events(events.clone())
             .with_protocol(settings.jobs.protocol())
             .with_registry(RegistryVersions::new(registry.clone()))
             .with_queue(QueuedTraining::new(jobs.clone()))
@@ -121,6 +126,7 @@ impl Services {
             jobs,
             registry,
             ingestor,
+            events,
         })
     }
 

@@ -14,6 +14,7 @@ pub mod cache;
 pub mod compose;
 pub mod config;
 pub mod embedded;
+pub mod events;
 pub mod jobs;
 pub mod market;
 pub mod predictions;

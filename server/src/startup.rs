@@ -28,6 +28,7 @@ use crate::embedded::{EmbeddedPostgres, EmbeddedRedis};
 use crate::jobs::Jobs;
 use crate::routes::access::headers::{self, HeaderPolicy};
 use crate::routes::access::{self, bounds, bounds::Bounds, csrf, request_id, Access};
+use crate::routes::api::encoded::EncodedCache;
 use crate::routes::{self, AppState};
 
 /// The name of the embedded default's database.
@@ -44,6 +45,8 @@ pub struct Application {
     pool: PgPool,
     jobs: Jobs,
     session_cleanup: tokio::task::JoinHandle<()>,
+    /// Relays other processes' events into this one.
+    relay: tokio::task::JoinHandle<()>,
     background: Background,
     // Dropped last: the private servers stop after the app has drained.
     embedded: EmbeddedServices,
@@ -168,7 +171,10 @@ impl Application {
             metrics: routes::metrics::recorder(),
             access,
             metrics_token: settings.access.metrics_token.as_deref().map(Into::into),
+            encoded: EncodedCache::listening(&services.events),
         };
+        // Other processes' events (a worker's new bars and predictions) reach this one's caches.
+        let relay = services.events.relay();
         let edge = Edge {
             headers: HeaderPolicy {
                 https: settings.cookie_secure,
@@ -188,6 +194,7 @@ impl Application {
             pool,
             jobs: services.jobs.clone(),
             session_cleanup,
+            relay,
             background,
             embedded,
         })
@@ -220,6 +227,7 @@ impl Application {
             router,
             pool,
             session_cleanup,
+            relay,
             background,
             embedded,
             ..
@@ -233,6 +241,7 @@ impl Application {
         .await
         .context("server error")?;
         session_cleanup.abort();
+        relay.abort();
         background.stop().await;
         pool.close().await;
         if let Some(redis) = embedded.redis {

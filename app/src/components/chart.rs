@@ -71,7 +71,7 @@ pub fn PriceChart(
             let compare = compare.get();
             let input_series = s.clone();
             let input_ind = ind.clone();
-            request_animation_frame(move || {
+            super::echarts::when_ready(move || {
                 let input = ChartInput {
                     series: &input_series,
                     indicators: input_ind.as_ref(),

@@ -1,6 +1,7 @@
 //! The few ECharts calls the charts need, bound directly, for options built as JSON (charming's
 //! renderer takes only its own types, and some options need keys charming has no setter for).
-//! ECharts itself is the global `echarts` the page loads before hydration.
+//! ECharts itself (the global `echarts`) is loaded by the first chart a page draws
+//! ([`when_ready`]): a page without charts never fetches it.
 
 use wasm_bindgen::prelude::*;
 
@@ -34,6 +35,12 @@ fn element(id: &str) -> Option<web_sys::Element> {
     web_sys::window()?.document()?.get_element_by_id(id)
 }
 
+/// Whether the container `#id` is on the page (a chart drawn after the library arrived may find
+/// the page already left).
+pub fn present(id: &str) -> bool {
+    element(id).is_some()
+}
+
 /// The chart drawn in `#id`, if any.
 pub fn instance(id: &str) -> Option<Instance> {
     element(id).and_then(|el| instance_by_dom(&el))
@@ -42,14 +49,54 @@ pub fn instance(id: &str) -> Option<Instance> {
 /// Draws `option` into `#id`, replacing a chart already there (so a redraw picks up a new
 /// container size instead of stacking a second chart).
 pub fn replace(id: &str, option: &serde_json::Value) -> Option<Instance> {
-    let Some(el) = element(id) else {
-        leptos::logging::error!("chart could not be drawn: no element #{id}");
-        return None;
-    };
+    // No container: the page was left before the library arrived; nothing to draw.
+    let el = element(id)?;
     if let Some(old) = instance_by_dom(&el) {
         old.dispose();
     }
     let chart = init(&el);
     chart.set_option(json_parse(&option.to_string()));
     Some(chart)
+}
+
+/// Where the library is served (a file of the site, allowed by the page's script policy).
+const LIBRARY: &str = "/echarts.min.js";
+const LIBRARY_ID: &str = "echarts-library";
+
+/// Runs `draw` once ECharts is on the page, adding its script first if no chart has yet. Drawn on
+/// the next animation frame at the earliest: after client-side navigation a chart's effect can run
+/// before its container is attached.
+pub fn when_ready(draw: impl FnOnce() + 'static) {
+    let Some(window) = web_sys::window() else {
+        return;
+    };
+    if js_sys::Reflect::has(&window, &"echarts".into()).unwrap_or(false) {
+        leptos::prelude::request_animation_frame(draw);
+        return;
+    }
+    let Some(document) = window.document() else {
+        return;
+    };
+    let script = match document.get_element_by_id(LIBRARY_ID) {
+        Some(script) => script,
+        None => {
+            let Ok(script) = document.create_element("script") else {
+                return;
+            };
+            script.set_id(LIBRARY_ID);
+            let _ = script.set_attribute("src", LIBRARY);
+            if let Some(head) = document.head() {
+                let _ = head.append_child(&script);
+            }
+            script
+        }
+    };
+    // Charts asking while the script loads each wait for its `load`.
+    let callback = Closure::once_into_js(draw);
+    if script
+        .add_event_listener_with_callback("load", callback.unchecked_ref())
+        .is_err()
+    {
+        leptos::logging::error!("the chart library could not be loaded");
+    }
 }

@@ -20,7 +20,7 @@ pub fn EquityChart(
         let id = id.clone();
         Effect::new(move |_| {
             let (id, dates, curves) = (id.clone(), dates.clone(), curves.clone());
-            request_animation_frame(move || draw(&id, &dates, &curves));
+            super::echarts::when_ready(move || draw(&id, &dates, &curves));
         });
     }
     #[cfg(not(feature = "hydrate"))]
@@ -52,6 +52,9 @@ fn draw(id: &str, dates: &[chrono::NaiveDate], curves: &[(String, Vec<f64>)]) {
                 .data(values.clone())
                 .show_symbol(false),
         );
+    }
+    if !super::echarts::present(id) {
+        return;
     }
     if let Err(e) = WasmRenderer::new_opt(None, None).render(id, &chart) {
         leptos::logging::error!("equity chart could not be drawn: {e:?}");

@@ -36,7 +36,7 @@ pub fn FanChart(
         // document; drawing on the next animation frame finds the container in place.
         Effect::new(move |_| {
             let fan = fan.get();
-            request_animation_frame(move || draw(ID, &fan));
+            super::echarts::when_ready(move || draw(ID, &fan));
         });
     }
     let label = move || {

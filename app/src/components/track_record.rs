@@ -126,7 +126,7 @@ pub fn TrackChart(#[prop(into)] lines: Signal<TrackLines>, horizon: usize) -> im
     #[cfg(feature = "hydrate")]
     Effect::new(move |_| {
         let lines = lines.get();
-        request_animation_frame(move || draw(ID, &lines));
+        super::echarts::when_ready(move || draw(ID, &lines));
     });
     // The server renders the empty container; the browser draws into it.
     #[cfg(not(feature = "hydrate"))]
@@ -173,6 +173,9 @@ fn draw(id: &str, lines: &TrackLines) {
                 .connect_nulls(true)
                 .line_style(LineStyle::new().width(1)),
         );
+    }
+    if !super::echarts::present(id) {
+        return;
     }
     if let Err(e) = WasmRenderer::new_opt(None, None).render(id, &chart) {
         leptos::logging::error!("track record chart could not be drawn: {e:?}");

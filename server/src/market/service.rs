@@ -89,6 +89,16 @@ impl MarketService {
         Ok((value, served_from))
     }
 
+    /// The cache key of a daily-bar answer: named by the last stored bar, so new bars make a new
+    /// key and no cached chart outlives them.
+    async fn daily_key(&self, symbol: &Symbol, what: &str) -> Result<String, ServiceError> {
+        let last = store::last_bar_date(&self.pool, symbol).await?;
+        Ok(match last {
+            Some(day) => format!("{symbol}:{what}:{day}"),
+            None => format!("{symbol}:{what}:none"),
+        })
+    }
+
     /// The ticker's stored source, or `None` when the symbol is unknown.
     async fn ticker_source(&self, symbol: &Symbol) -> Result<Option<String>, ServiceError> {
         Ok(store::ticker(&self.pool, symbol).await?.map(|t| t.source))
@@ -444,11 +454,12 @@ impl MarketData for MarketService {
         symbol: &Symbol,
         range: ChartRange,
     ) -> Result<TimeSeries, ServiceError> {
-        let key = format!("{symbol}:{}", range.as_str());
         let (mut series, served_from) = if range.is_intraday() {
+            let key = format!("{symbol}:{}", range.as_str());
             let load = self.intraday_series(symbol, range);
             self.cached(CacheKind::Intraday, &key, load).await?
         } else {
+            let key = self.daily_key(symbol, range.as_str()).await?;
             let load = self.daily_series(symbol, range);
             self.cached(CacheKind::Daily, &key, load).await?
         };
@@ -469,7 +480,9 @@ impl MarketData for MarketService {
             let (interval, _) = intraday_shape(range);
             return Ok(indicators::intraday(symbol, range, &interval.to_string()));
         }
-        let key = format!("{symbol}:{}:indicators", range.as_str());
+        let key = self
+            .daily_key(symbol, &format!("{}:indicators", range.as_str()))
+            .await?;
         let load = self.daily_indicators(symbol, range);
         let (series, _) = self.cached(CacheKind::Daily, &key, load).await?;
         Ok(series)

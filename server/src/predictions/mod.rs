@@ -28,6 +28,7 @@ use forecast::Ohlcv;
 use sqlx::PgPool;
 
 use crate::cache::Cache;
+use crate::events::{Event, Events};
 use crate::market::store::bars::{self, LastBar};
 use crate::ratelimit::DailyBudget;
 use crate::telemetry::spawn_blocking_in_span;
@@ -106,6 +107,7 @@ pub struct Predictor {
     queue: Arc<dyn TrainingQueue>,
     protocol: Protocol,
     allowance: Option<TrainingAllowance>,
+    events: Events,
 }
 
 impl std::fmt::Debug for Predictor {
@@ -120,12 +122,24 @@ impl Predictor {
     pub fn new(pool: PgPool, cache: Cache) -> Self {
         Self {
             pool,
+            events: Events::new(cache.clone()),
             cache,
             versions: Arc::new(NoRegistry),
             queue: Arc::new(NoQueue),
             protocol: Protocol::default(),
             allowance: None,
         }
+    }
+
+    /// The bus this service announces on.
+    pub fn events(&self) -> &Events {
+        &self.events
+    }
+
+    /// Announces new predictions on `events` (the process's bus, so that its caches hear them).
+    pub fn with_events(mut self, events: Events) -> Self {
+        self.events = events;
+        self
     }
 
     /// Queues training only within `allowance` (without one, anybody may).
@@ -318,6 +332,11 @@ impl Predictor {
         let answer = Self::answer(symbol, &last, &history, models, None);
         self.cache
             .set_json(&Self::cache_key(symbol, &last), &answer, CACHE_TTL)
+            .await;
+        self.events
+            .publish(Event::PredictionsChanged {
+                symbol: symbol.clone(),
+            })
             .await;
         Ok(answer)
     }

@@ -92,7 +92,7 @@ fn read_dir(root: &Path, dir: &Path, files: &mut HashMap<String, Asset>) -> std:
     Ok(())
 }
 
-fn hex16(hash: &[u8]) -> String {
+pub(crate) fn hex16(hash: &[u8]) -> String {
     hash.iter().take(8).map(|b| format!("{b:02x}")).collect()
 }
 
@@ -124,7 +124,7 @@ pub async fn serve(State(assets): State<Arc<Assets>>, req: Request, next: Next) 
 
 /// Whether `If-None-Match` names `etag` (or `*`); weak tags match too, as compression may mark
 /// them weak.
-fn matches(request: &HeaderMap, etag: &HeaderValue) -> bool {
+pub(crate) fn matches(request: &HeaderMap, etag: &HeaderValue) -> bool {
     let Some(Ok(wanted)) = request.get(header::IF_NONE_MATCH).map(|v| v.to_str()) else {
         return false;
     };

@@ -32,6 +32,8 @@ pub struct AppState {
     pub access: access::Access,
     /// Bearer token `/metrics` requires (`METRICS_TOKEN`); `None`: open.
     pub metrics_token: Option<std::sync::Arc<str>>,
+    /// Encoded answers of the read-only routes.
+    pub encoded: api::encoded::EncodedCache,
 }
 
 impl FromRef<AppState> for LeptosOptions {

@@ -10,6 +10,7 @@ use underway::task::{Error as TaskError, Result as TaskResult};
 
 use super::progress::Progress;
 use super::train::Trainer;
+use crate::events::Event;
 use crate::jobs::{store, JobError, JobExecutor, JobKind, JobRecord, JobSpec, Jobs};
 use crate::market::ingest::Ingestor;
 use crate::predictions::Predictor;
@@ -63,6 +64,13 @@ impl Runner {
             .await
             .map_err(|e| JobError::Dependency(e.to_string()))?;
         if !report.up_to_date() {
+            // Every instance drops what it derived from the old bars (charts, quotes).
+            self.predictor
+                .events()
+                .publish(Event::BarsChanged {
+                    symbol: job.symbol.clone(),
+                })
+                .await;
             self.jobs
                 .enqueue_in(tx, &JobSpec::predict(&job.symbol))
                 .await?;

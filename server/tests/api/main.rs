@@ -5,6 +5,7 @@ mod access_credentials;
 mod access_limits;
 mod auth;
 mod browser_safety;
+mod encoded;
 mod ingest;
 mod jobs;
 mod kit;

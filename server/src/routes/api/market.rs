@@ -1,14 +1,17 @@
-//! `GET /api/v1/quote/{symbol}`, `/timeseries/{symbol}?range=R`, `/overview/{symbol}` and
-//! `/news[?symbol=S]`: input parsed once into domain types, answers straight from the market
-//! service.
+//! `GET /api/v1/quote/{symbol}`, `/timeseries/{symbol}?range=R`, `/indicators/{symbol}?range=R`,
+//! `/overview/{symbol}` and `/news[?symbol=S]`: input parsed once into domain types, answers from
+//! the market service; quotes, series and indicators kept encoded for the next callers
+//! ([`super::encoded`]).
 
 use axum::extract::rejection::{PathRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
+use axum::http::HeaderMap;
+use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::Deserialize;
 
-use app::domain::ChartRange;
-use app::model::{CompanyProfile, IndicatorSeries, NewsFeed, Quote, TimeSeries};
+use app::domain::{ChartRange, Symbol};
+use app::model::{CompanyProfile, IndicatorSeries, NewsFeed, Quote, ServedFrom, TimeSeries};
 
 use super::error::{ApiError, ErrorBody};
 use super::extract::{path_symbol, symbol};
@@ -40,10 +43,30 @@ pub struct NewsParams {
 )]
 pub async fn quote(
     State(state): State<AppState>,
+    headers: HeaderMap,
     path: Result<Path<String>, PathRejection>,
-) -> Result<Json<Quote>, ApiError> {
+) -> Result<Response, ApiError> {
     let symbol = path_symbol(path)?;
-    Ok(Json(state.ctx.market.quote(&symbol).await?))
+    let key = format!("quote:{symbol}");
+    if let Some(hit) = state.encoded.get(&key) {
+        return Ok(hit.respond(&headers));
+    }
+    let quote = state.ctx.market.quote(&symbol).await?;
+    Ok(encoded_or_json(&state, key, &symbol, &quote, &headers))
+}
+
+/// The answer encoded once and kept for the next callers, or as plain JSON when it cannot be.
+fn encoded_or_json<T: serde::Serialize>(
+    state: &AppState,
+    key: String,
+    symbol: &Symbol,
+    value: &T,
+    headers: &HeaderMap,
+) -> Response {
+    match state.encoded.put(key, symbol, value) {
+        Some(encoded) => encoded.respond(headers),
+        None => Json(value).into_response(),
+    }
 }
 
 /// OHLCV points over a chart range, downsampled for the long ranges.
@@ -63,12 +86,24 @@ pub async fn quote(
 )]
 pub async fn timeseries(
     State(state): State<AppState>,
+    headers: HeaderMap,
     path: Result<Path<String>, PathRejection>,
     query: Result<Query<RangeQuery>, QueryRejection>,
-) -> Result<Json<TimeSeries>, ApiError> {
+) -> Result<Response, ApiError> {
     let symbol = path_symbol(path)?;
     let range = chart_range(query)?;
-    Ok(Json(state.ctx.market.timeseries(&symbol, range).await?))
+    let key = format!("timeseries:{symbol}:{}", range.as_str());
+    if let Some(hit) = state.encoded.get(&key) {
+        return Ok(hit.respond(&headers));
+    }
+    let series = state.ctx.market.timeseries(&symbol, range).await?;
+    // Kept as the next callers will get it: from a cache.
+    let kept = TimeSeries {
+        served_from: ServedFrom::Cache,
+        ..series.clone()
+    };
+    state.encoded.put(key, &symbol, &kept);
+    Ok(Json(series).into_response())
 }
 
 /// SMA 20/50/200, EMA 12/26, Bollinger 20/2, RSI 14 and MACD 12/26/9 over the points of the same
@@ -89,12 +124,18 @@ pub async fn timeseries(
 )]
 pub async fn indicators(
     State(state): State<AppState>,
+    headers: HeaderMap,
     path: Result<Path<String>, PathRejection>,
     query: Result<Query<RangeQuery>, QueryRejection>,
-) -> Result<Json<IndicatorSeries>, ApiError> {
+) -> Result<Response, ApiError> {
     let symbol = path_symbol(path)?;
     let range = chart_range(query)?;
-    Ok(Json(state.ctx.market.indicators(&symbol, range).await?))
+    let key = format!("indicators:{symbol}:{}", range.as_str());
+    if let Some(hit) = state.encoded.get(&key) {
+        return Ok(hit.respond(&headers));
+    }
+    let series = state.ctx.market.indicators(&symbol, range).await?;
+    Ok(encoded_or_json(&state, key, &symbol, &series, &headers))
 }
 
 /// `?range=` parsed once; absent means one year.

@@ -4,6 +4,7 @@
 
 pub mod auth;
 pub mod docs;
+pub mod encoded;
 pub mod error;
 pub mod extract;
 pub mod history;

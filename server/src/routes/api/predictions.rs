@@ -5,13 +5,13 @@ use std::sync::Arc;
 
 use axum::extract::rejection::{JsonRejection, PathRejection};
 use axum::extract::{Path, State};
-use axum::http::{header, StatusCode};
+use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
 use serde::{Deserialize, Serialize};
 
 use app::domain::{Caller, JobId, Symbol};
-use app::model::Predictions;
+use app::model::{ModelState, Predictions};
 use app::ssr::PredictionService;
 
 use super::error::{ApiError, ErrorBody};
@@ -57,13 +57,25 @@ fn reply(p: Predictions) -> Response {
 pub async fn predictions(
     State(state): State<AppState>,
     caller: Option<Extension<Caller>>,
+    headers: HeaderMap,
     path: Result<Path<String>, PathRejection>,
 ) -> Result<Response, ApiError> {
     let symbol = path_symbol(path)?;
+    let key = format!("predictions:{symbol}");
+    if let Some(hit) = state.encoded.get(&key) {
+        return Ok(hit.respond(&headers));
+    }
     let caller = caller_of(caller);
-    Ok(reply(
-        state.ctx.predictions.predictions(&symbol, &caller).await?,
-    ))
+    let p = state.ctx.predictions.predictions(&symbol, &caller).await?;
+    // Only a complete answer is the same for every caller: one with models still training, or
+    // saying what this caller may not have trained, is answered afresh each time.
+    let complete = p.job_id.is_none() && p.models.iter().all(|m| m.status == ModelState::Ready);
+    if complete {
+        if let Some(encoded) = state.encoded.put(key, &symbol, &p) {
+            return Ok(encoded.respond(&headers));
+        }
+    }
+    Ok(reply(p))
 }
 /// The symbols of a batch or precompute request.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
