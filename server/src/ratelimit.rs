@@ -10,10 +10,16 @@
 //!
 //! When Redis cannot be asked the same arithmetic runs in this process, so a Redis outage never
 //! means unlimited (each instance then enforces the limit on its own share) and never a 500.
+//!
+//! **Busy callers reserve in batches.** A round trip per request caps what an instance serves at
+//! what Redis answers. So a caller whose last reservation was used up within a second reserves
+//! twice as many requests the next time (up to 1% of its minute's allowance) and spends them in
+//! this process. The shared count stays exact to within that 1%: requests reserved and not used
+//! within the second count as used. A limit under 200 a minute is never batched.
 
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 use tokio::sync::Mutex;
@@ -120,11 +126,44 @@ struct Local {
     used: u64,
 }
 
+/// How long requests reserved in a batch may be spent.
+const LEASE_FOR: Duration = Duration::from_secs(1);
+/// The largest batch, as a share of the minute's allowance.
+const LEASE_SHARE: u32 = 100;
+
+/// Requests a busy caller reserved in the shared count and spends in this process.
+#[derive(Debug, Clone, Copy)]
+struct Lease {
+    /// How many were reserved.
+    size: u32,
+    /// How many are left to spend.
+    left: u32,
+    until: Instant,
+    /// The shared count's answer when they were reserved.
+    reserved: Decision,
+}
+
+impl Lease {
+    /// The decision for a request spent from the lease: the shared answer, with what is still
+    /// reserved counted as remaining rather than used.
+    fn decision(&self) -> Decision {
+        Decision {
+            remaining: self.reserved.remaining.saturating_add(self.left),
+            used_today: self
+                .reserved
+                .used_today
+                .saturating_sub(u64::from(self.left)),
+            ..self.reserved
+        }
+    }
+}
+
 /// The shared limiter (cheap to clone).
 #[derive(Clone)]
 pub struct InboundLimiter {
     cache: Cache,
     local: Arc<Mutex<HashMap<String, Local>>>,
+    leases: Arc<std::sync::Mutex<HashMap<String, Lease>>>,
 }
 
 impl std::fmt::Debug for InboundLimiter {
@@ -150,6 +189,7 @@ impl InboundLimiter {
         Self {
             cache,
             local: Arc::new(Mutex::new(HashMap::new())),
+            leases: Arc::new(std::sync::Mutex::new(HashMap::new())),
         }
     }
 
@@ -179,8 +219,69 @@ impl InboundLimiter {
         }
     }
 
-    /// Counts a request of `cost` by `who` against `limit`.
+    /// Counts a request of `cost` by `who` against `limit`: from a batch this process reserved
+    /// when `who` is busy, in the shared count otherwise.
     pub async fn check(&self, who: &str, limit: Limit, cost: u32) -> Decision {
+        let max_batch = limit.per_minute / LEASE_SHARE;
+        if max_batch <= 1 {
+            return self.check_shared(who, limit, cost).await;
+        }
+        let now = Instant::now();
+        let previous = {
+            let mut leases = self.leases.lock().unwrap_or_else(|p| p.into_inner());
+            match leases.get_mut(who) {
+                Some(lease) if lease.until > now && lease.left >= cost => {
+                    lease.left -= cost;
+                    return lease.decision();
+                }
+                other => other.copied(),
+            }
+        };
+        // A batch used up within its second doubles; otherwise the caller is not busy.
+        let size = match previous {
+            Some(l) if l.left == 0 && l.until > now => l.size.saturating_mul(2),
+            _ => 1,
+        }
+        .clamp(cost, max_batch.max(cost));
+        let reserved = self.check_shared(who, limit, size).await;
+        if !reserved.allowed && size > cost {
+            // Less than a batch is left: ask for this request alone.
+            return self.check_shared(who, limit, cost).await;
+        }
+        if reserved.allowed && size > cost {
+            let lease = Lease {
+                size,
+                left: size - cost,
+                until: now + LEASE_FOR,
+                reserved,
+            };
+            let mut leases = self.leases.lock().unwrap_or_else(|p| p.into_inner());
+            if leases.len() >= FALLBACK_CAPACITY {
+                leases.retain(|_, l| l.until > now);
+            }
+            leases.insert(who.to_string(), lease);
+            return lease.decision();
+        }
+        if reserved.allowed {
+            // A batch of one: remembered so that a busy caller's next batch doubles.
+            let mut leases = self.leases.lock().unwrap_or_else(|p| p.into_inner());
+            if leases.len() < FALLBACK_CAPACITY {
+                leases.insert(
+                    who.to_string(),
+                    Lease {
+                        size,
+                        left: 0,
+                        until: now + LEASE_FOR,
+                        reserved,
+                    },
+                );
+            }
+        }
+        reserved
+    }
+
+    /// Counts `cost` requests by `who` in the shared count (this process's when Redis is down).
+    async fn check_shared(&self, who: &str, limit: Limit, cost: u32) -> Decision {
         let interval = (WINDOW_US / i64::from(limit.per_minute.max(1))).max(1);
         let now = Utc::now();
         let to_midnight = ms_to_midnight(now) * 1000;
@@ -445,6 +546,48 @@ mod tests {
         let d = limiter.check("key:fast", fast, 1).await;
         // Kept in milliseconds, the interval would round up to 1 ms: 60,000 a minute at most.
         assert!(d.allowed && d.remaining > 5_000_000, "{d:?}");
+    }
+
+    #[tokio::test]
+    async fn a_busy_caller_reserves_in_batches_and_still_gets_exactly_its_limit() {
+        let limiter = InboundLimiter::new(Cache::disabled());
+        let limit = Limit {
+            per_minute: 1000,
+            per_day: 1_000_000,
+        };
+        let mut allowed = 0;
+        let mut last_remaining = u32::MAX;
+        for _ in 0..1200 {
+            let d = limiter.check("key:busy", limit, 1).await;
+            if d.allowed {
+                allowed += 1;
+                assert!(d.remaining < last_remaining, "{d:?}");
+                last_remaining = d.remaining;
+            }
+        }
+        assert_eq!(
+            allowed, 1000,
+            "the minute's allowance, not a request more or less"
+        );
+        let counted = limiter.used_today("key:busy").await.unwrap();
+        assert_eq!(counted, 1000);
+        // The batches grew: the shared count was asked far less often than once a request.
+        let lease = limiter.leases.lock().unwrap()["key:busy"];
+        assert!(lease.size > 1, "{lease:?}");
+    }
+
+    #[tokio::test]
+    async fn a_small_limit_is_never_batched() {
+        let limiter = InboundLimiter::new(Cache::disabled());
+        let limit = Limit {
+            per_minute: 60,
+            per_day: 2000,
+        };
+        for _ in 0..10 {
+            limiter.check("ip:10.0.0.9", limit, 1).await;
+        }
+        assert!(limiter.leases.lock().unwrap().is_empty());
+        assert_eq!(limiter.used_today("ip:10.0.0.9").await, Some(10));
     }
 
     #[tokio::test]
