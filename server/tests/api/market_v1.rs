@@ -502,3 +502,33 @@ async fn indicators_follow_the_charts_points_and_are_the_forecast_crates() {
     let (status, body) = app.api("/indicators/GOOG?range=2W").await;
     assert_error(status, &body, 400, "invalid_range");
 }
+
+#[tokio::test]
+async fn a_ticker_with_one_or_two_bars_charts_without_an_error() {
+    let app = spawn_app().await;
+    sqlx::query("insert into tickers (symbol, name, source) values ('TWO', 'Two Bars', 'polygon')")
+        .execute(&app.pool)
+        .await
+        .unwrap();
+    sqlx::query(
+        "insert into daily_bars (symbol, date, open, high, low, close, volume) values \
+         ('TWO', '2024-01-02', 10, 11, 9, 10.5, 1000), ('TWO', '2024-01-03', 10.5, 12, 10, 11.5, 1200)",
+    )
+    .execute(&app.pool)
+    .await
+    .unwrap();
+    for range in ["1M", "MAX"] {
+        let s: TimeSeries = app.api_ok(&format!("/timeseries/TWO?range={range}")).await;
+        assert_eq!(s.points.len(), 2, "{range}");
+        let i: IndicatorSeries = app.api_ok(&format!("/indicators/TWO?range={range}")).await;
+        assert_eq!(i.dates.len(), 2);
+        assert!(i.sma20.iter().chain(&i.rsi14).chain(&i.macd).all(Option::is_none));
+    }
+    let (status, body) = app.api("/quote/TWO").await;
+    assert_eq!(status, 200, "{body}");
+    let (status, body) = app.api("/predictions/TWO").await;
+    assert!(status < 500, "{status} {body}");
+    let page = app.get("/stock/TWO").await;
+    assert_eq!(page.status(), 200);
+    assert!(page.text().await.unwrap().contains("data-testid=\"indicator-table\""));
+}
