@@ -522,7 +522,12 @@ async fn a_ticker_with_one_or_two_bars_charts_without_an_error() {
         assert_eq!(s.points.len(), 2, "{range}");
         let i: IndicatorSeries = app.api_ok(&format!("/indicators/TWO?range={range}")).await;
         assert_eq!(i.dates.len(), 2);
-        assert!(i.sma20.iter().chain(&i.rsi14).chain(&i.macd).all(Option::is_none));
+        assert!(i
+            .sma20
+            .iter()
+            .chain(&i.rsi14)
+            .chain(&i.macd)
+            .all(Option::is_none));
     }
     let (status, body) = app.api("/quote/TWO").await;
     assert_eq!(status, 200, "{body}");
@@ -530,5 +535,9 @@ async fn a_ticker_with_one_or_two_bars_charts_without_an_error() {
     assert!(status < 500, "{status} {body}");
     let page = app.get("/stock/TWO").await;
     assert_eq!(page.status(), 200);
-    assert!(page.text().await.unwrap().contains("data-testid=\"indicator-table\""));
+    assert!(page
+        .text()
+        .await
+        .unwrap()
+        .contains("data-testid=\"indicator-table\""));
 }
