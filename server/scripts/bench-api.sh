@@ -46,8 +46,8 @@ echo "the peer (FastAPI + uvicorn, 2 workers, uvloop, httptools; its own Redis),
 venv=${PEER_VENV:-$HOME/.cache/peer-api-venv}
 [ -x "$venv/bin/uvicorn" ] ||
   { python3 -m venv "$venv" && "$venv/bin/pip" -q install fastapi uvicorn redis uvloop httptools; }
-peer_redis_port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-peer_port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+peer_redis_port=$(free_port)
+peer_port=$(free_port)
 redis-server --port "$peer_redis_port" --bind 127.0.0.1 --save '' --appendonly no >"$dir/peer-redis.log" 2>&1 &
 peer_redis_pid=$!
 (cd "$peer_dir" && exec env REDIS_URL="redis://127.0.0.1:$peer_redis_port/0" "$venv/bin/uvicorn" app:app \

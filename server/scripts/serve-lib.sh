@@ -2,13 +2,18 @@
 # Postgres and Redis in a temporary folder, loopback only), and an account with an API key made the
 # way a developer makes one. Sets `dir` (the folder), `base` (the URL) and `pid`.
 
+# free_port: prints a loopback port nothing listens on.
+free_port() {
+  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
 # start_server BIN [VAR=VALUE ...]: starts BIN with the extra environment; stops it and removes
 # its folder when the script exits.
 start_server() {
   local bin=$1 port
   shift
   dir=$(mktemp -d)
-  port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+  port=$(free_port)
   base="http://127.0.0.1:$port"
   trap stop_server EXIT
   env APP_ADDR="127.0.0.1:$port" APP_DATA_DIR="$dir" APP_WORKERS=0 RUST_LOG=warn "$@" \

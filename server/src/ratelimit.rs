@@ -244,40 +244,28 @@ impl InboundLimiter {
         }
         .clamp(cost, max_batch.max(cost));
         let reserved = self.check_shared(who, limit, size).await;
-        if !reserved.allowed && size > cost {
-            // Less than a batch is left: ask for this request alone.
-            return self.check_shared(who, limit, cost).await;
-        }
-        if reserved.allowed && size > cost {
-            let lease = Lease {
-                size,
-                left: size - cost,
-                until: now + LEASE_FOR,
-                reserved,
+        if !reserved.allowed {
+            // Less than a batch may be left: then ask for this request alone.
+            return if size > cost {
+                self.check_shared(who, limit, cost).await
+            } else {
+                reserved
             };
-            let mut leases = self.leases.lock().unwrap_or_else(|p| p.into_inner());
-            if leases.len() >= FALLBACK_CAPACITY {
-                leases.retain(|_, l| l.until > now);
-            }
-            leases.insert(who.to_string(), lease);
-            return lease.decision();
         }
-        if reserved.allowed {
-            // A batch of one: remembered so that a busy caller's next batch doubles.
-            let mut leases = self.leases.lock().unwrap_or_else(|p| p.into_inner());
-            if leases.len() < FALLBACK_CAPACITY {
-                leases.insert(
-                    who.to_string(),
-                    Lease {
-                        size,
-                        left: 0,
-                        until: now + LEASE_FOR,
-                        reserved,
-                    },
-                );
-            }
+        // Kept even when it holds nothing more (a batch of one), so that a busy caller's next
+        // batch doubles.
+        let lease = Lease {
+            size,
+            left: size - cost,
+            until: now + LEASE_FOR,
+            reserved,
+        };
+        let mut leases = self.leases.lock().unwrap_or_else(|p| p.into_inner());
+        if leases.len() >= FALLBACK_CAPACITY {
+            leases.retain(|_, l| l.until > now);
         }
-        reserved
+        leases.insert(who.to_string(), lease);
+        lease.decision()
     }
 
     /// Counts `cost` requests by `who` in the shared count (this process's when Redis is down).

@@ -6,6 +6,7 @@
 
 use leptos::prelude::*;
 
+use super::prediction_tables::horizons;
 use crate::model::{ModelId, ModelState, PredictionHistory, Predictions};
 
 /// How many skilful models the default view shows beside the random walk.
@@ -115,7 +116,7 @@ impl Fan {
     /// view unless `all`.
     pub fn of(p: &Predictions, history: Option<&PredictionHistory>, all: bool) -> Fan {
         let recent: Vec<chrono::NaiveDate> = p.recent.iter().map(|c| c.date).collect();
-        let mut drawable: Vec<(usize, Band, Option<f64>)> = p
+        let mut drawable: Vec<(Band, Standing)> = p
             .models
             .iter()
             .filter(|m| m.status == ModelState::Ready && !m.horizons.is_empty())
@@ -123,48 +124,34 @@ impl Fan {
             .filter_map(|(k, m)| {
                 let lo = m.horizons.iter().map(|s| s.lo95).collect::<Option<_>>()?;
                 let hi = m.horizons.iter().map(|s| s.hi95).collect::<Option<_>>()?;
-                // The best corrected error ratio among the horizons where skill was shown.
-                let skill = m.metrics.as_ref().and_then(|w| {
-                    w.horizons
-                        .iter()
-                        .filter(|s| s.skilful)
-                        .filter_map(|s| s.mae_rel_naive)
-                        .min_by(f64::total_cmp)
-                        .or_else(|| w.horizons.iter().any(|s| s.skilful).then_some(1.0))
-                });
-                let colour = if m.model == ModelId::Naive {
-                    RANDOM_WALK_COLOUR
+                let (standing, colour) = if m.model == ModelId::Naive {
+                    (Standing::RandomWalk, RANDOM_WALK_COLOUR)
                 } else {
-                    COLOURS[k % COLOURS.len()]
+                    (Standing::of(m), COLOURS[k % COLOURS.len()])
                 };
-                Some((
-                    k,
-                    Band {
-                        label: m.display_name(),
-                        colour,
-                        point: m.horizons.iter().map(|s| s.point).collect(),
-                        lo,
-                        hi,
-                        past: past_forecasts(history, m.model, &recent),
-                    },
-                    skill.filter(|_| m.model != ModelId::Naive),
-                ))
+                let band = Band {
+                    label: m.display_name(),
+                    colour,
+                    point: m.horizons.iter().map(|s| s.point).collect(),
+                    lo,
+                    hi,
+                    past: past_forecasts(history, m.model, &recent),
+                };
+                Some((band, standing))
             })
             .collect();
         let ready = drawable.len();
-        let naive_label = ModelId::Naive.label().to_string();
-        let skilful = drawable.iter().filter(|(_, _, s)| s.is_some()).count();
+        let skilful = drawable
+            .iter()
+            .filter(|(_, s)| matches!(s, Standing::Skilful(_)))
+            .count();
         if !all {
             // The random walk, then the skilful models, best first.
-            drawable.retain(|(_, b, s)| s.is_some() || b.label == naive_label);
-            drawable.sort_by(|a, b| {
-                let key = |x: &(usize, Band, Option<f64>)| (x.2.is_some(), x.2.unwrap_or(0.0));
-                let (ka, kb) = (key(a), key(b));
-                ka.0.cmp(&kb.0).then(ka.1.total_cmp(&kb.1))
-            });
+            drawable.retain(|(_, s)| *s != Standing::Other);
+            drawable.sort_by(|a, b| a.1.partial_cmp(&b.1).unwrap_or(std::cmp::Ordering::Equal));
             drawable.truncate(1 + SKILFUL_SHOWN);
         }
-        let bands: Vec<Band> = drawable.into_iter().map(|(_, b, _)| b).collect();
+        let bands: Vec<Band> = drawable.into_iter().map(|(b, _)| b).collect();
         let note = match (all, skilful) {
             (true, _) => "Every ready model with its 95% range.".to_string(),
             (false, 0) => "No model beat the random walk with significant skill on this ticker, so the chart shows the random walk's 95% range alone.".to_string(),
@@ -175,13 +162,7 @@ impl Fan {
             ),
         };
         let mut labels: Vec<String> = recent.iter().map(|d| d.to_string()).collect();
-        labels.extend(
-            p.models
-                .iter()
-                .find(|m| m.status == ModelState::Ready && !m.horizons.is_empty())
-                .into_iter()
-                .flat_map(|m| m.horizons.iter().map(|s| s.target_date.to_string())),
-        );
+        labels.extend(horizons(p).into_iter().map(|(_, date)| date.to_string()));
         Fan {
             labels,
             closes: p.recent.iter().map(|c| c.close).collect(),
@@ -210,6 +191,34 @@ impl Fan {
             entries.push(PAST.to_string());
         }
         entries
+    }
+}
+
+/// Where a model stands in the default view, in drawing order (derived order: the random walk,
+/// then skilful models by their error ratio, then the rest).
+#[derive(Debug, Clone, Copy, PartialEq, PartialOrd)]
+enum Standing {
+    RandomWalk,
+    /// Skill shown; the best error ratio over the random walk among the horizons that show it.
+    Skilful(f64),
+    Other,
+}
+
+impl Standing {
+    fn of(m: &crate::model::ModelPrediction) -> Standing {
+        let Some(w) = m.metrics.as_ref() else {
+            return Standing::Other;
+        };
+        let mut skilful = w.horizons.iter().filter(|s| s.skilful).peekable();
+        if skilful.peek().is_none() {
+            return Standing::Other;
+        }
+        Standing::Skilful(
+            skilful
+                .filter_map(|s| s.mae_rel_naive)
+                .min_by(f64::total_cmp)
+                .unwrap_or(1.0),
+        )
     }
 }
 
@@ -313,23 +322,17 @@ fn draw(id: &str, fan: &Fan) {
                     .data(path(&b.point))
                     .item_style(ItemStyle::new().color(b.colour))
                     .line_style(LineStyle::new().color(b.colour).width(2)),
-            )
-            .series(
+            );
+        for bound in [&b.lo, &b.hi] {
+            chart = chart.series(
                 Line::new()
                     .name(label)
-                    .data(path(&b.lo))
-                    .show_symbol(false)
-                    .item_style(ItemStyle::new().color(b.colour))
-                    .line_style(edge()),
-            )
-            .series(
-                Line::new()
-                    .name(label)
-                    .data(path(&b.hi))
+                    .data(path(bound))
                     .show_symbol(false)
                     .item_style(ItemStyle::new().color(b.colour))
                     .line_style(edge()),
             );
+        }
         if b.past.iter().any(Option::is_some) {
             let mut past = b.past.clone();
             past.extend((0..fan.horizons()).map(|_| None));

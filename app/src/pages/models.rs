@@ -7,8 +7,8 @@ use super::error::ErrorView;
 use crate::api::predictions::{model_records, RollBackModel};
 use crate::components::equity_chart::EquityChart;
 use crate::model::{
-    ModelRecord, ModelsOverview, ReliabilityTable, StrategyRow, StrategySummary, VersionRow,
-    VersionState,
+    ModelRecord, ModelsOverview, ReliabilityTable, StrategyRow, StrategySummary, VersionHorizon,
+    VersionRow, VersionState,
 };
 
 /// `/models/{symbol}`: every trained version of each model (when and on what it was trained,
@@ -141,21 +141,18 @@ fn version_row(
     horizons: &[usize],
     roll_back: Option<(String, String, ServerAction<RollBackModel>)>,
 ) -> impl IntoView {
-    let at = |h: usize| v.horizons.iter().find(|x| x.h == h).copied();
-    let rel = horizons
-        .iter()
-        .map(|&h| {
-            let r = at(h).and_then(|x| x.mae_rel_naive);
-            view! { <td class="num">{r.map_or_else(|| "–".into(), |r| format!("{r:.3}"))}</td> }
-        })
-        .collect_view();
-    let cov = horizons
-        .iter()
-        .map(|&h| {
-            let c = at(h).and_then(|x| x.cov95_pct);
-            view! { <td class="num">{c.map_or_else(|| "–".into(), |c| format!("{c:.1}%"))}</td> }
-        })
-        .collect_view();
+    // One cell per horizon: `value` of the version's record there, shown by `show`, or a dash.
+    let cells = |value: fn(&VersionHorizon) -> Option<f64>, show: fn(f64) -> String| {
+        horizons
+            .iter()
+            .map(|&h| {
+                let x = v.horizons.iter().find(|x| x.h == h).and_then(value);
+                view! { <td class="num">{x.map_or_else(|| "–".into(), show)}</td> }
+            })
+            .collect_view()
+    };
+    let rel = cells(|x| x.mae_rel_naive, |r| format!("{r:.3}"));
+    let cov = cells(|x| x.cov95_pct, |c| format!("{c:.1}%"));
     let state = v.state;
     let action = roll_back.map(|(symbol, model, action)| {
         // Any version that is not the served one can be made current again.

@@ -70,13 +70,6 @@ pub fn series(
     };
     let bb = ta::bollinger(&closes, 20, 2.0);
     let macd = ta::macd(&closes, 12, 26, 9);
-    // MACD is seeded with the first close: before 26 points it is the seed's echo, not a MACD.
-    let settled = |v: Vec<f64>| -> Vec<f64> {
-        v.into_iter()
-            .enumerate()
-            .map(|(t, x)| if t + 1 < 26 { f64::NAN } else { x })
-            .collect()
-    };
     IndicatorSeries {
         symbol: symbol.clone(),
         range,
@@ -85,15 +78,16 @@ pub fn series(
         sma20: cut(ta::sma(&closes, 20)),
         sma50: cut(ta::sma(&closes, 50)),
         sma200: cut(ta::sma(&closes, 200)),
-        ema12: cut(settled_ema(ta::ema(&closes, 12), 12)),
-        ema26: cut(settled_ema(ta::ema(&closes, 26), 26)),
+        ema12: cut(settled(ta::ema(&closes, 12), 12)),
+        ema26: cut(settled(ta::ema(&closes, 26), 26)),
         bb_upper: cut(bb.upper),
         bb_middle: cut(bb.mid),
         bb_lower: cut(bb.lower),
         rsi14: cut(ta::rsi(&closes, 14)),
-        macd: cut(settled(macd.macd)),
-        macd_signal: cut(settled(macd.signal)),
-        macd_hist: cut(settled(macd.hist)),
+        // MACD rests on the EMA 26: blank where that is.
+        macd: cut(settled(macd.macd, 26)),
+        macd_signal: cut(settled(macd.signal, 26)),
+        macd_hist: cut(settled(macd.hist, 26)),
         reason: shown.is_empty().then(|| {
             format!(
                 "No daily bars for {symbol} in the {} range.",
@@ -103,9 +97,9 @@ pub fn series(
     }
 }
 
-/// An EMA seeded with the first close is shown from its `n`-th point on, where charting tools
-/// start drawing it.
-fn settled_ema(v: Vec<f64>, n: usize) -> Vec<f64> {
+/// A series seeded with the first close (an EMA, and the MACD built on them) is shown from its
+/// `n`-th point on, where charting tools start drawing it: before that it echoes the seed.
+fn settled(v: Vec<f64>, n: usize) -> Vec<f64> {
     v.into_iter()
         .enumerate()
         .map(|(t, x)| if t + 1 < n { f64::NAN } else { x })
@@ -115,25 +109,11 @@ fn settled_ema(v: Vec<f64>, n: usize) -> Vec<f64> {
 /// What an intraday range answers: the indicators are drawn on daily and longer ranges.
 pub fn intraday(symbol: &Symbol, range: ChartRange, interval: &str) -> IndicatorSeries {
     IndicatorSeries {
-        symbol: symbol.clone(),
-        range,
         interval: interval.to_string(),
-        dates: vec![],
-        sma20: vec![],
-        sma50: vec![],
-        sma200: vec![],
-        ema12: vec![],
-        ema26: vec![],
-        bb_upper: vec![],
-        bb_middle: vec![],
-        bb_lower: vec![],
-        rsi14: vec![],
-        macd: vec![],
-        macd_signal: vec![],
-        macd_hist: vec![],
         reason: Some(format!(
             "Indicators are drawn on daily bars: pick 1M or a longer range for {symbol}."
         )),
+        ..series(symbol, range, Bucketing::Daily, &[], &[])
     }
 }
 

@@ -89,14 +89,14 @@ impl MarketService {
         Ok((value, served_from))
     }
 
-    /// The cache key of a daily-bar answer: named by the last stored bar, so new bars make a new
-    /// key and no cached chart outlives them.
-    async fn daily_key(&self, symbol: &Symbol, what: &str) -> Result<String, ServiceError> {
-        let last = store::last_bar_date(&self.pool, symbol).await?;
-        Ok(match last {
+    /// The cache key of a daily-bar answer: named by the last stored bar (`last`, read once by
+    /// the caller and handed to the load too), so new bars make a new key and no cached chart
+    /// outlives them.
+    fn daily_key(symbol: &Symbol, what: &str, last: Option<NaiveDate>) -> String {
+        match last {
             Some(day) => format!("{symbol}:{what}:{day}"),
             None => format!("{symbol}:{what}:none"),
-        })
+        }
     }
 
     /// The ticker's stored source, or `None` when the symbol is unknown.
@@ -108,12 +108,13 @@ impl MarketService {
         &self,
         symbol: &Symbol,
         range: ChartRange,
+        last: Option<NaiveDate>,
     ) -> Result<TimeSeries, ServiceError> {
         let Some(source) = self.ticker_source(symbol).await? else {
             return Err(not_found(symbol));
         };
         // Charts use the split- and dividend-adjusted series, so a split is not drawn as a crash.
-        let bars: Vec<store::Bar> = match store::last_bar_date(&self.pool, symbol).await? {
+        let bars: Vec<store::Bar> = match last {
             Some(last) => {
                 store::daily_bars(
                     &self.pool,
@@ -150,11 +151,12 @@ impl MarketService {
         &self,
         symbol: &Symbol,
         range: ChartRange,
+        last: Option<NaiveDate>,
     ) -> Result<IndicatorSeries, ServiceError> {
         if self.ticker_source(symbol).await?.is_none() {
             return Err(not_found(symbol));
         }
-        let Some(last) = store::last_bar_date(&self.pool, symbol).await? else {
+        let Some(last) = last else {
             return Ok(indicators::series(
                 symbol,
                 range,
@@ -459,8 +461,9 @@ impl MarketData for MarketService {
             let load = self.intraday_series(symbol, range);
             self.cached(CacheKind::Intraday, &key, load).await?
         } else {
-            let key = self.daily_key(symbol, range.as_str()).await?;
-            let load = self.daily_series(symbol, range);
+            let last = store::last_bar_date(&self.pool, symbol).await?;
+            let key = Self::daily_key(symbol, range.as_str(), last);
+            let load = self.daily_series(symbol, range, last);
             self.cached(CacheKind::Daily, &key, load).await?
         };
         series.served_from = served_from;
@@ -480,10 +483,9 @@ impl MarketData for MarketService {
             let (interval, _) = intraday_shape(range);
             return Ok(indicators::intraday(symbol, range, &interval.to_string()));
         }
-        let key = self
-            .daily_key(symbol, &format!("{}:indicators", range.as_str()))
-            .await?;
-        let load = self.daily_indicators(symbol, range);
+        let last = store::last_bar_date(&self.pool, symbol).await?;
+        let key = Self::daily_key(symbol, &format!("{}:indicators", range.as_str()), last);
+        let load = self.daily_indicators(symbol, range, last);
         let (series, _) = self.cached(CacheKind::Daily, &key, load).await?;
         Ok(series)
     }

@@ -312,14 +312,14 @@ async fn the_models_page_lists_every_version_and_only_an_administrator_rolls_bac
         )
         .await;
     assert_eq!(res.status(), 401);
-    assert_eq!(
+    let current = || async {
         reg.current_for(&msft(), ModelId::Drift)
             .await
             .unwrap()
             .unwrap()
-            .id,
-        v2.id
-    );
+            .id
+    };
+    assert_eq!(current().await, v2.id);
 
     // An administrator (with a key: a session keeps the standing it had for up to a minute).
     let key = app.api_key("boss", true).await;
@@ -348,14 +348,7 @@ async fn the_models_page_lists_every_version_and_only_an_administrator_rolls_bac
         "{}",
         res.status()
     );
-    assert_eq!(
-        reg.current_for(&msft(), ModelId::Drift)
-            .await
-            .unwrap()
-            .unwrap()
-            .id,
-        v1.id
-    );
+    assert_eq!(current().await, v1.id);
     // A version that does not exist is a clear 400.
     assert_eq!(roll_back("9").await.unwrap().status(), 400);
     let _ = std::fs::remove_dir_all(dir);

@@ -107,7 +107,7 @@ impl EncodedCache {
     }
 
     /// The fresh answer under `key`, if any.
-    pub fn get(&self, key: &str) -> Option<Encoded> {
+    fn get(&self, key: &str) -> Option<Encoded> {
         let entries = self.entries.read().unwrap_or_else(|p| p.into_inner());
         entries
             .answers
@@ -136,8 +136,29 @@ impl EncodedCache {
         Some(encoded)
     }
 
+    /// The kept answer under `key` for this request (`200` or `304`), if there is a fresh one.
+    pub fn hit(&self, key: &str, request: &HeaderMap) -> Option<Response> {
+        self.get(key).map(|e| e.respond(request))
+    }
+
+    /// Keeps `value` under `key` for `symbol` and answers this request with it; plain JSON when
+    /// it cannot be encoded (then nothing is kept).
+    pub fn keep<T: Serialize>(
+        &self,
+        key: String,
+        symbol: &Symbol,
+        value: &T,
+        request: &HeaderMap,
+    ) -> Response {
+        match self.put(key, symbol, value) {
+            Some(encoded) => encoded.respond(request),
+            None => axum::Json(value).into_response(),
+        }
+    }
+
     /// How many answers are held.
-    pub fn len(&self) -> usize {
+    #[cfg(test)]
+    fn len(&self) -> usize {
         self.entries
             .read()
             .unwrap_or_else(|p| p.into_inner())
@@ -146,7 +167,8 @@ impl EncodedCache {
     }
 
     /// Whether none are.
-    pub fn is_empty(&self) -> bool {
+    #[cfg(test)]
+    fn is_empty(&self) -> bool {
         self.len() == 0
     }
 }

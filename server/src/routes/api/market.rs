@@ -10,7 +10,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::Deserialize;
 
-use app::domain::{ChartRange, Symbol};
+use app::domain::ChartRange;
 use app::model::{CompanyProfile, IndicatorSeries, NewsFeed, Quote, ServedFrom, TimeSeries};
 
 use super::error::{ApiError, ErrorBody};
@@ -48,25 +48,11 @@ pub async fn quote(
 ) -> Result<Response, ApiError> {
     let symbol = path_symbol(path)?;
     let key = format!("quote:{symbol}");
-    if let Some(hit) = state.encoded.get(&key) {
-        return Ok(hit.respond(&headers));
+    if let Some(hit) = state.encoded.hit(&key, &headers) {
+        return Ok(hit);
     }
     let quote = state.ctx.market.quote(&symbol).await?;
-    Ok(encoded_or_json(&state, key, &symbol, &quote, &headers))
-}
-
-/// The answer encoded once and kept for the next callers, or as plain JSON when it cannot be.
-fn encoded_or_json<T: serde::Serialize>(
-    state: &AppState,
-    key: String,
-    symbol: &Symbol,
-    value: &T,
-    headers: &HeaderMap,
-) -> Response {
-    match state.encoded.put(key, symbol, value) {
-        Some(encoded) => encoded.respond(headers),
-        None => Json(value).into_response(),
-    }
+    Ok(state.encoded.keep(key, &symbol, &quote, &headers))
 }
 
 /// OHLCV points over a chart range, downsampled for the long ranges.
@@ -93,8 +79,8 @@ pub async fn timeseries(
     let symbol = path_symbol(path)?;
     let range = chart_range(query)?;
     let key = format!("timeseries:{symbol}:{}", range.as_str());
-    if let Some(hit) = state.encoded.get(&key) {
-        return Ok(hit.respond(&headers));
+    if let Some(hit) = state.encoded.hit(&key, &headers) {
+        return Ok(hit);
     }
     let series = state.ctx.market.timeseries(&symbol, range).await?;
     // Kept as the next callers will get it: from a cache.
@@ -131,11 +117,11 @@ pub async fn indicators(
     let symbol = path_symbol(path)?;
     let range = chart_range(query)?;
     let key = format!("indicators:{symbol}:{}", range.as_str());
-    if let Some(hit) = state.encoded.get(&key) {
-        return Ok(hit.respond(&headers));
+    if let Some(hit) = state.encoded.hit(&key, &headers) {
+        return Ok(hit);
     }
     let series = state.ctx.market.indicators(&symbol, range).await?;
-    Ok(encoded_or_json(&state, key, &symbol, &series, &headers))
+    Ok(state.encoded.keep(key, &symbol, &series, &headers))
 }
 
 /// `?range=` parsed once; absent means one year.

@@ -62,8 +62,8 @@ pub async fn predictions(
 ) -> Result<Response, ApiError> {
     let symbol = path_symbol(path)?;
     let key = format!("predictions:{symbol}");
-    if let Some(hit) = state.encoded.get(&key) {
-        return Ok(hit.respond(&headers));
+    if let Some(hit) = state.encoded.hit(&key, &headers) {
+        return Ok(hit);
     }
     let caller = caller_of(caller);
     let p = state.ctx.predictions.predictions(&symbol, &caller).await?;
@@ -71,9 +71,7 @@ pub async fn predictions(
     // saying what this caller may not have trained, is answered afresh each time.
     let complete = p.job_id.is_none() && p.models.iter().all(|m| m.status == ModelState::Ready);
     if complete {
-        if let Some(encoded) = state.encoded.put(key, &symbol, &p) {
-            return Ok(encoded.respond(&headers));
-        }
+        return Ok(state.encoded.keep(key, &symbol, &p, &headers));
     }
     Ok(reply(p))
 }
