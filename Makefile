@@ -78,6 +78,7 @@ test-fuzz:
 
 test-e2e:
 	cd end2end && SERVER_BIN=$(TARGET_DIR)/debug/server npx playwright test
+	cd end2end && SERVER_BIN=$(TARGET_DIR)/debug/server npx playwright test --config playwright.online.config.ts
 
 lint:
 	cargo fmt --all -- --check

@@ -20,6 +20,7 @@ const server = process.env.SERVER_BIN ?? "../target/debug/server";
 
 export default defineConfig({
   testDir: "./tests",
+  // `online/` runs against a server with a provider: `playwright.online.config.ts`.
   timeout: 60_000,
   expect: { timeout: 15_000 },
   fullyParallel: false,

@@ -20,11 +20,14 @@ use leptos_router::{path, SsrMode};
 use crate::components::header::{AuthActions, Header};
 use crate::pages::{
     account::AccountPage,
+    admin_import::ImportPage,
     auth::{LoginPage, RegisterPage},
     home::HomePage,
     models::ModelsPage,
+    news::{MarketNewsPage, SymbolNewsPage},
     not_found::NotFoundPage,
     predict::PredictPage,
+    search::SearchPage,
     stock::{StockPage, StockSearchRedirect},
     track::TrackPage,
 };
@@ -68,13 +71,17 @@ pub fn App() -> impl IntoView {
                 <Routes fallback=NotFoundPage>
                     <Route path=path!("/") view=HomePage/>
                     <Route path=path!("/stock") view=StockSearchRedirect ssr=SsrMode::Async/>
+                    <Route path=path!("/search") view=SearchPage ssr=SsrMode::Async/>
                     <Route path=path!("/stock/:symbol") view=StockPage ssr=SsrMode::Async/>
                     <Route path=path!("/predict/:symbol") view=PredictPage ssr=SsrMode::Async/>
                     <Route path=path!("/track/:symbol") view=TrackPage ssr=SsrMode::Async/>
                     <Route path=path!("/models/:symbol") view=ModelsPage ssr=SsrMode::Async/>
+                    <Route path=path!("/news") view=MarketNewsPage ssr=SsrMode::Async/>
+                    <Route path=path!("/news/:symbol") view=SymbolNewsPage ssr=SsrMode::Async/>
                     <Route path=path!("/login") view=LoginPage/>
                     <Route path=path!("/register") view=RegisterPage/>
                     <Route path=path!("/account") view=AccountPage/>
+                    <Route path=path!("/admin/import") view=ImportPage/>
                 </Routes>
             </main>
             <footer class="site-footer">

@@ -3,7 +3,7 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::domain::{ChartRange, JobId, JobState, Symbol};
+use crate::domain::{ChartRange, JobId, JobState, PageNumber, Symbol};
 pub use forecast::ModelId;
 
 /// Timestamps on the wire as RFC 3339 with an explicit offset (`2013-03-01T21:00:00+00:00`).
@@ -526,6 +526,9 @@ pub enum ModelState {
     NotTrainedYet,
     /// The model could not produce a forecast; `message` says why.
     Failed,
+    /// The ticker's history is shorter than the model's walk-forward evaluation needs; `message`
+    /// says how many trading days it needs and has. Nothing is queued for it.
+    InsufficientHistory,
 }
 
 /// One model's predictions for every horizon.
@@ -630,6 +633,151 @@ pub struct JobStatus {
     pub step: Option<String>,
     /// Why it failed.
     pub error: Option<String>,
+}
+
+/// A symbol a search found: stored here already, or known to a market-data provider.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct SymbolSuggestion {
+    /// The ticker.
+    #[cfg_attr(feature = "ssr", schema(value_type = String))]
+    pub symbol: Symbol,
+    /// The instrument's name.
+    pub name: String,
+    /// Listing exchange, when known.
+    pub exchange: Option<String>,
+    /// "Equity", "ETF", "Index", … as the provider says.
+    pub kind: Option<String>,
+    /// Whether its history is stored here (charts and forecasts at once), or would be fetched
+    /// on the first visit.
+    pub stored: bool,
+}
+
+/// What a symbol search found.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct SearchResults {
+    /// The text searched for, as understood.
+    pub query: String,
+    /// Stored tickers first, then the providers' matches.
+    pub matches: Vec<SymbolSuggestion>,
+    /// The provider that answered, when one was asked and answered.
+    pub source: Option<String>,
+    /// Why only stored tickers are listed (no provider configured, or none answering), if so.
+    pub notice: Option<String>,
+}
+
+/// The first request for a symbol that is not stored yet, and a provider knows: its history is
+/// being fetched by `job`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct Onboarding {
+    /// The ticker.
+    #[cfg_attr(feature = "ssr", schema(value_type = String))]
+    pub symbol: Symbol,
+    /// Its name, as the provider gave it.
+    pub name: String,
+    /// The providers the history is fetched from, in order ("yahoo").
+    pub providers: String,
+    /// How many years back the first fetch reaches.
+    pub years: u32,
+    /// The backfill job to follow (`GET /api/v1/jobs/{id}`).
+    pub job: JobStatus,
+}
+
+/// The stock page's data: the stored ticker, or the backfill of one fetched for the first time.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum StockLookup {
+    /// Stored: its overview.
+    Stored(StockOverview),
+    /// Being fetched.
+    Onboarding(Onboarding),
+}
+
+/// One row of an imported file, as read.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct ImportedRow {
+    /// Line in the file (the header is line 1).
+    pub line: usize,
+    /// Trading day.
+    pub date: NaiveDate,
+    /// Open.
+    pub open: f64,
+    /// High.
+    pub high: f64,
+    /// Low.
+    pub low: f64,
+    /// Close.
+    pub close: f64,
+    /// The file's adjusted close, when it has one.
+    pub adj_close: Option<f64>,
+    /// Shares traded.
+    pub volume: u64,
+}
+
+/// A split or dividend an import records: derived from the file's adjusted closes, or a
+/// suspected split the importer was asked to record.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct ImportedAction {
+    /// Ex-date.
+    pub date: NaiveDate,
+    /// `split` or `dividend`.
+    pub kind: String,
+    /// Split ratio (2 for 2-for-1) or cash per share.
+    pub value: f64,
+}
+
+/// A one-day move over 50% in an imported file: likely a split the file does not record.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct SplitSuspect {
+    /// Line of the day after the jump.
+    pub line: usize,
+    /// That day.
+    pub date: NaiveDate,
+    /// The close before.
+    pub previous_close: f64,
+    /// The close on `date`.
+    pub close: f64,
+    /// `previous_close / close` (2 for what looks like a 2-for-1 split).
+    pub ratio: f64,
+}
+
+/// What an import of daily prices read, and (when committed) stored.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct ImportReport {
+    /// The ticker.
+    #[cfg_attr(feature = "ssr", schema(value_type = String))]
+    pub symbol: Symbol,
+    /// The file's layout as recognised ("Yahoo Finance download").
+    pub format: String,
+    /// Rows read.
+    pub rows: usize,
+    /// First and last day of the file.
+    pub first_date: NaiveDate,
+    /// Last day.
+    pub last_date: NaiveDate,
+    /// Whether anything was written (`false`: a preview).
+    pub committed: bool,
+    /// Bars that were new.
+    pub inserted: u64,
+    /// Stored bars the file gives differently, overwritten.
+    pub updated: u64,
+    /// Bars already stored exactly so: importing the same file twice adds nothing.
+    pub unchanged: u64,
+    /// Splits and dividends recorded with the bars.
+    pub actions: Vec<ImportedAction>,
+    /// What the importer did that the file did not say (sorted rows, a missing volume column).
+    pub notes: Vec<String>,
+    /// Likely unrecorded splits (recorded only when asked).
+    pub suspected_splits: Vec<SplitSuspect>,
+    /// The first rows, for a preview.
+    pub preview: Vec<ImportedRow>,
+    /// The stored history's length after the import, and what it allows.
+    pub history_note: String,
 }
 
 /// One recorded prediction beside what happened.
@@ -944,4 +1092,337 @@ pub struct Usage {
     /// Symbols whose models may be trained a day (absent: none for anonymous callers).
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub training_per_day: Option<u32>,
+}
+
+// The news desk: stored market and per-symbol news, page by page (`/news`, `/news/{symbol}`,
+// `GET /api/v1/news?page=N`, `GET /api/v1/news/{symbol}?page=N`), and the landing page's headlines.
+
+/// A story's or a ticker's news sentiment, in three: Alpha Vantage's five classes with "somewhat"
+/// folded into its side.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(rename_all = "lowercase")]
+pub enum SentimentBucket {
+    /// Score ≤ -0.15 (bearish and somewhat bearish).
+    Bearish,
+    /// -0.15 < score < 0.15.
+    Neutral,
+    /// Score ≥ 0.15 (somewhat bullish and bullish).
+    Bullish,
+}
+
+impl SentimentBucket {
+    /// The bucket of a score in [-1, 1] on Alpha Vantage's published scale (≤ -0.35 bearish,
+    /// ≤ -0.15 somewhat bearish, < 0.15 neutral, < 0.35 somewhat bullish, else bullish);
+    /// `None` for a score that is not a number.
+    pub fn of_score(score: f64) -> Option<Self> {
+        match score {
+            s if s.is_nan() => None,
+            s if s <= -0.15 => Some(Self::Bearish),
+            s if s < 0.15 => Some(Self::Neutral),
+            _ => Some(Self::Bullish),
+        }
+    }
+
+    /// The bucket of a provider's label (`Somewhat-Bullish`, `somewhat_bearish`, `Neutral`);
+    /// `None` for a label it does not know.
+    pub fn of_label(label: &str) -> Option<Self> {
+        let l = label.trim().to_ascii_lowercase().replace('_', "-");
+        match l.as_str() {
+            "bearish" | "somewhat-bearish" => Some(Self::Bearish),
+            "neutral" => Some(Self::Neutral),
+            "bullish" | "somewhat-bullish" => Some(Self::Bullish),
+            _ => None,
+        }
+    }
+
+    /// An article's bucket: the provider's label when it gives one we know, else its score's.
+    pub fn of_article(score: Option<f64>, label: Option<&str>) -> Option<Self> {
+        label
+            .and_then(Self::of_label)
+            .or_else(|| score.and_then(Self::of_score))
+    }
+
+    /// The wire name: `bearish`, `neutral`, `bullish`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Bearish => "bearish",
+            Self::Neutral => "neutral",
+            Self::Bullish => "bullish",
+        }
+    }
+
+    /// The word on a badge: `Bearish`, `Neutral`, `Bullish`.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Bearish => "Bearish",
+            Self::Neutral => "Neutral",
+            Self::Bullish => "Bullish",
+        }
+    }
+}
+
+/// One stored news story, as the news desk shows it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct NewsStory {
+    /// Headline.
+    pub title: String,
+    /// Publisher.
+    pub source: String,
+    /// Link to the article; absent when the provider's link is not an `http(s)` address (a
+    /// `javascript:` or `data:` link is never passed on).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub url: Option<String>,
+    /// Picture, when the provider gives one.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub image: Option<String>,
+    /// Publication time (RFC 3339).
+    #[serde(with = "rfc3339")]
+    pub published_at: DateTime<Utc>,
+    /// Summary.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub summary: Option<String>,
+    /// Sentiment score in [-1, 1], when the provider scores it.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub sentiment_score: Option<f64>,
+    /// Bullish, neutral or bearish: the provider's label in three, else the score's bucket.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub sentiment: Option<SentimentBucket>,
+}
+
+impl NewsStory {
+    /// `url` when it may be a link: an absolute `http` or `https` URL with a host after the
+    /// scheme and no spaces or control characters. A `javascript:`, `data:` or relative link is
+    /// not one.
+    pub fn web_link(url: &str) -> Option<&str> {
+        let url = url.trim();
+        let rest = ["https://", "http://"].iter().find_map(|scheme| {
+            url.get(..scheme.len())
+                .filter(|head| head.eq_ignore_ascii_case(scheme))
+                .map(|_| &url[scheme.len()..])
+        })?;
+        let host_starts = rest
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_alphanumeric() || c == '[');
+        (host_starts && !url.chars().any(|c| c.is_whitespace() || c.is_control())).then_some(url)
+    }
+}
+
+/// A ticker's news sentiment over its newest stored stories (at most
+/// [`SentimentSummary::WINDOW`]), from the providers' sentiment fields.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct SentimentSummary {
+    /// Stories looked at: the newest stored, at most [`SentimentSummary::WINDOW`].
+    pub articles: u32,
+    /// Of those, how many carry a sentiment score.
+    pub scored: u32,
+    /// Mean score of the scored stories; absent when none is scored.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub mean: Option<f64>,
+    /// Stories in the bullish bucket.
+    pub bullish: u32,
+    /// Stories in the neutral bucket.
+    pub neutral: u32,
+    /// Stories in the bearish bucket.
+    pub bearish: u32,
+}
+
+impl SentimentSummary {
+    /// How many of the newest stories the summary covers.
+    pub const WINDOW: u32 = 50;
+
+    /// The summary of stories given as (score, bucket), newest first; only the first
+    /// [`SentimentSummary::WINDOW`] count.
+    pub fn of(stories: impl IntoIterator<Item = (Option<f64>, Option<SentimentBucket>)>) -> Self {
+        let mut s = SentimentSummary {
+            articles: 0,
+            scored: 0,
+            mean: None,
+            bullish: 0,
+            neutral: 0,
+            bearish: 0,
+        };
+        let mut sum = 0.0;
+        for (score, bucket) in stories.into_iter().take(Self::WINDOW as usize) {
+            s.articles += 1;
+            if let Some(score) = score.filter(|x| x.is_finite()) {
+                s.scored += 1;
+                sum += score;
+            }
+            match bucket {
+                Some(SentimentBucket::Bullish) => s.bullish += 1,
+                Some(SentimentBucket::Neutral) => s.neutral += 1,
+                Some(SentimentBucket::Bearish) => s.bearish += 1,
+                None => {}
+            }
+        }
+        s.mean = (s.scored > 0).then(|| sum / f64::from(s.scored));
+        s
+    }
+}
+
+/// One page of the news desk: market news (`symbol` absent) or one ticker's, newest first.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct NewsDeskPage {
+    /// The ticker, or absent for market news.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub symbol: Option<Symbol>,
+    /// The ticker's name.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub name: Option<String>,
+    /// This page.
+    pub page: PageNumber,
+    /// Stories per page.
+    pub per_page: u32,
+    /// Stories stored, over every page.
+    pub total: u64,
+    /// This page's stories, newest first.
+    pub stories: Vec<NewsStory>,
+    /// The ticker's sentiment over its newest stories (ticker pages with stories only).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub sentiment: Option<SentimentSummary>,
+    /// Why nothing is stored when that needs saying (no news provider configured).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub notice: Option<String>,
+    /// When the page was read from the store (RFC 3339); relative times count from it.
+    #[serde(with = "rfc3339")]
+    pub as_of: DateTime<Utc>,
+}
+
+impl NewsDeskPage {
+    /// Stories per page.
+    pub const PER_PAGE: u32 = 20;
+
+    /// How many pages there are (one, even when empty).
+    pub fn pages(&self) -> u64 {
+        self.total.div_ceil(u64::from(self.per_page.max(1))).max(1)
+    }
+
+    /// The page of newer stories, if this is not the first.
+    pub fn newer(&self) -> Option<PageNumber> {
+        self.page.previous()
+    }
+
+    /// The page of older stories, if there are more.
+    pub fn older(&self) -> Option<PageNumber> {
+        if u64::from(self.page.get()) < self.pages() {
+            self.page.next()
+        } else {
+            None
+        }
+    }
+}
+
+/// The landing page's latest market stories.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NewsHeadlines {
+    /// At most [`NewsHeadlines::COUNT`] stories, newest first.
+    pub stories: Vec<NewsStory>,
+    /// Why none is stored when that needs saying (no news provider configured).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub notice: Option<String>,
+    /// When they were read from the store (RFC 3339).
+    #[serde(with = "rfc3339")]
+    pub as_of: DateTime<Utc>,
+}
+
+impl NewsHeadlines {
+    /// How many stories the landing page shows.
+    pub const COUNT: u32 = 6;
+}
+
+#[cfg(test)]
+mod news_desk_tests {
+    use super::*;
+
+    #[test]
+    fn sentiment_scores_fall_into_three_buckets_at_alpha_vantages_thresholds() {
+        use SentimentBucket::*;
+        let cases = [
+            (-1.0, Bearish),
+            (-0.35, Bearish),
+            (-0.2, Bearish),
+            (-0.15, Bearish),
+            (-0.149, Neutral),
+            (0.0, Neutral),
+            (0.149, Neutral),
+            (0.15, Bullish),
+            (0.34, Bullish),
+            (0.35, Bullish),
+            (1.0, Bullish),
+        ];
+        for (score, bucket) in cases {
+            assert_eq!(SentimentBucket::of_score(score), Some(bucket), "{score}");
+        }
+        assert_eq!(SentimentBucket::of_score(f64::NAN), None);
+    }
+
+    #[test]
+    fn a_providers_label_wins_over_the_score_and_unknown_labels_fall_back_to_it() {
+        use SentimentBucket::*;
+        assert_eq!(SentimentBucket::of_label("Somewhat-Bullish"), Some(Bullish));
+        assert_eq!(SentimentBucket::of_label("somewhat_bearish"), Some(Bearish));
+        assert_eq!(SentimentBucket::of_label("Neutral"), Some(Neutral));
+        assert_eq!(SentimentBucket::of_label("meh"), None);
+        assert_eq!(
+            SentimentBucket::of_article(Some(0.1), Some("Bullish")),
+            Some(Bullish)
+        );
+        assert_eq!(
+            SentimentBucket::of_article(Some(-0.4), Some("meh")),
+            Some(Bearish)
+        );
+        assert_eq!(SentimentBucket::of_article(None, None), None);
+    }
+
+    #[test]
+    fn a_sentiment_summary_counts_buckets_and_averages_only_scored_stories() {
+        use SentimentBucket::*;
+        let s = SentimentSummary::of([
+            (Some(0.4), Some(Bullish)),
+            (Some(0.2), Some(Bullish)),
+            (None, None),
+            (Some(-0.3), Some(Bearish)),
+            (Some(0.0), Some(Neutral)),
+        ]);
+        assert_eq!((s.articles, s.scored), (5, 4));
+        assert_eq!((s.bullish, s.neutral, s.bearish), (2, 1, 1));
+        assert!((s.mean.unwrap() - 0.075).abs() < 1e-12);
+
+        let none = SentimentSummary::of([(None, None), (None, None)]);
+        assert_eq!((none.articles, none.scored, none.mean), (2, 0, None));
+
+        let many = SentimentSummary::of((0..80).map(|_| (Some(0.5), Some(Bullish))));
+        assert_eq!(
+            (many.articles, many.bullish),
+            (50, 50),
+            "only the newest 50"
+        );
+    }
+
+    #[test]
+    fn a_desk_page_knows_its_neighbours() {
+        let page = |n, total| NewsDeskPage {
+            symbol: None,
+            name: None,
+            page: PageNumber::new(n).unwrap(),
+            per_page: NewsDeskPage::PER_PAGE,
+            total,
+            stories: vec![],
+            sentiment: None,
+            notice: None,
+            as_of: DateTime::<Utc>::UNIX_EPOCH,
+        };
+        assert_eq!(page(1, 0).pages(), 1);
+        assert_eq!(page(1, 20).pages(), 1);
+        assert_eq!(page(1, 21).pages(), 2);
+        assert_eq!(page(1, 21).older().map(PageNumber::get), Some(2));
+        assert_eq!(page(1, 21).newer(), None);
+        assert_eq!(page(2, 21).older(), None);
+        assert_eq!(page(2, 21).newer().map(PageNumber::get), Some(1));
+    }
 }

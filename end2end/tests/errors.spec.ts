@@ -12,8 +12,8 @@ test("unknown and malformed tickers get a real 404 page", async ({ page }) => {
 test("the search box goes to the stock page, index symbols included", async ({ page }) => {
   await page.goto("/");
   await hydrated(page);
-  await page.getByRole("searchbox", { name: "Ticker symbol" }).first().fill("^gspc");
-  await page.getByRole("searchbox", { name: "Ticker symbol" }).first().press("Enter");
+  await page.getByRole("combobox", { name: "Ticker symbol" }).first().fill("^gspc");
+  await page.getByRole("combobox", { name: "Ticker symbol" }).first().press("Enter");
   await expect(page).toHaveURL(/\/stock\/%5EGSPC$/);
   await expect(page.getByRole("heading", { level: 1 })).toContainText("S&P 500 index");
 });

@@ -96,6 +96,14 @@ impl Protocol {
         extra
     }
 
+    /// The fewest rows a walk-forward evaluation under this protocol can run on: the warm-up, the
+    /// origins and the longest horizon after the last one. A model is trained only on a series at
+    /// least this long, since its record is what every claim about it rests on.
+    pub fn rows_needed(&self) -> usize {
+        let max_h = self.horizons.iter().map(|h| h.get()).max().unwrap_or(1);
+        self.warmup.max(1) + self.origins + max_h
+    }
+
     /// The origins `first..=last` for a series of `n` rows.
     ///
     /// # Errors
@@ -119,7 +127,7 @@ impl Protocol {
             .map(|h| h.get())
             .max()
             .ok_or_else(|| bad("horizons", 0, "need at least one horizon"))?;
-        let needed = self.warmup.max(1) + self.origins + max_h;
+        let needed = self.rows_needed();
         let last = match self.last_origin {
             Some(l) if l + max_h < n => l,
             Some(l) => {
@@ -520,6 +528,10 @@ mod tests {
             p.origin_range(300),
             Err(Error::NotEnoughData { .. })
         ));
+        // The fewest rows that hold the protocol: 60 of warm-up, 250 origins, 5 days after the last.
+        assert_eq!(p.rows_needed(), 315);
+        assert!(p.origin_range(p.rows_needed()).is_ok());
+        assert!(p.origin_range(p.rows_needed() - 1).is_err());
         let p = Protocol {
             refit_every: 0,
             ..Protocol::default()

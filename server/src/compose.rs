@@ -16,11 +16,14 @@ use crate::accounts::AccountService;
 use crate::cache::Cache;
 use crate::config::Settings;
 use crate::events::Events;
+use crate::imports::ImportService;
 use crate::jobs::Jobs;
+use crate::lookup::LookupService;
 use crate::market::cached::MarketCache;
 use crate::market::guarded::guarded_chain;
 use crate::market::ingest::Ingestor;
 use crate::market::limiter::RateLimiter;
+use crate::market::news_desk::{self, NewsDeskService};
 use crate::market::MarketService;
 use crate::predictions::backends::{QueuedTraining, RegistryVersions};
 use crate::predictions::{Predictor, TrainingAllowance};
@@ -39,6 +42,12 @@ pub struct Services {
     pub cache: Cache,
     /// Market data for pages and the API.
     pub market: Arc<MarketService>,
+    /// Ticker search and the first fetch of new tickers.
+    pub lookup: Arc<LookupService>,
+    /// Imports of daily prices from files.
+    pub imports: Arc<ImportService>,
+    /// Stored news, page by page, and its scheduled refresh.
+    pub news: Arc<NewsDeskService>,
     /// Predictions, their history and the jobs behind them.
     pub predictor: Predictor,
     /// Accounts, watchlists, API keys and tokens.
@@ -75,7 +84,16 @@ impl Services {
         let market = Arc::new(MarketService::new(
             pool.clone(),
             MarketCache::new(cache.clone()),
-            providers,
+            providers.clone(),
+        ));
+        // The news desk reads the store only; it is refreshed by the schedule when a provider in
+        // the chain serves news.
+        let news = Arc::new(NewsDeskService::new(
+            pool.clone(),
+            cache.clone(),
+            ingestor
+                .clone()
+                .filter(|_| news_desk::serves_news(&providers.order())),
         ));
 
         Jobs::migrate(&pool)
@@ -106,6 +124,17 @@ impl Services {
                 budget: crate::ratelimit::DailyBudget::new(limiter.clone(), "train"),
                 per_tier: [access.train_free, access.train_pro, access.train_admin],
             });
+        let lookup = Arc::new(LookupService::new(
+            pool.clone(),
+            cache.clone(),
+            providers,
+            jobs.clone(),
+        ));
+        let imports = Arc::new(ImportService::new(
+            pool.clone(),
+            events.clone(),
+            settings.jobs.protocol().rows_needed(),
+        ));
         let tokens = jwt_secret
             .map(|secret| crate::accounts::tokens::Tokens::new(&secret, access.jwt_lifetime));
         Ok(Self {
@@ -122,6 +151,9 @@ impl Services {
             pool,
             cache,
             market,
+            lookup,
+            imports,
+            news,
             predictor,
             jobs,
             registry,
@@ -136,6 +168,9 @@ impl Services {
             market: self.market.clone(),
             predictions: Arc::new(self.predictor.clone()),
             accounts: self.accounts.clone(),
+            lookup: self.lookup.clone(),
+            imports: self.imports.clone(),
+            news: self.news.clone(),
         }
     }
 
@@ -153,9 +188,10 @@ impl Services {
         );
         let handle = worker::start(&self.jobs, runner, workers);
         // Each routine's scheduler holds a connection while it leads and its worker one to listen
-        // and one to dequeue: a pool of their own so they never starve requests or jobs.
+        // and one to dequeue (three routines with the news refresh): a pool of their own so they
+        // never starve requests or jobs.
         let schedule_pool = PgPoolOptions::new()
-            .max_connections(8)
+            .max_connections(12)
             .connect_with((*self.pool.connect_options()).clone())
             .await
             .context("Failed to connect the schedulers to Postgres")?;
@@ -163,6 +199,7 @@ impl Services {
             jobs: self.jobs.clone(),
             registry: self.registry.clone(),
             can_refresh: self.ingestor.is_some(),
+            news: self.news.clone(),
         };
         // Scheduled work is a convenience; a process whose schedules fail to start still serves
         // and runs jobs (another process, or its next start, runs the schedules).

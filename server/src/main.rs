@@ -30,13 +30,17 @@ async fn main() -> anyhow::Result<()> {
             tracing::info!("database migrated");
             return Ok(());
         }
+        Some("import") => {
+            let args: Vec<String> = std::env::args().skip(2).collect();
+            return server::admin::import::run(&settings, &args).await;
+        }
         Some("admin") => {
             let args: Vec<String> = std::env::args().skip(2).collect();
             return server::admin::run(&settings, &args).await;
         }
         Some(other) => {
             anyhow::bail!(
-                "unknown command `{other}`; expected `serve` (default), `worker`, `migrate` or `admin`"
+                "unknown command `{other}`; expected `serve` (default), `worker`, `migrate`, `admin` or `import`"
             )
         }
     }

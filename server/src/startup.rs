@@ -15,7 +15,6 @@ use leptos_axum::{generate_route_list, LeptosRoutes};
 use sqlx::PgPool;
 use tokio::net::TcpListener;
 use tower_http::compression::CompressionLayer;
-use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::TraceLayer;
 use tower_sessions::cookie::SameSite;
@@ -308,10 +307,14 @@ fn router(state: AppState, sessions: SessionManagerLayer<PostgresStore>, edge: E
         ))
         .layer(CompressionLayer::new())
         .layer(DefaultBodyLimit::max(edge.body_limit))
-        .layer(RequestBodyLimitLayer::new(edge.body_limit))
         .layer(axum::middleware::from_fn_with_state(
-            edge.body_limit,
-            bounds::declared_length,
+            bounds::BodyLimits {
+                default: edge.body_limit,
+                // A little over the import's own limit, so that it answers first, in its words.
+                uploads: routes::api::import::IMPORT_BODY_LIMIT + 1024 * 1024,
+                upload_paths: &[routes::api::import::IMPORT_PATH, app::api::IMPORT_FN_PATH],
+            },
+            bounds::body_limit,
         ))
         .layer(axum::middleware::from_fn_with_state(edge.bounds, bounds::bounded))
         // Outside the bounds, so that their 503 and 413 answers carry the headers too.

@@ -40,7 +40,10 @@ pub async fn add_to_watchlist(symbol: String) -> Result<(), AppError> {
         .require_user(LOGIN_TO_WATCH)
         .await?;
     let symbol = crate::domain::Symbol::parse(&symbol).map_err(AppError::BadRequest)?;
-    Ok(crate::ssr::ctx()?.accounts.watch(user.id, &symbol).await?)
+    let ctx = crate::ssr::ctx()?;
+    // Watching a symbol not stored yet fetches it, as opening its page would.
+    ctx.lookup.onboard(&symbol).await?;
+    Ok(ctx.accounts.watch(user.id, &symbol).await?)
 }
 
 /// Removes a ticker from the logged-in user's watchlist.

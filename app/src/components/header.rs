@@ -43,6 +43,7 @@ pub fn Header() -> impl IntoView {
     view! {
         <header class="site-header">
             <a class="brand" href="/">"Tickercast"</a>
+            <a class="nav-link" href="/news" data-testid="news-link">"News"</a>
             <TickerSearch/>
             <nav class="account">
                 <Transition fallback=|| ()>

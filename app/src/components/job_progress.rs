@@ -6,25 +6,29 @@ use leptos::prelude::*;
 use crate::domain::JobState;
 use crate::model::JobStatus;
 
-/// The heading a person reads for a job state.
-pub fn status_label(state: JobState) -> &'static str {
+/// The heading a person reads for a job state; `activity` names the work ("Training").
+pub fn status_label(state: JobState, activity: &str) -> String {
     match state {
-        JobState::Queued => "Waiting for a worker",
-        JobState::Running => "Training",
-        JobState::Done => "Training finished",
-        JobState::Failed => "Training failed",
+        JobState::Queued => "Waiting for a worker".to_owned(),
+        JobState::Running => activity.to_owned(),
+        JobState::Done => format!("{activity} finished"),
+        JobState::Failed => format!("{activity} failed"),
     }
 }
 
 /// The bar of `status`; before the first poll answers, an indeterminate bar that claims no
-/// percentage.
+/// percentage. `activity` names the work (training unless said).
 #[component]
-pub fn JobProgress(#[prop(into)] status: Signal<Option<JobStatus>>) -> impl IntoView {
+pub fn JobProgress(
+    #[prop(into)] status: Signal<Option<JobStatus>>,
+    #[prop(default = "Training")] activity: &'static str,
+) -> impl IntoView {
+    let label = format!("{activity} progress");
     move || match status.get() {
         None => view! {
             <div class="job-progress" data-testid="job-progress" data-status="unknown">
-                <p class="job-status">"Training is queued."</p>
-                <progress aria-label="Training progress"></progress>
+                <p class="job-status">{format!("{activity} is queued.")}</p>
+                <progress aria-label=label.clone()></progress>
             </div>
         }
         .into_any(),
@@ -33,7 +37,7 @@ pub fn JobProgress(#[prop(into)] status: Signal<Option<JobStatus>>) -> impl Into
             view! {
                 <div class="job-progress" data-testid="job-progress" data-status=s.status.as_str() data-job=s.id.to_string()>
                     <p class="job-status">
-                        {status_label(s.status)} ": "
+                        {status_label(s.status, activity)} ": "
                         <span data-testid="job-percent">{format!("{progress}%")}</span>
                         {s.step.map(|step| view! { " — " <span class="job-step">{step}</span> })}
                     </p>
@@ -41,7 +45,7 @@ pub fn JobProgress(#[prop(into)] status: Signal<Option<JobStatus>>) -> impl Into
                         max="100"
                         value=progress
                         role="progressbar"
-                        aria-label="Training progress"
+                        aria-label=label.clone()
                         aria-valuemin="0"
                         aria-valuemax="100"
                         aria-valuenow=progress
@@ -60,7 +64,17 @@ mod tests {
 
     #[test]
     fn every_state_reads_as_words() {
-        assert_eq!(status_label(JobState::Queued), "Waiting for a worker");
-        assert_eq!(status_label(JobState::Failed), "Training failed");
+        assert_eq!(
+            status_label(JobState::Queued, "Training"),
+            "Waiting for a worker"
+        );
+        assert_eq!(
+            status_label(JobState::Failed, "Training"),
+            "Training failed"
+        );
+        assert_eq!(
+            status_label(JobState::Done, "Fetching the history"),
+            "Fetching the history finished"
+        );
     }
 }

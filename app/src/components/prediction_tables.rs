@@ -110,6 +110,7 @@ fn state_name(state: ModelState) -> &'static str {
         ModelState::Training => "training",
         ModelState::NotTrainedYet => "not_trained_yet",
         ModelState::Failed => "failed",
+        ModelState::InsufficientHistory => "insufficient_history",
     }
 }
 
@@ -292,6 +293,7 @@ fn model_row(m: &ModelPrediction, h: usize) -> AnyView {
             let message = m.message.clone().unwrap_or_else(|| match state {
                 ModelState::Training => "Being trained.".into(),
                 ModelState::NotTrainedYet => "Not trained yet.".into(),
+                ModelState::InsufficientHistory => "Too little history to evaluate.".into(),
                 _ => "No prediction for this horizon.".into(),
             });
             view! {

@@ -4,7 +4,9 @@ mod access;
 mod credentials;
 mod indicator;
 mod job;
+mod page;
 mod range;
+mod search;
 #[cfg(feature = "ssr")]
 pub mod sql;
 mod symbol;
@@ -14,6 +16,8 @@ pub use access::{Caller, Role, Tier};
 pub use credentials::{ApiKeyId, KeyName, Password, Username};
 pub use indicator::{Indicator, IndicatorSet};
 pub use job::{JobId, JobState};
+pub use page::PageNumber;
 pub use range::{ChartRange, HistoryDays};
+pub use search::{SearchText, MAX_SEARCH_LEN};
 pub use symbol::Symbol;
 pub use user::UserId;

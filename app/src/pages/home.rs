@@ -3,17 +3,21 @@ use leptos_meta::Title;
 
 use super::error::ErrorView;
 use crate::api::market::list_tickers;
+use crate::api::news::news_headlines;
 use crate::api::watchlist::my_watchlist;
 use crate::components::format;
 use crate::components::header::AuthActions;
+use crate::components::news::HeadlineList;
 use crate::components::search::TickerSearch;
 use crate::model::TickerSummary;
 
-/// `/`: the tickers with data, and the logged-in user's watchlist.
+/// `/`: the tickers with data, the latest market stories above them (from the store), and the
+/// logged-in user's watchlist.
 #[component]
 pub fn HomePage() -> impl IntoView {
     let auth = expect_context::<AuthActions>();
     let tickers = Resource::new(|| (), |_| list_tickers());
+    let headlines = Resource::new(|| (), |_| news_headlines());
     let watchlist = Resource::new(move || auth.version(), |_| my_watchlist());
 
     view! {
@@ -23,7 +27,7 @@ pub fn HomePage() -> impl IntoView {
             <p>
                 "Every forecast comes with its interval and the accuracy its model really achieved out of sample, next to a random walk."
             </p>
-            <TickerSearch/>
+            <TickerSearch id="home-search"/>
         </section>
         <Transition fallback=|| ()>
             {move || Suspend::new(async move {
@@ -38,6 +42,17 @@ pub fn HomePage() -> impl IntoView {
                 }
             })}
         </Transition>
+        <section class="headlines" data-testid="headlines" aria-labelledby="headlines-heading">
+            <div class="section-head">
+                <h2 id="headlines-heading">"Market news"</h2>
+                <a href="/news">"All market news"</a>
+            </div>
+            <Transition fallback=|| view! { <p class="one-line loading">"Loading news…"</p> }>
+                {move || Suspend::new(async move {
+                    view! { <HeadlineList headlines=headlines.await/> }
+                })}
+            </Transition>
+        </section>
         <section data-testid="tickers">
             <h2>"Tickers with data"</h2>
             <Transition fallback=|| view! { <p class="loading">"Loading tickers…"</p> }>

@@ -1,4 +1,4 @@
-use leptos::either::Either;
+use leptos::either::{Either, EitherOf3};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::Redirect;
@@ -6,18 +6,20 @@ use leptos_router::hooks::{use_params_map, use_query_map};
 
 use super::error::ErrorView;
 use super::not_found::NotFound;
+use crate::api::lookup::open_stock;
 use crate::api::market::{
-    company_profile, indicator_series, market_status, news, price_series, quote, stock_overview,
+    company_profile, indicator_series, market_status, news, price_series, quote,
 };
 use crate::api::watchlist::{is_watched, AddToWatchlist};
 use crate::components::chart::{ChartReadout, IndicatorTable, PriceChart};
 use crate::components::company::CompanyFacts;
 use crate::components::header::AuthActions;
+use crate::components::job_progress::JobProgress;
 use crate::components::news::NewsPanel;
 use crate::components::quote::{MarketBadge, QuoteBlock};
 use crate::domain::{ChartRange, Indicator, IndicatorSet, Symbol};
 use crate::error::AppError;
-use crate::model::{ServedFrom, StockOverview, TimeSeries};
+use crate::model::{Onboarding, ServedFrom, StockLookup, StockOverview, TimeSeries};
 
 /// `/stock?symbol=…` (the search form): redirects to the stock page, or explains a malformed symbol.
 #[component]
@@ -37,17 +39,96 @@ pub fn StockSearchRedirect() -> impl IntoView {
 pub fn StockPage() -> impl IntoView {
     let params = use_params_map();
     let symbol = move || params.read().get("symbol").unwrap_or_default();
-    let overview = Resource::new(symbol, stock_overview);
+    let lookup = Resource::new(symbol, open_stock);
 
     view! {
         <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
             {move || Suspend::new(async move {
-                match overview.await {
-                    Ok(o) => Either::Left(view! { <StockView overview=o/> }),
-                    Err(error) => Either::Right(view! { <ErrorView error/> }),
+                match lookup.await {
+                    Ok(StockLookup::Stored(o)) => EitherOf3::A(view! { <StockView overview=o/> }),
+                    Ok(StockLookup::Onboarding(o)) => EitherOf3::B(view! { <OnboardingView onboarding=o/> }),
+                    Err(error) => EitherOf3::C(view! { <ErrorView error/> }),
                 }
             })}
         </Suspense>
+    }
+}
+
+/// A ticker asked for the first time: its history is being fetched. The bar follows the job; the
+/// page reloads into the chart when it is done (without JavaScript, it refreshes every few
+/// seconds).
+#[component]
+fn OnboardingView(onboarding: Onboarding) -> impl IntoView {
+    let status = RwSignal::new(Some(onboarding.job.clone()));
+    let problem = RwSignal::new(None::<String>);
+    #[cfg(feature = "hydrate")]
+    onboarding_poll::follow(onboarding.job.id, status, problem);
+    let title = format!("{} — {}", onboarding.symbol, onboarding.name);
+    let waiting = format!(
+        "Fetching {} years of daily bars from {}. The chart and the forecasts follow as soon as they are stored.",
+        onboarding.years, onboarding.providers
+    );
+    view! {
+        <Title text=title/>
+        <section class="onboarding" data-testid="onboarding">
+            <h1>{onboarding.symbol.to_string()} <span class="name">{onboarding.name.clone()}</span></h1>
+            <p>{waiting}</p>
+            <JobProgress status activity="Fetching the history"/>
+            {move || problem.get().map(|p| view! { <p class="job-error" role="alert">{p}</p> })}
+            <noscript>
+                <meta http-equiv="refresh" content="3"/>
+                <p>"This page refreshes every few seconds until the history is stored."</p>
+            </noscript>
+        </section>
+    }
+}
+
+/// Following a backfill job: one poll a second, then a reload into the stored ticker's page.
+#[cfg(feature = "hydrate")]
+mod onboarding_poll {
+    use std::time::Duration;
+
+    use leptos::prelude::*;
+
+    use crate::api::predictions::prediction_job;
+    use crate::domain::{JobId, JobState};
+    use crate::model::JobStatus;
+
+    pub(super) fn follow(
+        job: JobId,
+        status: RwSignal<Option<JobStatus>>,
+        problem: RwSignal<Option<String>>,
+    ) {
+        leptos::task::spawn_local(async move {
+            if status.is_disposed() {
+                return;
+            }
+            match prediction_job(job.to_string()).await {
+                Ok(s) => {
+                    let state = s.status;
+                    status.try_set(Some(s));
+                    match state {
+                        JobState::Done => {
+                            let _ = window().location().reload();
+                        }
+                        JobState::Failed => {
+                            problem.try_set(Some(
+                                "The history could not be fetched. Reload the page to try again."
+                                    .into(),
+                            ));
+                        }
+                        _ => set_timeout(
+                            move || follow(job, status, problem),
+                            Duration::from_secs(1),
+                        ),
+                    }
+                }
+                Err(e) => {
+                    problem.try_set(Some(format!("{e} Trying again…")));
+                    set_timeout(move || follow(job, status, problem), Duration::from_secs(3));
+                }
+            }
+        });
     }
 }
 

@@ -11,7 +11,11 @@ use leptos::prelude::use_context;
 
 use crate::error::AppError;
 
-pub use ports::{Accounts, MarketData, PredictionService, ServiceError, SessionUser};
+pub use ports::NewsDesk;
+pub use ports::{
+    Accounts, ImportRequest, Imports, Lookup, MarketData, PredictionService, ServiceError,
+    SessionUser,
+};
 pub use session::UserSession;
 
 /// What every server function may reach, provided by the server as Leptos context: the services
@@ -24,6 +28,12 @@ pub struct AppContext {
     pub predictions: Arc<dyn PredictionService>,
     /// Accounts and watchlists.
     pub accounts: Arc<dyn Accounts>,
+    /// Ticker search and the first fetch of a new ticker.
+    pub lookup: Arc<dyn Lookup>,
+    /// Imports of daily prices from files.
+    pub imports: Arc<dyn Imports>,
+    /// Stored market and per-symbol news, page by page.
+    pub news: Arc<dyn NewsDesk>,
 }
 
 impl std::fmt::Debug for AppContext {

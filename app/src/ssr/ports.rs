@@ -14,13 +14,13 @@ use std::net::IpAddr;
 
 use crate::domain::{
     ApiKeyId, Caller, ChartRange, HistoryDays, IndicatorSet, JobId, KeyName, Password, Role,
-    Symbol, Tier, UserId, Username,
+    SearchText, Symbol, Tier, UserId, Username,
 };
 use crate::error::AppError;
 use crate::model::{
-    ApiKeyInfo, CompanyProfile, IndicatorSeries, JobStatus, MarketStatus, ModelId, ModelRecord,
-    ModelVersionSummary, NewApiKey, NewsFeed, PredictionHistory, Predictions, Quote, StockOverview,
-    TickerSummary, TimeSeries, User,
+    ApiKeyInfo, CompanyProfile, ImportReport, IndicatorSeries, JobStatus, MarketStatus, ModelId,
+    ModelRecord, ModelVersionSummary, NewApiKey, NewsFeed, Onboarding, PredictionHistory,
+    Predictions, Quote, SearchResults, StockOverview, TickerSummary, TimeSeries, User,
 };
 
 /// A shared cause, kept for the log (shared so one failure can answer every caller waiting on the
@@ -33,6 +33,15 @@ pub enum ServiceError {
     /// No ticker with this symbol is known.
     #[error("We have no data for the ticker {0}.")]
     UnknownSymbol(Symbol),
+    /// No ticker with this symbol is stored and none can be fetched; `reason` says why and what
+    /// can be done (a provider key, an import, the spelling).
+    #[error("We have no data for the ticker {symbol}. {reason}")]
+    NotAvailable {
+        /// The symbol asked for.
+        symbol: Symbol,
+        /// Why, and what to do.
+        reason: String,
+    },
     /// The ticker is known but has no stored prices.
     #[error("{0} has no stored prices yet.")]
     NoData(Symbol),
@@ -110,6 +119,7 @@ impl From<ServiceError> for AppError {
     fn from(e: ServiceError) -> Self {
         match e {
             ServiceError::UnknownSymbol(_)
+            | ServiceError::NotAvailable { .. }
             | ServiceError::NoData(_)
             | ServiceError::UnknownJob(_) => AppError::NotFound(e.to_string()),
             ServiceError::InvalidInput(m) => AppError::BadRequest(m),
@@ -124,6 +134,45 @@ impl From<ServiceError> for AppError {
             }
         }
     }
+}
+
+/// Finding tickers, and fetching the history of one asked for the first time.
+#[async_trait]
+pub trait Lookup: Send + Sync {
+    /// Stored tickers matching `query` first, then the market-data providers' matches.
+    async fn search(&self, query: &SearchText) -> Result<SearchResults, ServiceError>;
+
+    /// `None` when `symbol` is stored; otherwise, when a provider knows it, its backfill job (one
+    /// for every concurrent first request). A symbol nobody knows, or no provider configured:
+    /// `NotAvailable`, saying what to do.
+    async fn onboard(&self, symbol: &Symbol) -> Result<Option<Onboarding>, ServiceError>;
+}
+
+/// A file of daily prices to import.
+#[derive(Debug, Clone)]
+pub struct ImportRequest {
+    /// The ticker it is for (created when new).
+    pub symbol: Symbol,
+    /// The instrument's name, for a new ticker (the symbol otherwise).
+    pub name: Option<String>,
+    /// The file's bytes.
+    pub csv: Vec<u8>,
+    /// `false`: read and check only, store nothing (a preview).
+    pub commit: bool,
+    /// Record each suspected split (a one-day move over 50%) as a split.
+    pub record_splits: bool,
+}
+
+/// Importing daily prices from the files people have (administrators only).
+#[async_trait]
+pub trait Imports: Send + Sync {
+    /// Reads, checks and (when `commit`) stores the file, all or nothing. A file with problems
+    /// changes nothing and answers `InvalidInput` listing each with its line.
+    async fn import_prices(
+        &self,
+        caller: &Caller,
+        request: ImportRequest,
+    ) -> Result<ImportReport, ServiceError>;
 }
 
 /// Market data: Postgres is the truth, Redis a cache, providers the upstream.
@@ -300,4 +349,28 @@ pub trait Accounts: Send + Sync + 'static {
         user: UserId,
         indicators: IndicatorSet,
     ) -> Result<(), ServiceError>;
+}
+
+/// The news desk: stored news, page by page, read from Postgres through the cache. Never asks a
+/// provider (the scheduler keeps the store fresh). With no news provider configured and nothing
+/// stored, the answer carries a notice saying which key to set, never an error.
+#[async_trait]
+pub trait NewsDesk: Send + Sync + 'static {
+    /// A page of market news, newest first. `None`: a page past the last (the first page always
+    /// exists, empty or not).
+    async fn market_news(
+        &self,
+        page: crate::domain::PageNumber,
+    ) -> Result<Option<crate::model::NewsDeskPage>, ServiceError>;
+
+    /// A page of `symbol`'s news, newest first, with its sentiment over its newest stories.
+    /// Unknown ticker: `UnknownSymbol`. `None`: a page past the last.
+    async fn symbol_news(
+        &self,
+        symbol: &Symbol,
+        page: crate::domain::PageNumber,
+    ) -> Result<Option<crate::model::NewsDeskPage>, ServiceError>;
+
+    /// The landing page's latest market stories.
+    async fn headlines(&self) -> Result<crate::model::NewsHeadlines, ServiceError>;
 }

@@ -335,6 +335,12 @@ impl Jobs {
         Ok(Some(job))
     }
 
+    /// The job queued or running for `spec` on the data stored now, if any.
+    pub async fn active(&self, spec: &JobSpec) -> Result<Option<JobRecord>, JobError> {
+        let as_of = bars::last_bar_date(&self.pool, &spec.symbol).await?;
+        store::active(&self.pool, &spec.idempotency_key(as_of)).await
+    }
+
     /// A job by id.
     pub async fn get(&self, id: JobId) -> Result<JobRecord, JobError> {
         store::get(&self.pool, id).await

@@ -26,6 +26,7 @@ use super::limiter::{Decision, RateLimiter};
 use super::providers::{
     CompanyOverview, DailyBar, DateRange, Interval, IntradayBar, MarketDataProvider, NewsArticle,
     NewsQuery, Operation, ProviderChain, ProviderError, ProviderKind, ProvidersConfig, Quote,
+    SearchText, SymbolMatch,
 };
 
 /// A provider behind a breaker and a rate limiter.
@@ -139,6 +140,7 @@ fn bit(operation: Operation) -> u8 {
         Operation::Quote => 4,
         Operation::Overview => 8,
         Operation::News => 16,
+        Operation::Search => 32,
     }
 }
 
@@ -149,6 +151,7 @@ fn operation_label(operation: Operation) -> &'static str {
         Operation::Quote => "quote",
         Operation::Overview => "overview",
         Operation::News => "news",
+        Operation::Search => "search",
     }
 }
 
@@ -206,6 +209,11 @@ impl MarketDataProvider for GuardedProvider {
 
     async fn news(&self, query: &NewsQuery) -> Result<Vec<NewsArticle>, ProviderError> {
         self.guard(Operation::News, self.inner.news(query)).await
+    }
+
+    async fn search(&self, query: &SearchText) -> Result<Vec<SymbolMatch>, ProviderError> {
+        self.guard(Operation::Search, self.inner.search(query))
+            .await
     }
 }
 
@@ -327,5 +335,37 @@ mod tests {
             ));
         }
         assert_eq!(inner.calls.load(Ordering::SeqCst), 5);
+    }
+
+    /// A provider without a search says so once: the next searches are answered without a call or a
+    /// token, and its other operations are untouched.
+    #[tokio::test]
+    async fn an_unsupported_search_costs_one_token_once_and_leaves_other_operations_alone() {
+        let inner = Arc::new(Scripted {
+            calls: AtomicUsize::new(0),
+            fail: || None,
+        });
+        let limiter = RateLimiter::new(
+            Cache::disabled(),
+            RateLimits::default().with(ProviderKind::Finnhub, vec![RateWindow::per_minute(2)]),
+        );
+        let guarded = GuardedProvider::new(inner.clone(), limiter, BreakerSettings::default());
+        let query = SearchText::parse("apple").unwrap();
+        for _ in 0..3 {
+            assert!(matches!(
+                guarded.search(&query).await,
+                Err(ProviderError::Unsupported {
+                    operation: Operation::Search,
+                    ..
+                })
+            ));
+        }
+        let aapl = Symbol::parse("AAPL").unwrap();
+        guarded.daily_bars(&aapl, range()).await.unwrap();
+        assert_eq!(inner.calls.load(Ordering::SeqCst), 1);
+        assert!(matches!(
+            guarded.daily_bars(&aapl, range()).await,
+            Err(ProviderError::RateLimited { .. })
+        ));
     }
 }

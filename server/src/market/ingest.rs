@@ -23,6 +23,10 @@ use super::store::{self, CorporateAction, FetchKind, FetchLogEntry, NewTicker};
 /// How far back the first fetch of a symbol with no stored bars reaches by default.
 pub const DEFAULT_HISTORY_YEARS: u32 = 20;
 
+/// How far back, and how many, articles a new ticker's first news fetch asks for.
+const RECENT_NEWS_DAYS: u64 = 7;
+const RECENT_NEWS_LIMIT: usize = 20;
+
 /// Why an ingestion run stored nothing.
 #[derive(Debug, thiserror::Error)]
 pub enum IngestError {
@@ -102,6 +106,20 @@ impl Ingestor {
     pub fn with_history_start(mut self, first_day: NaiveDate) -> Self {
         self.history_start = Some(first_day);
         self
+    }
+
+    /// The providers asked, in order ("polygon, yahoo"), for what users are told.
+    pub fn providers(&self) -> String {
+        let names: Vec<&str> = self.chain.order().iter().map(|k| k.as_str()).collect();
+        names.join(", ")
+    }
+
+    /// Fetches the news of the last week about `symbol`: what a new ticker's page shows first.
+    pub async fn refresh_recent_news(&self, symbol: &Symbol) -> Result<RefreshReport, IngestError> {
+        let today = Utc::now().date_naive();
+        let range = DateRange::new(today - chrono::Days::new(RECENT_NEWS_DAYS), today)?;
+        self.refresh_news(Some(symbol), range, RECENT_NEWS_LIMIT)
+            .await
     }
 
     /// Brings the daily bars of `symbol` up to the last completed NYSE session.

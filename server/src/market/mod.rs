@@ -8,6 +8,7 @@ pub mod guarded;
 pub mod indicators;
 pub mod ingest;
 pub mod limiter;
+pub mod news_desk;
 pub mod providers;
 pub mod service;
 pub mod store;

@@ -195,10 +195,12 @@ impl Predictor {
     }
 
     /// Lists every served model: `ready` ones from `ready`, the rest as training or not trained.
+    /// `bars`: the length of the history, which says which models it is too short for.
     async fn complete(
         &self,
         symbol: &Symbol,
         mut ready: Vec<ModelPrediction>,
+        bars: usize,
     ) -> Vec<ModelPrediction> {
         let training = self.queue.training(symbol).await.unwrap_or_else(|e| {
             tracing::warn!(error = %e, "job queue unavailable; cannot tell which models are training");
@@ -213,6 +215,14 @@ impl Predictor {
                     ModelState::Training,
                     format!("{id} is being trained for {symbol}."),
                 ),
+                None if bars < self.bars_needed(id) => compute::unavailable(
+                    id,
+                    ModelState::InsufficientHistory,
+                    format!(
+                        "{id} needs {} trading days of history to be evaluated walk-forward; {symbol} has {bars}.",
+                        self.bars_needed(id)
+                    ),
+                ),
                 None => compute::unavailable(
                     id,
                     ModelState::NotTrainedYet,
@@ -220,6 +230,12 @@ impl Predictor {
                 ),
             })
             .collect()
+    }
+
+    /// The history model `id` needs before it is trained: what its walk-forward evaluation runs
+    /// on. A shorter one would fail the job, so none is queued.
+    fn bars_needed(&self, id: ModelId) -> usize {
+        self.protocol.for_model(id).rows_needed()
     }
 
     /// The adjusted history the models read, and the recent closes the chart shows.
@@ -328,7 +344,7 @@ impl Predictor {
         let mut ready = self.predict_all(history.clone(), loaded).await?;
         ready.extend(failed);
         store::record(&self.pool, symbol, last.date, last.close, &ready).await?;
-        let models = self.complete(symbol, ready).await;
+        let models = self.complete(symbol, ready, history.len()).await;
         let answer = Self::answer(symbol, &last, &history, models, None);
         self.cache
             .set_json(&Self::cache_key(symbol, &last), &answer, CACHE_TTL)
@@ -362,7 +378,7 @@ impl Predictor {
                 computed
             }
         };
-        let mut models = self.complete(symbol, baselines).await;
+        let mut models = self.complete(symbol, baselines, history.len()).await;
         if let Some(note) = note {
             for m in models
                 .iter_mut()
@@ -403,12 +419,17 @@ impl Predictor {
                 return self.compute_and_record(symbol).await;
             }
             let history = self.history(symbol).await?;
-            let models = self.complete(symbol, recorded).await;
+            let models = self.complete(symbol, recorded, history.len()).await;
             let answer = Self::answer(symbol, &last, &history, models, None);
             self.cache.set_json(&key, &answer, CACHE_TTL).await;
             return Ok(answer);
         }
-        let missing = missing_models(&current);
+        let mut missing = missing_models(&current);
+        if !missing.is_empty() {
+            // Only what the history can evaluate is queued; the rest says what it needs.
+            let bars = self.history(symbol).await?.len();
+            missing.retain(|&id| bars >= self.bars_needed(id));
+        }
         if !missing.is_empty() {
             if let Some(refusal) = self.may_train(symbol, caller, &missing).await {
                 return self

@@ -12,7 +12,8 @@ use super::progress::Progress;
 use super::train::Trainer;
 use crate::events::Event;
 use crate::jobs::{store, JobError, JobExecutor, JobKind, JobRecord, JobSpec, Jobs};
-use crate::market::ingest::Ingestor;
+use crate::market::ingest::{Ingestor, DEFAULT_HISTORY_YEARS};
+use crate::market::store::bars;
 use crate::predictions::Predictor;
 use crate::registry::Registry;
 
@@ -47,7 +48,9 @@ impl Runner {
         }
     }
 
-    /// `refresh(symbol)`: new bars from the providers, then predictions from them.
+    /// `refresh(symbol)`: new bars from the providers, then predictions from them. The first
+    /// refresh of a symbol (its onboarding) backfills the whole history and fetches its profile
+    /// and news too; those two are extras, so their failure is logged and the job still succeeds.
     async fn refresh(
         &self,
         job: &JobRecord,
@@ -56,14 +59,41 @@ impl Runner {
         let ingestor = self.ingestor.as_ref().ok_or_else(|| {
             JobError::Unsupported("no market-data providers are configured".into())
         })?;
-        Progress::new(self.pool.clone(), job.id)
-            .set(10, "fetching new bars")
-            .await?;
+        let progress = Progress::new(self.pool.clone(), job.id);
+        let first = bars::last_bar_date(&self.pool, &job.symbol)
+            .await?
+            .is_none();
+        let step = if first {
+            format!(
+                "fetching {DEFAULT_HISTORY_YEARS} years of daily bars from {}",
+                ingestor.providers()
+            )
+        } else {
+            "fetching new bars".to_owned()
+        };
+        progress.set(10, &step).await?;
         let report = ingestor
             .refresh_daily(&job.symbol)
             .await
             .map_err(|e| JobError::Dependency(e.to_string()))?;
+        if first {
+            progress.set(70, "fetching the company profile").await?;
+            if let Err(e) = ingestor.refresh_profile(&job.symbol).await {
+                tracing::warn!(error = %e, "no profile for a new ticker");
+            }
+            progress.set(85, "fetching recent news").await?;
+            if let Err(e) = ingestor.refresh_recent_news(&job.symbol).await {
+                tracing::warn!(error = %e, "no news for a new ticker");
+            }
+        }
         if !report.up_to_date() {
+            // Predictions waiting for these days get their actuals now, not at the next start-up.
+            let filled = self
+                .predictor
+                .fill_actuals(Some(&job.symbol))
+                .await
+                .map_err(|e| JobError::Dependency(e.to_string()))?;
+            tracing::info!(filled, "prediction actuals filled");
             // Every instance drops what it derived from the old bars (charts, quotes).
             self.predictor
                 .events()

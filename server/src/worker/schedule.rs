@@ -7,12 +7,15 @@
 //!   early every current version whose live error drifted (see [`drift_exceeds`]) or that is older
 //!   than the configured age (see [`too_old`]).
 //! - **Weekly** (Saturday 06:00 New York): retrain every current version of the tracked symbols.
+//! - **News** (on the hour, New York): refresh the news desk (market news and every active
+//!   ticker's) hourly while the market is open and every two hours otherwise (see [`news_due`]).
+//!   Started only when a configured provider serves news.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use app::domain::Symbol;
-use chrono::Utc;
+use chrono::{DateTime, Timelike, Utc};
 use chrono_tz::America::New_York;
 use forecast::registry::ModelId;
 use serde::{Deserialize, Serialize};
@@ -23,6 +26,7 @@ use underway::{Queue, Scheduler, Task, Worker, ZonedSchedule};
 
 use crate::accounts::store as accounts_store;
 use crate::jobs::{JobError, JobSpec, Jobs};
+use crate::market::news_desk::NewsDeskService;
 use crate::predictions::store as predictions_store;
 use crate::registry::{ModelVersion, Registry};
 
@@ -55,6 +59,58 @@ mod tests {
         assert!(!drift_exceeds(3.0, DRIFT_WINDOW - 1, Some(1.0)));
         assert!(!drift_exceeds(3.0, DRIFT_WINDOW, None));
     }
+
+    /// An instant from New York wall-clock time (`2024-07-15 10:00`).
+    fn new_york(s: &str) -> DateTime<Utc> {
+        chrono::NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M")
+            .unwrap()
+            .and_local_timezone(New_York)
+            .unwrap()
+            .with_timezone(&Utc)
+    }
+
+    /// The hours of a New York day at which the hourly news tick refreshes.
+    fn news_hours(day: &str) -> Vec<u32> {
+        (0..24)
+            .filter(|h| news_due(new_york(&format!("{day} {h:02}:00"))))
+            .collect()
+    }
+
+    #[test]
+    fn news_is_refreshed_hourly_in_market_hours_and_every_two_hours_otherwise() {
+        // Monday 15 July 2024, a full session (09:30 to 16:00): every hour from 10 to 15 while
+        // open, the even hours before and after.
+        assert_eq!(
+            news_hours("2024-07-15"),
+            [0, 2, 4, 6, 8, 10, 11, 12, 13, 14, 15, 16, 18, 20, 22]
+        );
+        // Saturday, and Independence Day (a weekday holiday): every two hours all day.
+        let two_hourly: Vec<u32> = (0..24).step_by(2).collect();
+        assert_eq!(news_hours("2024-07-13"), two_hourly);
+        assert_eq!(news_hours("2024-07-04"), two_hourly);
+        // The day after Thanksgiving closes at 13:00: hourly until then only.
+        assert_eq!(
+            news_hours("2024-11-29"),
+            [0, 2, 4, 6, 8, 10, 11, 12, 14, 16, 18, 20, 22]
+        );
+        // Across the autumn clock change the cadence follows New York's wall clock.
+        assert!(news_due(new_york("2024-11-04 11:00")));
+        assert!(!news_due(new_york("2024-11-03 11:00")));
+    }
+
+    #[test]
+    fn the_news_schedule_ticks_on_the_hour() {
+        assert_eq!(Routine::NewsRefresh.cron(), "0 0 * * * *");
+        assert!(ZonedSchedule::new(Routine::NewsRefresh.cron(), "America/New_York").is_ok());
+    }
+}
+
+/// Whether the hourly news tick at `now` refreshes the desk: every hour while the NYSE is open
+/// (see [`crate::market::calendar::market_status`]), and on the even hours of New York's clock
+/// otherwise (nights, weekends, holidays).
+pub fn news_due(now: DateTime<Utc>) -> bool {
+    let open = crate::market::calendar::market_status(now).is_ok_and(|s| s.is_open());
+    open || now.with_timezone(&New_York).hour().is_multiple_of(2)
 }
 
 /// Which scheduled run.
@@ -63,6 +119,7 @@ mod tests {
 enum Routine {
     AfterClose,
     WeeklyRetrain,
+    NewsRefresh,
 }
 
 impl Routine {
@@ -70,6 +127,7 @@ impl Routine {
         match self {
             Routine::AfterClose => "tickercast_after_close",
             Routine::WeeklyRetrain => "tickercast_weekly_retrain",
+            Routine::NewsRefresh => "tickercast_news_refresh",
         }
     }
 
@@ -77,6 +135,8 @@ impl Routine {
         match self {
             Routine::AfterClose => "0 30 16 * * Mon-Fri",
             Routine::WeeklyRetrain => "0 0 6 * * Sat",
+            // Every hour; `news_due` skips the odd hours outside market hours.
+            Routine::NewsRefresh => "0 0 * * * *",
         }
     }
 }
@@ -91,6 +151,8 @@ pub struct Scheduled {
     /// Whether refresh jobs can run (a market-data provider is configured); otherwise the
     /// after-close run only recomputes predictions.
     pub can_refresh: bool,
+    /// The news desk, refreshed on the news schedule (which starts only when it can refresh).
+    pub news: Arc<NewsDeskService>,
 }
 
 struct RoutineTask {
@@ -108,6 +170,7 @@ impl Task for RoutineTask {
             match self.routine {
                 Routine::AfterClose => after_close(&self.work).await,
                 Routine::WeeklyRetrain => weekly(&self.work).await,
+                Routine::NewsRefresh => news(&self.work).await,
             }
         }
         .instrument(span)
@@ -116,11 +179,13 @@ impl Task for RoutineTask {
     }
 }
 
-/// The bundled tickers and every symbol on a watchlist.
+/// Every active ticker (the bundled ones, those fetched on a first visit, imported ones) and
+/// every symbol on a watchlist.
 async fn tracked(jobs: &Jobs) -> Result<Vec<Symbol>, JobError> {
-    let mut symbols: Vec<Symbol> = crate::seed::BUNDLED
-        .iter()
-        .filter_map(|s| Symbol::parse(s.symbol).ok())
+    let mut symbols: Vec<Symbol> = crate::market::store::tickers::tickers(jobs.pool(), true)
+        .await?
+        .into_iter()
+        .map(|t| t.symbol)
         .collect();
     symbols.extend(accounts_store::watched_symbols(jobs.pool()).await?);
     symbols.sort();
@@ -198,6 +263,16 @@ async fn weekly(work: &Scheduled) -> Result<(), JobError> {
     Ok(())
 }
 
+async fn news(work: &Scheduled) -> Result<(), JobError> {
+    let now = Utc::now();
+    if !news_due(now) {
+        tracing::debug!("market closed and an odd hour; the news waits for the next tick");
+        return Ok(());
+    }
+    work.news.refresh(now).await?;
+    Ok(())
+}
+
 /// Running schedulers; dropped or [`ScheduleHandle::shutdown`] stops them.
 pub struct ScheduleHandle {
     tasks: Vec<tokio::task::JoinHandle<()>>,
@@ -219,7 +294,11 @@ impl Drop for ScheduleHandle {
 /// Starts the cron schedules on `pool` (a pool of their own: see the composition root).
 pub async fn start(work: Scheduled, pool: PgPool) -> Result<ScheduleHandle, JobError> {
     let mut tasks = Vec::new();
-    for routine in [Routine::AfterClose, Routine::WeeklyRetrain] {
+    let mut routines = vec![Routine::AfterClose, Routine::WeeklyRetrain];
+    if work.news.can_refresh() {
+        routines.push(Routine::NewsRefresh);
+    }
+    for routine in routines {
         let queue = Arc::new(
             Queue::builder()
                 .name(routine.queue_name())
@@ -264,6 +343,9 @@ pub async fn start(work: Scheduled, pool: PgPool) -> Result<ScheduleHandle, JobE
             }
         }));
     }
-    tracing::info!("schedules started (after the close and weekly, America/New_York)");
+    tracing::info!(
+        news = work.news.can_refresh(),
+        "schedules started (after the close, weekly and the news, America/New_York)"
+    );
     Ok(ScheduleHandle { tasks })
 }

@@ -1,12 +1,12 @@
 use server::market::providers::{
     AlphaVantage, ApiKey, Interval, MarketDataProvider, NewsQuery, ProviderError, ProviderKind,
-    SentimentLabel,
+    SentimentLabel, SymbolMatch,
 };
 use wiremock::matchers::{method, path, query_param};
 use wiremock::{Mock, MockServer};
 
 use super::support::{
-    assert_close, day, fixture, json, range, raw, request_count, settings, symbol,
+    assert_close, day, fixture, json, range, raw, request_count, search_query, settings, symbol,
 };
 
 async fn client(server: &MockServer) -> AlphaVantage {
@@ -375,4 +375,94 @@ async fn intraday_history_spanning_two_months_is_asked_for_month_by_month() {
     // The same fixture twice: its bars are not repeated.
     assert_eq!(bars.len(), 4);
     assert_eq!(bars[0].start.to_rfc3339(), "2024-03-07T20:55:00+00:00");
+}
+
+async fn search_with(
+    response: wiremock::ResponseTemplate,
+) -> (MockServer, Result<Vec<SymbolMatch>, ProviderError>) {
+    let server = MockServer::start().await;
+    serve(&server, "SYMBOL_SEARCH", response).await;
+    let answer = client(&server).await.search(&search_query("apple")).await;
+    (server, answer)
+}
+
+#[tokio::test]
+async fn a_symbol_search_lists_the_best_matches_with_their_region_and_currency() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/query"))
+        .and(query_param("function", "SYMBOL_SEARCH"))
+        .and(query_param("keywords", "apple inc"))
+        .and(query_param("apikey", "test-key"))
+        .respond_with(json("alphavantage", "symbol_search.json"))
+        .expect(1)
+        .mount(&server)
+        .await;
+
+    let matches = client(&server)
+        .await
+        .search(&search_query("  apple   inc "))
+        .await
+        .unwrap();
+
+    // `0P0000XVHT.LON` is longer than a ticker symbol may be: left out.
+    let symbols: Vec<&str> = matches.iter().map(|m| m.symbol.as_str()).collect();
+    assert_eq!(symbols, ["AAPL", "APLE", "AAPL34.SAO", "APC.DEX"]);
+    let apple = &matches[0];
+    assert_eq!(apple.name, "Apple Inc");
+    assert_eq!(apple.kind.as_deref(), Some("Equity"));
+    assert_eq!(apple.region.as_deref(), Some("United States"));
+    assert_eq!(apple.currency.as_deref(), Some("USD"));
+    assert_eq!(apple.exchange, None);
+    assert_eq!(matches[3].region.as_deref(), Some("XETRA"));
+    assert_eq!(matches[3].currency.as_deref(), Some("EUR"));
+}
+
+#[tokio::test]
+async fn a_symbol_search_without_a_match_is_empty_not_an_error() {
+    let (_server, answer) = search_with(json("alphavantage", "symbol_search_empty.json")).await;
+    assert_eq!(answer.unwrap(), []);
+}
+
+#[tokio::test]
+async fn a_rate_limit_notice_on_a_symbol_search_is_rate_limited_without_a_retry() {
+    for notice in ["note_rate_limit.json", "information_rate_limit.json"] {
+        let (server, answer) = search_with(json("alphavantage", notice)).await;
+        let err = answer.unwrap_err();
+        assert!(
+            matches!(
+                err,
+                ProviderError::RateLimited {
+                    provider: ProviderKind::AlphaVantage,
+                    retry_after: None,
+                }
+            ),
+            "{notice}: {err}"
+        );
+        assert_eq!(request_count(&server).await, 1, "{notice}");
+    }
+}
+
+#[tokio::test]
+async fn a_malformed_symbol_search_is_malformed() {
+    let text = fixture("alphavantage", "symbol_search.json");
+    for (body, content_type) in [
+        (text[..text.len() / 2].to_string(), "application/json"),
+        (
+            r#"{"bestMatches": {"1. symbol": "AAPL"}}"#.to_string(),
+            "application/json",
+        ),
+        ("{}".to_string(), "application/json"),
+        (
+            "<html><body><h1>502 Bad Gateway</h1></body></html>".to_string(),
+            "text/html",
+        ),
+    ] {
+        let (_server, answer) = search_with(raw(200, &body, content_type)).await;
+        let err = answer.unwrap_err();
+        assert!(
+            matches!(err, ProviderError::Malformed { .. }),
+            "{body}: {err}"
+        );
+    }
 }

@@ -8,7 +8,9 @@ use server::market::providers::{
 use wiremock::matchers::{method, path, query_param};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
-use super::support::{assert_close, json, json_status, range, request_count, settings, symbol};
+use super::support::{
+    assert_close, json, json_status, range, request_count, search_query, settings, symbol,
+};
 
 fn finnhub(server: &MockServer, settings: &HttpSettings) -> Arc<dyn MarketDataProvider> {
     Arc::new(Finnhub::new(&server.uri(), ApiKey::new("t").unwrap(), settings).unwrap())
@@ -354,6 +356,99 @@ async fn when_no_provider_has_intraday_bars_each_reason_is_reported() {
         ProviderError::NotFound {
             provider: ProviderKind::Yahoo,
             ..
+        }
+    ));
+}
+
+#[tokio::test]
+async fn a_search_falls_through_a_rate_limit_and_a_broken_answer_to_the_provider_that_answers() {
+    let limited = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/query"))
+        .and(query_param("function", "SYMBOL_SEARCH"))
+        .respond_with(json("alphavantage", "note_rate_limit.json"))
+        .mount(&limited)
+        .await;
+    let broken = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/v3/reference/tickers"))
+        .respond_with(ResponseTemplate::new(200).set_body_raw("<html>oops</html>", "text/html"))
+        .mount(&broken)
+        .await;
+    let answering = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/search"))
+        .and(query_param("q", "apple"))
+        .respond_with(json("finnhub", "symbol_search.json"))
+        .expect(1)
+        .mount(&answering)
+        .await;
+    let chain = ProviderChain::new(vec![
+        alphavantage(&limited),
+        polygon(&broken),
+        finnhub(&answering, &settings()),
+    ]);
+
+    let answer = chain.search(&search_query("apple")).await.unwrap();
+
+    assert_eq!(answer.source, ProviderKind::Finnhub);
+    assert_eq!(answer.value.len(), 4);
+    assert_eq!(answer.value[0].symbol, "AAPL");
+    assert_eq!(request_count(&limited).await, 1);
+    assert_eq!(request_count(&broken).await, 1);
+}
+
+/// "Nothing matches" is an answer: the next provider is not asked, and it is not an error.
+#[tokio::test]
+async fn an_empty_search_answer_is_final() {
+    let empty = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/v1/finance/search"))
+        .respond_with(json("yahoo", "symbol_search_empty.json"))
+        .mount(&empty)
+        .await;
+    let next = MockServer::start().await;
+    let chain = ProviderChain::new(vec![yahoo(&empty), polygon(&next)]);
+
+    let answer = chain.search(&search_query("zzzzzz")).await.unwrap();
+
+    assert_eq!(answer.source, ProviderKind::Yahoo);
+    assert!(answer.value.is_empty());
+    assert_eq!(request_count(&next).await, 0);
+}
+
+#[tokio::test]
+async fn when_every_provider_fails_a_search_each_error_is_reported() {
+    let limited = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(
+            json_status(429, "finnhub", "rate_limit.json").insert_header("Retry-After", "60"),
+        )
+        .mount(&limited)
+        .await;
+    let down = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(ResponseTemplate::new(503))
+        .mount(&down)
+        .await;
+    let chain = ProviderChain::new(vec![finnhub(&limited, &settings()), yahoo(&down)]);
+
+    let err = chain.search(&search_query("apple")).await.unwrap_err();
+
+    let attempts = err.attempts();
+    assert_eq!(attempts.len(), 2);
+    assert!(matches!(
+        attempts[0],
+        ProviderError::RateLimited {
+            provider: ProviderKind::Finnhub,
+            ..
+        }
+    ));
+    assert!(matches!(
+        attempts[1],
+        ProviderError::Upstream {
+            provider: ProviderKind::Yahoo,
+            status: 503
         }
     ));
 }

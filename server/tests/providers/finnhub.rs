@@ -1,10 +1,14 @@
 use server::market::providers::{
     ApiKey, Finnhub, Interval, MarketDataProvider, NewsQuery, ProviderError, ProviderKind,
+    SymbolMatch,
 };
 use wiremock::matchers::{header, method, path, query_param};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
-use super::support::{assert_close, day, json, json_status, range, raw, settings, symbol};
+use super::support::{
+    assert_close, day, fixture, json, json_status, range, raw, request_count, search_query,
+    settings, symbol,
+};
 
 async fn client(server: &MockServer) -> Finnhub {
     Finnhub::new(
@@ -342,4 +346,105 @@ async fn intraday_candles_of_unequal_lengths_are_malformed() {
         .await
         .unwrap_err();
     assert!(matches!(err, ProviderError::Malformed { .. }), "{err}");
+}
+
+async fn search_with(
+    response: ResponseTemplate,
+) -> (MockServer, Result<Vec<SymbolMatch>, ProviderError>) {
+    let server = MockServer::start().await;
+    serve(&server, "/search", response).await;
+    let answer = client(&server).await.search(&search_query("apple")).await;
+    (server, answer)
+}
+
+#[tokio::test]
+async fn a_symbol_search_asks_for_us_listings_and_keeps_finnhubs_order() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/search"))
+        .and(query_param("q", "apple"))
+        .and(query_param("exchange", "US"))
+        .and(header("X-Finnhub-Token", "test-token"))
+        .respond_with(json("finnhub", "symbol_search.json"))
+        .expect(1)
+        .mount(&server)
+        .await;
+
+    let matches = client(&server)
+        .await
+        .search(&search_query("apple"))
+        .await
+        .unwrap();
+
+    let symbols: Vec<&str> = matches.iter().map(|m| m.symbol.as_str()).collect();
+    assert_eq!(symbols, ["AAPL", "APLE", "AMAT", "AAPU"]);
+    assert_eq!(matches[0].name, "APPLE INC");
+    assert_eq!(matches[0].kind.as_deref(), Some("Common stock"));
+    assert_eq!(matches[1].kind.as_deref(), Some("REIT"));
+    assert_eq!(matches[3].kind.as_deref(), Some("ETP"));
+    // Finnhub's search names no exchange, currency or region.
+    assert!(matches
+        .iter()
+        .all(|m| m.exchange.is_none() && m.currency.is_none() && m.region.is_none()));
+}
+
+#[tokio::test]
+async fn a_ticker_found_twice_is_listed_once() {
+    let doubled = fixture("finnhub", "symbol_search.json").replace(
+        r#""type":"ETP"}"#,
+        r#""type":"ETP"},{"description":"APPLE INC (2)","displaySymbol":"AAPL","symbol":"AAPL","type":"Common Stock"}"#,
+    );
+    let (_server, answer) = search_with(raw(200, &doubled, "application/json")).await;
+    let matches = answer.unwrap();
+    assert_eq!(matches.len(), 4);
+    assert_eq!(matches[0].name, "APPLE INC");
+}
+
+#[tokio::test]
+async fn a_symbol_search_without_a_match_is_empty_not_an_error() {
+    let (_server, answer) = search_with(json("finnhub", "symbol_search_empty.json")).await;
+    assert_eq!(answer.unwrap(), []);
+}
+
+#[tokio::test]
+async fn a_rate_limited_symbol_search_is_rate_limited() {
+    // Finnhub's 429, and the same body in a 200.
+    for (response, requests) in [
+        (
+            json_status(429, "finnhub", "rate_limit.json").insert_header("Retry-After", "30"),
+            1,
+        ),
+        (json("finnhub", "rate_limit.json"), 1),
+    ] {
+        let (server, answer) = search_with(response).await;
+        let err = answer.unwrap_err();
+        assert!(
+            matches!(
+                err,
+                ProviderError::RateLimited {
+                    provider: ProviderKind::Finnhub,
+                    ..
+                }
+            ),
+            "{err}"
+        );
+        assert_eq!(request_count(&server).await, requests);
+    }
+}
+
+#[tokio::test]
+async fn a_malformed_symbol_search_is_malformed() {
+    for body in [
+        r#"{"count":4,"result":[{"description":"APPLE INC","#,
+        r#"{"count":0}"#,
+        r#"{"count":1,"result":[{"description":"APPLE INC","symbol":1234}]}"#,
+        "<!DOCTYPE html><html><body>Bad gateway</body></html>",
+    ] {
+        let (_server, answer) = search_with(raw(200, body, "application/json")).await;
+        let err = answer.unwrap_err();
+        assert!(
+            matches!(err, ProviderError::Malformed { .. }),
+            "{body}: {err}"
+        );
+    }
 }

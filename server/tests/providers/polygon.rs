@@ -1,11 +1,12 @@
 use server::market::providers::{
-    ApiKey, Interval, MarketDataProvider, Polygon, ProviderError, ProviderKind,
+    ApiKey, Interval, MarketDataProvider, Polygon, ProviderError, ProviderKind, SymbolMatch,
 };
 use wiremock::matchers::{header, method, path, query_param};
 use wiremock::{Mock, MockServer};
 
 use super::support::{
-    assert_close, day, json, json_status, range, raw, request_count, settings, symbol,
+    assert_close, day, fixture, json, json_status, range, raw, request_count, search_query,
+    settings, symbol,
 };
 
 const AAPL_MAY: &str = "/v2/aggs/ticker/AAPL/range/1/day/2024-05-06/2024-05-10";
@@ -231,6 +232,109 @@ async fn malformed_minute_aggregates_are_malformed() {
             .mount(&server)
             .await;
         let err = march_5min(&server).await.unwrap_err();
+        assert!(
+            matches!(err, ProviderError::Malformed { .. }),
+            "{body}: {err}"
+        );
+    }
+}
+
+async fn search_with(
+    response: wiremock::ResponseTemplate,
+) -> (MockServer, Result<Vec<SymbolMatch>, ProviderError>) {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/v3/reference/tickers"))
+        .and(header("Authorization", "Bearer test-key"))
+        .respond_with(response)
+        .mount(&server)
+        .await;
+    let answer = client(&server).await.search(&search_query("apple")).await;
+    (server, answer)
+}
+
+#[tokio::test]
+async fn a_symbol_search_lists_active_stock_tickers_with_exchange_type_and_currency() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/v3/reference/tickers"))
+        .and(query_param("search", "apple"))
+        .and(query_param("active", "true"))
+        .and(query_param("market", "stocks"))
+        .and(query_param("limit", "20"))
+        .and(header("Authorization", "Bearer test-key"))
+        .respond_with(json("polygon", "symbol_search.json"))
+        .expect(1)
+        .mount(&server)
+        .await;
+
+    let matches = client(&server)
+        .await
+        .search(&search_query("apple"))
+        .await
+        .unwrap();
+
+    let symbols: Vec<&str> = matches.iter().map(|m| m.symbol.as_str()).collect();
+    assert_eq!(symbols, ["AAPL", "APLE", "APPX"]);
+    let apple = &matches[0];
+    assert_eq!(apple.name, "Apple Inc.");
+    assert_eq!(apple.exchange.as_deref(), Some("XNAS"));
+    assert_eq!(apple.kind.as_deref(), Some("Common stock"));
+    assert_eq!(apple.currency.as_deref(), Some("USD"));
+    assert_eq!(apple.region.as_deref(), Some("United States"));
+    assert_eq!(matches[2].kind.as_deref(), Some("ETF"));
+    assert_eq!(matches[2].exchange.as_deref(), Some("BATS"));
+}
+
+#[tokio::test]
+async fn a_symbol_search_without_a_match_is_empty_not_an_error() {
+    let (_server, answer) = search_with(json("polygon", "symbol_search_empty.json")).await;
+    assert_eq!(answer.unwrap(), []);
+    // `results` left out altogether.
+    let (_server, answer) = search_with(raw(
+        200,
+        r#"{"status":"OK","request_id":"1","count":0}"#,
+        "application/json",
+    ))
+    .await;
+    assert_eq!(answer.unwrap(), []);
+}
+
+#[tokio::test]
+async fn a_rate_limited_symbol_search_is_rate_limited() {
+    // The status in a 200 costs one request; a 429 is retried (no Retry-After) then reported.
+    for (response, requests) in [
+        (json("polygon", "rate_limit.json"), 1),
+        (json_status(429, "polygon", "rate_limit.json"), 3),
+    ] {
+        let (server, answer) = search_with(response).await;
+        let err = answer.unwrap_err();
+        assert!(
+            matches!(
+                err,
+                ProviderError::RateLimited {
+                    provider: ProviderKind::Polygon,
+                    ..
+                }
+            ),
+            "{err}"
+        );
+        assert_eq!(request_count(&server).await, requests);
+    }
+}
+
+#[tokio::test]
+async fn a_malformed_symbol_search_is_malformed() {
+    let text = fixture("polygon", "symbol_search.json");
+    for body in [
+        text[..text.len() / 2].to_string(),
+        // A row without its ticker.
+        text.replace(r#""ticker": "APLE","#, ""),
+        r#"{"results":{"ticker":"AAPL"},"status":"OK"}"#.to_string(),
+        "<html><body>Service Unavailable</body></html>".to_string(),
+    ] {
+        let (_server, answer) = search_with(raw(200, &body, "application/json")).await;
+        let err = answer.unwrap_err();
         assert!(
             matches!(err, ProviderError::Malformed { .. }),
             "{body}: {err}"

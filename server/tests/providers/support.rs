@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use app::domain::Symbol;
 use chrono::NaiveDate;
-use server::market::providers::{DateRange, HttpSettings, RetryPolicy};
+use server::market::providers::{DateRange, HttpSettings, RetryPolicy, SearchText};
 use wiremock::ResponseTemplate;
 
 /// A fixture's text: `tests/fixtures/providers/{provider}/{name}`.
@@ -48,6 +48,10 @@ pub fn settings() -> HttpSettings {
 
 pub fn symbol(s: &str) -> Symbol {
     Symbol::parse(s).unwrap()
+}
+
+pub fn search_query(s: &str) -> SearchText {
+    SearchText::parse(s).unwrap()
 }
 
 pub fn day(s: &str) -> NaiveDate {

@@ -1,12 +1,13 @@
 use server::market::providers::{
     Interval, IntradayBar, MarketDataProvider, NewsQuery, Operation, ProviderError, ProviderKind,
-    Yahoo,
+    SymbolMatch, Yahoo,
 };
 use wiremock::matchers::{method, path, query_param};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
 use super::support::{
-    assert_close, day, fixture, json, range, raw, request_count, settings, symbol,
+    assert_close, day, fixture, json, json_status, range, raw, request_count, search_query,
+    settings, symbol,
 };
 
 async fn client(server: &MockServer) -> Yahoo {
@@ -295,5 +296,119 @@ async fn intraday_data_older_than_yahoo_keeps_is_refused_in_yahoos_words_without
     let err = march_5m(&server).await.unwrap_err();
     assert!(matches!(err, ProviderError::Rejected { .. }), "{err}");
     assert!(err.to_string().contains("within the last 60 days"), "{err}");
+    assert_eq!(request_count(&server).await, 1);
+}
+
+async fn search_with(
+    response: ResponseTemplate,
+) -> (MockServer, Result<Vec<SymbolMatch>, ProviderError>) {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/v1/finance/search"))
+        .respond_with(response)
+        .mount(&server)
+        .await;
+    let answer = client(&server).await.search(&search_query("apple")).await;
+    (server, answer)
+}
+
+/// The search lives on the chart API's host: one base URL serves both.
+#[tokio::test]
+async fn a_symbol_search_keeps_yahoos_listings_that_are_ticker_symbols() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/v1/finance/search"))
+        .and(query_param("q", "apple"))
+        .and(query_param("quotesCount", "10"))
+        .and(query_param("newsCount", "0"))
+        .respond_with(json("yahoo", "symbol_search.json"))
+        .expect(1)
+        .mount(&server)
+        .await;
+
+    let matches = client(&server)
+        .await
+        .search(&search_query("apple"))
+        .await
+        .unwrap();
+
+    // `APPLE29474-USD` is too long for a ticker symbol; the last row is a company without quotes.
+    let symbols: Vec<&str> = matches.iter().map(|m| m.symbol.as_str()).collect();
+    assert_eq!(symbols, ["AAPL", "APLE", "AAPL.MX", "AAPB"]);
+    let apple = &matches[0];
+    assert_eq!(apple.name, "Apple Inc.");
+    assert_eq!(apple.exchange.as_deref(), Some("NASDAQ"));
+    assert_eq!(apple.kind.as_deref(), Some("Equity"));
+    assert_eq!(apple.currency, None);
+    assert_eq!(apple.region, None);
+    // No `longname`: the short one.
+    assert_eq!(matches[2].name, "APPLE INC");
+    assert_eq!(matches[2].exchange.as_deref(), Some("Mexico"));
+    assert_eq!(matches[3].kind.as_deref(), Some("ETF"));
+}
+
+#[tokio::test]
+async fn a_symbol_search_keeps_indices_and_leaves_out_futures() {
+    let (_server, answer) = search_with(json("yahoo", "symbol_search_sp500.json")).await;
+    let matches = answer.unwrap();
+    let symbols: Vec<&str> = matches.iter().map(|m| m.symbol.as_str()).collect();
+    // `ES=F` is not a ticker symbol the app accepts.
+    assert_eq!(symbols, ["^GSPC", "SPY", "VOO", "IVV"]);
+    assert_eq!(matches[0].name, "S&P 500");
+    assert_eq!(matches[0].kind.as_deref(), Some("Index"));
+    assert_eq!(matches[1].name, "SPDR S&P 500 ETF Trust");
+    assert_eq!(matches[1].exchange.as_deref(), Some("NYSEArca"));
+}
+
+#[tokio::test]
+async fn a_symbol_search_without_a_match_is_empty_not_an_error() {
+    let (_server, answer) = search_with(json("yahoo", "symbol_search_empty.json")).await;
+    assert_eq!(answer.unwrap(), []);
+}
+
+#[tokio::test]
+async fn a_rate_limited_symbol_search_is_rate_limited_after_its_retries() {
+    let (server, answer) = search_with(raw(429, "Too Many Requests", "text/plain")).await;
+    let err = answer.unwrap_err();
+    assert!(
+        matches!(
+            err,
+            ProviderError::RateLimited {
+                provider: ProviderKind::Yahoo,
+                retry_after: None,
+            }
+        ),
+        "{err}"
+    );
+    assert_eq!(request_count(&server).await, 3);
+}
+
+#[tokio::test]
+async fn a_malformed_symbol_search_is_malformed() {
+    let text = fixture("yahoo", "symbol_search.json");
+    for (body, content_type) in [
+        (text[..text.len() / 2].to_string(), "application/json"),
+        (
+            r#"{"explains":[],"count":0}"#.to_string(),
+            "application/json",
+        ),
+        (
+            text.replace(r#""symbol": "AAPL","#, r#""symbol": 1,"#),
+            "application/json",
+        ),
+        (fixture("yahoo", "consent_page.html"), "text/html"),
+    ] {
+        let (_server, answer) = search_with(raw(200, &body, content_type)).await;
+        let err = answer.unwrap_err();
+        assert!(matches!(err, ProviderError::Malformed { .. }), "{err}");
+    }
+}
+
+#[tokio::test]
+async fn a_refused_search_is_rejected_in_yahoos_words() {
+    let (server, answer) = search_with(json_status(400, "yahoo", "search_bad_request.json")).await;
+    let err = answer.unwrap_err();
+    assert!(matches!(err, ProviderError::Rejected { .. }), "{err}");
+    assert!(err.to_string().contains("Invalid Search Query"), "{err}");
     assert_eq!(request_count(&server).await, 1);
 }

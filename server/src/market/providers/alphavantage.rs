@@ -1,5 +1,6 @@
-//! Alpha Vantage: `TIME_SERIES_DAILY_ADJUSTED`, `TIME_SERIES_INTRADAY`, `GLOBAL_QUOTE`, `OVERVIEW` and
-//! `NEWS_SENTIMENT`, all on `GET /query?function=…&apikey=…`, numbers written as strings.
+//! Alpha Vantage: `TIME_SERIES_DAILY_ADJUSTED`, `TIME_SERIES_INTRADAY`, `GLOBAL_QUOTE`, `OVERVIEW`,
+//! `NEWS_SENTIMENT` and `SYMBOL_SEARCH`, all on `GET /query?function=…&apikey=…`, numbers written as
+//! strings.
 //!
 //! Intraday timestamps are wall-clock times of the zone named in `Meta Data` (`US/Eastern`), and
 //! label the start of each bar.
@@ -19,10 +20,11 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use super::http::{decode, excerpt, Http, HttpSettings};
+use super::types::{finish_matches, MatchRow};
 use super::{
     finish_bars, finish_intraday, finish_news, non_empty, price, ApiKey, CompanyOverview, DailyBar,
     DateRange, Interval, IntradayBar, MarketDataProvider, NewsArticle, NewsQuery, ProviderError,
-    ProviderKind, Quote, Sentiment, SentimentLabel,
+    ProviderKind, Quote, SearchText, Sentiment, SentimentLabel, SymbolMatch,
 };
 
 /// The real host.
@@ -258,6 +260,27 @@ fn months(range: DateRange) -> Vec<String> {
 struct GlobalQuoteBody {
     #[serde(rename = "Global Quote")]
     quote: BTreeMap<String, String>,
+}
+
+/// `SYMBOL_SEARCH`: `{"bestMatches": [..]}`, best match first, `[]` when nothing matches.
+#[derive(Deserialize)]
+struct SymbolSearchBody {
+    #[serde(rename = "bestMatches")]
+    best_matches: Vec<BestMatch>,
+}
+
+#[derive(Deserialize)]
+struct BestMatch {
+    #[serde(rename = "1. symbol")]
+    symbol: String,
+    #[serde(rename = "2. name")]
+    name: Option<String>,
+    #[serde(rename = "3. type")]
+    kind: Option<String>,
+    #[serde(rename = "4. region")]
+    region: Option<String>,
+    #[serde(rename = "8. currency")]
+    currency: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -542,6 +565,33 @@ impl MarketDataProvider for AlphaVantage {
             .map(|item| item.into_article(query.symbol.as_ref()))
             .collect::<Result<Vec<_>, _>>()?;
         finish_news(PROVIDER, articles, query)
+    }
+
+    /// `SYMBOL_SEARCH`: tickers and names worldwide (`TSCO.LON`), with region and currency but no
+    /// exchange.
+    #[tracing::instrument(name = "alphavantage.search", skip_all, fields(provider = %PROVIDER, query = %query), err(Display, level = "warn"))]
+    async fn search(&self, query: &SearchText) -> Result<Vec<SymbolMatch>, ProviderError> {
+        let body = self
+            .call(
+                "SYMBOL_SEARCH",
+                vec![
+                    ("keywords", query.as_str().to_string()),
+                    ("datatype", "json".into()),
+                ],
+            )
+            .await?;
+        let parsed: SymbolSearchBody = decode(PROVIDER, body)?;
+        Ok(finish_matches(
+            PROVIDER,
+            parsed.best_matches.into_iter().map(|m| MatchRow {
+                symbol: m.symbol,
+                name: m.name,
+                exchange: None,
+                kind: m.kind,
+                currency: m.currency,
+                region: m.region,
+            }),
+        ))
     }
 }
 

@@ -8,7 +8,7 @@ use tracing::Instrument;
 
 use super::{
     CompanyOverview, DailyBar, DateRange, Interval, IntradayBar, MarketDataProvider, NewsArticle,
-    NewsQuery, Operation, ProviderError, ProviderKind, Quote,
+    NewsQuery, Operation, ProviderError, ProviderKind, Quote, SearchText, SymbolMatch,
 };
 
 /// An answer and the provider that gave it.
@@ -166,5 +166,17 @@ impl ProviderChain {
                 .collect(),
             source: answer.source,
         })
+    }
+
+    /// Listings matching `query` from the first provider that answers. An empty list is an answer
+    /// (no provider is asked after it): "nothing matches" is not "every provider failed".
+    pub async fn search(
+        &self,
+        query: &SearchText,
+    ) -> Result<Sourced<Vec<SymbolMatch>>, ChainError> {
+        let span = tracing::info_span!("market_data.search", query = %query, source = tracing::field::Empty);
+        async { first_answer!(self, Operation::Search, |p| p.search(query)) }
+            .instrument(span)
+            .await
     }
 }

@@ -1,11 +1,12 @@
-//! Finnhub: `/quote`, `/stock/candle`, `/company-news`, `/news`, `/stock/profile2` and `/stock/metric`,
-//! authenticated with the `X-Finnhub-Token` header (so the key never sits in a URL).
+//! Finnhub: `/quote`, `/stock/candle`, `/company-news`, `/news`, `/stock/profile2`, `/stock/metric`
+//! and `/search`, authenticated with the `X-Finnhub-Token` header (so the key never sits in a URL).
 //!
 //! Candles at `resolution=D` are stamped at midnight UTC of their day; intraday ones (`resolution=5`)
 //! at the start of the bar, pre- and post-market included.
 //!
 //! Finnhub's empty answers are 200s: `{"s":"no_data"}` for candles, `[]` for news, `{}` for an unknown
-//! company profile, and an all-zero quote for an unknown symbol.
+//! company profile, an all-zero quote for an unknown symbol, and `{"count":0,"result":[]}` for a
+//! search without a match.
 
 use app::domain::Symbol;
 use async_trait::async_trait;
@@ -15,10 +16,11 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use super::http::{decode, excerpt, Http, HttpSettings};
+use super::types::{finish_matches, MatchRow};
 use super::{
     finish_bars, finish_intraday, finish_news, in_regular_session, new_york_day, non_empty, price,
     ApiKey, CompanyOverview, DailyBar, DateRange, Interval, IntradayBar, MarketDataProvider,
-    NewsArticle, NewsQuery, ProviderError, ProviderKind, Quote,
+    NewsArticle, NewsQuery, ProviderError, ProviderKind, Quote, SearchText, SymbolMatch,
 };
 
 /// The real host, with the API prefix.
@@ -229,6 +231,21 @@ struct Metrics {
     metric: serde_json::Map<String, Value>,
 }
 
+/// `/search`: `{"count": 4, "result": [..]}`, best match first.
+#[derive(Deserialize)]
+struct SearchBody {
+    result: Vec<SearchResult>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct SearchResult {
+    symbol: String,
+    description: Option<String>,
+    #[serde(rename = "type")]
+    kind: Option<String>,
+}
+
 fn timestamp(t: i64) -> Result<DateTime<Utc>, ProviderError> {
     DateTime::from_timestamp(t, 0)
         .ok_or_else(|| ProviderError::malformed(PROVIDER, format!("`{t}` is not a timestamp")))
@@ -413,5 +430,30 @@ impl MarketDataProvider for Finnhub {
             })
             .collect::<Result<Vec<_>, ProviderError>>()?;
         finish_news(PROVIDER, articles, query)
+    }
+
+    /// `/search` limited to US listings (`exchange=US`): Finnhub's listings elsewhere carry exchange
+    /// suffixes (`AAPL.SW`) and trade on other calendars than the New York one the app assumes.
+    #[tracing::instrument(name = "finnhub.search", skip_all, fields(provider = %PROVIDER, query = %query), err(Display, level = "warn"))]
+    async fn search(&self, query: &SearchText) -> Result<Vec<SymbolMatch>, ProviderError> {
+        let body = self
+            .call(
+                "/search",
+                &[("q", query.as_str().to_string()), ("exchange", "US".into())],
+            )
+            .await?;
+        let parsed: SearchBody = decode(PROVIDER, body)?;
+        Ok(finish_matches(
+            PROVIDER,
+            parsed.result.into_iter().map(|r| MatchRow {
+                symbol: r.symbol,
+                name: r.description,
+                exchange: None,
+                kind: r.kind,
+                // Finnhub's search names neither; `exchange=US` asked for US listings.
+                currency: None,
+                region: None,
+            }),
+        ))
     }
 }

@@ -230,10 +230,15 @@ fn status_error(
 }
 
 /// The human message of an error body: the usual JSON fields (`error`, `message`, Yahoo's
-/// `chart.error.description`), else the start of the text.
+/// `chart.error.description` and `finance.error.description`), else the start of the text.
 fn error_message(body: &[u8]) -> String {
     if let Ok(v) = serde_json::from_slice::<serde_json::Value>(body) {
-        for pointer in ["/error", "/message", "/chart/error/description"] {
+        for pointer in [
+            "/error",
+            "/message",
+            "/chart/error/description",
+            "/finance/error/description",
+        ] {
             if let Some(s) = v.pointer(pointer).and_then(|m| m.as_str()) {
                 return excerpt(s);
             }
@@ -391,6 +396,10 @@ mod tests {
         assert_eq!(
             error_message(br#"{"chart":{"result":null,"error":{"code":"Not Found","description":"No data found, symbol may be delisted"}}}"#),
             "No data found, symbol may be delisted"
+        );
+        assert_eq!(
+            error_message(br#"{"finance":{"result":null,"error":{"code":"Bad Request","description":"Invalid Search Query"}}}"#),
+            "Invalid Search Query"
         );
         assert_eq!(error_message(b"Too Many\n Requests"), "Too Many Requests");
     }

@@ -31,6 +31,8 @@ use serde::{Deserialize, Serialize};
 use crate::market::calendar;
 
 pub use alphavantage::{AlphaVantage, ALPHA_VANTAGE_URL};
+/// What a person typed to find a ticker, parsed once by the app's domain type.
+pub use app::domain::SearchText;
 pub use chain::{ChainError, ProviderChain, Sourced};
 pub use config::{ApiKey, BaseUrls, ProvidersConfig, ProvidersConfigError};
 pub use error::ProviderError;
@@ -39,7 +41,7 @@ pub use http::{HttpSettings, RetryPolicy};
 pub use polygon::{Polygon, POLYGON_URL};
 pub use types::{
     CompanyOverview, DailyBar, DateRange, Interval, IntradayBar, InvalidDateRange, InvalidInterval,
-    NewsArticle, NewsQuery, Quote, Sentiment, SentimentLabel,
+    NewsArticle, NewsQuery, Quote, Sentiment, SentimentLabel, SymbolMatch, MAX_SYMBOL_MATCHES,
 };
 pub use yahoo::{Yahoo, YAHOO_URL};
 
@@ -53,7 +55,7 @@ pub enum ProviderKind {
     Finnhub,
     /// Polygon.io.
     Polygon,
-    /// Yahoo Finance's chart API (no key).
+    /// Yahoo Finance's chart and search APIs (no key).
     Yahoo,
 }
 
@@ -115,6 +117,8 @@ pub enum Operation {
     Overview,
     /// [`MarketDataProvider::news`].
     News,
+    /// [`MarketDataProvider::search`].
+    Search,
 }
 
 impl fmt::Display for Operation {
@@ -125,6 +129,7 @@ impl fmt::Display for Operation {
             Operation::Quote => "quotes",
             Operation::Overview => "company overviews",
             Operation::News => "news",
+            Operation::Search => "symbol search",
         })
     }
 }
@@ -172,6 +177,15 @@ pub trait MarketDataProvider: Send + Sync + fmt::Debug {
         Err(ProviderError::Unsupported {
             provider: self.kind(),
             operation: Operation::News,
+        })
+    }
+
+    /// Listings whose ticker or name matches `query`, best first, at most [`MAX_SYMBOL_MATCHES`],
+    /// each ticker once. No match is `Ok(vec![])`, not an error: an answer, unlike a failure.
+    async fn search(&self, _query: &SearchText) -> Result<Vec<SymbolMatch>, ProviderError> {
+        Err(ProviderError::Unsupported {
+            provider: self.kind(),
+            operation: Operation::Search,
         })
     }
 }

@@ -1,5 +1,6 @@
 //! Polygon.io: `/v2/aggs/ticker/{t}/range/1/day/{from}/{to}` (and `/range/5/minute/…` intraday),
-//! `/v2/aggs/ticker/{t}/prev` and `/v3/reference/tickers/{t}`, authenticated with an
+//! `/v2/aggs/ticker/{t}/prev`, `/v3/reference/tickers/{t}` and `/v3/reference/tickers?search=…`,
+//! authenticated with an
 //! `Authorization: Bearer` header. Aggregates are stamped in Unix milliseconds at the start of the
 //! bar; minute aggregates include the pre- and post-market hours.
 //!
@@ -14,10 +15,11 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use super::http::{decode, excerpt, Http, HttpSettings};
+use super::types::{finish_matches, MatchRow, MAX_SYMBOL_MATCHES};
 use super::{
     finish_bars, finish_intraday, in_regular_session, new_york_day, non_empty, price, ApiKey,
     CompanyOverview, DailyBar, DateRange, Interval, IntradayBar, MarketDataProvider, ProviderError,
-    ProviderKind, Quote,
+    ProviderKind, Quote, SearchText, SymbolMatch,
 };
 
 /// The real host.
@@ -212,6 +214,34 @@ struct Branding {
     logo_url: Option<String>,
 }
 
+/// `/v3/reference/tickers?search=…`: `{"results": [..], "status": "OK", "count": n}`; `results` is
+/// empty, `null` or left out when nothing matches.
+#[derive(Deserialize)]
+struct TickerSearch {
+    results: Option<Vec<TickerRow>>,
+}
+
+#[derive(Deserialize)]
+struct TickerRow {
+    ticker: String,
+    name: Option<String>,
+    locale: Option<String>,
+    primary_exchange: Option<String>,
+    #[serde(rename = "type")]
+    kind: Option<String>,
+    currency_name: Option<String>,
+}
+
+/// Polygon's `locale` (`us`, `global`) as a region.
+fn region(locale: Option<String>) -> Option<String> {
+    let locale = non_empty(locale)?;
+    Some(match locale.to_ascii_lowercase().as_str() {
+        "us" => "United States".to_string(),
+        "global" => "Global".to_string(),
+        _ => locale,
+    })
+}
+
 #[async_trait]
 impl MarketDataProvider for Polygon {
     fn kind(&self) -> ProviderKind {
@@ -312,6 +342,39 @@ impl MarketDataProvider for Polygon {
             week_52_high: None,
             week_52_low: None,
         })
+    }
+
+    /// Active US stock listings (`market=stocks`, ETFs included) whose ticker or name matches, in
+    /// Polygon's order.
+    #[tracing::instrument(name = "polygon.search", skip_all, fields(provider = %PROVIDER, query = %query), err(Display, level = "warn"))]
+    async fn search(&self, query: &SearchText) -> Result<Vec<SymbolMatch>, ProviderError> {
+        let body = self
+            .call(
+                "/v3/reference/tickers",
+                &[
+                    ("search", query.as_str().to_string()),
+                    ("active", "true".into()),
+                    ("market", "stocks".into()),
+                    ("limit", MAX_SYMBOL_MATCHES.to_string()),
+                ],
+            )
+            .await?;
+        let parsed: TickerSearch = decode(PROVIDER, body)?;
+        Ok(finish_matches(
+            PROVIDER,
+            parsed
+                .results
+                .unwrap_or_default()
+                .into_iter()
+                .map(|r| MatchRow {
+                    symbol: r.ticker,
+                    name: r.name,
+                    exchange: r.primary_exchange,
+                    kind: r.kind,
+                    currency: r.currency_name,
+                    region: region(r.locale),
+                }),
+        ))
     }
 }
 

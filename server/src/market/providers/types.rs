@@ -375,6 +375,124 @@ impl SentimentLabel {
     }
 }
 
+/// The most matches a search answers with.
+pub const MAX_SYMBOL_MATCHES: usize = 20;
+
+/// One listing a provider found for a [`super::SearchText`]. Rows whose ticker is not a [`Symbol`]
+/// (Yahoo's `EURUSD=X`, Polygon's `I:SPX`) are left out, so each match can be charted as it is.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SymbolMatch {
+    /// The ticker, as the provider that found it spells it (`BRK-B` at Yahoo, `BRK.B` elsewhere).
+    pub symbol: Symbol,
+    /// Company or fund name (the ticker itself when the provider gives none).
+    pub name: String,
+    /// Listing exchange as the provider names it (`NASDAQ`, `XNAS`), when it says.
+    pub exchange: Option<String>,
+    /// What is listed, as a short label (`Equity`, `Common stock`, `ETF`, `Index`, `Mutual fund`).
+    pub kind: Option<String>,
+    /// Trading currency (ISO code, upper-case), when the provider says.
+    pub currency: Option<String>,
+    /// Market region (`United States`), when the provider says.
+    pub region: Option<String>,
+}
+
+/// A short human label for a provider's instrument type: Polygon's codes (`CS`, `ADRC`), Yahoo's
+/// `quoteType`s (`MUTUALFUND`) and the plain words of the others, each in one spelling. `None` for an
+/// empty type; an unknown one is kept as the provider wrote it.
+pub(crate) fn kind_label(raw: &str) -> Option<String> {
+    let raw = raw.trim();
+    let label = match raw.to_ascii_lowercase().as_str() {
+        "" => return None,
+        "equity" => "Equity",
+        "cs" | "common stock" => "Common stock",
+        "os" | "ordinary shares" => "Ordinary shares",
+        "pfd" | "preferred stock" | "preference" => "Preferred stock",
+        "etf" => "ETF",
+        "etn" => "ETN",
+        "etp" => "ETP",
+        "ets" => "ETF (single security)",
+        "etv" => "ETV",
+        "fund" => "Fund",
+        "mutual fund" | "mutualfund" => "Mutual fund",
+        "closed-end fund" => "Closed-end fund",
+        "open-end fund" => "Open-end fund",
+        "moneymarket" | "money market" => "Money market fund",
+        "index" => "Index",
+        "adr" | "adrc" => "ADR",
+        "adrp" => "ADR (preferred)",
+        "adrr" => "ADR right",
+        "adrw" => "ADR warrant",
+        "gdr" => "GDR",
+        "nyrs" => "NY registry shares",
+        "reit" => "REIT",
+        "unit" => "Unit",
+        "right" | "sub. right" => "Right",
+        "warrant" | "equity wrt" => "Warrant",
+        "sp" => "Structured product",
+        "bond" => "Bond",
+        "basket" => "Basket",
+        "lt" => "Liquidating trust",
+        "currency" => "Currency",
+        "cryptocurrency" => "Cryptocurrency",
+        "future" | "futures" => "Future",
+        "option" => "Option",
+        "other" => "Other",
+        _ => return Some(raw.to_string()),
+    };
+    Some(label.to_string())
+}
+
+/// The matches in the provider's order, rows without a ticker we accept dropped (logged), repeated
+/// tickers dropped after their first row, at most [`MAX_SYMBOL_MATCHES`]. Empty if nothing matched.
+pub(crate) fn finish_matches(
+    provider: ProviderKind,
+    rows: impl IntoIterator<Item = MatchRow>,
+) -> Vec<SymbolMatch> {
+    let mut matches: Vec<SymbolMatch> = Vec::new();
+    for row in rows {
+        if matches.len() == MAX_SYMBOL_MATCHES {
+            break;
+        }
+        let symbol = match Symbol::parse(&row.symbol) {
+            Ok(symbol) => symbol,
+            Err(_) => {
+                tracing::debug!(%provider, symbol = %row.symbol.chars().take(24).collect::<String>(), "search match with a ticker we do not accept left out");
+                continue;
+            }
+        };
+        if matches.iter().any(|m| m.symbol == symbol) {
+            continue;
+        }
+        let name = row
+            .name
+            .map(|n| n.trim().to_string())
+            .filter(|n| !n.is_empty())
+            .unwrap_or_else(|| symbol.to_string());
+        let text = |s: Option<String>| s.map(|s| s.trim().to_string()).filter(|s| !s.is_empty());
+        matches.push(SymbolMatch {
+            symbol,
+            name,
+            exchange: text(row.exchange),
+            kind: row.kind.as_deref().and_then(kind_label),
+            currency: text(row.currency).map(|c| c.to_ascii_uppercase()),
+            region: text(row.region),
+        });
+    }
+    matches
+}
+
+/// One row of a provider's search answer, as it wrote it, before [`finish_matches`].
+#[derive(Debug, Default)]
+pub(crate) struct MatchRow {
+    pub symbol: String,
+    pub name: Option<String>,
+    pub exchange: Option<String>,
+    /// The provider's type, turned into a label by [`kind_label`].
+    pub kind: Option<String>,
+    pub currency: Option<String>,
+    pub region: Option<String>,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -469,5 +587,57 @@ mod tests {
             Some(SentimentLabel::Bearish)
         );
         assert_eq!(SentimentLabel::parse("mixed"), None);
+    }
+
+    fn row(symbol: &str, name: &str) -> MatchRow {
+        MatchRow {
+            symbol: symbol.into(),
+            name: Some(name.into()),
+            ..MatchRow::default()
+        }
+    }
+
+    #[test]
+    fn search_matches_keep_the_first_of_each_ticker_skip_odd_ones_and_stop_at_twenty() {
+        let rows = vec![
+            row("AAPL", "Apple Inc."),
+            row("EURUSD=X", "EUR/USD"),
+            row("aapl", "Apple again"),
+            MatchRow {
+                symbol: "BRK-B".into(),
+                name: Some("  ".into()),
+                exchange: Some(" NYSE ".into()),
+                kind: Some("CS".into()),
+                currency: Some("usd".into()),
+                region: Some("".into()),
+            },
+        ];
+        let matches = finish_matches(ProviderKind::Polygon, rows);
+        assert_eq!(matches.len(), 2);
+        assert_eq!(matches[0].name, "Apple Inc.");
+        assert_eq!(matches[1].symbol, "BRK-B");
+        assert_eq!(matches[1].name, "BRK-B");
+        assert_eq!(matches[1].exchange.as_deref(), Some("NYSE"));
+        assert_eq!(matches[1].kind.as_deref(), Some("Common stock"));
+        assert_eq!(matches[1].currency.as_deref(), Some("USD"));
+        assert_eq!(matches[1].region, None);
+        let many = (0..30).map(|i| row(&format!("T{i}"), "x"));
+        assert_eq!(
+            finish_matches(ProviderKind::Yahoo, many).len(),
+            MAX_SYMBOL_MATCHES
+        );
+        assert!(finish_matches(ProviderKind::Yahoo, vec![]).is_empty());
+    }
+
+    #[test]
+    fn instrument_types_become_one_short_label() {
+        assert_eq!(kind_label("CS").as_deref(), Some("Common stock"));
+        assert_eq!(kind_label("Common Stock").as_deref(), Some("Common stock"));
+        assert_eq!(kind_label("EQUITY").as_deref(), Some("Equity"));
+        assert_eq!(kind_label("MUTUALFUND").as_deref(), Some("Mutual fund"));
+        assert_eq!(kind_label("Mutual Fund").as_deref(), Some("Mutual fund"));
+        assert_eq!(kind_label("INDEX").as_deref(), Some("Index"));
+        assert_eq!(kind_label("Tracking Stk").as_deref(), Some("Tracking Stk"));
+        assert_eq!(kind_label(" "), None);
     }
 }

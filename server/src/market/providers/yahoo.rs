@@ -1,5 +1,6 @@
 //! Yahoo Finance's chart API: `/v8/finance/chart/{symbol}?period1=&period2=&interval=1d` (`5m` and
-//! the like intraday). No key, no overview or news. Unofficial, so it comes last in the default order.
+//! the like intraday), and its symbol search on the same host: `/v1/finance/search?q=…`. No key, no
+//! overview or news. Unofficial, so it comes last in the default order.
 //!
 //! The answer is `{"chart": {"result": [..], "error": null}}`. Rows whose prices are `null` (days the
 //! exchange was shut, minutes without a trade, or not yet traded) are skipped. Timestamps are Unix
@@ -16,12 +17,13 @@ use reqwest::header::HeaderMap;
 use serde::Deserialize;
 
 use super::http::{decode, excerpt, Http, HttpSettings};
+use super::types::{finish_matches, MatchRow};
 use super::{
-    finish_bars, finish_intraday, price, DailyBar, DateRange, Interval, IntradayBar,
-    MarketDataProvider, ProviderError, ProviderKind, Quote,
+    finish_bars, finish_intraday, non_empty, price, DailyBar, DateRange, Interval, IntradayBar,
+    MarketDataProvider, ProviderError, ProviderKind, Quote, SearchText, SymbolMatch,
 };
 
-/// The real host.
+/// The real host, of the chart API (`/v8/finance/chart/…`) and the search (`/v1/finance/search`).
 pub const YAHOO_URL: &str = "https://query1.finance.yahoo.com";
 
 const PROVIDER: ProviderKind = ProviderKind::Yahoo;
@@ -81,6 +83,31 @@ impl Yahoo {
             .and_then(|r| r.into_iter().next())
             .ok_or_else(|| ProviderError::not_found(PROVIDER, format!("no chart for {symbol}")))
     }
+}
+
+/// `/v1/finance/search`: `{"count": n, "quotes": [..], "news": [..], ..}`, best match first.
+#[derive(Deserialize)]
+struct SearchBody {
+    quotes: Vec<SearchQuote>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct SearchQuote {
+    /// Left out for the companies Yahoo has no quotes of.
+    symbol: Option<String>,
+    longname: Option<String>,
+    shortname: Option<String>,
+    /// `NMS`.
+    exchange: Option<String>,
+    /// `NASDAQ`.
+    exch_disp: Option<String>,
+    /// `EQUITY`.
+    quote_type: Option<String>,
+    /// `Equity`.
+    type_disp: Option<String>,
+    /// `false` for the rows of other sources (private companies) that Yahoo has no data of.
+    is_yahoo_finance: Option<bool>,
 }
 
 #[derive(Deserialize)]
@@ -377,6 +404,38 @@ impl MarketDataProvider for Yahoo {
             price(PROVIDER, "previous close", previous_close)?,
             as_of,
             PROVIDER,
+        ))
+    }
+
+    /// Yahoo's symbol search: listings worldwide (`AAPL.MX`), indices (`^GSPC`), currencies and
+    /// futures; those whose ticker is not a [`Symbol`] (`EURUSD=X`) are left out. Yahoo names no
+    /// currency or region here.
+    #[tracing::instrument(name = "yahoo.search", skip_all, fields(provider = %PROVIDER, query = %query), err(Display, level = "warn"))]
+    async fn search(&self, query: &SearchText) -> Result<Vec<SymbolMatch>, ProviderError> {
+        let url = format!("{}/v1/finance/search", self.base_url);
+        let params = [
+            ("q", query.as_str().to_string()),
+            ("quotesCount", "10".to_string()),
+            ("newsCount", "0".to_string()),
+        ];
+        let body = self.http.get_json(&url, &params, &HeaderMap::new()).await?;
+        let parsed: SearchBody = decode(PROVIDER, body)?;
+        Ok(finish_matches(
+            PROVIDER,
+            parsed
+                .quotes
+                .into_iter()
+                .filter(|q| q.is_yahoo_finance != Some(false))
+                .filter_map(|q| {
+                    Some(MatchRow {
+                        symbol: q.symbol?,
+                        name: non_empty(q.longname).or(non_empty(q.shortname)),
+                        exchange: non_empty(q.exch_disp).or(non_empty(q.exchange)),
+                        kind: non_empty(q.type_disp).or(non_empty(q.quote_type)),
+                        currency: None,
+                        region: None,
+                    })
+                }),
         ))
     }
 }

@@ -116,6 +116,16 @@ pub async fn last_bar_date(
     Ok(last_bar(ex, symbol).await?.flatten().map(|b| b.date))
 }
 
+/// How many daily bars of `symbol` are stored.
+pub async fn bar_count(ex: impl PgExecutor<'_>, symbol: &Symbol) -> StoreResult<i64> {
+    sqlx::query_scalar!(
+        r#"select count(*) as "n!" from daily_bars where symbol = $1"#,
+        symbol.as_str()
+    )
+    .fetch_one(ex)
+    .await
+}
+
 /// Inserts `bars` of `symbol`, overwriting a stored day only when the provider now reports
 /// different values. One statement, so the batch is stored whole or not at all.
 pub async fn upsert_daily_bars(

@@ -118,3 +118,94 @@ pub async fn latest_news(
     .fetch_all(ex)
     .await
 }
+
+/// How many articles are stored about `symbol` (`None`: market news).
+pub async fn count_news(ex: impl PgExecutor<'_>, symbol: Option<&Symbol>) -> StoreResult<i64> {
+    // Two statements rather than `is not distinct from`, which no index can serve.
+    match symbol {
+        None => {
+            sqlx::query_scalar!(
+                r#"select count(*) as "n!" from news_articles where symbol is null"#
+            )
+            .fetch_one(ex)
+            .await
+        }
+        Some(s) => {
+            sqlx::query_scalar!(
+                r#"select count(*) as "n!" from news_articles where symbol = $1"#,
+                s.as_str()
+            )
+            .fetch_one(ex)
+            .await
+        }
+    }
+}
+
+/// One page of the articles about `symbol` (`None`: market news), newest first: `limit` of them
+/// after the `offset` newest.
+pub async fn news_page(
+    ex: impl PgExecutor<'_>,
+    symbol: Option<&Symbol>,
+    limit: i64,
+    offset: i64,
+) -> StoreResult<Vec<StoredArticle>> {
+    match symbol {
+        None => {
+            sqlx::query_as!(
+                StoredArticle,
+                r#"select id, symbol, title, source, url, image,
+                          published_at as "published_at: DateTime<Utc>", summary, sentiment_score,
+                          sentiment_label, provider, fetched_at as "fetched_at: DateTime<Utc>"
+                   from news_articles where symbol is null
+                   order by published_at desc, id desc limit $1 offset $2"#,
+                limit.max(0),
+                offset.max(0),
+            )
+            .fetch_all(ex)
+            .await
+        }
+        Some(s) => {
+            sqlx::query_as!(
+                StoredArticle,
+                r#"select id, symbol, title, source, url, image,
+                          published_at as "published_at: DateTime<Utc>", summary, sentiment_score,
+                          sentiment_label, provider, fetched_at as "fetched_at: DateTime<Utc>"
+                   from news_articles where symbol = $1
+                   order by published_at desc, id desc limit $2 offset $3"#,
+                s.as_str(),
+                limit.max(0),
+                offset.max(0),
+            )
+            .fetch_all(ex)
+            .await
+        }
+    }
+}
+
+/// The sentiment fields of one stored article.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ArticleSentiment {
+    /// Score from -1 to 1, when the provider scored it.
+    pub score: Option<f64>,
+    /// The provider's label, when it gave one.
+    pub label: Option<String>,
+}
+
+/// The sentiment fields of the `limit` newest articles about `symbol`, newest first (scored or
+/// not: a summary says how many carry a score).
+pub async fn recent_sentiment(
+    ex: impl PgExecutor<'_>,
+    symbol: &Symbol,
+    limit: i64,
+) -> StoreResult<Vec<ArticleSentiment>> {
+    sqlx::query_as!(
+        ArticleSentiment,
+        r#"select sentiment_score as score, sentiment_label as label
+           from news_articles where symbol = $1
+           order by published_at desc, id desc limit $2"#,
+        symbol.as_str(),
+        limit.max(0),
+    )
+    .fetch_all(ex)
+    .await
+}

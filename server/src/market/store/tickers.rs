@@ -226,6 +226,51 @@ pub async fn summaries_of(
     Ok(found)
 }
 
+/// A stored ticker that a search found.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Found {
+    /// The symbol.
+    pub symbol: Symbol,
+    /// Instrument name.
+    pub name: String,
+    /// Listing exchange, when known.
+    pub exchange: Option<String>,
+    /// `stock`, `index` or `etf`.
+    pub kind: String,
+}
+
+/// Tickers with bars whose symbol starts with `text` or whose name contains it, ignoring case:
+/// the exact symbol first, then symbol prefixes, then names; at most `limit`. `text` holds no
+/// `LIKE` wildcards (`SearchText` refuses `%`, `_` and `\`).
+pub async fn search(ex: impl PgExecutor<'_>, text: &str, limit: i64) -> StoreResult<Vec<Found>> {
+    sqlx::query_as!(
+        Found,
+        r#"select t.symbol as "symbol: Symbol", t.name, t.exchange, t.kind
+           from tickers t
+           where exists (select 1 from daily_bars b where b.symbol = t.symbol)
+             and (t.symbol ilike $1 || '%' or t.name ilike '%' || $1 || '%')
+           order by upper(t.symbol) = upper($1) desc, t.symbol ilike $1 || '%' desc, t.symbol
+           limit $2"#,
+        text,
+        limit,
+    )
+    .fetch_all(ex)
+    .await
+}
+
+/// Which of `symbols` have stored bars.
+pub async fn with_bars(ex: impl PgExecutor<'_>, symbols: &[Symbol]) -> StoreResult<Vec<Symbol>> {
+    let wanted: Vec<&str> = symbols.iter().map(Symbol::as_str).collect();
+    sqlx::query_scalar!(
+        r#"select t.symbol as "symbol: Symbol" from tickers t
+           where t.symbol = any($1)
+             and exists (select 1 from daily_bars b where b.symbol = t.symbol)"#,
+        &wanted as &[&str],
+    )
+    .fetch_all(ex)
+    .await
+}
+
 /// The stock page's facts: the summary, and the stored history's first date and length.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Facts {

@@ -30,9 +30,33 @@ impl Bounds {
     }
 }
 
-/// Refuses a body whose declared length is over `limit` with 413 in the API's shape, before any
-/// of it is read. (Bodies without a declared length are cut at the limit as they are read.)
-pub async fn declared_length(State(limit): State<usize>, req: Request, next: Next) -> Response {
+/// How large a request body may be: `default` everywhere but on the upload paths (price
+/// imports), which take files.
+#[derive(Clone, Debug)]
+pub struct BodyLimits {
+    /// Every other path.
+    pub default: usize,
+    /// The upload paths.
+    pub uploads: usize,
+    /// Paths that take files.
+    pub upload_paths: &'static [&'static str],
+}
+
+impl BodyLimits {
+    fn for_path(&self, path: &str) -> usize {
+        if self.upload_paths.contains(&path) {
+            self.uploads
+        } else {
+            self.default
+        }
+    }
+}
+
+/// Refuses a body whose declared length is over its path's limit with 413 in the API's shape,
+/// before any of it is read, and cuts a body without a declared length at the limit as it is
+/// read.
+pub async fn body_limit(State(limits): State<BodyLimits>, req: Request, next: Next) -> Response {
+    let limit = limits.for_path(req.uri().path());
     let declared = req
         .headers()
         .get(axum::http::header::CONTENT_LENGTH)
@@ -41,6 +65,7 @@ pub async fn declared_length(State(limit): State<usize>, req: Request, next: Nex
     if declared.is_some_and(|n| n > limit as u64) {
         return ApiError::payload_too_large().into_response();
     }
+    let req = req.map(|body| axum::body::Body::new(http_body_util::Limited::new(body, limit)));
     next.run(req).await
 }
 

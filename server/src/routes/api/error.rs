@@ -126,7 +126,7 @@ impl From<ServiceError> for ApiError {
     fn from(e: ServiceError) -> Self {
         let message = e.to_string();
         match e {
-            ServiceError::UnknownSymbol(_) => {
+            ServiceError::UnknownSymbol(_) | ServiceError::NotAvailable { .. } => {
                 Self::new(StatusCode::NOT_FOUND, "unknown_symbol", message)
             }
             ServiceError::NoData(_) => Self::new(StatusCode::NOT_FOUND, "no_data", message),

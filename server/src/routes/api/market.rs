@@ -1,5 +1,5 @@
 //! `GET /api/v1/quote/{symbol}`, `/timeseries/{symbol}?range=R`, `/indicators/{symbol}?range=R`,
-//! `/overview/{symbol}` and `/news[?symbol=S]`: input parsed once into domain types, answers from
+//! and `/overview/{symbol}`: input parsed once into domain types, answers from
 //! the market service; quotes, series and indicators kept encoded for the next callers
 //! ([`super::encoded`]).
 
@@ -11,22 +11,17 @@ use axum::Json;
 use serde::Deserialize;
 
 use app::domain::ChartRange;
-use app::model::{CompanyProfile, IndicatorSeries, NewsFeed, Quote, ServedFrom, TimeSeries};
+use app::model::{CompanyProfile, IndicatorSeries, Quote, ServedFrom, TimeSeries};
 
 use super::error::{ApiError, ErrorBody};
-use super::extract::{path_symbol, symbol};
+use super::extract::path_symbol;
+use super::lookup::pending;
 use crate::routes::AppState;
 
 /// `?range=`; absent means one year.
 #[derive(Debug, Deserialize)]
 pub struct RangeQuery {
     range: Option<String>,
-}
-
-/// `?symbol=`; absent or blank means market news.
-#[derive(Debug, Deserialize)]
-pub struct NewsParams {
-    symbol: Option<String>,
 }
 
 /// The latest price, previous close and change.
@@ -38,6 +33,7 @@ pub struct NewsParams {
     responses(
         (status = 200, description = "The quote", body = Quote),
         (status = 400, description = "Malformed symbol", body = ErrorBody),
+        (status = 202, description = "First request for a symbol a provider knows: its history is being fetched", body = app::model::Onboarding),
         (status = 404, description = "Unknown symbol", body = ErrorBody),
     )
 )]
@@ -50,6 +46,9 @@ pub async fn quote(
     let key = format!("quote:{symbol}");
     if let Some(hit) = state.encoded.hit(&key, &headers) {
         return Ok(hit);
+    }
+    if let Some(pending) = pending(&state, &symbol).await? {
+        return Ok(pending);
     }
     let quote = state.ctx.market.quote(&symbol).await?;
     Ok(state.encoded.keep(key, &symbol, &quote, &headers))
@@ -67,6 +66,7 @@ pub async fn quote(
     responses(
         (status = 200, description = "The series (empty with a reason when there is no data in range)", body = TimeSeries),
         (status = 400, description = "Malformed symbol or range", body = ErrorBody),
+        (status = 202, description = "First request for a symbol a provider knows: its history is being fetched", body = app::model::Onboarding),
         (status = 404, description = "Unknown symbol", body = ErrorBody),
     )
 )]
@@ -81,6 +81,9 @@ pub async fn timeseries(
     let key = format!("timeseries:{symbol}:{}", range.as_str());
     if let Some(hit) = state.encoded.hit(&key, &headers) {
         return Ok(hit);
+    }
+    if let Some(pending) = pending(&state, &symbol).await? {
+        return Ok(pending);
     }
     let series = state.ctx.market.timeseries(&symbol, range).await?;
     // Kept as the next callers will get it: from a cache.
@@ -105,6 +108,7 @@ pub async fn timeseries(
     responses(
         (status = 200, description = "The indicators (empty with a reason for intraday ranges or no data in range)", body = IndicatorSeries),
         (status = 400, description = "Malformed symbol or range", body = ErrorBody),
+        (status = 202, description = "First request for a symbol a provider knows: its history is being fetched", body = app::model::Onboarding),
         (status = 404, description = "Unknown symbol", body = ErrorBody),
     )
 )]
@@ -119,6 +123,9 @@ pub async fn indicators(
     let key = format!("indicators:{symbol}:{}", range.as_str());
     if let Some(hit) = state.encoded.hit(&key, &headers) {
         return Ok(hit);
+    }
+    if let Some(pending) = pending(&state, &symbol).await? {
+        return Ok(pending);
     }
     let series = state.ctx.market.indicators(&symbol, range).await?;
     Ok(state.encoded.keep(key, &symbol, &series, &headers))
@@ -142,37 +149,17 @@ fn chart_range(query: Result<Query<RangeQuery>, QueryRejection>) -> Result<Chart
     responses(
         (status = 200, description = "The company profile", body = CompanyProfile),
         (status = 400, description = "Malformed symbol", body = ErrorBody),
+        (status = 202, description = "First request for a symbol a provider knows: its history is being fetched", body = app::model::Onboarding),
         (status = 404, description = "Unknown symbol", body = ErrorBody),
     )
 )]
 pub async fn overview(
     State(state): State<AppState>,
     path: Result<Path<String>, PathRejection>,
-) -> Result<Json<CompanyProfile>, ApiError> {
+) -> Result<Response, ApiError> {
     let symbol = path_symbol(path)?;
-    Ok(Json(state.ctx.market.overview(&symbol).await?))
-}
-
-/// Latest news for the market or one ticker.
-#[utoipa::path(
-    get,
-    path = "/api/v1/news",
-    tag = "market",
-    params(("symbol" = Option<String>, Query, description = "Ticker symbol; absent or empty for market news", pattern = r"^[A-Za-z0-9.^-]{0,10}$")),
-    responses(
-        (status = 200, description = "Articles, newest first", body = NewsFeed),
-        (status = 400, description = "Malformed symbol", body = ErrorBody),
-        (status = 503, description = "No news provider is configured", body = ErrorBody),
-    )
-)]
-pub async fn news(
-    State(state): State<AppState>,
-    query: Result<Query<NewsParams>, QueryRejection>,
-) -> Result<Json<NewsFeed>, ApiError> {
-    let Query(q) = query.map_err(|e| ApiError::invalid_symbol(e.body_text()))?;
-    let symbol = match q.symbol.as_deref().map(str::trim) {
-        None | Some("") => None,
-        Some(raw) => Some(symbol(raw)?),
-    };
-    Ok(Json(state.ctx.market.news(symbol.as_ref()).await?))
+    if let Some(pending) = pending(&state, &symbol).await? {
+        return Ok(pending);
+    }
+    Ok(Json(state.ctx.market.overview(&symbol).await?).into_response())
 }

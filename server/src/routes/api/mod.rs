@@ -8,10 +8,13 @@ pub mod encoded;
 pub mod error;
 pub mod extract;
 pub mod history;
+pub mod import;
 pub mod jobs;
 pub mod keys;
+pub mod lookup;
 pub mod market;
 pub mod models;
+pub mod news;
 pub mod openapi;
 pub mod predictions;
 pub mod usage;
@@ -28,13 +31,16 @@ pub fn router() -> Router<AppState> {
         .route("/timeseries/{symbol}", get(market::timeseries))
         .route("/indicators/{symbol}", get(market::indicators))
         .route("/overview/{symbol}", get(market::overview))
-        .route("/news", get(market::news))
+        .route("/news", get(news::market_news))
+        .route("/news/{symbol}", get(news::symbol_news))
+        .route("/search", get(lookup::search))
         .route("/predictions/batch", post(predictions::batch))
         .route("/predictions/{symbol}", get(predictions::predictions))
         .route("/history/{symbol}", get(history::history))
         .route("/jobs/{id}", get(jobs::job))
         .route("/models", get(models::models))
         .route("/admin/precompute", post(predictions::precompute))
+        .route("/admin/import", post(import::import))
         .route("/auth/token", post(auth::token))
         .route("/usage", get(usage::usage))
         .route("/keys", get(keys::list).post(keys::create))

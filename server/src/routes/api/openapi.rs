@@ -8,16 +8,18 @@ use utoipa::{Modify, OpenApi};
 use app::domain::{ChartRange, JobState, Symbol};
 use app::model::{
     CompanyProfile, HistoryPoint, HorizonSkill, IndicatorSeries, JobStatus, ModelHistory,
-    ModelMetrics, ModelPrediction, ModelState, ModelVersionSummary, NewsFeed, NewsItem, OhlcvPoint,
-    PredictedStep, PredictionHistory, Predictions, PricePoint, Quote, ServedFrom, TimeSeries,
-    TradeSignal,
+    ModelMetrics, ModelPrediction, ModelState, ModelVersionSummary, OhlcvPoint, PredictedStep,
+    PredictionHistory, Predictions, PricePoint, Quote, ServedFrom, TimeSeries, TradeSignal,
 };
 
 use super::auth::{KeyExchange, PasswordExchange, TokenReply, TokenRequest};
 use super::error::{ErrorBody, ErrorDetail};
 use super::keys::KeyRequest;
 use super::predictions::{BatchItem, BatchReply, SymbolList};
-use app::model::{ApiKeyInfo, NewApiKey, Usage};
+use app::model::{
+    ApiKeyInfo, ImportReport, ImportedAction, ImportedRow, NewApiKey, Onboarding, SearchResults,
+    SplitSuspect, SymbolSuggestion, Usage,
+};
 
 /// The two ways to present a credential: an API key in `X-API-Key`, or a key or access token as
 /// a bearer token.
@@ -61,10 +63,13 @@ impl Modify for SecuritySchemes {
         super::market::timeseries,
         super::market::indicators,
         super::market::overview,
-        super::market::news,
+        super::news::market_news,
+        super::news::symbol_news,
+        super::lookup::search,
         super::predictions::predictions,
         super::predictions::batch,
         super::predictions::precompute,
+        super::import::import,
         super::jobs::job,
         super::history::history,
         super::models::models,
@@ -75,11 +80,15 @@ impl Modify for SecuritySchemes {
         super::keys::revoke,
     ),
     components(schemas(
-        ErrorBody, ErrorDetail, Quote, OhlcvPoint, TimeSeries, IndicatorSeries, ServedFrom, CompanyProfile, NewsFeed,
-        NewsItem, Predictions, PricePoint, ModelPrediction, ModelState, PredictedStep, TradeSignal,
+        ErrorBody, ErrorDetail, Quote, OhlcvPoint, TimeSeries, IndicatorSeries, ServedFrom, CompanyProfile,
+        Predictions, PricePoint, ModelPrediction, ModelState, PredictedStep, TradeSignal,
         ModelMetrics, HorizonSkill, JobStatus, JobState, PredictionHistory, ModelHistory,
         HistoryPoint, ModelVersionSummary, SymbolList, BatchReply, BatchItem, Symbol, ChartRange,
         TokenRequest, KeyExchange, PasswordExchange, TokenReply, Usage, ApiKeyInfo, NewApiKey, KeyRequest,
+        app::model::NewsDeskPage, app::model::NewsStory, app::model::SentimentSummary,
+        app::model::SentimentBucket, app::domain::PageNumber,
+        SearchResults, SymbolSuggestion, Onboarding, super::lookup::PredictionsAccepted, ImportReport, ImportedRow, ImportedAction,
+        SplitSuspect,
     )),
     modifiers(&SecuritySchemes),
     tags(

@@ -47,7 +47,7 @@ fn reply(p: Predictions) -> Response {
     security((), ("api_key" = []), ("bearer" = [])),
     responses(
         (status = 200, description = "Predictions of every served model", body = Predictions),
-        (status = 202, description = "Training queued: what is ready so far, and the job to poll", body = Predictions),
+        (status = 202, description = "Training queued (what is ready so far, and the job to poll), or a first request for a symbol a provider knows (its backfill job)", body = super::lookup::PredictionsAccepted),
         (status = 400, description = "Malformed symbol", body = ErrorBody),
         (status = 404, description = "Unknown symbol", body = ErrorBody),
         (status = 429, description = "Rate limit reached", body = ErrorBody),
@@ -65,11 +65,20 @@ pub async fn predictions(
     if let Some(hit) = state.encoded.hit(&key, &headers) {
         return Ok(hit);
     }
+    if let Some(pending) = super::lookup::pending(&state, &symbol).await? {
+        return Ok(pending);
+    }
     let caller = caller_of(caller);
     let p = state.ctx.predictions.predictions(&symbol, &caller).await?;
     // Only a complete answer is the same for every caller: one with models still training, or
     // saying what this caller may not have trained, is answered afresh each time.
-    let complete = p.job_id.is_none() && p.models.iter().all(|m| m.status == ModelState::Ready);
+    let complete = p.job_id.is_none()
+        && p.models.iter().all(|m| {
+            matches!(
+                m.status,
+                ModelState::Ready | ModelState::InsufficientHistory
+            )
+        });
     if complete {
         return Ok(state.encoded.keep(key, &symbol, &p, &headers));
     }

@@ -9,6 +9,8 @@
 //! It works on `DATABASE_URL`, or on the embedded default's database: the running one (beside
 //! `make run`), or started for the command.
 
+pub mod import;
+
 use anyhow::{bail, Context};
 use app::domain::{Role, Tier};
 
@@ -20,18 +22,11 @@ use crate::startup::EMBEDDED_DB;
 const USAGE: &str =
     "usage: server admin grant USERNAME | server admin tier USERNAME free|pro|admin";
 
-/// Runs `server admin ARGS…`.
-pub async fn run(settings: &Settings, args: &[String]) -> anyhow::Result<()> {
-    let (username, role, tier) = match args {
-        [cmd, user] if cmd == "grant" => (user, Some(Role::Admin), Tier::Admin),
-        [cmd, user, tier] if cmd == "tier" => (
-            user,
-            None,
-            tier.parse::<Tier>()
-                .map_err(|e| anyhow::anyhow!("{e}; {USAGE}"))?,
-        ),
-        _ => bail!(USAGE),
-    };
+/// The database an operator command works on: `DATABASE_URL`, or the embedded default's (the
+/// running cluster, or one started for the command and returned so it can be stopped).
+pub async fn operator_pool(
+    settings: &Settings,
+) -> anyhow::Result<(sqlx::PgPool, Option<EmbeddedPostgres>)> {
     let mut own_cluster = None;
     let url = match (
         &settings.database_url,
@@ -51,6 +46,22 @@ pub async fn run(settings: &Settings, args: &[String]) -> anyhow::Result<()> {
     };
     let pool =
         crate::compose::connect_and_migrate(&url, 2, settings.access.statement_timeout).await?;
+    Ok((pool, own_cluster))
+}
+
+/// Runs `server admin ARGS…`.
+pub async fn run(settings: &Settings, args: &[String]) -> anyhow::Result<()> {
+    let (username, role, tier) = match args {
+        [cmd, user] if cmd == "grant" => (user, Some(Role::Admin), Tier::Admin),
+        [cmd, user, tier] if cmd == "tier" => (
+            user,
+            None,
+            tier.parse::<Tier>()
+                .map_err(|e| anyhow::anyhow!("{e}; {USAGE}"))?,
+        ),
+        _ => bail!(USAGE),
+    };
+    let (pool, own_cluster) = operator_pool(settings).await?;
     let result = async {
         let Some(user) = store::find_user(&pool, username).await? else {
             bail!("there is no account named `{username}`: register it on the site first");

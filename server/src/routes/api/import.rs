@@ -1,0 +1,111 @@
+//! `POST /api/v1/admin/import?symbol=S[&name=N][&commit=true][&record_splits=true]`: a CSV file of
+//! daily prices as the body, read as it arrives up to [`IMPORT_BODY_LIMIT`], then checked whole
+//! and stored all or nothing. Administrators only.
+
+use axum::body::Body;
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::{Extension, Json};
+use futures::StreamExt;
+use serde::Deserialize;
+
+use app::domain::{Caller, Symbol};
+use app::model::ImportReport;
+use app::ssr::ImportRequest;
+
+use super::error::{ApiError, ErrorBody};
+use super::predictions::require_admin;
+use crate::routes::access::caller_of;
+use crate::routes::AppState;
+
+/// The largest file an import takes: 50,000 rows of a Yahoo download fit in 4 MiB.
+pub const IMPORT_BODY_LIMIT: usize = 8 * 1024 * 1024;
+/// Where imports are posted, for the body limit the edge applies to it.
+pub const IMPORT_PATH: &str = "/api/v1/admin/import";
+
+/// The query of an import.
+#[derive(Debug, Deserialize)]
+pub struct ImportParams {
+    symbol: Option<String>,
+    name: Option<String>,
+    commit: Option<bool>,
+    record_splits: Option<bool>,
+}
+
+/// Imports OHLCV rows for a new or existing ticker from a Yahoo Finance download
+/// (`Date,Open,High,Low,Close,Adj Close,Volume`), a Stooq file, an Alpha Vantage CSV or the
+/// project's own layout (`date,open,high,low,close,volume`). Without `commit=true` it is a
+/// preview: the file is read and checked and nothing is stored. A file with any problem stores
+/// nothing and the answer lists every problem with its line.
+#[utoipa::path(
+    post,
+    path = "/api/v1/admin/import",
+    tag = "admin",
+    params(
+        ("symbol" = app::domain::Symbol, Query, description = "The ticker the rows are for"),
+        ("name" = Option<String>, Query, description = "The instrument's name, for a new ticker"),
+        ("commit" = Option<bool>, Query, description = "Store the rows (default: preview only)"),
+        ("record_splits" = Option<bool>, Query, description = "Record each one-day move over 50% as a split"),
+    ),
+    request_body(content = String, content_type = "text/csv", description = "The CSV file"),
+    security(("api_key" = []), ("bearer" = [])),
+    responses(
+        (status = 200, description = "What was read and (with commit) stored", body = ImportReport),
+        (status = 400, description = "A missing symbol, an unknown layout, or rows with problems (each with its line)", body = ErrorBody),
+        (status = 401, description = "No key or token", body = ErrorBody),
+        (status = 403, description = "The account is not an administrator", body = ErrorBody),
+        (status = 413, description = "The file is over 8 MiB", body = ErrorBody),
+    )
+)]
+pub async fn import(
+    State(state): State<AppState>,
+    caller: Option<Extension<Caller>>,
+    query: Result<Query<ImportParams>, QueryRejection>,
+    body: Body,
+) -> Result<Response, ApiError> {
+    let caller = require_admin(caller_of(caller))?;
+    let Query(params) = query.map_err(|e| ApiError::bad_request(e.body_text()))?;
+    let symbol = Symbol::parse(params.symbol.as_deref().unwrap_or_default())
+        .map_err(ApiError::invalid_symbol)?;
+    let name = match params.name.as_deref().map(str::trim) {
+        None | Some("") => None,
+        Some(n) if n.chars().count() > 120 => {
+            return Err(ApiError::bad_request("A name is at most 120 characters."))
+        }
+        Some(n) => Some(n.to_owned()),
+    };
+    let csv = read_limited(body, IMPORT_BODY_LIMIT).await?;
+    let request = ImportRequest {
+        symbol,
+        name,
+        csv,
+        commit: params.commit.unwrap_or(false),
+        record_splits: params.record_splits.unwrap_or(false),
+    };
+    let report = state.ctx.imports.import_prices(&caller, request).await?;
+    Ok((StatusCode::OK, Json(report)).into_response())
+}
+
+/// The body, read chunk by chunk and refused (413) as soon as it passes `limit`.
+async fn read_limited(body: Body, limit: usize) -> Result<Vec<u8>, ApiError> {
+    let mut stream = body.into_data_stream();
+    let mut out = Vec::new();
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk.map_err(|e| {
+            if std::error::Error::source(&e)
+                .is_some_and(|s| s.is::<http_body_util::LengthLimitError>())
+            {
+                ApiError::payload_too_large()
+            } else {
+                ApiError::bad_request(format!("The upload stopped: {e}"))
+            }
+        })?;
+        if out.len() + chunk.len() > limit {
+            return Err(ApiError::payload_too_large());
+        }
+        out.extend_from_slice(&chunk);
+    }
+    Ok(out)
+}

@@ -1,0 +1,77 @@
+//! `GET /api/v1/search?q=`, and the `202 Accepted` every symbol route answers for a ticker asked
+//! for the first time while its history is fetched.
+
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Query, State};
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde::Deserialize;
+
+use app::domain::{SearchText, Symbol};
+use app::model::{Onboarding, Predictions, SearchResults};
+
+use super::error::{ApiError, ErrorBody};
+use crate::routes::AppState;
+
+/// `?q=`.
+#[derive(Debug, Deserialize)]
+pub struct SearchParams {
+    q: Option<String>,
+}
+
+/// Stored tickers whose symbol starts with, or name contains, `q`; then what the market-data
+/// providers find (their answers cached for an hour). `stored: false` marks a symbol whose
+/// history is fetched on its first request.
+#[utoipa::path(
+    get,
+    path = "/api/v1/search",
+    tag = "market",
+    params(("q" = String, Query, description = "A company name or ticker symbol, 1–40 characters: letters, digits, spaces and `. - ^ & '`", example = "apple", min_length = 1, max_length = 40, pattern = r"^[A-Za-z0-9.'^&-][A-Za-z0-9 .'^&-]{0,39}$")),
+    responses(
+        (status = 200, description = "Matches, stored tickers first", body = SearchResults),
+        (status = 400, description = "Missing, too long or unsafe text", body = ErrorBody),
+    )
+)]
+pub async fn search(
+    State(state): State<AppState>,
+    query: Result<Query<SearchParams>, QueryRejection>,
+) -> Result<Json<SearchResults>, ApiError> {
+    let Query(params) = query.map_err(|e| ApiError::bad_request(e.body_text()))?;
+    let text = SearchText::parse(params.q.as_deref().unwrap_or_default())
+        .map_err(ApiError::bad_request)?;
+    Ok(Json(state.ctx.lookup.search(&text).await?))
+}
+
+/// What `GET /api/v1/predictions/{symbol}` answers with `202`: training queued (the predictions
+/// ready so far and the job), or a first request for the symbol (its backfill). For the
+/// OpenAPI document only.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+#[serde(untagged)]
+#[allow(dead_code)] // never built: it only describes the answer
+pub enum PredictionsAccepted {
+    /// Models are being trained; the baselines are ready.
+    Training(Predictions),
+    /// The symbol's history is being fetched.
+    Fetching(Onboarding),
+}
+
+/// For a symbol with no stored history: the `202` of its backfill (a provider knows it) or the
+/// error saying why it cannot be had. `None` when it is stored, and the route answers as usual.
+pub async fn pending(state: &AppState, symbol: &Symbol) -> Result<Option<Response>, ApiError> {
+    Ok(state.ctx.lookup.onboard(symbol).await?.map(accepted))
+}
+
+/// `202 Accepted` with the backfill job, where to follow it, and when to ask again.
+fn accepted(onboarding: Onboarding) -> Response {
+    let location = format!("/api/v1/jobs/{}", onboarding.job.id);
+    (
+        StatusCode::ACCEPTED,
+        [
+            (header::LOCATION, location),
+            (header::RETRY_AFTER, "5".to_owned()),
+        ],
+        Json(onboarding),
+    )
+        .into_response()
+}
