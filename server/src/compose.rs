@@ -129,6 +129,7 @@ impl Services {
             cache.clone(),
             providers,
             jobs.clone(),
+            crate::ratelimit::DailyBudget::new(limiter.clone(), "onboard"),
         ));
         let imports = Arc::new(ImportService::new(
             pool.clone(),

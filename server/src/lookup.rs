@@ -1,15 +1,20 @@
 //! Finding tickers and fetching the ones asked for the first time (the `Lookup` port).
 //!
 //! A search lists the stored tickers that match, then what the provider chain finds (cached for an
-//! hour, so type-ahead does not spend the providers' quota). The first request for a symbol that
+//! hour; a letter or two lists stored tickers only, so type-ahead does not spend a provider call
+//! on every keystroke). The first request for a symbol that
 //! is not stored asks the chain whether it exists — by an exact search match, else a quote — and
 //! then stores the ticker and queues its backfill as a `refresh` job; concurrent first requests
 //! join that one job through its idempotency key. A symbol no provider knows is remembered for ten
-//! minutes, so random symbols cost one provider call, and nothing is stored for it.
+//! minutes, so random symbols cost one provider call, and nothing is stored for it. Every caller
+//! (an account, or an address) may have a few new symbols fetched a day; a backfill that failed
+//! is tried again after ten minutes, not on every request.
 
 use std::time::Duration;
 
-use app::domain::{SearchText, Symbol};
+use std::net::IpAddr;
+
+use app::domain::{Caller, SearchText, Symbol, Tier};
 use app::model::{JobStatus, Onboarding, SearchResults, SymbolSuggestion};
 use app::ssr::{Lookup, ServiceError};
 use async_trait::async_trait;
@@ -19,10 +24,10 @@ use sqlx::PgPool;
 use crate::cache::Cache;
 use crate::jobs::{JobError, JobRecord, JobSpec, Jobs};
 use crate::market::ingest::DEFAULT_HISTORY_YEARS;
-use crate::market::providers::{
-    ChainError, ProviderChain, ProviderError, ProviderKind, Sourced, SymbolMatch,
-};
+use crate::market::providers::{ChainError, ProviderChain, ProviderKind, Sourced, SymbolMatch};
 use crate::market::store::{self, bars, tickers, NewTicker};
+use crate::ratelimit::{ip_subject, DailyBudget};
+use chrono::Utc;
 
 /// How long a provider's search answer is reused.
 const SEARCH_TTL: Duration = Duration::from_secs(3600);
@@ -32,6 +37,13 @@ const UNKNOWN_TTL: Duration = Duration::from_secs(600);
 const STORED_MATCHES: i64 = 10;
 /// The most suggestions an answer holds.
 const MAX_SUGGESTIONS: usize = 20;
+/// Shorter searches list stored tickers only: a letter or two matches half the market, and
+/// type-ahead would spend a provider call on every keystroke.
+const PROVIDER_SEARCH_CHARS: usize = 2;
+/// A backfill that finished without bars is tried again only after this long.
+const RETRY_BACKFILL_AFTER: Duration = Duration::from_secs(600);
+/// The stored tickers the offline answer names before it says how many more there are.
+const OFFLINE_LISTED: usize = 12;
 
 /// The `Lookup` port over the store, the guarded provider chain and the job queue.
 #[derive(Clone)]
@@ -40,6 +52,7 @@ pub struct LookupService {
     cache: Cache,
     chain: ProviderChain,
     jobs: Jobs,
+    allowance: DailyBudget,
 }
 
 /// A provider's search answer as cached.
@@ -51,22 +64,24 @@ struct CachedSearch {
 
 impl LookupService {
     /// The service; an empty `chain` means offline (stored tickers only).
-    pub fn new(pool: PgPool, cache: Cache, chain: ProviderChain, jobs: Jobs) -> Self {
+    pub fn new(
+        pool: PgPool,
+        cache: Cache,
+        chain: ProviderChain,
+        jobs: Jobs,
+        allowance: DailyBudget,
+    ) -> Self {
         Self {
             pool,
             cache,
             chain,
             jobs,
+            allowance,
         }
     }
 
     fn online(&self) -> bool {
         !self.chain.order().is_empty()
-    }
-
-    fn provider_names(&self) -> String {
-        let names: Vec<&str> = self.chain.order().iter().map(|k| k.as_str()).collect();
-        names.join(", ")
     }
 
     /// The chain's matches for `query`, from the cache when asked within the hour.
@@ -96,11 +111,9 @@ impl LookupService {
         if let Ok(text) = SearchText::parse(symbol.as_str()) {
             match self.provider_matches(&text).await {
                 Ok(found) => {
-                    if let Some(m) = found
-                        .value
-                        .into_iter()
-                        .find(|m| same_listing(&m.symbol, symbol))
-                    {
+                    // The exact listing only: another spelling (`BRK-B` for `BRK.B`) is another
+                    // provider's symbol, and the backfill asks for the one requested.
+                    if let Some(m) = found.value.into_iter().find(|m| m.symbol == *symbol) {
                         return Ok(Some(m));
                     }
                 }
@@ -116,7 +129,7 @@ impl LookupService {
                 currency: None,
                 region: None,
             })),
-            Err(e) if nobody_knows(&e) => Ok(None),
+            Err(e) if e.nobody_has_it() => Ok(None),
             Err(e) => {
                 tracing::warn!(error = %e, "cannot tell whether a symbol exists");
                 Err(ServiceError::Unavailable(
@@ -129,14 +142,19 @@ impl LookupService {
 
     /// Why `symbol` cannot be had without a provider, and what would bring it.
     async fn offline(&self, symbol: &Symbol) -> ServiceError {
-        let stored = match tickers::summaries(&self.pool).await {
-            Ok(all) => all
-                .into_iter()
-                .map(|t| t.symbol.to_string())
-                .collect::<Vec<_>>()
-                .join(", "),
+        let all = match tickers::summaries(&self.pool).await {
+            Ok(all) => all,
             Err(e) => return ServiceError::from(e),
         };
+        let mut stored = all
+            .iter()
+            .take(OFFLINE_LISTED)
+            .map(|t| t.symbol.to_string())
+            .collect::<Vec<_>>()
+            .join(", ");
+        if all.len() > OFFLINE_LISTED {
+            stored.push_str(&format!(" and {} more", all.len() - OFFLINE_LISTED));
+        }
         ServiceError::NotAvailable {
             symbol: symbol.clone(),
             reason: format!(
@@ -154,7 +172,53 @@ impl LookupService {
             reason: format!(
                 "No market-data provider ({}) knows this symbol. Check the spelling, or search by \
                  the company's name.",
-                self.provider_names()
+                self.chain.names()
+            ),
+        }
+    }
+
+    /// Counts `symbol` against the caller's daily allowance of new symbols (the same symbol
+    /// again the same day is free).
+    async fn spend_allowance(
+        &self,
+        symbol: &Symbol,
+        caller: &Caller,
+        client: IpAddr,
+    ) -> Result<(), ServiceError> {
+        let who = caller
+            .user()
+            .map_or_else(|| ip_subject(client), |u| format!("user:{u}"));
+        let per_day = daily_allowance(caller);
+        if self.allowance.spend(&who, symbol.as_str(), per_day).await {
+            return Ok(());
+        }
+        let now = Utc::now();
+        let midnight = (now.date_naive() + chrono::Days::new(1))
+            .and_hms_opt(0, 0, 0)
+            .map_or(now, |t| t.and_utc());
+        Err(ServiceError::TooManyRequests {
+            message: format!(
+                "{symbol} is not stored yet, and fetching it would exceed the {per_day} new tickers a \
+                 day you may add; the allowance renews at midnight UTC."
+            ),
+            retry_after: (midnight - now).to_std().unwrap_or(Duration::from_secs(60)),
+        })
+    }
+
+    /// The answer for a ticker whose backfill finished lately without bars.
+    fn backfill_failed(&self, symbol: &Symbol, job: &JobRecord) -> ServiceError {
+        let why = match &job.error {
+            Some(e) => format!(
+                "fetching its history from {} failed ({e})",
+                self.chain.names()
+            ),
+            None => format!("{} returned no daily bars for it", self.chain.names()),
+        };
+        ServiceError::NotAvailable {
+            symbol: symbol.clone(),
+            reason: format!(
+                "Its ticker is known, but {why}. It is tried again {} minutes after that attempt.",
+                RETRY_BACKFILL_AFTER.as_secs() / 60
             ),
         }
     }
@@ -163,7 +227,7 @@ impl LookupService {
         Onboarding {
             symbol: symbol.clone(),
             name,
-            providers: self.provider_names(),
+            providers: self.chain.names(),
             years: DEFAULT_HISTORY_YEARS,
             job: JobStatus {
                 id: job.id,
@@ -174,24 +238,6 @@ impl LookupService {
             },
         }
     }
-}
-
-/// Whether a provider's listing is the symbol asked for (`BRK-B` at Yahoo is `BRK.B` elsewhere).
-fn same_listing(found: &Symbol, wanted: &Symbol) -> bool {
-    found.as_str().replace('-', ".") == wanted.as_str().replace('-', ".")
-}
-
-/// Whether every provider said the symbol does not exist (or cannot be asked about it).
-fn nobody_knows(e: &ChainError) -> bool {
-    !e.attempts().is_empty()
-        && e.attempts().iter().all(|a| {
-            matches!(
-                a,
-                ProviderError::NotFound { .. }
-                    | ProviderError::NoData { .. }
-                    | ProviderError::Unsupported { .. }
-            )
-        })
 }
 
 /// The stored ticker kind for a provider's instrument label.
@@ -234,6 +280,8 @@ impl Lookup for LookupService {
             notice = Some(
                 "No market-data provider is configured: only stored tickers are listed.".into(),
             );
+        } else if query.as_str().chars().count() < PROVIDER_SEARCH_CHARS {
+            // Stored tickers only; the providers are asked from the second character on.
         } else {
             match self.provider_matches(query).await {
                 Ok(found) => {
@@ -273,8 +321,13 @@ impl Lookup for LookupService {
         })
     }
 
-    #[tracing::instrument(skip(self), fields(symbol = %symbol), err(level = "info"))]
-    async fn onboard(&self, symbol: &Symbol) -> Result<Option<Onboarding>, ServiceError> {
+    #[tracing::instrument(skip(self, caller), fields(symbol = %symbol), err(level = "info"))]
+    async fn onboard(
+        &self,
+        symbol: &Symbol,
+        caller: &Caller,
+        client: IpAddr,
+    ) -> Result<Option<Onboarding>, ServiceError> {
         if bars::last_bar_date(&self.pool, symbol).await?.is_some() {
             return Ok(None);
         }
@@ -287,12 +340,19 @@ impl Lookup for LookupService {
             };
         }
         let spec = JobSpec::refresh(symbol);
-        // A backfill under way answers at once, with no provider call; a known ticker whose
-        // backfill is not under way (a first one that failed) is fetched again.
         if let Some(t) = known {
-            let job = match self.jobs.active(&spec).await.map_err(job_error)? {
-                Some(job) => job,
-                None => self.jobs.enqueue(spec).await.map_err(job_error)?,
+            // A backfill under way answers at once, with no provider call. One that finished
+            // lately without bars is not tried again on every request; later it is.
+            let latest = self.jobs.latest(&spec).await.map_err(job_error)?;
+            let job = match latest {
+                Some(job) if !job.status.is_finished() => job,
+                Some(job) if recently_finished(&job) => {
+                    return Err(self.backfill_failed(symbol, &job));
+                }
+                _ => {
+                    self.spend_allowance(symbol, caller, client).await?;
+                    self.jobs.enqueue(spec).await.map_err(job_error)?
+                }
             };
             return Ok(Some(self.onboarding(symbol, t.name, &job)));
         }
@@ -300,6 +360,7 @@ impl Lookup for LookupService {
         if self.cache.get_json::<bool>(&unknown_key).await == Some(true) {
             return Err(self.unknown(symbol));
         }
+        self.spend_allowance(symbol, caller, client).await?;
         let Some(found) = self.identify(symbol).await? else {
             self.cache.set_json(&unknown_key, &true, UNKNOWN_TTL).await;
             return Err(self.unknown(symbol));
@@ -312,12 +373,32 @@ impl Lookup for LookupService {
             kind: ticker_kind(symbol, found.kind.as_deref()),
             sector: None,
             industry: None,
-            source: format!("Market data from {}", self.provider_names()),
+            source: format!("Market data from {}", self.chain.names()),
         };
         store::insert_ticker_if_missing(&self.pool, &ticker).await?;
         let job = self.jobs.enqueue(spec).await.map_err(job_error)?;
         tracing::info!(job_id = %job.id, "new ticker: backfill queued");
         Ok(Some(self.onboarding(symbol, found.name, &job)))
+    }
+}
+
+/// Whether `job` finished less than [`RETRY_BACKFILL_AFTER`] ago.
+fn recently_finished(job: &JobRecord) -> bool {
+    job.finished_at.is_some_and(|t| {
+        Utc::now() - t < chrono::Duration::from_std(RETRY_BACKFILL_AFTER).unwrap_or_default()
+    })
+}
+
+/// How many new symbols a caller may have fetched per UTC day: each costs provider calls now and
+/// a refresh after every close from then on.
+fn daily_allowance(caller: &Caller) -> u32 {
+    match caller {
+        Caller::Anonymous => 5,
+        c if c.is_admin() => u32::MAX,
+        Caller::Member {
+            tier: Tier::Pro, ..
+        } => 100,
+        Caller::Member { .. } => 20,
     }
 }
 
@@ -337,38 +418,11 @@ mod tests {
     }
 
     #[test]
-    fn a_listing_matches_across_the_providers_share_class_spellings() {
-        assert!(same_listing(&sym("BRK-B"), &sym("BRK.B")));
-        assert!(same_listing(&sym("AAPL"), &sym("aapl")));
-        assert!(!same_listing(&sym("AAPL"), &sym("AAPLW")));
-    }
-
-    #[test]
     fn provider_labels_map_onto_the_stored_kinds() {
         assert_eq!(ticker_kind(&sym("^GSPC"), None), "index");
         assert_eq!(ticker_kind(&sym("SPY"), Some("ETF")), "etf");
         assert_eq!(ticker_kind(&sym("VFIAX"), Some("Mutual fund")), "etf");
         assert_eq!(ticker_kind(&sym("AAPL"), Some("Common stock")), "stock");
         assert_eq!(ticker_kind(&sym("AAPL"), Some("Equity")), "stock");
-    }
-
-    #[test]
-    fn only_not_found_answers_from_every_provider_mean_nobody_knows_a_symbol() {
-        let nf = |provider| ProviderError::NotFound {
-            provider,
-            detail: "unknown symbol".into(),
-        };
-        assert!(nobody_knows(&ChainError::AllFailed(vec![
-            nf(ProviderKind::Yahoo),
-            nf(ProviderKind::Polygon)
-        ])));
-        assert!(!nobody_knows(&ChainError::AllFailed(vec![
-            nf(ProviderKind::Yahoo),
-            ProviderError::RateLimited {
-                provider: ProviderKind::Polygon,
-                retry_after: None
-            }
-        ])));
-        assert!(!nobody_knows(&ChainError::NoProviders));
     }
 }

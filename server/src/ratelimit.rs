@@ -18,6 +18,7 @@
 //! within the second count as used. A limit under 200 a minute is never batched.
 
 use std::collections::HashMap;
+use std::net::{IpAddr, Ipv6Addr};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -466,6 +467,18 @@ impl DailyBudget {
 /// How long a denied caller is told to wait at most (a day's quota resets at midnight UTC).
 pub fn retry_after(d: &Decision) -> Duration {
     Duration::from_secs(d.retry_after_secs)
+}
+
+/// The name an anonymous caller is limited under: its IPv4 address, or its IPv6 /64 (one host
+/// usually holds a whole /64, so counting single IPv6 addresses would be no limit at all).
+pub fn ip_subject(ip: IpAddr) -> String {
+    match ip {
+        IpAddr::V4(v4) => format!("ip:{v4}"),
+        IpAddr::V6(v6) => {
+            let net = u128::from(v6) & !((1u128 << 64) - 1);
+            format!("ip:{}/64", Ipv6Addr::from(net))
+        }
+    }
 }
 
 #[cfg(test)]

@@ -306,7 +306,9 @@ fn router(state: AppState, sessions: SessionManagerLayer<PostgresStore>, edge: E
             routes::assets::serve,
         ))
         .layer(CompressionLayer::new())
-        .layer(DefaultBodyLimit::max(edge.body_limit))
+        // `bounds::body_limit` bounds every body by its path; the extractors' own default would
+        // cut the uploads' larger allowance back to the default.
+        .layer(DefaultBodyLimit::disable())
         .layer(axum::middleware::from_fn_with_state(
             bounds::BodyLimits {
                 default: edge.body_limit,

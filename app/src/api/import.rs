@@ -20,12 +20,8 @@ pub async fn import_prices(
     record_splits: bool,
 ) -> Result<ImportReport, AppError> {
     let symbol = crate::domain::Symbol::parse(&symbol).map_err(AppError::BadRequest)?;
-    let name = name.map(|n| n.trim().to_owned()).filter(|n| !n.is_empty());
-    if name.as_ref().is_some_and(|n| n.chars().count() > 120) {
-        return Err(AppError::BadRequest(
-            "A name is at most 120 characters.".into(),
-        ));
-    }
+    let name =
+        crate::domain::TickerName::parse_optional(name.as_deref()).map_err(AppError::BadRequest)?;
     let caller = crate::ssr::caller().await?;
     let request = crate::ssr::ImportRequest {
         symbol,

@@ -20,7 +20,11 @@ pub async fn search_symbols(q: String) -> Result<SearchResults, AppError> {
 pub async fn open_stock(symbol: String) -> Result<StockLookup, AppError> {
     let symbol = super::market::parse_known_format(&symbol)?;
     let ctx = crate::ssr::ctx()?;
-    if let Some(onboarding) = ctx.lookup.onboard(&symbol).await? {
+    let (caller, client) = (
+        crate::ssr::caller().await?,
+        crate::ssr::client_addr().await?,
+    );
+    if let Some(onboarding) = ctx.lookup.onboard(&symbol, &caller, client).await? {
         return Ok(StockLookup::Onboarding(onboarding));
     }
     Ok(StockLookup::Stored(

@@ -42,7 +42,11 @@ pub async fn add_to_watchlist(symbol: String) -> Result<(), AppError> {
     let symbol = crate::domain::Symbol::parse(&symbol).map_err(AppError::BadRequest)?;
     let ctx = crate::ssr::ctx()?;
     // Watching a symbol not stored yet fetches it, as opening its page would.
-    ctx.lookup.onboard(&symbol).await?;
+    let (caller, client) = (
+        crate::ssr::caller().await?,
+        crate::ssr::client_addr().await?,
+    );
+    ctx.lookup.onboard(&symbol, &caller, client).await?;
     Ok(ctx.accounts.watch(user.id, &symbol).await?)
 }
 

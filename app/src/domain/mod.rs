@@ -10,6 +10,7 @@ mod search;
 #[cfg(feature = "ssr")]
 pub mod sql;
 mod symbol;
+mod ticker_name;
 mod user;
 
 pub use access::{Caller, Role, Tier};
@@ -20,4 +21,5 @@ pub use page::PageNumber;
 pub use range::{ChartRange, HistoryDays};
 pub use search::{SearchText, MAX_SEARCH_LEN};
 pub use symbol::Symbol;
+pub use ticker_name::{TickerName, MAX_TICKER_NAME_LEN};
 pub use user::UserId;

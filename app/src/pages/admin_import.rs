@@ -40,7 +40,11 @@ pub fn ImportPage() -> impl IntoView {
 
     // Built apart and erased, so the page's view type stays shallow enough for the compiler.
     let form = view! {
-            <form class="import-form" on:submit=move |ev| { ev.prevent_default(); submit(false); }>
+            // A changed input makes the preview stale: Import then waits for a new one.
+            <form class="import-form" method="post"
+                on:submit=move |ev| { ev.prevent_default(); submit(false); }
+                on:input=move |_| report.set(None)
+                on:change=move |_| report.set(None)>
                 <label>"Symbol" <input name="symbol" required maxlength="10" autocomplete="off"
                     prop:value=move || symbol.get() on:input=move |ev| symbol.set(event_target_value(&ev))/></label>
                 <label>"Name (for a new ticker)" <input name="name" maxlength="120" autocomplete="off"
@@ -74,6 +78,13 @@ pub fn ImportPage() -> impl IntoView {
                 "a Stooq file, an Alpha Vantage CSV (timestamp, open, …) or date, open, high, low, close, volume. "
                 "A file with any problem changes nothing; importing the same file twice adds nothing."
             </p>
+            <noscript>
+                <p class="notice">
+                    "This page reads the file in the browser and needs JavaScript. Without it, post the file to "
+                    <code>"POST /api/v1/admin/import?symbol=…"</code> " with an administrator's API key, or run "
+                    <code>"server import FILE --symbol S"</code> " on the server."
+                </p>
+            </noscript>
             {form}
             {move || problem.get().map(|p| view! { <pre class="import-problems" role="alert" data-testid="import-problems">{p}</pre> })}
             {move || report.get().map(|r| view! { <ReportView report=r/> }.into_any())}

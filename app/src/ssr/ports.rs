@@ -144,8 +144,14 @@ pub trait Lookup: Send + Sync {
 
     /// `None` when `symbol` is stored; otherwise, when a provider knows it, its backfill job (one
     /// for every concurrent first request). A symbol nobody knows, or no provider configured:
-    /// `NotAvailable`, saying what to do.
-    async fn onboard(&self, symbol: &Symbol) -> Result<Option<Onboarding>, ServiceError>;
+    /// `NotAvailable`, saying what to do. Each caller (an account, or an address for anonymous
+    /// ones at `client`) has a daily allowance of new symbols: `TooManyRequests` beyond it.
+    async fn onboard(
+        &self,
+        symbol: &Symbol,
+        caller: &Caller,
+        client: std::net::IpAddr,
+    ) -> Result<Option<Onboarding>, ServiceError>;
 }
 
 /// A file of daily prices to import.
@@ -154,7 +160,7 @@ pub struct ImportRequest {
     /// The ticker it is for (created when new).
     pub symbol: Symbol,
     /// The instrument's name, for a new ticker (the symbol otherwise).
-    pub name: Option<String>,
+    pub name: Option<crate::domain::TickerName>,
     /// The file's bytes.
     pub csv: Vec<u8>,
     /// `false`: read and check only, store nothing (a preview).

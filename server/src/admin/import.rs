@@ -2,7 +2,7 @@
 //! command line, on the operator's database (see [`super::operator_pool`]).
 
 use anyhow::{bail, Context};
-use app::domain::Symbol;
+use app::domain::{Symbol, TickerName};
 use app::ssr::ImportRequest;
 
 use crate::cache::Cache;
@@ -18,7 +18,7 @@ const USAGE: &str =
 struct Args {
     file: String,
     symbol: Symbol,
-    name: Option<String>,
+    name: Option<TickerName>,
     record_splits: bool,
     dry_run: bool,
 }
@@ -35,7 +35,10 @@ fn parse_args(args: &[String]) -> anyhow::Result<Args> {
                 let raw = it.next().context(USAGE)?;
                 symbol = Some(Symbol::parse(raw).map_err(|e| anyhow::anyhow!("{e}"))?);
             }
-            "--name" => name = Some(it.next().context(USAGE)?.clone()),
+            "--name" => {
+                let raw = it.next().context(USAGE)?;
+                name = TickerName::parse_optional(Some(raw)).map_err(|e| anyhow::anyhow!("{e}"))?;
+            }
             "--record-splits" => record_splits = true,
             "--dry-run" => dry_run = true,
             "-h" | "--help" => bail!(USAGE),
@@ -127,7 +130,7 @@ mod tests {
         .unwrap();
         assert_eq!(a.file, "f.csv");
         assert_eq!(a.symbol.as_str(), "AAPL");
-        assert_eq!(a.name.as_deref(), Some("Apple Inc."));
+        assert_eq!(a.name.as_ref().map(TickerName::as_str), Some("Apple Inc."));
         assert!(a.dry_run && !a.record_splits);
         assert!(parse_args(&args(&["f.csv"])).is_err());
         assert!(parse_args(&args(&["--symbol", "AAPL"])).is_err());

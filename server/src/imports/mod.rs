@@ -20,7 +20,7 @@ use sqlx::PgPool;
 use crate::events::{Event, Events};
 use crate::market::providers::DailyBar;
 use crate::market::store::{self, ActionKind, CorporateAction, NewTicker};
-use parse::{ImportError, ImportedRow, ParsedFile, MAX_PROBLEMS_SHOWN};
+use parse::{ImportError, ImportedRow, ParsedFile};
 
 /// What the bars and actions of an import are stored as coming from.
 const SOURCE: &str = "import";
@@ -52,6 +52,8 @@ impl ImportService {
     /// operator's command line calls this directly.
     pub async fn import(&self, request: ImportRequest) -> Result<ImportReport, ServiceError> {
         let parsed = parse::parse(&request.csv).map_err(rejected)?;
+        self.refuse_double_adjustment(&request.symbol, &parsed)
+            .await?;
         let actions = actions_of(&parsed, request.record_splits);
         let mut report = ImportReport {
             symbol: request.symbol.clone(),
@@ -86,8 +88,8 @@ impl ImportService {
             symbol: request.symbol.clone(),
             name: request
                 .name
-                .clone()
-                .unwrap_or_else(|| request.symbol.to_string()),
+                .as_ref()
+                .map_or_else(|| request.symbol.to_string(), |n| n.as_str().to_owned()),
             exchange: None,
             currency: None,
             kind: if request.symbol.as_str().starts_with('^') {
@@ -107,16 +109,26 @@ impl ImportService {
         report.inserted = stored.inserted;
         report.updated = stored.updated;
         report.unchanged = (bars.len() as u64).saturating_sub(stored.inserted + stored.updated);
+        // Stored: what follows may fail without the file being refused.
         if stored.inserted + stored.updated > 0 {
-            crate::predictions::store::fill_actuals(&self.pool, Some(&request.symbol)).await?;
             self.events
                 .publish(Event::BarsChanged {
                     symbol: request.symbol.clone(),
                 })
                 .await;
+            if let Err(e) =
+                crate::predictions::store::fill_actuals(&self.pool, Some(&request.symbol)).await
+            {
+                tracing::warn!(error = %e, "prediction actuals not filled after an import");
+            }
         }
-        let total = store::bars::bar_count(&self.pool, &request.symbol).await?;
-        report.history_note = self.history_note(&request.symbol, total as usize, true);
+        report.history_note = match store::bars::bar_count(&self.pool, &request.symbol).await {
+            Ok(total) => self.history_note(&request.symbol, total as usize, true),
+            Err(e) => {
+                tracing::warn!(error = %e, "stored history not counted after an import");
+                self.history_note(&request.symbol, parsed.rows.len(), false)
+            }
+        };
         tracing::info!(
             symbol = %request.symbol,
             rows = report.rows,
@@ -125,6 +137,37 @@ impl ImportService {
             "prices imported"
         );
         Ok(report)
+    }
+
+    /// A split-adjusted download over days the symbol has a recorded split in would have that
+    /// split applied twice (the stored bars are raw, and the adjusted series applies the
+    /// recorded splits): refused, saying so.
+    async fn refuse_double_adjustment(
+        &self,
+        symbol: &Symbol,
+        parsed: &ParsedFile,
+    ) -> Result<(), ServiceError> {
+        if !parsed.format.split_adjusted() {
+            return Ok(());
+        }
+        let (first, last) = (parsed.rows[0].date, parsed.rows[parsed.rows.len() - 1].date);
+        let splits: Vec<String> = store::corporate_actions(&self.pool, symbol)
+            .await?
+            .into_iter()
+            .filter(|a| a.kind == ActionKind::Split && first < a.ex_date && a.ex_date <= last)
+            .map(|a| format!("{} ({}-for-1)", a.ex_date, a.value))
+            .collect();
+        if splits.is_empty() {
+            return Ok(());
+        }
+        Err(ServiceError::InvalidInput(format!(
+            "The file was not imported: {symbol} has splits recorded on {}, and a {}'s prices are \
+             already adjusted for them, so they would count twice. Import it under a new symbol, \
+             or import unadjusted prices (an Alpha Vantage daily file or the \
+             date,open,high,low,close,volume layout).",
+            splits.join(", "),
+            parsed.format.label()
+        )))
     }
 
     /// What a history of `bars` days allows, in plain words.
@@ -146,27 +189,9 @@ impl ImportService {
     }
 }
 
-/// A file with problems: every one with its line, in one message.
+/// A file with problems: every one with its line (the parser's own account), in one message.
 fn rejected(e: ImportError) -> ServiceError {
-    match e {
-        ImportError::Rows(problems) => {
-            let mut lines: Vec<String> = problems
-                .iter()
-                .take(MAX_PROBLEMS_SHOWN)
-                .map(ToString::to_string)
-                .collect();
-            if problems.len() > MAX_PROBLEMS_SHOWN {
-                lines.push(format!("…and {} more", problems.len() - MAX_PROBLEMS_SHOWN));
-            }
-            ServiceError::InvalidInput(format!(
-                "The file was not imported: {} problem{} to fix.\n{}",
-                problems.len(),
-                if problems.len() == 1 { "" } else { "s" },
-                lines.join("\n")
-            ))
-        }
-        other => ServiceError::InvalidInput(format!("The file was not imported: {other}")),
-    }
+    ServiceError::InvalidInput(format!("The file was not imported: {e}"))
 }
 
 fn bar(r: &ImportedRow) -> DailyBar {

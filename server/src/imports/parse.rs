@@ -70,6 +70,12 @@ impl CsvFormat {
         }
     }
 
+    /// Whether the prices are already adjusted for splits: Yahoo's and Stooq's downloads are;
+    /// Alpha Vantage's daily series and the project's layout are raw.
+    pub fn split_adjusted(self) -> bool {
+        matches!(self, CsvFormat::Yahoo | CsvFormat::Stooq)
+    }
+
     /// The header that identifies this format, for the unknown-header message.
     pub fn header(self) -> &'static str {
         match self {

@@ -335,10 +335,10 @@ impl Jobs {
         Ok(Some(job))
     }
 
-    /// The job queued or running for `spec` on the data stored now, if any.
-    pub async fn active(&self, spec: &JobSpec) -> Result<Option<JobRecord>, JobError> {
+    /// The newest job for `spec` on the data stored now (queued, running or finished), if any.
+    pub async fn latest(&self, spec: &JobSpec) -> Result<Option<JobRecord>, JobError> {
         let as_of = bars::last_bar_date(&self.pool, &spec.symbol).await?;
-        store::active(&self.pool, &spec.idempotency_key(as_of)).await
+        store::latest(&self.pool, &spec.idempotency_key(as_of)).await
     }
 
     /// A job by id.

@@ -99,6 +99,27 @@ pub(super) async fn active(
     row.map(JobRecord::try_from).transpose()
 }
 
+/// The newest job under `key`, whatever its state.
+pub(super) async fn latest(
+    ex: impl PgExecutor<'_>,
+    key: &str,
+) -> Result<Option<JobRecord>, JobError> {
+    let row = sqlx::query_as!(
+        JobRow,
+        r#"select id as "id: JobId", kind as "kind: JobKind", symbol as "symbol: Symbol", model,
+                  status as "status: JobState", progress, step, attempts, error,
+                  result as "result: Json<serde_json::Value>", idempotency_key,
+                  created_at as "created_at: DateTime<Utc>",
+                  started_at as "started_at: DateTime<Utc>",
+                  finished_at as "finished_at: DateTime<Utc>"
+           from jobs where idempotency_key = $1 order by created_at desc limit 1"#,
+        key,
+    )
+    .fetch_optional(ex)
+    .await?;
+    row.map(JobRecord::try_from).transpose()
+}
+
 /// A job by id.
 pub async fn get(ex: impl PgExecutor<'_>, id: JobId) -> Result<JobRecord, JobError> {
     let row = sqlx::query_as!(

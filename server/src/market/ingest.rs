@@ -110,8 +110,7 @@ impl Ingestor {
 
     /// The providers asked, in order ("polygon, yahoo"), for what users are told.
     pub fn providers(&self) -> String {
-        let names: Vec<&str> = self.chain.order().iter().map(|k| k.as_str()).collect();
-        names.join(", ")
+        self.chain.names()
     }
 
     /// Fetches the news of the last week about `symbol`: what a new ticker's page shows first.

@@ -23,7 +23,7 @@ use serde::{de::DeserializeOwned, Serialize};
 use sqlx::PgPool;
 
 use super::ingest::{IngestError, Ingestor};
-use super::providers::{DateRange, ProviderError, ProviderKind};
+use super::providers::{DateRange, ProviderKind};
 use super::store::{self, news as news_store, StoredArticle};
 use crate::cache::{Cache, Lookup};
 
@@ -216,16 +216,7 @@ impl NewsDeskService {
                     report.inserted += r.inserted;
                     report.updated += r.updated;
                 }
-                Err(IngestError::Providers(e))
-                    if e.attempts().iter().all(|a| {
-                        matches!(
-                            a,
-                            ProviderError::NoData { .. }
-                                | ProviderError::NotFound { .. }
-                                | ProviderError::Unsupported { .. }
-                        )
-                    }) =>
-                {
+                Err(IngestError::Providers(e)) if e.nobody_has_it() => {
                     tracing::debug!(symbol = ?symbol.map(Symbol::as_str), "no news in range");
                 }
                 Err(e) => {

@@ -212,19 +212,16 @@ pub fn predict(
             .find(|c| c.h == h)
             .map(|c| (&c.calibration, daily_vol));
         let s = signal(last.close, step, verdict(verdicts, m.model, h), calibration);
-        let bound = |level: f64, upper: bool| {
-            step.interval(level)
-                .map(|iv| if upper { iv.upper } else { iv.lower })
-                .filter(|v| v.is_finite())
-        };
+        let (lo95, hi95) = bounds(step, 0.95);
+        let (lo99, hi99) = bounds(step, 0.99);
         horizons.push(PredictedStep {
             h,
             target_date: calendar::add_trading_days(last.date, h as i64)?,
             point: step.point,
-            lo95: bound(0.95, false),
-            hi95: bound(0.95, true),
-            lo99: bound(0.99, false),
-            hi99: bound(0.99, true),
+            lo95,
+            hi95,
+            lo99,
+            hi99,
             signal: match s.action {
                 Action::Buy => TradeSignal::Buy,
                 Action::Sell => TradeSignal::Sell,
@@ -266,6 +263,17 @@ fn predict_with_intervals(
             }
         }
         other => other,
+    }
+}
+
+/// The `level` interval of `step`, or neither bound: a bound that is not finite, or an interval of
+/// no width (a history of one or two days has no spread to measure), is absent, never shown.
+fn bounds(step: &forecast::StepForecast, level: f64) -> (Option<f64>, Option<f64>) {
+    match step.interval(level) {
+        Some(iv) if iv.lower.is_finite() && iv.upper.is_finite() && iv.upper > iv.lower => {
+            (Some(iv.lower), Some(iv.upper))
+        }
+        _ => (None, None),
     }
 }
 

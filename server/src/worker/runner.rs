@@ -87,13 +87,6 @@ impl Runner {
             }
         }
         if !report.up_to_date() {
-            // Predictions waiting for these days get their actuals now, not at the next start-up.
-            let filled = self
-                .predictor
-                .fill_actuals(Some(&job.symbol))
-                .await
-                .map_err(|e| JobError::Dependency(e.to_string()))?;
-            tracing::info!(filled, "prediction actuals filled");
             // Every instance drops what it derived from the old bars (charts, quotes).
             self.predictor
                 .events()
@@ -104,6 +97,12 @@ impl Runner {
             self.jobs
                 .enqueue_in(tx, &JobSpec::predict(&job.symbol))
                 .await?;
+            // Predictions waiting for these days get their actuals now, not at the next start-up.
+            // The bars are stored whatever happens here; a miss is filled by the next refresh.
+            match self.predictor.fill_actuals(Some(&job.symbol)).await {
+                Ok(filled) => tracing::info!(filled, "prediction actuals filled"),
+                Err(e) => tracing::warn!(error = %e, "prediction actuals not filled"),
+            }
         }
         Ok(serde_json::json!({
             "fetched": report.fetched,

@@ -221,3 +221,129 @@ async fn only_administrators_import_and_files_are_size_limited() {
     let (status, body) = import(&app, Some(&admin), "symbol=%24%24", csv).await;
     assert_error(status, &body, 400, "invalid_symbol");
 }
+
+#[tokio::test]
+async fn a_suspected_split_is_flagged_and_recorded_only_when_asked() {
+    let app = spawn_app().await;
+    let key = app.api_key("importer", true).await;
+    // A 2-for-1 split on 2024-01-05 that the file does not record: the close halves overnight.
+    let csv = "date,open,high,low,close,volume\n\
+               2024-01-02,100,101,99,100,10\n\
+               2024-01-03,100,102,99,101,10\n\
+               2024-01-04,101,103,100,102,10\n\
+               2024-01-05,51,52,50,51.5,20\n\
+               2024-01-08,51.5,52,51,51.8,20\n";
+    let (status, preview) = import(&app, Some(&key), "symbol=SPLT", csv.into()).await;
+    assert_eq!(status, 200, "{preview}");
+    let suspects = preview["suspected_splits"].as_array().unwrap();
+    assert_eq!(suspects.len(), 1, "{preview}");
+    assert_eq!(suspects[0]["date"], "2024-01-05");
+    assert_eq!(suspects[0]["line"], 5);
+    assert!(preview["actions"].as_array().unwrap().is_empty());
+
+    let (status, stored) = import(&app, Some(&key), "symbol=SPLT&commit=true", csv.into()).await;
+    assert_eq!(status, 200, "{stored}");
+    let splits: i64 =
+        sqlx::query_scalar("select count(*) from corporate_actions where symbol = 'SPLT'")
+            .fetch_one(&app.pool)
+            .await
+            .unwrap();
+    assert_eq!(splits, 0, "not recorded unless asked");
+
+    let (status, recorded) = import(
+        &app,
+        Some(&key),
+        "symbol=SPLT&commit=true&record_splits=true",
+        csv.into(),
+    )
+    .await;
+    assert_eq!(status, 200, "{recorded}");
+    assert_eq!(recorded["actions"][0]["kind"], "split");
+    assert_eq!(recorded["actions"][0]["value"], 2.0);
+    let (kind, value): (String, f64) = sqlx::query_as(
+        "select kind, value from corporate_actions where symbol = 'SPLT' and ex_date = '2024-01-05'",
+    )
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
+    assert_eq!((kind.as_str(), value), ("split", 2.0));
+    // The adjusted history is continuous across the split.
+    let adjusted = server::market::store::daily_bars(
+        &app.pool,
+        &crate::kit::sym("SPLT"),
+        None,
+        None,
+        server::market::store::Adjustment::Adjusted,
+    )
+    .await
+    .unwrap();
+    assert!(
+        (adjusted[2].close - 51.0).abs() < 1e-9,
+        "{}",
+        adjusted[2].close
+    );
+}
+
+#[tokio::test]
+async fn a_split_adjusted_download_over_a_recorded_split_is_refused() {
+    let app = spawn_app().await;
+    let key = app.api_key("importer", true).await;
+    let raw = "date,open,high,low,close,volume\n\
+               2024-01-02,100,101,99,100,10\n\
+               2024-01-03,100,102,99,101,10\n\
+               2024-01-04,51,52,50,51.5,20\n";
+    let (status, body) = import(
+        &app,
+        Some(&key),
+        "symbol=SPL2&commit=true&record_splits=true",
+        raw.into(),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    // A Yahoo download's closes are already divided by the split: importing it would halve them
+    // again in the adjusted series.
+    let yahoo = "Date,Open,High,Low,Close,Adj Close,Volume\n\
+                 2024-01-02,50,50.5,49.5,50,50,20\n\
+                 2024-01-03,50,51,49.5,50.5,50.5,20\n\
+                 2024-01-04,51,52,50,51.5,51.5,20\n";
+    let (status, body) = import(&app, Some(&key), "symbol=SPL2&commit=true", yahoo.into()).await;
+    assert_error(status, &body, 400, "bad_request");
+    let message = body["error"]["message"].as_str().unwrap();
+    assert!(
+        message.contains("splits recorded on 2024-01-04"),
+        "{message}"
+    );
+    let closes: Vec<f64> =
+        sqlx::query_scalar("select close from daily_bars where symbol = 'SPL2' order by date")
+            .fetch_all(&app.pool)
+            .await
+            .unwrap();
+    assert_eq!(closes, [100.0, 101.0, 51.5], "nothing changed");
+}
+
+#[tokio::test]
+async fn the_page_imports_a_file_far_over_the_default_body_limit() {
+    let app = spawn_app().await;
+    let key = app.api_key("importer", true).await;
+    // The whole Microsoft series (about 8,000 rows) as the page sends it: form-encoded text.
+    let csv = include_str!("../../data/prices/msft_1986_2017.csv");
+    assert!(csv.len() > 4 * 64 * 1024);
+    let res = TestApp::fresh_client()
+        .post(format!("{}/api/import_prices", app.address))
+        .header("X-API-Key", &key)
+        .form(&[
+            ("symbol", "MSFT.I"),
+            ("name", "Microsoft (imported)"),
+            ("csv", csv),
+            ("commit", "false"),
+            ("record_splits", "false"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    let status = res.status();
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["rows"], csv.lines().count() - 1);
+    assert_eq!(body["format"], "Tickercast");
+}

@@ -355,3 +355,203 @@ async fn a_refresh_fills_the_actuals_of_the_predictions_waiting_for_its_bars() {
         assert!(actual.is_some(), "the actual of {target} was not filled");
     }
 }
+
+/// One provider's fixtures: what its search, daily bars and quote answer, in its own format.
+struct ProviderFixtures {
+    env: Vec<(String, String)>,
+    mocks: Vec<Mock>,
+}
+
+fn provider_fixture(provider: &str, name: &str) -> Value {
+    let p = format!(
+        "{}/tests/fixtures/providers/{provider}/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap()
+}
+
+fn ok(provider: &str, name: &str) -> ResponseTemplate {
+    ResponseTemplate::new(200).set_body_json(provider_fixture(provider, name))
+}
+
+/// Apple is known (search and bars); ZZZZQ is not (an empty search, a quote that says so).
+fn fixtures_of(provider: &str, uri: &str) -> ProviderFixtures {
+    use wiremock::matchers::{path_regex, query_param};
+    let key = |var: &str| (var.to_string(), "test-key".to_string());
+    let base = |var: &str| (var.to_string(), uri.to_string());
+    match provider {
+        "alphavantage" => ProviderFixtures {
+            env: vec![key("ALPHAVANTAGE_API_KEY"), base("ALPHAVANTAGE_BASE_URL")],
+            mocks: vec![
+                Mock::given(query_param("function", "SYMBOL_SEARCH"))
+                    .and(query_param("keywords", "AAPL"))
+                    .respond_with(ok(provider, "symbol_search.json")),
+                Mock::given(query_param("function", "SYMBOL_SEARCH"))
+                    .respond_with(ok(provider, "symbol_search_empty.json")),
+                Mock::given(query_param("function", "TIME_SERIES_DAILY_ADJUSTED"))
+                    .and(query_param("symbol", "AAPL"))
+                    .respond_with(ok(provider, "daily_adjusted.json")),
+                Mock::given(query_param("function", "GLOBAL_QUOTE"))
+                    .respond_with(ok(provider, "empty_quote.json")),
+            ],
+        },
+        "finnhub" => ProviderFixtures {
+            env: vec![key("FINNHUB_API_KEY"), base("FINNHUB_BASE_URL")],
+            mocks: vec![
+                Mock::given(path("/search"))
+                    .and(query_param("q", "AAPL"))
+                    .respond_with(ok(provider, "symbol_search.json")),
+                Mock::given(path("/search")).respond_with(ok(provider, "symbol_search_empty.json")),
+                Mock::given(path("/stock/candle"))
+                    .and(query_param("symbol", "AAPL"))
+                    .respond_with(ok(provider, "candle.json")),
+                Mock::given(path("/quote")).respond_with(ok(provider, "unknown_quote.json")),
+            ],
+        },
+        "polygon" => ProviderFixtures {
+            env: vec![key("POLYGON_API_KEY"), base("POLYGON_BASE_URL")],
+            mocks: vec![
+                Mock::given(path("/v3/reference/tickers"))
+                    .and(query_param("search", "AAPL"))
+                    .respond_with(ok(provider, "symbol_search.json")),
+                Mock::given(path("/v3/reference/tickers"))
+                    .respond_with(ok(provider, "symbol_search_empty.json")),
+                Mock::given(path_regex(r"^/v2/aggs/ticker/AAPL/range/1/day/"))
+                    .respond_with(ok(provider, "aggs.json")),
+                Mock::given(path_regex(r"^/v2/aggs/ticker/ZZZZQ/prev")).respond_with(
+                    ResponseTemplate::new(404)
+                        .set_body_json(provider_fixture(provider, "not_found.json")),
+                ),
+            ],
+        },
+        other => panic!("no fixtures for {other}"),
+    }
+}
+
+#[tokio::test]
+async fn every_provider_onboards_a_symbol_it_knows_and_refuses_one_it_does_not() {
+    for provider in ["alphavantage", "finnhub", "polygon"] {
+        let server = MockServer::start().await;
+        let fixtures = fixtures_of(provider, &server.uri());
+        for mock in fixtures.mocks {
+            mock.mount(&server).await;
+        }
+        let mut env = fixtures.env;
+        env.push(("MARKET_DATA_PROVIDERS".into(), provider.into()));
+        // Alpha Vantage's free five calls a minute would be spent before the unknown symbol.
+        env.push((
+            format!("RATE_LIMIT_{}", provider.to_uppercase()),
+            "1000/min".into(),
+        ));
+        env.push(("MARKET_DATA_MAX_RETRIES".into(), "0".into()));
+        let app = spawn_app_with(Options {
+            env,
+            ..Options::default()
+        })
+        .await;
+
+        let (status, body) = app.get_json("/api/v1/timeseries/AAPL?range=MAX").await;
+        assert_eq!(status, 202, "{provider}: {body}");
+        assert!(
+            body["name"]
+                .as_str()
+                .unwrap()
+                .to_lowercase()
+                .starts_with("apple"),
+            "{provider}: {body}"
+        );
+        assert_eq!(body["providers"], provider);
+        let job = wait_for_job(&app, body["job"]["id"].as_str().unwrap()).await;
+        assert_eq!(job["status"], "done", "{provider}: {job}");
+        let (status, series) = app.get_json("/api/v1/timeseries/AAPL?range=MAX").await;
+        assert_eq!(status, 200, "{provider}: {series}");
+        assert!(
+            !series["points"].as_array().unwrap().is_empty(),
+            "{provider}: {series}"
+        );
+
+        let (status, body) = app.get_json("/api/v1/quote/ZZZZQ").await;
+        assert_eq!(status, 404, "{provider}: {body}");
+        assert!(
+            body["error"]["message"]
+                .as_str()
+                .unwrap()
+                .contains(&format!("No market-data provider ({provider}) knows")),
+            "{provider}: {body}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn an_anonymous_address_fetches_a_few_new_symbols_a_day() {
+    let days = trading_days(last_completed_session(Utc::now()).unwrap(), 10);
+    let yahoo = yahoo_with_apple(&days).await;
+    let app = online_app(&yahoo).await;
+    // Five distinct unknown symbols spend the address's allowance (each costs provider calls)…
+    for s in ["ZZZA", "ZZZB", "ZZZC", "ZZZD", "ZZZE"] {
+        let (status, body) = app.get_json(&format!("/api/v1/quote/{s}")).await;
+        assert_error(status, &body, 404, "unknown_symbol");
+    }
+    // …the same one again is free (and answered from memory)…
+    let (status, _) = app.get_json("/api/v1/quote/ZZZA").await;
+    assert_eq!(status, 404);
+    // …and a sixth new one waits for tomorrow, without asking a provider.
+    let asked = yahoo.received_requests().await.unwrap().len();
+    let (status, body) = app.get_json("/api/v1/quote/AAPL").await;
+    assert_error(status, &body, 429, "rate_limited");
+    let message = body["error"]["message"].as_str().unwrap();
+    assert!(message.contains("the 5 new tickers a day"), "{message}");
+    assert_eq!(yahoo.received_requests().await.unwrap().len(), asked);
+    // An account has its own, larger allowance.
+    let key = app.api_key("collector", false).await;
+    let (status, body) = app.get_json_with("/api/v1/quote/AAPL", &key).await;
+    assert_eq!(status, 202, "{body}");
+}
+
+#[tokio::test]
+async fn a_backfill_that_failed_is_said_plainly_and_not_retried_on_every_request() {
+    let days = trading_days(last_completed_session(Utc::now()).unwrap(), 10);
+    let yahoo = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/v1/finance/search"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(fixture("symbol_search.json")))
+        .mount(&yahoo)
+        .await;
+    // Known to the search, but its bars cannot be had.
+    Mock::given(method("GET"))
+        .and(path("/v8/finance/chart/AAPL"))
+        .respond_with(ResponseTemplate::new(500).set_body_string("upstream down"))
+        .mount(&yahoo)
+        .await;
+    let _ = days;
+    let app = spawn_app_with(Options {
+        env: vec![
+            ("MARKET_DATA_PROVIDERS".into(), "yahoo".into()),
+            ("YAHOO_BASE_URL".into(), yahoo.uri()),
+            ("MARKET_DATA_MAX_RETRIES".into(), "0".into()),
+            ("APP_JOB_MAX_ATTEMPTS".into(), "1".into()),
+        ],
+        ..Options::default()
+    })
+    .await;
+    let (status, body) = app.get_json("/api/v1/quote/AAPL").await;
+    assert_eq!(status, 202, "{body}");
+    let job = wait_for_job(&app, body["job"]["id"].as_str().unwrap()).await;
+    assert_eq!(job["status"], "failed", "{job}");
+
+    for _ in 0..3 {
+        let (status, body) = app.get_json("/api/v1/timeseries/AAPL").await;
+        assert_error(status, &body, 404, "unknown_symbol");
+        let message = body["error"]["message"].as_str().unwrap();
+        assert!(
+            message.contains("fetching its history from yahoo failed"),
+            "{message}"
+        );
+        assert!(message.contains("tried again 10 minutes"), "{message}");
+    }
+    let jobs: i64 = sqlx::query_scalar("select count(*) from jobs where symbol = 'AAPL'")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    assert_eq!(jobs, 1, "no new backfill on every request");
+}

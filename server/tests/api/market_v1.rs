@@ -544,7 +544,18 @@ async fn a_ticker_with_one_or_two_bars_charts_without_an_error() {
     let (status, body) = app.api("/quote/TWO").await;
     assert_eq!(status, 200, "{body}");
     let (status, body) = app.api("/predictions/TWO").await;
-    assert!(status < 500, "{status} {body}");
+    assert_eq!(status, 200, "{body}");
+    // One daily change says nothing about spread: an interval is absent, never zero-width.
+    for m in body["models"].as_array().unwrap() {
+        for step in m["horizons"].as_array().unwrap() {
+            if let (Some(lo), Some(hi)) = (step["lo95"].as_f64(), step["hi95"].as_f64()) {
+                assert!(hi > lo, "zero-width interval: {m}");
+            }
+        }
+        if !["naive", "drift"].contains(&m["model"].as_str().unwrap()) {
+            assert_eq!(m["status"], "insufficient_history", "{m}");
+        }
+    }
     let page = app.get("/stock/TWO").await;
     assert_eq!(page.status(), 200);
     assert!(page

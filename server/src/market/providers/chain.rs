@@ -40,6 +40,20 @@ fn join(errors: &[ProviderError]) -> String {
 }
 
 impl ChainError {
+    /// Whether every provider asked said there is nothing (an unknown symbol, no data in range,
+    /// or no such kind of data), as opposed to one failing.
+    pub fn nobody_has_it(&self) -> bool {
+        !self.attempts().is_empty()
+            && self.attempts().iter().all(|a| {
+                matches!(
+                    a,
+                    ProviderError::NotFound { .. }
+                        | ProviderError::NoData { .. }
+                        | ProviderError::Unsupported { .. }
+                )
+            })
+    }
+
     /// The errors of the providers asked, in order (empty for [`ChainError::NoProviders`]).
     pub fn attempts(&self) -> &[ProviderError] {
         match self {
@@ -103,6 +117,12 @@ impl ProviderChain {
     /// The providers, in the order they are asked.
     pub fn order(&self) -> Vec<ProviderKind> {
         self.providers.iter().map(|p| p.kind()).collect()
+    }
+
+    /// The providers' names in order ("polygon, yahoo"), for what people are told.
+    pub fn names(&self) -> String {
+        let names: Vec<&str> = self.providers.iter().map(|p| p.kind().as_str()).collect();
+        names.join(", ")
     }
 
     /// Daily bars from the first provider that has them.
@@ -178,5 +198,38 @@ impl ProviderChain {
         async { first_answer!(self, Operation::Search, |p| p.search(query)) }
             .instrument(span)
             .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn not_found(provider: ProviderKind) -> ProviderError {
+        ProviderError::NotFound {
+            provider,
+            detail: "unknown symbol".into(),
+        }
+    }
+
+    #[test]
+    fn only_answers_that_there_is_nothing_mean_nobody_has_it() {
+        let all = ChainError::AllFailed(vec![
+            not_found(ProviderKind::Yahoo),
+            ProviderError::Unsupported {
+                provider: ProviderKind::Polygon,
+                operation: Operation::News,
+            },
+        ]);
+        assert!(all.nobody_has_it());
+        let one_failed = ChainError::AllFailed(vec![
+            not_found(ProviderKind::Yahoo),
+            ProviderError::RateLimited {
+                provider: ProviderKind::Polygon,
+                retry_after: None,
+            },
+        ]);
+        assert!(!one_failed.nobody_has_it());
+        assert!(!ChainError::NoProviders.nobody_has_it());
     }
 }

@@ -1,7 +1,7 @@
 //! The client's address: the socket's peer, or — only when that peer is a trusted proxy — the
 //! nearest address in `X-Forwarded-For` that is not itself a trusted proxy.
 
-use std::net::{IpAddr, Ipv6Addr};
+use std::net::IpAddr;
 
 use axum::http::HeaderMap;
 
@@ -31,17 +31,7 @@ pub fn client_ip(peer: IpAddr, headers: &HeaderMap, trusted: &[IpBlock]) -> IpAd
         .unwrap_or(peer)
 }
 
-/// The name an anonymous caller is limited under: its IPv4 address, or its IPv6 /64 (one host
-/// usually holds a whole /64, so counting single IPv6 addresses would be no limit at all).
-pub fn ip_subject(ip: IpAddr) -> String {
-    match ip {
-        IpAddr::V4(v4) => format!("ip:{v4}"),
-        IpAddr::V6(v6) => {
-            let net = u128::from(v6) & !((1u128 << 64) - 1);
-            format!("ip:{}/64", Ipv6Addr::from(net))
-        }
-    }
-}
+pub use crate::ratelimit::ip_subject;
 
 #[cfg(test)]
 mod tests {

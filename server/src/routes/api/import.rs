@@ -11,7 +11,7 @@ use axum::{Extension, Json};
 use futures::StreamExt;
 use serde::Deserialize;
 
-use app::domain::{Caller, Symbol};
+use app::domain::{Caller, Symbol, TickerName};
 use app::model::ImportReport;
 use app::ssr::ImportRequest;
 
@@ -69,13 +69,7 @@ pub async fn import(
     let Query(params) = query.map_err(|e| ApiError::bad_request(e.body_text()))?;
     let symbol = Symbol::parse(params.symbol.as_deref().unwrap_or_default())
         .map_err(ApiError::invalid_symbol)?;
-    let name = match params.name.as_deref().map(str::trim) {
-        None | Some("") => None,
-        Some(n) if n.chars().count() > 120 => {
-            return Err(ApiError::bad_request("A name is at most 120 characters."))
-        }
-        Some(n) => Some(n.to_owned()),
-    };
+    let name = TickerName::parse_optional(params.name.as_deref()).map_err(ApiError::bad_request)?;
     let csv = read_limited(body, IMPORT_BODY_LIMIT).await?;
     let request = ImportRequest {
         symbol,

@@ -8,8 +8,14 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::Deserialize;
 
-use app::domain::{SearchText, Symbol};
+use std::net::{IpAddr, Ipv4Addr};
+
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+
+use app::domain::{Caller, SearchText, Symbol};
 use app::model::{Onboarding, Predictions, SearchResults};
+use app::ssr::ClientAddr;
 
 use super::error::{ApiError, ErrorBody};
 use crate::routes::AppState;
@@ -56,10 +62,44 @@ pub enum PredictionsAccepted {
     Fetching(Onboarding),
 }
 
+/// Who asks, as the access layer left it on the request: whose allowance of new symbols a first
+/// request spends.
+pub struct Asker {
+    caller: Caller,
+    client: IpAddr,
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Asker {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        let caller = parts
+            .extensions
+            .get::<Caller>()
+            .cloned()
+            .unwrap_or(Caller::Anonymous);
+        // The guard always sets the address; without it, every such request shares one allowance.
+        let client = parts
+            .extensions
+            .get::<ClientAddr>()
+            .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |a| a.0);
+        Ok(Asker { caller, client })
+    }
+}
+
 /// For a symbol with no stored history: the `202` of its backfill (a provider knows it) or the
 /// error saying why it cannot be had. `None` when it is stored, and the route answers as usual.
-pub async fn pending(state: &AppState, symbol: &Symbol) -> Result<Option<Response>, ApiError> {
-    Ok(state.ctx.lookup.onboard(symbol).await?.map(accepted))
+pub async fn pending(
+    state: &AppState,
+    symbol: &Symbol,
+    asker: &Asker,
+) -> Result<Option<Response>, ApiError> {
+    Ok(state
+        .ctx
+        .lookup
+        .onboard(symbol, &asker.caller, asker.client)
+        .await?
+        .map(accepted))
 }
 
 /// `202 Accepted` with the backfill job, where to follow it, and when to ask again.

@@ -15,7 +15,7 @@ use app::model::{CompanyProfile, IndicatorSeries, Quote, ServedFrom, TimeSeries}
 
 use super::error::{ApiError, ErrorBody};
 use super::extract::path_symbol;
-use super::lookup::pending;
+use super::lookup::{pending, Asker};
 use crate::routes::AppState;
 
 /// `?range=`; absent means one year.
@@ -39,6 +39,7 @@ pub struct RangeQuery {
 )]
 pub async fn quote(
     State(state): State<AppState>,
+    asker: Asker,
     headers: HeaderMap,
     path: Result<Path<String>, PathRejection>,
 ) -> Result<Response, ApiError> {
@@ -47,7 +48,7 @@ pub async fn quote(
     if let Some(hit) = state.encoded.hit(&key, &headers) {
         return Ok(hit);
     }
-    if let Some(pending) = pending(&state, &symbol).await? {
+    if let Some(pending) = pending(&state, &symbol, &asker).await? {
         return Ok(pending);
     }
     let quote = state.ctx.market.quote(&symbol).await?;
@@ -72,6 +73,7 @@ pub async fn quote(
 )]
 pub async fn timeseries(
     State(state): State<AppState>,
+    asker: Asker,
     headers: HeaderMap,
     path: Result<Path<String>, PathRejection>,
     query: Result<Query<RangeQuery>, QueryRejection>,
@@ -82,7 +84,7 @@ pub async fn timeseries(
     if let Some(hit) = state.encoded.hit(&key, &headers) {
         return Ok(hit);
     }
-    if let Some(pending) = pending(&state, &symbol).await? {
+    if let Some(pending) = pending(&state, &symbol, &asker).await? {
         return Ok(pending);
     }
     let series = state.ctx.market.timeseries(&symbol, range).await?;
@@ -114,6 +116,7 @@ pub async fn timeseries(
 )]
 pub async fn indicators(
     State(state): State<AppState>,
+    asker: Asker,
     headers: HeaderMap,
     path: Result<Path<String>, PathRejection>,
     query: Result<Query<RangeQuery>, QueryRejection>,
@@ -124,7 +127,7 @@ pub async fn indicators(
     if let Some(hit) = state.encoded.hit(&key, &headers) {
         return Ok(hit);
     }
-    if let Some(pending) = pending(&state, &symbol).await? {
+    if let Some(pending) = pending(&state, &symbol, &asker).await? {
         return Ok(pending);
     }
     let series = state.ctx.market.indicators(&symbol, range).await?;
@@ -155,10 +158,11 @@ fn chart_range(query: Result<Query<RangeQuery>, QueryRejection>) -> Result<Chart
 )]
 pub async fn overview(
     State(state): State<AppState>,
+    asker: Asker,
     path: Result<Path<String>, PathRejection>,
 ) -> Result<Response, ApiError> {
     let symbol = path_symbol(path)?;
-    if let Some(pending) = pending(&state, &symbol).await? {
+    if let Some(pending) = pending(&state, &symbol, &asker).await? {
         return Ok(pending);
     }
     Ok(Json(state.ctx.market.overview(&symbol).await?).into_response())

@@ -57,6 +57,7 @@ fn reply(p: Predictions) -> Response {
 pub async fn predictions(
     State(state): State<AppState>,
     caller: Option<Extension<Caller>>,
+    asker: super::lookup::Asker,
     headers: HeaderMap,
     path: Result<Path<String>, PathRejection>,
 ) -> Result<Response, ApiError> {
@@ -65,7 +66,7 @@ pub async fn predictions(
     if let Some(hit) = state.encoded.hit(&key, &headers) {
         return Ok(hit);
     }
-    if let Some(pending) = super::lookup::pending(&state, &symbol).await? {
+    if let Some(pending) = super::lookup::pending(&state, &symbol, &asker).await? {
         return Ok(pending);
     }
     let caller = caller_of(caller);
