@@ -780,6 +780,91 @@ pub struct ImportReport {
     pub history_note: String,
 }
 
+/// One day of a price download: the raw bar and the same day adjusted for later splits and
+/// dividends.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct PriceRow {
+    /// Trading day.
+    pub date: NaiveDate,
+    /// Raw open.
+    pub open: f64,
+    /// Raw high.
+    pub high: f64,
+    /// Raw low.
+    pub low: f64,
+    /// Raw close.
+    pub close: f64,
+    /// Shares traded.
+    pub volume: i64,
+    /// Adjusted open.
+    pub adj_open: f64,
+    /// Adjusted high.
+    pub adj_high: f64,
+    /// Adjusted low.
+    pub adj_low: f64,
+    /// Adjusted close.
+    pub adj_close: f64,
+}
+
+/// One recorded prediction in a download, with the close that happened.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct PredictionRow {
+    /// Model id.
+    #[cfg_attr(feature = "ssr", schema(value_type = String))]
+    pub model: ModelId,
+    /// Registry version (0 for the baselines).
+    pub version: i32,
+    /// The bar it started from.
+    pub as_of: NaiveDate,
+    /// Trading days ahead.
+    pub horizon: i16,
+    /// The predicted session.
+    pub target_date: NaiveDate,
+    /// The close it started from.
+    pub last_close: f64,
+    /// Predicted close.
+    pub point: f64,
+    /// Lower bound of the 95% interval.
+    pub lo95: Option<f64>,
+    /// Upper bound of the 95% interval.
+    pub hi95: Option<f64>,
+    /// The close that happened; empty until that bar is stored.
+    pub actual: Option<f64>,
+}
+
+/// One model version's walk-forward record at one horizon, in a download.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct EvaluationRow {
+    /// Model id.
+    #[cfg_attr(feature = "ssr", schema(value_type = String))]
+    pub model: ModelId,
+    /// Registry version.
+    pub version: i32,
+    /// `current`, `candidate`, `retired`, …
+    pub state: String,
+    /// When it was trained (RFC 3339).
+    pub trained: String,
+    /// First bar of its training data.
+    pub data_from: NaiveDate,
+    /// Last bar of its training data.
+    pub data_to: NaiveDate,
+    /// First forecast origin of its walk-forward evaluation.
+    pub window_from: NaiveDate,
+    /// Last origin.
+    pub window_to: NaiveDate,
+    /// Origins evaluated.
+    pub origins: i32,
+    /// Trading days ahead.
+    pub horizon: usize,
+    /// MAE over the random walk's MAE on the same origins.
+    pub mae_rel_naive: Option<f64>,
+    /// Share of actuals inside the 95% interval, in %.
+    pub cov95_pct: Option<f64>,
+}
+
 /// One recorded prediction beside what happened.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]

@@ -35,6 +35,14 @@ test("search “app”, pick Apple, watch its history arrive, then its chart and
   }
   await expect(chart).toBeVisible({ timeout: 90_000 });
   await expect(page.getByRole("heading", { level: 1 })).toContainText("Apple Inc.");
+  // Its history downloads as it is stored.
+  const download = page.getByTestId("download-prices");
+  await expect(download).toHaveAttribute("href", "/api/v1/export/prices/AAPL?format=csv");
+  const file = await page.request.get("/api/v1/export/prices/AAPL?format=csv");
+  expect(file.headers()["content-disposition"]).toBe('attachment; filename="AAPL-prices.csv"');
+  const lines = (await file.text()).trim().split("\n");
+  expect(lines[0]).toBe("date,open,high,low,close,volume,adj_open,adj_high,adj_low,adj_close");
+  expect(lines.length).toBeGreaterThan(1000);
 
   await page.getByRole("link", { name: "Forecasts" }).click();
   await expect(page).toHaveURL(/\/predict\/AAPL$/);

@@ -16,6 +16,7 @@ use crate::accounts::AccountService;
 use crate::cache::Cache;
 use crate::config::Settings;
 use crate::events::Events;
+use crate::exports::ExportService;
 use crate::imports::ImportService;
 use crate::jobs::Jobs;
 use crate::lookup::LookupService;
@@ -171,6 +172,10 @@ impl Services {
             accounts: self.accounts.clone(),
             lookup: self.lookup.clone(),
             imports: self.imports.clone(),
+            exports: Arc::new(ExportService::new(
+                self.pool.clone(),
+                Arc::new(self.predictor.clone()),
+            )),
             news: self.news.clone(),
         }
     }

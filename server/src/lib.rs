@@ -15,6 +15,7 @@ pub mod compose;
 pub mod config;
 pub mod embedded;
 pub mod events;
+pub mod exports;
 pub mod imports;
 pub mod jobs;
 pub mod lookup;

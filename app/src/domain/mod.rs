@@ -2,6 +2,7 @@
 
 mod access;
 mod credentials;
+mod export;
 mod indicator;
 mod job;
 mod page;
@@ -15,6 +16,7 @@ mod user;
 
 pub use access::{Caller, Role, Tier};
 pub use credentials::{ApiKeyId, KeyName, Password, Username};
+pub use export::{DateWindow, ExportFormat, ExportKind};
 pub use indicator::{Indicator, IndicatorSet};
 pub use job::{JobId, JobState};
 pub use page::PageNumber;

@@ -91,7 +91,11 @@ fn ForecastView(p: Predictions) -> impl IntoView {
                 <a href=format!("/track/{segment}") data-testid="track-link">"The track record"</a>
                 " shows what the served forecasts said before the fact beside what happened; "
                 <a href=format!("/models/{segment}") data-testid="models-link">"the models page"</a>
-                " each model's versions, calibration and strategy backtest."
+                " each model's versions, calibration and strategy backtest. Download "
+                <a href=format!("/api/v1/export/predictions/{segment}?format=csv") download data-testid="download-predictions">"every recorded prediction (CSV)"</a>
+                " or "
+                <a href=format!("/api/v1/export/evaluation/{segment}?format=csv") download data-testid="download-evaluation">"the models' walk-forward records (CSV)"</a>
+                "."
             </p>
         </section>
         <FanChart predictions=chart history show_all/>

@@ -258,6 +258,9 @@ fn StockView(overview: StockOverview) -> impl IntoView {
         <div class="stock-actions">
             <a class="button primary" href=format!("/predict/{segment}")>"Forecasts"</a>
             <WatchButton symbol=symbol.clone()/>
+            <a class="button" href=format!("/api/v1/export/prices/{segment}?format=csv") download data-testid="download-prices">
+                "Download prices (CSV)"
+            </a>
         </div>
         <div class="panels">
             <Suspense fallback=|| view! { <p class="loading">"Loading company facts…"</p> }>

@@ -13,7 +13,7 @@ use crate::error::AppError;
 
 pub use ports::NewsDesk;
 pub use ports::{
-    Accounts, ImportRequest, Imports, Lookup, MarketData, PredictionService, ServiceError,
+    Accounts, Exports, ImportRequest, Imports, Lookup, MarketData, PredictionService, ServiceError,
     SessionUser,
 };
 pub use session::UserSession;
@@ -32,6 +32,8 @@ pub struct AppContext {
     pub lookup: Arc<dyn Lookup>,
     /// Imports of daily prices from files.
     pub imports: Arc<dyn Imports>,
+    /// Downloads of prices, predictions and records.
+    pub exports: Arc<dyn Exports>,
     /// Stored market and per-symbol news, page by page.
     pub news: Arc<dyn NewsDesk>,
 }

@@ -13,14 +13,15 @@ use chrono::{DateTime, Utc};
 use std::net::IpAddr;
 
 use crate::domain::{
-    ApiKeyId, Caller, ChartRange, HistoryDays, IndicatorSet, JobId, KeyName, Password, Role,
-    SearchText, Symbol, Tier, UserId, Username,
+    ApiKeyId, Caller, ChartRange, DateWindow, HistoryDays, IndicatorSet, JobId, KeyName, Password,
+    Role, SearchText, Symbol, Tier, UserId, Username,
 };
 use crate::error::AppError;
 use crate::model::{
-    ApiKeyInfo, CompanyProfile, ImportReport, IndicatorSeries, JobStatus, MarketStatus, ModelId,
-    ModelRecord, ModelVersionSummary, NewApiKey, NewsFeed, Onboarding, PredictionHistory,
-    Predictions, Quote, SearchResults, StockOverview, TickerSummary, TimeSeries, User,
+    ApiKeyInfo, CompanyProfile, EvaluationRow, ImportReport, IndicatorSeries, JobStatus,
+    MarketStatus, ModelId, ModelRecord, ModelVersionSummary, NewApiKey, NewsFeed, Onboarding,
+    PredictionHistory, PredictionRow, Predictions, PriceRow, Quote, SearchResults, StockOverview,
+    TickerSummary, TimeSeries, User,
 };
 
 /// A shared cause, kept for the log (shared so one failure can answer every caller waiting on the
@@ -152,6 +153,33 @@ pub trait Lookup: Send + Sync {
         caller: &Caller,
         client: std::net::IpAddr,
     ) -> Result<Option<Onboarding>, ServiceError>;
+}
+
+/// Downloads of a ticker's data, page by page so a file is never held whole.
+#[async_trait]
+pub trait Exports: Send + Sync {
+    /// Up to `limit` days of `symbol` in `window` after `after` (oldest first). Unknown ticker:
+    /// `UnknownSymbol`.
+    async fn prices(
+        &self,
+        symbol: &Symbol,
+        window: DateWindow,
+        after: Option<chrono::NaiveDate>,
+        limit: usize,
+    ) -> Result<Vec<PriceRow>, ServiceError>;
+
+    /// Up to `limit` recorded predictions of `symbol` whose target day is in `window`, skipping
+    /// the first `skip` (by as-of, model, version, horizon).
+    async fn predictions(
+        &self,
+        symbol: &Symbol,
+        window: DateWindow,
+        skip: usize,
+        limit: usize,
+    ) -> Result<Vec<PredictionRow>, ServiceError>;
+
+    /// Every model version's walk-forward record per horizon (a few hundred rows at most).
+    async fn evaluation(&self, symbol: &Symbol) -> Result<Vec<EvaluationRow>, ServiceError>;
 }
 
 /// A file of daily prices to import.

@@ -159,6 +159,65 @@ pub async fn fill_actuals(pool: &PgPool, symbol: Option<&Symbol>) -> Result<u64,
     Ok(done)
 }
 
+struct ExportedRow {
+    model: String,
+    version: i32,
+    as_of: NaiveDate,
+    horizon: i16,
+    target_date: NaiveDate,
+    last_close: f64,
+    point: f64,
+    lo95: Option<f64>,
+    hi95: Option<f64>,
+    actual: Option<f64>,
+}
+
+/// Up to `limit` recorded predictions of `symbol` whose target day lies from `from` to `to`,
+/// after the first `skip` in (as-of, model, version, horizon) order: one page of a download.
+/// Rows of a model this build no longer knows are skipped.
+pub async fn prediction_page(
+    pool: &PgPool,
+    symbol: &Symbol,
+    (from, to): (Option<NaiveDate>, Option<NaiveDate>),
+    skip: i64,
+    limit: i64,
+) -> Result<Vec<app::model::PredictionRow>, sqlx::Error> {
+    let rows = sqlx::query_as!(
+        ExportedRow,
+        r#"select model, version, as_of as "as_of: NaiveDate", horizon,
+                  target_date as "target_date: NaiveDate", last_close, point, lo95, hi95, actual
+           from predictions
+           where symbol = $1 and ($2::date is null or target_date >= $2)
+             and ($3::date is null or target_date <= $3)
+           order by as_of, model, version, horizon
+           offset $4 limit $5"#,
+        symbol.as_str(),
+        from as _,
+        to as _,
+        skip,
+        limit,
+    )
+    .fetch_all(pool)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|r| {
+            Some(app::model::PredictionRow {
+                model: r.model.parse().ok()?,
+                version: r.version,
+                as_of: r.as_of,
+                horizon: r.horizon,
+                target_date: r.target_date,
+                last_close: r.last_close,
+                point: r.point,
+                lo95: r.lo95,
+                hi95: r.hi95,
+                actual: r.actual,
+            })
+        })
+        .collect())
+}
+
 struct HistoryRow {
     model: String,
     version: i32,

@@ -6,6 +6,7 @@ mod access_limits;
 mod auth;
 mod browser_safety;
 mod encoded;
+mod export;
 mod import;
 mod ingest;
 mod jobs;

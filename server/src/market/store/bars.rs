@@ -116,6 +116,35 @@ pub async fn last_bar_date(
     Ok(last_bar(ex, symbol).await?.flatten().map(|b| b.date))
 }
 
+/// Up to `limit` days of `symbol` from `from` to `to` (both optional), raw beside adjusted, oldest
+/// first: one page of a price download.
+pub async fn price_page(
+    ex: impl PgExecutor<'_>,
+    symbol: &Symbol,
+    from: Option<NaiveDate>,
+    to: Option<NaiveDate>,
+    limit: i64,
+) -> StoreResult<Vec<app::model::PriceRow>> {
+    sqlx::query_as!(
+        app::model::PriceRow,
+        r#"select r.date as "date!: NaiveDate", r.open as "open!", r.high as "high!",
+                  r.low as "low!", r.close as "close!", r.volume as "volume!",
+                  a.open as "adj_open!", a.high as "adj_high!", a.low as "adj_low!",
+                  a.close as "adj_close!"
+           from daily_bars r
+           join daily_bars_adjusted($1, $2, $3) a on a.date = r.date
+           where r.symbol = $1
+           order by r.date
+           limit $4"#,
+        symbol.as_str(),
+        from as _,
+        to as _,
+        limit,
+    )
+    .fetch_all(ex)
+    .await
+}
+
 /// How many daily bars of `symbol` are stored.
 pub async fn bar_count(ex: impl PgExecutor<'_>, symbol: &Symbol) -> StoreResult<i64> {
     sqlx::query_scalar!(

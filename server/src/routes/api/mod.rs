@@ -6,6 +6,7 @@ pub mod auth;
 pub mod docs;
 pub mod encoded;
 pub mod error;
+pub mod export;
 pub mod extract;
 pub mod history;
 pub mod import;
@@ -34,6 +35,7 @@ pub fn router() -> Router<AppState> {
         .route("/news", get(news::market_news))
         .route("/news/{symbol}", get(news::symbol_news))
         .route("/search", get(lookup::search))
+        .route("/export/{what}/{symbol}", get(export::export))
         .route("/predictions/batch", post(predictions::batch))
         .route("/predictions/{symbol}", get(predictions::predictions))
         .route("/history/{symbol}", get(history::history))

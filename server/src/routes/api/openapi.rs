@@ -66,6 +66,7 @@ impl Modify for SecuritySchemes {
         super::news::market_news,
         super::news::symbol_news,
         super::lookup::search,
+        super::export::export,
         super::predictions::predictions,
         super::predictions::batch,
         super::predictions::precompute,
@@ -88,7 +89,7 @@ impl Modify for SecuritySchemes {
         app::model::NewsDeskPage, app::model::NewsStory, app::model::SentimentSummary,
         app::model::SentimentBucket, app::domain::PageNumber,
         SearchResults, SymbolSuggestion, Onboarding, super::lookup::PredictionsAccepted, ImportReport, ImportedRow, ImportedAction,
-        SplitSuspect,
+        SplitSuspect, app::model::PriceRow, app::model::PredictionRow, app::model::EvaluationRow, super::export::ExportRow,
     )),
     modifiers(&SecuritySchemes),
     tags(
