@@ -26,6 +26,8 @@ import http from "node:http";
 const PORT = Number(process.env.FIXTURE_PROVIDER_PORT ?? 3199);
 const HOST = "127.0.0.1";
 const LOG = Boolean(process.env.FIXTURE_PROVIDER_LOG);
+// Chart answers wait this long, as a real provider's do, so a first visit is seen fetching.
+const CHART_DELAY_MS = Number(process.env.FIXTURE_PROVIDER_CHART_DELAY_MS ?? 0);
 
 const DAY_SECONDS = 86_400;
 const FIRST_DAY = "2019-01-02";
@@ -558,6 +560,11 @@ const server = http.createServer((req, res) => {
     [status, body] = [500, { finance: { result: null, error: { code: "Internal Server Error", description: String(err) } } }];
   }
   const text = typeof body === "string" ? body : JSON.stringify(body);
+  const delay = url.pathname.startsWith("/v8/finance/chart/") ? CHART_DELAY_MS : 0;
+  setTimeout(() => answer(req, res, url, status, body, text), delay);
+});
+
+function answer(req, res, url, status, body, text) {
   res.writeHead(status, {
     "content-type": typeof body === "string" ? "text/plain; charset=utf-8" : "application/json;charset=utf-8",
     "content-length": Buffer.byteLength(text),
@@ -565,7 +572,7 @@ const server = http.createServer((req, res) => {
   });
   res.end(req.method === "HEAD" ? undefined : text);
   if (LOG) console.log(`${req.method} ${url.pathname}${url.search} -> ${status}`);
-});
+}
 
 server.listen(PORT, HOST, () => {
   console.log(`fixture provider (Yahoo formats, AAPL only) listening on http://${HOST}:${PORT}`);

@@ -39,7 +39,7 @@ export default defineConfig({
       url: `http://127.0.0.1:${providerPort}/healthz`,
       timeout: 30_000,
       reuseExistingServer: false,
-      env: { FIXTURE_PROVIDER_PORT: String(providerPort) },
+      env: { FIXTURE_PROVIDER_PORT: String(providerPort), FIXTURE_PROVIDER_CHART_DELAY_MS: "1500" },
     },
     {
       ...baseServer,

@@ -81,7 +81,7 @@ impl Services {
             .context("Failed to build the market-data provider clients")?;
         tracing::info!(order = ?providers.order(), "market-data providers");
         let ingestor =
-            (!providers.order().is_empty()).then(|| Ingestor::new(pool.clone(), providers.clone()));
+            (!providers.is_empty()).then(|| Ingestor::new(pool.clone(), providers.clone()));
         let market = Arc::new(MarketService::new(
             pool.clone(),
             MarketCache::new(cache.clone()),

@@ -12,7 +12,9 @@
 
 use std::time::Duration;
 
+use std::collections::HashSet;
 use std::net::IpAddr;
+use std::sync::{Arc, RwLock};
 
 use app::domain::{Caller, SearchText, Symbol, Tier};
 use app::model::{JobStatus, Onboarding, SearchResults, SymbolSuggestion};
@@ -25,8 +27,9 @@ use crate::cache::Cache;
 use crate::jobs::{JobError, JobRecord, JobSpec, Jobs};
 use crate::market::ingest::DEFAULT_HISTORY_YEARS;
 use crate::market::providers::{ChainError, ProviderChain, ProviderKind, Sourced, SymbolMatch};
+use crate::market::store::tickers::ticker_kind;
 use crate::market::store::{self, bars, tickers, NewTicker};
-use crate::ratelimit::{ip_subject, DailyBudget};
+use crate::ratelimit::{ip_subject, until_midnight, DailyBudget};
 use chrono::Utc;
 
 /// How long a provider's search answer is reused.
@@ -53,6 +56,9 @@ pub struct LookupService {
     chain: ProviderChain,
     jobs: Jobs,
     allowance: DailyBudget,
+    // Symbols seen with bars: bars are never deleted, so such a symbol needs no query here again
+    // (this check runs ahead of every symbol route).
+    with_bars: Arc<RwLock<HashSet<Symbol>>>,
 }
 
 /// A provider's search answer as cached.
@@ -77,11 +83,12 @@ impl LookupService {
             chain,
             jobs,
             allowance,
+            with_bars: Arc::default(),
         }
     }
 
     fn online(&self) -> bool {
-        !self.chain.order().is_empty()
+        !self.chain.is_empty()
     }
 
     /// The chain's matches for `query`, from the cache when asked within the hour.
@@ -192,16 +199,12 @@ impl LookupService {
         if self.allowance.spend(&who, symbol.as_str(), per_day).await {
             return Ok(());
         }
-        let now = Utc::now();
-        let midnight = (now.date_naive() + chrono::Days::new(1))
-            .and_hms_opt(0, 0, 0)
-            .map_or(now, |t| t.and_utc());
         Err(ServiceError::TooManyRequests {
             message: format!(
                 "{symbol} is not stored yet, and fetching it would exceed the {per_day} new tickers a \
                  day you may add; the allowance renews at midnight UTC."
             ),
-            retry_after: (midnight - now).to_std().unwrap_or(Duration::from_secs(60)),
+            retry_after: until_midnight(Utc::now()),
         })
     }
 
@@ -229,26 +232,8 @@ impl LookupService {
             name,
             providers: self.chain.names(),
             years: DEFAULT_HISTORY_YEARS,
-            job: JobStatus {
-                id: job.id,
-                status: job.status,
-                progress: job.progress,
-                step: Some(job.step.clone()).filter(|s| !s.is_empty()),
-                error: job.error.clone(),
-            },
+            job: JobStatus::from(job),
         }
-    }
-}
-
-/// The stored ticker kind for a provider's instrument label.
-fn ticker_kind(symbol: &Symbol, label: Option<&str>) -> &'static str {
-    let label = label.unwrap_or_default().to_ascii_lowercase();
-    if symbol.as_str().starts_with('^') || label == "index" {
-        "index"
-    } else if label.starts_with("et") || label.contains("fund") {
-        "etf"
-    } else {
-        "stock"
     }
 }
 
@@ -328,22 +313,37 @@ impl Lookup for LookupService {
         caller: &Caller,
         client: IpAddr,
     ) -> Result<Option<Onboarding>, ServiceError> {
-        if bars::last_bar_date(&self.pool, symbol).await?.is_some() {
+        if self
+            .with_bars
+            .read()
+            .is_ok_and(|known| known.contains(symbol))
+        {
             return Ok(None);
         }
-        let known = store::ticker(&self.pool, symbol).await?;
+        // One read says both: an unknown ticker (`None`), or a known one and whether it has bars.
+        let known = match bars::last_bar(&self.pool, symbol).await? {
+            Some(Some(_)) => {
+                if let Ok(mut known) = self.with_bars.write() {
+                    known.insert(symbol.clone());
+                }
+                return Ok(None);
+            }
+            Some(None) => true,
+            None => false,
+        };
         if !self.online() {
             // A stored ticker without bars answers as it is (an empty chart with its reason).
-            return match known {
-                Some(_) => Ok(None),
-                None => Err(self.offline(symbol).await),
+            return if known {
+                Ok(None)
+            } else {
+                Err(self.offline(symbol).await)
             };
         }
         let spec = JobSpec::refresh(symbol);
-        if let Some(t) = known {
+        if known {
             // A backfill under way answers at once, with no provider call. One that finished
             // lately without bars is not tried again on every request; later it is.
-            let latest = self.jobs.latest(&spec).await.map_err(job_error)?;
+            let latest = self.jobs.latest_backfill(symbol).await.map_err(job_error)?;
             let job = match latest {
                 Some(job) if !job.status.is_finished() => job,
                 Some(job) if recently_finished(&job) => {
@@ -354,7 +354,10 @@ impl Lookup for LookupService {
                     self.jobs.enqueue(spec).await.map_err(job_error)?
                 }
             };
-            return Ok(Some(self.onboarding(symbol, t.name, &job)));
+            let name = store::ticker(&self.pool, symbol)
+                .await?
+                .map_or_else(|| symbol.to_string(), |t| t.name);
+            return Ok(Some(self.onboarding(symbol, name, &job)));
         }
         let unknown_key = format!("unknown-symbol:{symbol}");
         if self.cache.get_json::<bool>(&unknown_key).await == Some(true) {
@@ -407,22 +410,4 @@ fn capitalised(s: &str) -> String {
     chars.next().map_or_else(String::new, |c| {
         c.to_uppercase().collect::<String>() + chars.as_str()
     })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn sym(s: &str) -> Symbol {
-        Symbol::parse(s).unwrap()
-    }
-
-    #[test]
-    fn provider_labels_map_onto_the_stored_kinds() {
-        assert_eq!(ticker_kind(&sym("^GSPC"), None), "index");
-        assert_eq!(ticker_kind(&sym("SPY"), Some("ETF")), "etf");
-        assert_eq!(ticker_kind(&sym("VFIAX"), Some("Mutual fund")), "etf");
-        assert_eq!(ticker_kind(&sym("AAPL"), Some("Common stock")), "stock");
-        assert_eq!(ticker_kind(&sym("AAPL"), Some("Equity")), "stock");
-    }
 }

@@ -175,6 +175,11 @@ impl std::fmt::Debug for InboundLimiter {
 
 const WINDOW_US: i64 = 60_000_000;
 
+/// How long until the next UTC midnight, when daily allowances renew.
+pub fn until_midnight(now: DateTime<Utc>) -> Duration {
+    Duration::from_millis(ms_to_midnight(now).unsigned_abs())
+}
+
 fn ms_to_midnight(now: DateTime<Utc>) -> i64 {
     let tomorrow = now.date_naive().succ_opt().unwrap_or(now.date_naive());
     let midnight = tomorrow

@@ -59,12 +59,24 @@ pub fn big_number(v: f64) -> String {
 /// A news sentiment score in [-1, 1] as a word and a CSS class, on Alpha Vantage's published
 /// scale (≤ -0.35 bearish, ≤ -0.15 somewhat bearish, < 0.15 neutral, < 0.35 somewhat bullish).
 pub fn sentiment(score: f64) -> (&'static str, &'static str) {
-    match score {
-        s if s <= -0.35 => ("Bearish", "down"),
-        s if s <= -0.15 => ("Somewhat bearish", "down"),
-        s if s < 0.15 => ("Neutral", "flat"),
-        s if s < 0.35 => ("Somewhat bullish", "up"),
-        _ => ("Bullish", "up"),
+    let word = match score {
+        s if s <= -0.35 => "Bearish",
+        s if s <= -0.15 => "Somewhat bearish",
+        s if s < 0.15 => "Neutral",
+        s if s < 0.35 => "Somewhat bullish",
+        _ => "Bullish",
+    };
+    // The colour is the three-way bucket the news desk counts, from the one set of thresholds.
+    let class = crate::model::SentimentBucket::of_score(score).map_or("flat", bucket_class);
+    (word, class)
+}
+
+/// The CSS class of a bucket: `up`, `flat`, `down`.
+pub fn bucket_class(b: crate::model::SentimentBucket) -> &'static str {
+    match b {
+        crate::model::SentimentBucket::Bullish => "up",
+        crate::model::SentimentBucket::Neutral => "flat",
+        crate::model::SentimentBucket::Bearish => "down",
     }
 }
 

@@ -58,6 +58,50 @@ pub fn JobProgress(
     }
 }
 
+/// Polls `job` once a second while it is queued or running, handing each answer to `on_status`.
+/// A job that does not exist (any more) ends the polling with `problem` saying so; a dropped
+/// connection or a busy server is said and retried every three seconds. Stops when the page that
+/// owns `problem` is gone.
+#[cfg(feature = "hydrate")]
+pub fn follow_job(
+    job: crate::domain::JobId,
+    problem: RwSignal<Option<String>>,
+    on_status: impl Fn(JobStatus) + Clone + 'static,
+) {
+    use std::time::Duration;
+
+    use crate::api::predictions::prediction_job;
+    use crate::error::AppError;
+
+    leptos::task::spawn_local(async move {
+        if problem.is_disposed() {
+            return;
+        }
+        match prediction_job(job.to_string()).await {
+            Ok(status) => {
+                let finished = status.status.is_finished();
+                on_status.clone()(status);
+                if !finished {
+                    set_timeout(
+                        move || follow_job(job, problem, on_status),
+                        Duration::from_secs(1),
+                    );
+                }
+            }
+            Err(e @ (AppError::NotFound(_) | AppError::BadRequest(_))) => {
+                problem.try_set(Some(e.to_string()));
+            }
+            Err(e) => {
+                problem.try_set(Some(format!("{e} Trying again…")));
+                set_timeout(
+                    move || follow_job(job, problem, on_status),
+                    Duration::from_secs(3),
+                );
+            }
+        }
+    });
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

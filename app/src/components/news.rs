@@ -15,12 +15,6 @@ use crate::model::{
 /// The `rel` of every link to another site: no access to this page, no referrer, no endorsement.
 pub const EXTERNAL_REL: &str = "noopener noreferrer nofollow";
 
-/// `url` when it may be a link: an absolute `http` or `https` URL (see
-/// [`NewsStory::web_link`]). A provider's `javascript:`, `data:` or relative link is not one.
-pub fn web_link(url: &str) -> Option<&str> {
-    NewsStory::web_link(url)
-}
-
 /// How long before `now` something happened, in words: `just now`, `5 min ago`, `3 h ago`,
 /// `2 days ago`; from a week on, its New York date (`Fri 1 Mar 2013`).
 pub fn ago(t: DateTime<Utc>, now: DateTime<Utc>) -> String {
@@ -42,15 +36,6 @@ pub fn signed2(x: f64) -> String {
         "0.00".into()
     } else {
         format!("{rounded:+.2}")
-    }
-}
-
-/// The CSS class of a bucket: `up`, `flat`, `down`.
-fn bucket_class(b: SentimentBucket) -> &'static str {
-    match b {
-        SentimentBucket::Bullish => "up",
-        SentimentBucket::Neutral => "flat",
-        SentimentBucket::Bearish => "down",
     }
 }
 
@@ -110,7 +95,7 @@ fn article(a: NewsItem) -> impl IntoView {
 
 /// A headline that links to the article when its URL is a web link, else plain text.
 fn title_link(url: &str, title: String) -> impl IntoView {
-    match web_link(url) {
+    match NewsStory::web_link(url) {
         Some(href) => Either::Left(view! {
             <a href=href.to_string() rel=EXTERNAL_REL target="_blank">{title}</a>
         }),
@@ -130,7 +115,7 @@ pub fn SentimentBadge(bucket: SentimentBucket, score: Option<f64>) -> impl IntoV
     };
     view! {
         <span
-            class=format!("badge sentiment {}", bucket_class(bucket))
+            class=format!("badge sentiment {}", format::bucket_class(bucket))
             data-sentiment=bucket.as_str()
             aria-label=aria
         >
@@ -203,7 +188,7 @@ pub fn SentimentSummaryPanel(summary: SentimentSummary) -> impl IntoView {
         .map(|bucket| view! { " " <SentimentBadge bucket score=None/> });
     let count = |label: &'static str, bucket: SentimentBucket, n: u32| {
         view! {
-            <li class=bucket_class(bucket) data-sentiment=bucket.as_str() data-count=n>
+            <li class=format::bucket_class(bucket) data-sentiment=bucket.as_str() data-count=n>
                 {label} " " <strong>{n}</strong>
             </li>
         }
@@ -256,7 +241,7 @@ mod tests {
             "HTTPS://EXAMPLE.COM/x?y=1",
             "https://[::1]/a",
         ] {
-            assert!(web_link(good).is_some(), "{good}");
+            assert!(NewsStory::web_link(good).is_some(), "{good}");
         }
         for bad in [
             "javascript:alert(1)",
@@ -272,7 +257,7 @@ mod tests {
             "http://example.com/\u{0}",
             "",
         ] {
-            assert!(web_link(bad).is_none(), "{bad:?}");
+            assert!(NewsStory::web_link(bad).is_none(), "{bad:?}");
         }
     }
 

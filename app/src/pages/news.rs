@@ -11,6 +11,7 @@ use super::error::ErrorView;
 use crate::api::news::{news_desk, symbol_news};
 use crate::components::news::{SentimentSummaryPanel, StoryCards};
 use crate::domain::PageNumber;
+use crate::error::AppError;
 use crate::model::NewsDeskPage;
 
 /// `/news?page=N`: market news, newest first.
@@ -19,16 +20,7 @@ pub fn MarketNewsPage() -> impl IntoView {
     let query = use_query_map();
     let page = move || query.read().get("page");
     let desk = Resource::new(page, news_desk);
-    view! {
-        <Suspense fallback=|| view! { <p class="loading">"Loading news…"</p> }>
-            {move || Suspend::new(async move {
-                match desk.await {
-                    Ok(desk) => Either::Left(view! { <DeskView desk/> }),
-                    Err(error) => Either::Right(view! { <ErrorView error/> }),
-                }
-            })}
-        </Suspense>
-    }
+    view! { <DeskOf desk/> }
 }
 
 /// `/news/{symbol}?page=N`: one ticker's news with its sentiment summary.
@@ -43,6 +35,12 @@ pub fn SymbolNewsPage() -> impl IntoView {
         )
     };
     let desk = Resource::new(key, |(symbol, page)| symbol_news(symbol, page));
+    view! { <DeskOf desk/> }
+}
+
+/// A desk page once it has loaded, or why it did not.
+#[component]
+fn DeskOf(desk: Resource<Result<NewsDeskPage, AppError>>) -> impl IntoView {
     view! {
         <Suspense fallback=|| view! { <p class="loading">"Loading news…"</p> }>
             {move || Suspend::new(async move {

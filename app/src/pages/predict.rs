@@ -169,47 +169,25 @@ fn untrained_note(p: &crate::model::Predictions) -> Option<String> {
 /// models are fetched again.
 #[cfg(feature = "hydrate")]
 mod polling {
-    use std::time::Duration;
-
     use leptos::prelude::*;
 
     use super::ModelsState;
-    use crate::api::predictions::{prediction_job, predictions};
+    use crate::api::predictions::predictions;
+    use crate::components::job_progress::follow_job;
     use crate::domain::{JobId, JobState};
-    use crate::error::AppError;
-
-    const EVERY: Duration = Duration::from_secs(1);
     /// A finished job whose models are queued again (e.g. a model failed for good) is followed
     /// this many times, then the page says so instead of polling forever.
     const MAX_ROUNDS: u8 = 3;
 
     /// Polls `job` and, once it is done, the predictions of `symbol`.
     pub(super) fn follow(symbol: String, job: JobId, state: ModelsState, round: u8) {
-        leptos::task::spawn_local(async move {
-            // The page was left: stop.
-            if state.job.is_disposed() {
-                return;
-            }
-            match prediction_job(job.to_string()).await {
-                Ok(status) => {
-                    let s = status.status;
-                    state.problem.try_set(None);
-                    state.job.try_set(Some((job, Some(status))));
-                    if s == JobState::Done {
-                        fetch_models(symbol, state, round).await;
-                    } else if !s.is_finished() {
-                        set_timeout(move || follow(symbol, job, state, round), EVERY);
-                    }
-                }
-                // The job does not exist (any more): nothing left to follow.
-                Err(e @ (AppError::NotFound(_) | AppError::BadRequest(_))) => {
-                    state.problem.try_set(Some(e.to_string()));
-                }
-                // A dropped connection or a busy server: say so and keep trying, more slowly.
-                Err(e) => {
-                    state.problem.try_set(Some(format!("{e} Trying again…")));
-                    set_timeout(move || follow(symbol, job, state, round), EVERY * 3);
-                }
+        follow_job(job, state.problem, move |status| {
+            let done = status.status == JobState::Done;
+            state.problem.try_set(None);
+            state.job.try_set(Some((job, Some(status))));
+            if done {
+                let symbol = symbol.clone();
+                leptos::task::spawn_local(fetch_models(symbol, state, round));
             }
         });
     }

@@ -61,8 +61,23 @@ pub fn StockPage() -> impl IntoView {
 fn OnboardingView(onboarding: Onboarding) -> impl IntoView {
     let status = RwSignal::new(Some(onboarding.job.clone()));
     let problem = RwSignal::new(None::<String>);
+    // The bar follows the job; done, the page reloads into the stored ticker's.
     #[cfg(feature = "hydrate")]
-    onboarding_poll::follow(onboarding.job.id, status, problem);
+    crate::components::job_progress::follow_job(onboarding.job.id, problem, move |s| {
+        let state = s.status;
+        status.try_set(Some(s));
+        match state {
+            crate::domain::JobState::Done => {
+                let _ = window().location().reload();
+            }
+            crate::domain::JobState::Failed => {
+                problem.try_set(Some(
+                    "The history could not be fetched. Reload the page to try again.".into(),
+                ));
+            }
+            _ => {}
+        }
+    });
     let title = format!("{} — {}", onboarding.symbol, onboarding.name);
     let waiting = format!(
         "Fetching {} years of daily bars from {}. The chart and the forecasts follow as soon as they are stored.",
@@ -80,55 +95,6 @@ fn OnboardingView(onboarding: Onboarding) -> impl IntoView {
                 <p>"This page refreshes every few seconds until the history is stored."</p>
             </noscript>
         </section>
-    }
-}
-
-/// Following a backfill job: one poll a second, then a reload into the stored ticker's page.
-#[cfg(feature = "hydrate")]
-mod onboarding_poll {
-    use std::time::Duration;
-
-    use leptos::prelude::*;
-
-    use crate::api::predictions::prediction_job;
-    use crate::domain::{JobId, JobState};
-    use crate::model::JobStatus;
-
-    pub(super) fn follow(
-        job: JobId,
-        status: RwSignal<Option<JobStatus>>,
-        problem: RwSignal<Option<String>>,
-    ) {
-        leptos::task::spawn_local(async move {
-            if status.is_disposed() {
-                return;
-            }
-            match prediction_job(job.to_string()).await {
-                Ok(s) => {
-                    let state = s.status;
-                    status.try_set(Some(s));
-                    match state {
-                        JobState::Done => {
-                            let _ = window().location().reload();
-                        }
-                        JobState::Failed => {
-                            problem.try_set(Some(
-                                "The history could not be fetched. Reload the page to try again."
-                                    .into(),
-                            ));
-                        }
-                        _ => set_timeout(
-                            move || follow(job, status, problem),
-                            Duration::from_secs(1),
-                        ),
-                    }
-                }
-                Err(e) => {
-                    problem.try_set(Some(format!("{e} Trying again…")));
-                    set_timeout(move || follow(job, status, problem), Duration::from_secs(3));
-                }
-            }
-        });
     }
 }
 

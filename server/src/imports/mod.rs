@@ -17,7 +17,7 @@ use app::ssr::{ImportRequest, Imports, ServiceError};
 use async_trait::async_trait;
 use sqlx::PgPool;
 
-use crate::events::{Event, Events};
+use crate::events::Events;
 use crate::market::providers::DailyBar;
 use crate::market::store::{self, ActionKind, CorporateAction, NewTicker};
 use parse::{ImportError, ImportedRow, ParsedFile};
@@ -92,11 +92,7 @@ impl ImportService {
                 .map_or_else(|| request.symbol.to_string(), |n| n.as_str().to_owned()),
             exchange: None,
             currency: None,
-            kind: if request.symbol.as_str().starts_with('^') {
-                "index"
-            } else {
-                "stock"
-            },
+            kind: store::tickers::ticker_kind(&request.symbol, None),
             sector: None,
             industry: None,
             source: format!("Imported from a {} file", parsed.format.label()),
@@ -111,16 +107,7 @@ impl ImportService {
         report.unchanged = (bars.len() as u64).saturating_sub(stored.inserted + stored.updated);
         // Stored: what follows may fail without the file being refused.
         if stored.inserted + stored.updated > 0 {
-            self.events
-                .publish(Event::BarsChanged {
-                    symbol: request.symbol.clone(),
-                })
-                .await;
-            if let Err(e) =
-                crate::predictions::store::fill_actuals(&self.pool, Some(&request.symbol)).await
-            {
-                tracing::warn!(error = %e, "prediction actuals not filled after an import");
-            }
+            crate::predictions::bars_stored(&self.pool, &self.events, &request.symbol).await;
         }
         report.history_note = match store::bars::bar_count(&self.pool, &request.symbol).await {
             Ok(total) => self.history_note(&request.symbol, total as usize, true),

@@ -219,6 +219,19 @@ pub struct JobRecord {
     pub finished_at: Option<DateTime<Utc>>,
 }
 
+/// A job as a user polls it: its row's state, progress, step (none while empty) and error.
+impl From<&JobRecord> for app::model::JobStatus {
+    fn from(j: &JobRecord) -> Self {
+        app::model::JobStatus {
+            id: j.id,
+            status: j.status,
+            progress: j.progress,
+            step: Some(j.step.clone()).filter(|s| !s.is_empty()),
+            error: j.error.clone(),
+        }
+    }
+}
+
 /// The queue client (cheap to clone): enqueue, poll, list. Workers are started separately
 /// ([`crate::worker`]) and share nothing with it but the database.
 #[derive(Clone)]
@@ -335,10 +348,10 @@ impl Jobs {
         Ok(Some(job))
     }
 
-    /// The newest job for `spec` on the data stored now (queued, running or finished), if any.
-    pub async fn latest(&self, spec: &JobSpec) -> Result<Option<JobRecord>, JobError> {
-        let as_of = bars::last_bar_date(&self.pool, &spec.symbol).await?;
-        store::latest(&self.pool, &spec.idempotency_key(as_of)).await
+    /// The newest backfill of `symbol` (the refresh of a symbol with no bars yet), in whatever
+    /// state, if any.
+    pub async fn latest_backfill(&self, symbol: &Symbol) -> Result<Option<JobRecord>, JobError> {
+        store::latest(&self.pool, &JobSpec::refresh(symbol).idempotency_key(None)).await
     }
 
     /// A job by id.

@@ -78,27 +78,6 @@ pub(super) async fn insert_unless_active(
     row.map(JobRecord::try_from).transpose()
 }
 
-/// The job queued or running under `key`, if any.
-pub(super) async fn active(
-    ex: impl PgExecutor<'_>,
-    key: &str,
-) -> Result<Option<JobRecord>, JobError> {
-    let row = sqlx::query_as!(
-        JobRow,
-        r#"select id as "id: JobId", kind as "kind: JobKind", symbol as "symbol: Symbol", model,
-                  status as "status: JobState", progress, step, attempts, error,
-                  result as "result: Json<serde_json::Value>", idempotency_key,
-                  created_at as "created_at: DateTime<Utc>",
-                  started_at as "started_at: DateTime<Utc>",
-                  finished_at as "finished_at: DateTime<Utc>"
-           from jobs where idempotency_key = $1 and status in ('queued', 'running')"#,
-        key,
-    )
-    .fetch_optional(ex)
-    .await?;
-    row.map(JobRecord::try_from).transpose()
-}
-
 /// The newest job under `key`, whatever its state.
 pub(super) async fn latest(
     ex: impl PgExecutor<'_>,
@@ -118,6 +97,15 @@ pub(super) async fn latest(
     .fetch_optional(ex)
     .await?;
     row.map(JobRecord::try_from).transpose()
+}
+
+/// The job queued or running under `key`, if any: the newest, since no job under a key is
+/// inserted while another is active.
+pub(super) async fn active(
+    ex: impl PgExecutor<'_>,
+    key: &str,
+) -> Result<Option<JobRecord>, JobError> {
+    Ok(latest(ex, key).await?.filter(|j| !j.status.is_finished()))
 }
 
 /// A job by id.

@@ -407,11 +407,7 @@ fn first_seen(symbol: &Symbol, source: ProviderKind) -> NewTicker {
         name: symbol.to_string(),
         exchange: None,
         currency: None,
-        kind: if symbol.as_str().starts_with('^') {
-            "index"
-        } else {
-            "stock"
-        },
+        kind: store::tickers::ticker_kind(symbol, None),
         sector: None,
         industry: None,
         source: format!("Market data from {source}"),

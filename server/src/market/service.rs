@@ -58,7 +58,7 @@ impl MarketService {
     }
 
     fn online(&self) -> bool {
-        !self.providers.order().is_empty()
+        !self.providers.is_empty()
     }
 
     /// The cached answer of `kind` under `key`, or `load`'s (one load per key at a time; errors are

@@ -200,13 +200,7 @@ impl TrainingQueue for QueuedTraining {
             Err(JobError::NotFound(_)) => return Ok(None),
             Err(e) => return Err(source(e)),
         };
-        let mut answer = JobStatus {
-            id: j.id,
-            status: j.status,
-            progress: j.progress,
-            step: Some(j.step.clone()).filter(|s| !s.is_empty()),
-            error: j.error.clone(),
-        };
+        let mut answer = JobStatus::from(&j);
         // A predict job waits for the symbol's training: until it runs, its own row says nothing,
         // so the answer carries the real progress of the training jobs it waits for.
         // Once it runs, its own progress fills the last tenth, so the bar never goes back.

@@ -131,9 +131,11 @@ impl Predictor {
         }
     }
 
-    /// The bus this service announces on.
-    pub fn events(&self) -> &Events {
-        &self.events
+    /// After new bars of `symbol` are stored (a refresh, a backfill, an import): every instance
+    /// forgets what it derived from the old ones, and the predictions waiting for these days get
+    /// their actuals. The bars are stored whatever happens here; a miss is filled next time.
+    pub async fn bars_stored(&self, symbol: &Symbol) {
+        bars_stored(&self.pool, &self.events, symbol).await;
     }
 
     /// Announces new predictions on `events` (the process's bus, so that its caches hear them).
@@ -427,7 +429,7 @@ impl Predictor {
         let mut missing = missing_models(&current);
         if !missing.is_empty() {
             // Only what the history can evaluate is queued; the rest says what it needs.
-            let bars = self.history(symbol).await?.len();
+            let bars = bars::bar_count(&self.pool, symbol).await? as usize;
             missing.retain(|&id| bars >= self.bars_needed(id));
         }
         if !missing.is_empty() {
@@ -509,6 +511,19 @@ fn missing_models(current: &[CurrentVersion]) -> Vec<ModelId> {
     }
     out.sort_by_key(|&id| id == ModelId::Ensemble);
     out
+}
+
+/// [`Predictor::bars_stored`] for a process without a prediction service (`server import`).
+pub async fn bars_stored(pool: &PgPool, events: &Events, symbol: &Symbol) {
+    events
+        .publish(Event::BarsChanged {
+            symbol: symbol.clone(),
+        })
+        .await;
+    match store::fill_actuals(pool, Some(symbol)).await {
+        Ok(filled) => tracing::info!(filled, "prediction actuals filled"),
+        Err(e) => tracing::warn!(error = %e, "prediction actuals not filled"),
+    }
 }
 
 /// The models the served ensemble is combined from.

@@ -159,19 +159,6 @@ pub async fn fill_actuals(pool: &PgPool, symbol: Option<&Symbol>) -> Result<u64,
     Ok(done)
 }
 
-struct ExportedRow {
-    model: String,
-    version: i32,
-    as_of: NaiveDate,
-    horizon: i16,
-    target_date: NaiveDate,
-    last_close: f64,
-    point: f64,
-    lo95: Option<f64>,
-    hi95: Option<f64>,
-    actual: Option<f64>,
-}
-
 /// Up to `limit` recorded predictions of `symbol` whose target day lies from `from` to `to`,
 /// after the first `skip` in (as-of, model, version, horizon) order: one page of a download.
 /// Rows of a model this build no longer knows are skipped.
@@ -183,7 +170,7 @@ pub async fn prediction_page(
     limit: i64,
 ) -> Result<Vec<app::model::PredictionRow>, sqlx::Error> {
     let rows = sqlx::query_as!(
-        ExportedRow,
+        HistoryRow,
         r#"select model, version, as_of as "as_of: NaiveDate", horizon,
                   target_date as "target_date: NaiveDate", last_close, point, lo95, hi95, actual
            from predictions

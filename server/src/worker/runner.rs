@@ -10,7 +10,6 @@ use underway::task::{Error as TaskError, Result as TaskResult};
 
 use super::progress::Progress;
 use super::train::Trainer;
-use crate::events::Event;
 use crate::jobs::{store, JobError, JobExecutor, JobKind, JobRecord, JobSpec, Jobs};
 use crate::market::ingest::{Ingestor, DEFAULT_HISTORY_YEARS};
 use crate::market::store::bars;
@@ -87,22 +86,10 @@ impl Runner {
             }
         }
         if !report.up_to_date() {
-            // Every instance drops what it derived from the old bars (charts, quotes).
-            self.predictor
-                .events()
-                .publish(Event::BarsChanged {
-                    symbol: job.symbol.clone(),
-                })
-                .await;
+            self.predictor.bars_stored(&job.symbol).await;
             self.jobs
                 .enqueue_in(tx, &JobSpec::predict(&job.symbol))
                 .await?;
-            // Predictions waiting for these days get their actuals now, not at the next start-up.
-            // The bars are stored whatever happens here; a miss is filled by the next refresh.
-            match self.predictor.fill_actuals(Some(&job.symbol)).await {
-                Ok(filled) => tracing::info!(filled, "prediction actuals filled"),
-                Err(e) => tracing::warn!(error = %e, "prediction actuals not filled"),
-            }
         }
         Ok(serde_json::json!({
             "fetched": report.fetched,

@@ -510,7 +510,6 @@ async fn an_anonymous_address_fetches_a_few_new_symbols_a_day() {
 
 #[tokio::test]
 async fn a_backfill_that_failed_is_said_plainly_and_not_retried_on_every_request() {
-    let days = trading_days(last_completed_session(Utc::now()).unwrap(), 10);
     let yahoo = MockServer::start().await;
     Mock::given(method("GET"))
         .and(path("/v1/finance/search"))
@@ -523,7 +522,6 @@ async fn a_backfill_that_failed_is_said_plainly_and_not_retried_on_every_request
         .respond_with(ResponseTemplate::new(500).set_body_string("upstream down"))
         .mount(&yahoo)
         .await;
-    let _ = days;
     let app = spawn_app_with(Options {
         env: vec![
             ("MARKET_DATA_PROVIDERS".into(), "yahoo".into()),

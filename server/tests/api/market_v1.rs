@@ -476,6 +476,14 @@ async fn indicators_follow_the_charts_points_and_are_the_forecast_crates() {
         // The last SMA 20 is the mean of the chart's last 20 closes, as a reader would check.
         let sma20 = closes[n - 20..].iter().sum::<f64>() / 20.0;
         assert!((i.sma20[n - 1].unwrap() - sma20).abs() < 1e-9, "{range}");
+        assert!(
+            i.rsi14.iter().flatten().count() > n / 2,
+            "{range}: RSI mostly blank"
+        );
+        assert!(
+            i.bb_upper.iter().flatten().count() > n / 2,
+            "{range}: bands mostly blank"
+        );
         for rsi in i.rsi14.iter().flatten() {
             assert!((0.0..=100.0).contains(rsi), "{range}: {rsi}");
         }
@@ -545,14 +553,18 @@ async fn a_ticker_with_one_or_two_bars_charts_without_an_error() {
     assert_eq!(status, 200, "{body}");
     let (status, body) = app.api("/predictions/TWO").await;
     assert_eq!(status, 200, "{body}");
-    // One daily change says nothing about spread: an interval is absent, never zero-width.
+    // One daily change says nothing about spread: the baselines forecast every horizon with no
+    // interval at all, never a zero-width one.
     for m in body["models"].as_array().unwrap() {
-        for step in m["horizons"].as_array().unwrap() {
-            if let (Some(lo), Some(hi)) = (step["lo95"].as_f64(), step["hi95"].as_f64()) {
-                assert!(hi > lo, "zero-width interval: {m}");
+        if ["naive", "drift"].contains(&m["model"].as_str().unwrap()) {
+            let steps = m["horizons"].as_array().unwrap();
+            assert_eq!(steps.len(), 3, "{m}");
+            for step in steps {
+                for bound in ["lo95", "hi95", "lo99", "hi99"] {
+                    assert!(step[bound].is_null(), "{bound} shown: {m}");
+                }
             }
-        }
-        if !["naive", "drift"].contains(&m["model"].as_str().unwrap()) {
+        } else {
             assert_eq!(m["status"], "insufficient_history", "{m}");
         }
     }

@@ -119,6 +119,11 @@ impl ProviderChain {
         self.providers.iter().map(|p| p.kind()).collect()
     }
 
+    /// Whether the chain holds no provider (offline).
+    pub fn is_empty(&self) -> bool {
+        self.providers.is_empty()
+    }
+
     /// The providers' names in order ("polygon, yahoo"), for what people are told.
     pub fn names(&self) -> String {
         let names: Vec<&str> = self.providers.iter().map(|p| p.kind().as_str()).collect();

@@ -56,6 +56,19 @@ pub struct NewTicker {
     pub source: String,
 }
 
+/// The stored kind of a ticker (`index`, `etf` or `stock`): from its symbol (`^` marks an index)
+/// and, when a provider gave one, its instrument label ("ETF", "Mutual fund", "Common stock").
+pub fn ticker_kind(symbol: &Symbol, label: Option<&str>) -> &'static str {
+    let label = label.unwrap_or_default().to_ascii_lowercase();
+    if symbol.as_str().starts_with('^') || label == "index" {
+        "index"
+    } else if label.starts_with("et") || label.contains("fund") {
+        "etf"
+    } else {
+        "stock"
+    }
+}
+
 /// The ticker `symbol` with its metadata, or `None` when it is not stored.
 pub async fn ticker(ex: impl PgExecutor<'_>, symbol: &Symbol) -> StoreResult<Option<Ticker>> {
     sqlx::query_as!(
@@ -354,4 +367,22 @@ pub async fn stored_overview(
     )
     .fetch_optional(ex)
     .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sym(s: &str) -> Symbol {
+        Symbol::parse(s).unwrap()
+    }
+
+    #[test]
+    fn provider_labels_map_onto_the_stored_kinds() {
+        assert_eq!(ticker_kind(&sym("^GSPC"), None), "index");
+        assert_eq!(ticker_kind(&sym("SPY"), Some("ETF")), "etf");
+        assert_eq!(ticker_kind(&sym("VFIAX"), Some("Mutual fund")), "etf");
+        assert_eq!(ticker_kind(&sym("AAPL"), Some("Common stock")), "stock");
+        assert_eq!(ticker_kind(&sym("AAPL"), Some("Equity")), "stock");
+    }
 }

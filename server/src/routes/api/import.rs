@@ -8,7 +8,6 @@ use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
-use futures::StreamExt;
 use serde::Deserialize;
 
 use app::domain::{Caller, Symbol, TickerName};
@@ -70,7 +69,17 @@ pub async fn import(
     let symbol = Symbol::parse(params.symbol.as_deref().unwrap_or_default())
         .map_err(ApiError::invalid_symbol)?;
     let name = TickerName::parse_optional(params.name.as_deref()).map_err(ApiError::bad_request)?;
-    let csv = read_limited(body, IMPORT_BODY_LIMIT).await?;
+    // Read as it arrives, refused (413) as soon as it passes the limit.
+    let csv = axum::body::to_bytes(body, IMPORT_BODY_LIMIT)
+        .await
+        .map_err(|e| {
+            if over_limit(&e) {
+                ApiError::payload_too_large()
+            } else {
+                ApiError::bad_request(format!("The upload stopped: {e}"))
+            }
+        })?
+        .to_vec();
     let request = ImportRequest {
         symbol,
         name,
@@ -82,24 +91,14 @@ pub async fn import(
     Ok((StatusCode::OK, Json(report)).into_response())
 }
 
-/// The body, read chunk by chunk and refused (413) as soon as it passes `limit`.
-async fn read_limited(body: Body, limit: usize) -> Result<Vec<u8>, ApiError> {
-    let mut stream = body.into_data_stream();
-    let mut out = Vec::new();
-    while let Some(chunk) = stream.next().await {
-        let chunk = chunk.map_err(|e| {
-            if std::error::Error::source(&e)
-                .is_some_and(|s| s.is::<http_body_util::LengthLimitError>())
-            {
-                ApiError::payload_too_large()
-            } else {
-                ApiError::bad_request(format!("The upload stopped: {e}"))
-            }
-        })?;
-        if out.len() + chunk.len() > limit {
-            return Err(ApiError::payload_too_large());
+/// Whether reading a body stopped at its size limit (ours, or the edge's per-path one).
+fn over_limit(e: &axum::Error) -> bool {
+    let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(c) = cause {
+        if c.is::<http_body_util::LengthLimitError>() {
+            return true;
         }
-        out.extend_from_slice(&chunk);
+        cause = c.source();
     }
-    Ok(out)
+    false
 }

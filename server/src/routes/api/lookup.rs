@@ -65,8 +65,10 @@ pub enum PredictionsAccepted {
 /// Who asks, as the access layer left it on the request: whose allowance of new symbols a first
 /// request spends.
 pub struct Asker {
-    caller: Caller,
-    client: IpAddr,
+    /// Who, as the guard resolved it (anonymous when nothing was presented).
+    pub caller: Caller,
+    /// From where.
+    pub client: IpAddr,
 }
 
 impl<S: Send + Sync> FromRequestParts<S> for Asker {

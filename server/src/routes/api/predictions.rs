@@ -56,7 +56,6 @@ fn reply(p: Predictions) -> Response {
 )]
 pub async fn predictions(
     State(state): State<AppState>,
-    caller: Option<Extension<Caller>>,
     asker: super::lookup::Asker,
     headers: HeaderMap,
     path: Result<Path<String>, PathRejection>,
@@ -69,8 +68,11 @@ pub async fn predictions(
     if let Some(pending) = super::lookup::pending(&state, &symbol, &asker).await? {
         return Ok(pending);
     }
-    let caller = caller_of(caller);
-    let p = state.ctx.predictions.predictions(&symbol, &caller).await?;
+    let p = state
+        .ctx
+        .predictions
+        .predictions(&symbol, &asker.caller)
+        .await?;
     // Only a complete answer is the same for every caller: one with models still training, or
     // saying what this caller may not have trained, is answered afresh each time.
     let complete = p.job_id.is_none()
