@@ -292,45 +292,54 @@ impl Cache {
         }
     }
 
-    /// Publishes `message` on `channel` (under the key prefix) to every process subscribed;
-    /// `false` when Redis could not be asked (the message is then lost to other processes).
-    pub async fn publish(&self, channel: &str, message: &str) -> bool {
-        let Some((mut conn, inner)) = self.connection().await else {
-            return false;
-        };
-        let full = format!("{}{channel}", inner.prefix);
-        match tokio::time::timeout(CALL_TIMEOUT, conn.publish::<_, _, i64>(&full, message)).await {
-            Ok(Ok(_)) => true,
+    /// Appends `payload` to the event log `stream` (under the key prefix), which keeps about its
+    /// newest `keep` entries; the entry's id, or `None` when Redis could not be asked.
+    pub async fn append(&self, stream: &str, keep: usize, payload: &str) -> Option<String> {
+        let (mut conn, inner) = self.connection().await?;
+        let full = format!("{}{stream}", inner.prefix);
+        let fields = [("e", payload)];
+        let add = conn.xadd_maxlen::<_, _, _, _, Option<String>>(
+            &full,
+            redis::streams::StreamMaxlen::Approx(keep),
+            "*",
+            &fields,
+        );
+        match tokio::time::timeout(CALL_TIMEOUT, add).await {
+            Ok(Ok(id)) => id,
             Ok(Err(e)) => {
-                tracing::warn!(channel = full, error = %e, "Redis PUBLISH failed");
+                tracing::warn!(stream = full, error = %e, "Redis XADD failed");
                 self.mark_down().await;
-                false
+                None
             }
             Err(_) => {
-                tracing::warn!(channel = full, "Redis PUBLISH timed out");
+                tracing::warn!(stream = full, "Redis XADD timed out");
                 self.mark_down().await;
-                false
+                None
             }
         }
     }
 
-    /// A connection subscribed to `channel` (under the key prefix): its own connection, since a
-    /// subscribed connection can do nothing else. `None` without Redis or when it cannot connect.
-    pub async fn subscribe(&self, channel: &str) -> Option<redis::aio::PubSub> {
+    /// A reader of the event log `stream` on a connection of its own (its reads block, which
+    /// would hold up every other call on the shared one). `None` without Redis or when it cannot
+    /// connect.
+    pub async fn log_reader(&self, stream: &str) -> Option<LogReader> {
         let inner = self.inner.as_deref()?;
-        let full = format!("{}{channel}", inner.prefix);
-        let connect = async {
-            let mut pubsub = inner.client.get_async_pubsub().await?;
-            pubsub.subscribe(&full).await?;
-            Ok::<_, redis::RedisError>(pubsub)
-        };
-        match tokio::time::timeout(CALL_TIMEOUT * 4, connect).await {
-            Ok(Ok(pubsub)) => Some(pubsub),
-            Ok(Err(e)) => {
-                tracing::debug!(channel = full, error = %e, "Redis SUBSCRIBE failed");
+        let config = redis::AsyncConnectionConfig::new()
+            .set_connection_timeout(Some(CALL_TIMEOUT * 4))
+            .set_response_timeout(Some(LogReader::BLOCK + CALL_TIMEOUT * 4));
+        match inner
+            .client
+            .get_multiplexed_async_connection_with_config(&config)
+            .await
+        {
+            Ok(conn) => Some(LogReader {
+                conn,
+                key: format!("{}{stream}", inner.prefix),
+            }),
+            Err(e) => {
+                tracing::debug!(stream, error = %e, "Redis event-log connection failed");
                 None
             }
-            Err(_) => None,
         }
     }
 
@@ -376,4 +385,50 @@ where
         cmd.arg(a);
     }
     cmd.query_async(conn).await
+}
+
+/// Reads an event log in order: entries after an id, waiting a while for new ones.
+pub struct LogReader {
+    conn: redis::aio::MultiplexedConnection,
+    key: String,
+}
+
+impl LogReader {
+    /// How long one read waits for a new entry before answering with none.
+    pub const BLOCK: Duration = Duration::from_secs(5);
+
+    /// The id of the newest entry (`0-0` for an empty log).
+    pub async fn newest(&mut self) -> redis::RedisResult<String> {
+        let reply: redis::streams::StreamRangeReply =
+            self.conn.xrevrange_count(&self.key, "+", "-", 1).await?;
+        Ok(reply
+            .ids
+            .into_iter()
+            .next()
+            .map_or_else(|| "0-0".to_owned(), |e| e.id))
+    }
+
+    /// Up to `count` entries after `after`, as (id, payload), waiting up to [`Self::BLOCK`].
+    pub async fn after(
+        &mut self,
+        after: &str,
+        count: usize,
+    ) -> redis::RedisResult<Vec<(String, String)>> {
+        let options = redis::streams::StreamReadOptions::default()
+            .block(Self::BLOCK.as_millis() as usize)
+            .count(count);
+        let reply: Option<redis::streams::StreamReadReply> = self
+            .conn
+            .xread_options(&[&self.key], &[after], &options)
+            .await?;
+        Ok(reply
+            .into_iter()
+            .flat_map(|r| r.keys)
+            .flat_map(|k| k.ids)
+            .filter_map(|e| {
+                let payload = e.get::<String>("e")?;
+                Some((e.id, payload))
+            })
+            .collect())
+    }
 }

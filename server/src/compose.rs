@@ -191,6 +191,7 @@ impl Services {
             self.registry.clone(),
             self.predictor.clone(),
             self.ingestor.clone(),
+            self.events.clone(),
         );
         let handle = worker::start(&self.jobs, runner, workers);
         // Each routine's scheduler holds a connection while it leads and its worker one to listen

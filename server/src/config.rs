@@ -103,6 +103,12 @@ pub struct AccessSettings {
     pub metrics_token: Option<String>,
     /// A session ends after this long without a visit (`APP_SESSION_IDLE_SECS`, 7 days).
     pub session_idle: std::time::Duration,
+    /// Event streams open at once on this instance before more are refused with 503
+    /// (`APP_MAX_STREAMS`, 2 000); they are outside `max_concurrent_requests`.
+    pub max_streams: usize,
+    /// A comment line on every idle event stream this often, so proxies keep it open and a
+    /// client notices a dead one (`STREAM_HEARTBEAT_SECS`, 15).
+    pub stream_heartbeat: std::time::Duration,
 }
 
 impl std::fmt::Debug for AccessSettings {
@@ -423,6 +429,8 @@ fn access(
         free_attempts: number("AUTH_FREE_ATTEMPTS", 5, 1)?.min(1000) as u32,
         metrics_token: non_empty("METRICS_TOKEN"),
         session_idle: secs(number("APP_SESSION_IDLE_SECS", 7 * 24 * 3600, 5)?),
+        max_streams: number("APP_MAX_STREAMS", 2_000, 1)? as usize,
+        stream_heartbeat: secs(number("STREAM_HEARTBEAT_SECS", 15, 1)?),
     })
 }
 

@@ -28,6 +28,7 @@ use crate::jobs::Jobs;
 use crate::routes::access::headers::{self, HeaderPolicy};
 use crate::routes::access::{self, bounds, bounds::Bounds, csrf, request_id, Access};
 use crate::routes::api::encoded::EncodedCache;
+use crate::routes::api::stream::Streams;
 use crate::routes::{self, AppState};
 
 /// The name of the embedded default's database.
@@ -171,6 +172,11 @@ impl Application {
             access,
             metrics_token: settings.access.metrics_token.as_deref().map(Into::into),
             encoded: EncodedCache::listening(&services.events),
+            streams: Streams::new(
+                services.events.clone(),
+                settings.access.max_streams,
+                settings.access.stream_heartbeat,
+            ),
         };
         // Other processes' events (a worker's new bars and predictions) reach this one's caches.
         let relay = services.events.relay();
@@ -182,7 +188,8 @@ impl Application {
             bounds: Bounds::new(
                 settings.access.max_concurrent_requests,
                 settings.access.request_timeout,
-            ),
+            )
+            .except(&[routes::api::stream::STREAM_PATH]),
             body_limit: settings.access.body_limit,
         };
         let router = router(state, sessions, edge);

@@ -1,5 +1,6 @@
 //! A background job's real progress as stored in its row: status, percentage, current step and,
-//! on failure, why. Nothing here advances on its own; the bar moves only when a poll says so.
+//! on failure, why. Nothing here advances on its own; the bar moves only when the event stream
+//! (or, without it, a poll) says so.
 
 use leptos::prelude::*;
 
@@ -58,12 +59,67 @@ pub fn JobProgress(
     }
 }
 
+/// Follows `job` over the event stream, handing each state to `on_status` (and asking once
+/// when the stream (re)connects or resyncs, for what happened before); falls back to
+/// [`poll_job`] when the stream cannot be opened. Stops when the job is finished or the page
+/// that owns `problem` is gone.
+#[cfg(feature = "hydrate")]
+pub fn follow_job(
+    job: crate::domain::JobId,
+    problem: RwSignal<Option<String>>,
+    on_status: impl Fn(JobStatus) + Clone + 'static,
+) {
+    use crate::components::live::Live;
+    use crate::model::LiveEvent;
+
+    let hand = {
+        let on_status = on_status.clone();
+        move |live: &Live, status: JobStatus| {
+            if problem.is_disposed() {
+                live.close();
+                return;
+            }
+            if status.status.is_finished() {
+                live.close();
+            }
+            on_status(status);
+        }
+    };
+    let ask = {
+        let hand = hand.clone();
+        move |live: &Live| {
+            let live = live.clone();
+            let hand = hand.clone();
+            leptos::task::spawn_local(async move {
+                if let Ok(status) = crate::api::predictions::prediction_job(job.to_string()).await {
+                    hand(&live, status);
+                }
+            });
+        }
+    };
+    let on_event = {
+        let ask = ask.clone();
+        move |live: &Live, event: LiveEvent| match event {
+            LiveEvent::Job { job: status, .. } if status.id == job => hand(live, status),
+            LiveEvent::Resync => ask(live),
+            _ => {}
+        }
+    };
+    let fallback = {
+        let on_status = on_status.clone();
+        move || poll_job(job, problem, on_status.clone())
+    };
+    if Live::open("kind=job", ask, on_event, fallback).is_none() {
+        poll_job(job, problem, on_status);
+    }
+}
+
 /// Polls `job` once a second while it is queued or running, handing each answer to `on_status`.
 /// A job that does not exist (any more) ends the polling with `problem` saying so; a dropped
 /// connection or a busy server is said and retried every three seconds. Stops when the page that
 /// owns `problem` is gone.
 #[cfg(feature = "hydrate")]
-pub fn follow_job(
+pub fn poll_job(
     job: crate::domain::JobId,
     problem: RwSignal<Option<String>>,
     on_status: impl Fn(JobStatus) + Clone + 'static,
@@ -83,7 +139,7 @@ pub fn follow_job(
                 on_status.clone()(status);
                 if !finished {
                     set_timeout(
-                        move || follow_job(job, problem, on_status),
+                        move || poll_job(job, problem, on_status),
                         Duration::from_secs(1),
                     );
                 }
@@ -94,7 +150,7 @@ pub fn follow_job(
             Err(e) => {
                 problem.try_set(Some(format!("{e} Trying again…")));
                 set_timeout(
-                    move || follow_job(job, problem, on_status),
+                    move || poll_job(job, problem, on_status),
                     Duration::from_secs(3),
                 );
             }

@@ -9,6 +9,8 @@ pub mod fan_chart;
 pub mod format;
 pub mod header;
 pub mod job_progress;
+#[cfg(feature = "hydrate")]
+pub mod live;
 pub mod news;
 pub mod prediction_tables;
 pub mod quote;

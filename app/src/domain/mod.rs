@@ -1,7 +1,9 @@
 //! Domain types that parse their input once, at the edge; everything past the parse can trust them.
 
 mod access;
+mod alert;
 mod credentials;
+mod event;
 mod export;
 mod indicator;
 mod job;
@@ -15,7 +17,9 @@ mod ticker_name;
 mod user;
 
 pub use access::{Caller, Role, Tier};
+pub use alert::{AlertId, AlertRule, CooldownHours, PriceLevel};
 pub use credentials::{ApiKeyId, KeyName, Password, Username};
+pub use event::{EventId, EventKind, EventKinds};
 pub use export::{DateWindow, ExportFormat, ExportKind};
 pub use indicator::{Indicator, IndicatorSet};
 pub use job::{JobId, JobState};

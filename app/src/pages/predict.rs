@@ -37,7 +37,7 @@ pub fn PredictPage() -> impl IntoView {
     }
 }
 
-/// What the page knows about the models, updated by the polling on the client.
+/// What the page knows about the models, updated on the client as the training job moves.
 #[derive(Clone, Copy)]
 struct ModelsState {
     /// The latest answer: every model, or what is ready while the rest trains.
@@ -58,7 +58,7 @@ fn ForecastView(p: Predictions) -> impl IntoView {
     };
     #[cfg(feature = "hydrate")]
     if let Some(job) = p.job_id {
-        polling::follow(p.symbol.to_string(), job, state, 0);
+        following::follow(p.symbol.to_string(), job, state, 0);
     }
     let job_status = Signal::derive(move || state.job.get().and_then(|(_, s)| s));
     let following = move || state.job.with(|j| j.is_some());
@@ -165,10 +165,10 @@ fn untrained_note(p: &crate::model::Predictions) -> Option<String> {
         .find_map(|m| m.message.clone())
 }
 
-/// Following a training job from the browser: one poll a second until it is done, then the
-/// models are fetched again.
+/// Following a training job from the browser: over the event stream (polling without it) until it is
+/// done, then the models are fetched again.
 #[cfg(feature = "hydrate")]
-mod polling {
+mod following {
     use leptos::prelude::*;
 
     use super::ModelsState;
@@ -179,7 +179,7 @@ mod polling {
     /// this many times, then the page says so instead of polling forever.
     const MAX_ROUNDS: u8 = 3;
 
-    /// Polls `job` and, once it is done, the predictions of `symbol`.
+    /// Follows `job` and, once it is done, fetches the predictions of `symbol`.
     pub(super) fn follow(symbol: String, job: JobId, state: ModelsState, round: u8) {
         follow_job(job, state.problem, move |status| {
             let done = status.status == JobState::Done;

@@ -34,6 +34,8 @@ pub struct AppState {
     pub metrics_token: Option<std::sync::Arc<str>>,
     /// Encoded answers of the read-only routes.
     pub encoded: api::encoded::EncodedCache,
+    /// The event streams of this instance.
+    pub streams: api::stream::Streams,
 }
 
 impl FromRef<AppState> for LeptosOptions {

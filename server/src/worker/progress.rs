@@ -1,27 +1,60 @@
-//! A running job's progress and step, written to its row so pollers see it while the attempt runs.
+//! A running job's progress and step, written to its row so pollers see it while the attempt runs,
+//! and announced on the event bus so streams see it at once.
 
 use std::time::{Duration, Instant};
 
-use app::domain::JobId;
+use app::domain::{JobId, JobState, Symbol};
+use app::model::JobStatus;
 use sqlx::PgPool;
 
-use crate::jobs::{store, JobError};
+use crate::events::{Event, Events};
+use crate::jobs::{store, JobError, JobRecord};
 
 /// Writes a job's progress and step, from async code or (through [`Progress::reporter`]) from
 /// the model library's worker threads, at most a few times a second.
+#[derive(Clone)]
 pub(super) struct Progress {
     pool: PgPool,
+    events: Events,
     id: JobId,
+    symbol: Symbol,
+    activity: &'static str,
 }
 
 impl Progress {
-    pub(super) fn new(pool: PgPool, id: JobId) -> Self {
-        Self { pool, id }
+    pub(super) fn new(pool: PgPool, events: Events, job: &JobRecord) -> Self {
+        Self {
+            pool,
+            events,
+            id: job.id,
+            symbol: job.symbol.clone(),
+            activity: job.kind.as_str(),
+        }
     }
 
     /// Sets progress and step now.
     pub(super) async fn set(&self, progress: i16, step: &str) -> Result<(), JobError> {
-        store::set_progress(&self.pool, self.id, progress, step).await
+        store::set_progress(&self.pool, self.id, progress, step).await?;
+        self.announce(JobStatus {
+            id: self.id,
+            status: JobState::Running,
+            progress: progress.clamp(0, 100),
+            step: Some(step.to_owned()),
+            error: None,
+        })
+        .await;
+        Ok(())
+    }
+
+    /// Tells the streams where the job is (after its row says so).
+    pub(super) async fn announce(&self, job: JobStatus) {
+        self.events
+            .publish(Event::Job {
+                symbol: self.symbol.clone(),
+                activity: self.activity.to_owned(),
+                job,
+            })
+            .await;
     }
 
     /// A callback for `walk_forward` (called after each origin, from any thread) that maps
@@ -37,7 +70,7 @@ impl Progress {
         tokio::task::JoinHandle<()>,
     ) {
         let (tx, mut rx) = tokio::sync::watch::channel((0usize, 0usize));
-        let writer = Progress::new(self.pool.clone(), self.id);
+        let writer = self.clone();
         let task = tokio::spawn(async move {
             let mut last_write = Instant::now() - Duration::from_secs(1);
             while rx.changed().await.is_ok() {

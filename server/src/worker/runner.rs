@@ -2,7 +2,8 @@
 
 use std::time::Instant;
 
-use app::domain::JobId;
+use app::domain::{JobId, JobState};
+use app::model::JobStatus;
 use async_trait::async_trait;
 use sqlx::{PgPool, Postgres, Transaction};
 use tracing::Instrument;
@@ -10,6 +11,7 @@ use underway::task::{Error as TaskError, Result as TaskResult};
 
 use super::progress::Progress;
 use super::train::Trainer;
+use crate::events::Events;
 use crate::jobs::{store, JobError, JobExecutor, JobKind, JobRecord, JobSpec, Jobs};
 use crate::market::ingest::{Ingestor, DEFAULT_HISTORY_YEARS};
 use crate::market::store::bars;
@@ -25,6 +27,7 @@ pub struct Runner {
     predictor: Predictor,
     // `None` when no market-data provider is configured: refresh jobs then fail plainly.
     ingestor: Option<Ingestor>,
+    events: Events,
 }
 
 impl Runner {
@@ -35,6 +38,7 @@ impl Runner {
         registry: Registry,
         predictor: Predictor,
         ingestor: Option<Ingestor>,
+        events: Events,
     ) -> Self {
         let pool = jobs.pool().clone();
         let trainer = Trainer::new(pool.clone(), registry, jobs.settings().protocol());
@@ -44,6 +48,7 @@ impl Runner {
             jobs,
             predictor,
             ingestor,
+            events,
         }
     }
 
@@ -53,12 +58,12 @@ impl Runner {
     async fn refresh(
         &self,
         job: &JobRecord,
+        progress: &Progress,
         tx: &mut Transaction<'_, Postgres>,
     ) -> Result<serde_json::Value, JobError> {
         let ingestor = self.ingestor.as_ref().ok_or_else(|| {
             JobError::Unsupported("no market-data providers are configured".into())
         })?;
-        let progress = Progress::new(self.pool.clone(), job.id);
         let first = bars::last_bar_date(&self.pool, &job.symbol)
             .await?
             .is_none();
@@ -100,10 +105,12 @@ impl Runner {
     }
 
     /// `predict(symbol)`: every model that can predict now, recorded and cached.
-    async fn predict(&self, job: &JobRecord) -> Result<serde_json::Value, JobError> {
-        Progress::new(self.pool.clone(), job.id)
-            .set(10, "computing forecasts")
-            .await?;
+    async fn predict(
+        &self,
+        job: &JobRecord,
+        progress: &Progress,
+    ) -> Result<serde_json::Value, JobError> {
+        progress.set(10, "computing forecasts").await?;
         let p = self
             .predictor
             .compute_and_record(&job.symbol)
@@ -141,12 +148,16 @@ impl Runner {
 
     /// Records a failed attempt: back to `queued` with the error while retries remain (the
     /// queue's backoff decides when), `failed` for good otherwise.
-    async fn fail(&self, job: &JobRecord, e: &JobError) -> TaskResult<()> {
+    async fn fail(&self, job: &JobRecord, progress: &Progress, e: &JobError) -> TaskResult<()> {
         let message = e.to_string();
         let last = !e.is_transient() || job.attempts >= self.jobs.settings().max_attempts;
         tracing::error!(error = %message, final_attempt = last, "job attempt failed");
-        if let Err(db) = store::fail(&self.pool, job.id, &message, last).await {
-            tracing::error!(error = %db, "could not record the job's failure");
+        match store::fail(&self.pool, job.id, &message, last).await {
+            Ok(()) => match store::get(&self.pool, job.id).await {
+                Ok(row) => progress.announce((&row).into()).await,
+                Err(db) => tracing::warn!(error = %db, "failed job not re-read"),
+            },
+            Err(db) => tracing::error!(error = %db, "could not record the job's failure"),
         }
         Err(if last {
             TaskError::Fatal(message)
@@ -176,19 +187,20 @@ impl JobExecutor for Runner {
             attempt = job.attempts,
         );
         let started = Instant::now();
+        let progress = Progress::new(self.pool.clone(), self.events.clone(), &job);
         let outcome = async {
             let result = match job.kind {
                 JobKind::Train => {
-                    let result = self.trainer.train(&job, &mut tx).await?;
+                    let result = self.trainer.train(&job, &progress, &mut tx).await?;
                     // Serve the new version: predictions are recomputed once this commits.
                     self.jobs
                         .enqueue_in(&mut tx, &JobSpec::predict(&job.symbol))
                         .await?;
                     result
                 }
-                JobKind::Backtest => self.trainer.backtest(&job, &mut tx).await?,
-                JobKind::Refresh => self.refresh(&job, &mut tx).await?,
-                JobKind::Predict => self.predict(&job).await?,
+                JobKind::Backtest => self.trainer.backtest(&job, &progress, &mut tx).await?,
+                JobKind::Refresh => self.refresh(&job, &progress, &mut tx).await?,
+                JobKind::Predict => self.predict(&job, &progress).await?,
             };
             store::finish(&mut *tx, job.id, &result).await?;
             Ok::<_, JobError>(result)
@@ -203,11 +215,20 @@ impl JobExecutor for Runner {
                         .map_err(|e| TaskError::Retryable(e.to_string()))?;
                     let elapsed_s = started.elapsed().as_secs_f64();
                     tracing::info!(elapsed_s, %result, "job done");
+                    progress
+                        .announce(JobStatus {
+                            id: job.id,
+                            status: JobState::Done,
+                            progress: 100,
+                            step: None,
+                            error: None,
+                        })
+                        .await;
                     Ok(())
                 }
                 Err(e) => {
                     drop(tx);
-                    self.fail(&job, &e).await
+                    self.fail(&job, &progress, &e).await
                 }
             }
         }

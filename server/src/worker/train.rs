@@ -133,14 +133,14 @@ impl Trainer {
     pub(super) async fn train(
         &self,
         job: &JobRecord,
+        progress: &Progress,
         tx: &mut Transaction<'_, Postgres>,
     ) -> Result<serde_json::Value, JobError> {
-        let progress = Progress::new(self.pool.clone(), job.id);
-        let p = self.prepare(job, &progress).await?;
+        let p = self.prepare(job, progress).await?;
         let (evaluated, fitted) = match &p.spec {
-            ModelSpec::Ensemble(_) => self.combine_members(job, &p, &progress).await?,
+            ModelSpec::Ensemble(_) => self.combine_members(job, &p, progress).await?,
             spec => {
-                self.evaluate_and_fit(spec, &p.series, &progress, (5, 80))
+                self.evaluate_and_fit(spec, &p.series, progress, (5, 80))
                     .await?
             }
         };
@@ -164,7 +164,7 @@ impl Trainer {
             .map_err(|e| JobError::InvalidInput(format!("calibration stopped: {e}")))?
         };
         let current_on_same_origins = self
-            .current_on_same_origins(job, &p, &evaluated, &progress)
+            .current_on_same_origins(job, &p, &evaluated, progress)
             .await?;
 
         progress.set(93, "storing the model artifact").await?;
@@ -346,13 +346,11 @@ impl Trainer {
     pub(super) async fn backtest(
         &self,
         job: &JobRecord,
+        progress: &Progress,
         tx: &mut Transaction<'_, Postgres>,
     ) -> Result<serde_json::Value, JobError> {
-        let progress = Progress::new(self.pool.clone(), job.id);
-        let p = self.prepare(job, &progress).await?;
-        let evaluated = self
-            .evaluate(&p.spec, &p.series, &progress, (5, 95))
-            .await?;
+        let p = self.prepare(job, progress).await?;
+        let evaluated = self.evaluate(&p.spec, &p.series, progress, (5, 95)).await?;
         let dates = p.series.dates();
         let record = BacktestRecord {
             at: Utc::now(),

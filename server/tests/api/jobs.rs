@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 use app::domain::{JobId, JobState};
 use forecast::registry::ModelId;
 use server::cache::Cache;
+use server::events::Events;
 use server::jobs::{JobRecord, JobSettings, JobSpec, Jobs};
 use server::predictions::backends::{QueuedTraining, RegistryVersions};
 use server::predictions::Predictor;
@@ -39,6 +40,8 @@ pub struct Harness {
     pub registry: Registry,
     pub predictor: Predictor,
     pub data_dir: PathBuf,
+    /// The bus the workers announce on (this process only).
+    pub events: Events,
 }
 
 impl Harness {
@@ -50,6 +53,7 @@ impl Harness {
             self.registry.clone(),
             self.predictor.clone(),
             None,
+            self.events.clone(),
         );
         worker::start(&self.jobs, runner, n)
     }
@@ -67,7 +71,9 @@ pub async fn harness(settings: JobSettings) -> Harness {
     let jobs = Jobs::new(pool.clone(), settings.clone())
         .await
         .expect("jobs service");
+    let events = Events::new(Cache::disabled());
     let predictor = Predictor::new(pool.clone(), Cache::disabled())
+        .with_events(events.clone())
         .with_protocol(settings.protocol())
         .with_registry(RegistryVersions::new(registry.clone()))
         .with_queue(QueuedTraining::new(jobs.clone()));
@@ -78,6 +84,7 @@ pub async fn harness(settings: JobSettings) -> Harness {
         registry,
         predictor,
         data_dir,
+        events,
     }
 }
 

@@ -19,3 +19,4 @@ mod news;
 mod operations;
 mod predictions;
 mod registry;
+mod stream;

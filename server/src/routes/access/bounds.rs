@@ -1,6 +1,7 @@
 //! What one process serves at once and for how long: beyond `max_concurrent` requests in flight
 //! the rest are shed with 503 at once (queueing them would only add latency and memory), and a
-//! request that takes longer than `timeout` is abandoned with 503.
+//! request that takes longer than `timeout` is abandoned with 503. Long-lived paths (the event
+//! stream, with its own bound) are outside both.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -18,6 +19,7 @@ use crate::routes::api::error::ApiError;
 pub struct Bounds {
     permits: Arc<Semaphore>,
     timeout: Duration,
+    long_lived: &'static [&'static str],
 }
 
 impl Bounds {
@@ -26,7 +28,14 @@ impl Bounds {
         Self {
             permits: Arc::new(Semaphore::new(max_concurrent.max(1))),
             timeout,
+            long_lived: &[],
         }
+    }
+
+    /// Leaves requests to `paths` out of both bounds (they bound themselves).
+    pub fn except(mut self, paths: &'static [&'static str]) -> Self {
+        self.long_lived = paths;
+        self
     }
 }
 
@@ -71,6 +80,9 @@ pub async fn body_limit(State(limits): State<BodyLimits>, req: Request, next: Ne
 
 /// Sheds load beyond the concurrency bound and cuts requests at the timeout.
 pub async fn bounded(State(bounds): State<Bounds>, req: Request, next: Next) -> Response {
+    if bounds.long_lived.contains(&req.uri().path()) {
+        return next.run(req).await;
+    }
     let Ok(_permit) = bounds.permits.clone().try_acquire_owned() else {
         metrics::counter!("http_requests_shed_total").increment(1);
         return ApiError::new(

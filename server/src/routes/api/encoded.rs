@@ -93,9 +93,10 @@ impl EncodedCache {
                 };
                 let mut e = entries.write().unwrap_or_else(|p| p.into_inner());
                 match event {
-                    Ok(event) => match event.symbol() {
-                        Some(symbol) => e.answers.retain(|_, (s, _)| s != symbol),
-                        None => e.answers.clear(),
+                    Ok(stamped) => match stamped.event.stales() {
+                        Some(Some(symbol)) => e.answers.retain(|_, (s, _)| s != symbol),
+                        Some(None) => e.answers.clear(),
+                        None => {}
                     },
                     // Events were missed: anything may have changed.
                     Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => e.answers.clear(),

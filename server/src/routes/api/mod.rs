@@ -18,6 +18,7 @@ pub mod models;
 pub mod news;
 pub mod openapi;
 pub mod predictions;
+pub mod stream;
 pub mod usage;
 
 use axum::routing::{delete, get, post};
@@ -40,6 +41,7 @@ pub fn router() -> Router<AppState> {
         .route("/predictions/{symbol}", get(predictions::predictions))
         .route("/history/{symbol}", get(history::history))
         .route("/jobs/{id}", get(jobs::job))
+        .route("/stream", get(stream::stream))
         .route("/models", get(models::models))
         .route("/admin/precompute", post(predictions::precompute))
         .route("/admin/import", post(import::import))

@@ -72,6 +72,7 @@ impl Modify for SecuritySchemes {
         super::predictions::precompute,
         super::import::import,
         super::jobs::job,
+        super::stream::stream,
         super::history::history,
         super::models::models,
         super::auth::token,
@@ -95,6 +96,7 @@ impl Modify for SecuritySchemes {
     tags(
         (name = "market", description = "Prices, company facts and news"),
         (name = "predictions", description = "Model forecasts, their record and the jobs that train them"),
+        (name = "live", description = "Events as they happen, alerts and what they fired"),
         (name = "access", description = "API keys, access tokens and usage"),
         (name = "admin", description = "Operator endpoints: an administrator's key or token"),
     )
