@@ -13,6 +13,7 @@ use sqlx::postgres::PgPoolOptions;
 use sqlx::PgPool;
 
 use crate::accounts::AccountService;
+use crate::alerts::AlertService;
 use crate::cache::Cache;
 use crate::config::Settings;
 use crate::events::Events;
@@ -63,6 +64,8 @@ pub struct Services {
     pub ingestor: Option<Ingestor>,
     /// What changed, told to every process.
     pub events: Events,
+    /// Alert rules and their notifications.
+    pub alerts: AlertService,
 }
 
 impl Services {
@@ -137,6 +140,7 @@ impl Services {
             events.clone(),
             settings.jobs.protocol().rows_needed(),
         ));
+        let alerts = AlertService::new(pool.clone(), events.clone());
         let tokens = jwt_secret
             .map(|secret| crate::accounts::tokens::Tokens::new(&secret, access.jwt_lifetime));
         Ok(Self {
@@ -161,7 +165,14 @@ impl Services {
             registry,
             ingestor,
             events,
+            alerts,
         })
+    }
+
+    /// Starts what listens to the bus in every process: the relay of other processes' events and
+    /// the evaluation of alerts. Both stop when the answer is dropped.
+    pub fn start_listeners(&self) -> Listeners {
+        Listeners(vec![self.events.relay(), self.alerts.listen()])
     }
 
     /// The ports the server functions call.
@@ -177,6 +188,7 @@ impl Services {
                 Arc::new(self.predictor.clone()),
             )),
             news: self.news.clone(),
+            alerts: Arc::new(self.alerts.clone()),
         }
     }
 
@@ -221,6 +233,17 @@ impl Services {
             workers: Some(handle),
             schedules,
         })
+    }
+}
+
+/// The bus listeners of a process ([`Services::start_listeners`]), stopped when dropped.
+pub struct Listeners(Vec<tokio::task::JoinHandle<()>>);
+
+impl Drop for Listeners {
+    fn drop(&mut self) {
+        for task in &self.0 {
+            task.abort();
+        }
     }
 }
 
@@ -299,8 +322,11 @@ pub async fn run_worker_process(
     let services = Services::build(&settings, pool.clone(), cache, None).await?;
     let workers = settings.workers.max(1);
     let background = services.start_background(workers).await?;
+    // A worker hears the web instances' events too (an import's new bars fire alerts).
+    let listeners = services.start_listeners();
     tracing::info!(workers, "worker process ready");
     shutdown.await;
+    drop(listeners);
     background.stop().await;
     pool.close().await;
     Ok(())

@@ -10,6 +10,7 @@
 
 pub mod accounts;
 pub mod admin;
+pub mod alerts;
 pub mod cache;
 pub mod compose;
 pub mod config;

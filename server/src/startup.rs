@@ -46,7 +46,7 @@ pub struct Application {
     jobs: Jobs,
     session_cleanup: tokio::task::JoinHandle<()>,
     /// Relays other processes' events into this one.
-    relay: tokio::task::JoinHandle<()>,
+    listeners: crate::compose::Listeners,
     background: Background,
     // Dropped last: the private servers stop after the app has drained.
     embedded: EmbeddedServices,
@@ -178,8 +178,9 @@ impl Application {
                 settings.access.stream_heartbeat,
             ),
         };
-        // Other processes' events (a worker's new bars and predictions) reach this one's caches.
-        let relay = services.events.relay();
+        // Other processes' events (a worker's new bars and predictions) reach this one's caches
+        // and streams; new bars are checked against the alerts.
+        let listeners = services.start_listeners();
         let edge = Edge {
             headers: HeaderPolicy {
                 https: settings.cookie_secure,
@@ -200,7 +201,7 @@ impl Application {
             pool,
             jobs: services.jobs.clone(),
             session_cleanup,
-            relay,
+            listeners,
             background,
             embedded,
         })
@@ -233,7 +234,7 @@ impl Application {
             router,
             pool,
             session_cleanup,
-            relay,
+            listeners,
             background,
             embedded,
             ..
@@ -247,7 +248,7 @@ impl Application {
         .await
         .context("server error")?;
         session_cleanup.abort();
-        relay.abort();
+        drop(listeners);
         background.stop().await;
         pool.close().await;
         if let Some(redis) = embedded.redis {

@@ -11,11 +11,11 @@ use leptos::prelude::use_context;
 
 use crate::error::AppError;
 
-pub use ports::NewsDesk;
 pub use ports::{
     Accounts, Exports, ImportRequest, Imports, Lookup, MarketData, PredictionService, ServiceError,
     SessionUser,
 };
+pub use ports::{Alerts, NewsDesk};
 pub use session::UserSession;
 
 /// What every server function may reach, provided by the server as Leptos context: the services
@@ -36,6 +36,8 @@ pub struct AppContext {
     pub exports: Arc<dyn Exports>,
     /// Stored market and per-symbol news, page by page.
     pub news: Arc<dyn NewsDesk>,
+    /// Alert rules and their notifications.
+    pub alerts: Arc<dyn Alerts>,
 }
 
 impl std::fmt::Debug for AppContext {

@@ -49,6 +49,9 @@ pub enum ServiceError {
     /// No job with this id.
     #[error("No job {0}.")]
     UnknownJob(JobId),
+    /// None of the caller's alerts has this id.
+    #[error("You have no alert {0}.")]
+    UnknownAlert(crate::domain::AlertId),
     /// The input was well-formed but cannot be acted on; the message says why.
     #[error("{0}")]
     InvalidInput(String),
@@ -122,7 +125,8 @@ impl From<ServiceError> for AppError {
             ServiceError::UnknownSymbol(_)
             | ServiceError::NotAvailable { .. }
             | ServiceError::NoData(_)
-            | ServiceError::UnknownJob(_) => AppError::NotFound(e.to_string()),
+            | ServiceError::UnknownJob(_)
+            | ServiceError::UnknownAlert(_) => AppError::NotFound(e.to_string()),
             ServiceError::InvalidInput(m) => AppError::BadRequest(m),
             ServiceError::Unauthorized(m) => AppError::Unauthorized(m),
             ServiceError::Conflict(m) => AppError::Conflict(m),
@@ -383,6 +387,38 @@ pub trait Accounts: Send + Sync + 'static {
         user: UserId,
         indicators: IndicatorSet,
     ) -> Result<(), ServiceError>;
+}
+
+/// Alert rules and the notifications they fire, each user's own.
+#[async_trait]
+pub trait Alerts: Send + Sync + 'static {
+    /// `user`'s rules, newest first.
+    async fn alerts(&self, user: UserId) -> Result<Vec<crate::model::Alert>, ServiceError>;
+
+    /// Sets a rule on a stored ticker (`UnknownSymbol` otherwise); at most 100 a user.
+    async fn create_alert(
+        &self,
+        user: UserId,
+        alert: crate::model::NewAlert,
+    ) -> Result<crate::model::Alert, ServiceError>;
+
+    /// Deletes one of `user`'s rules (`UnknownAlert` for anyone else's); its history goes too.
+    async fn delete_alert(
+        &self,
+        user: UserId,
+        alert: crate::domain::AlertId,
+    ) -> Result<(), ServiceError>;
+
+    /// `user`'s newest `limit` notifications and the unread count.
+    async fn notifications(
+        &self,
+        user: UserId,
+        limit: u32,
+    ) -> Result<crate::model::Notifications, ServiceError>;
+
+    /// Marks `user`'s notifications read (all of them, or up to and including `through`);
+    /// answers how many are still unread.
+    async fn mark_read(&self, user: UserId, through: Option<i64>) -> Result<i64, ServiceError>;
 }
 
 /// The news desk: stored news, page by page, read from Postgres through the cache. Never asks a

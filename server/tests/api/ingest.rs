@@ -36,11 +36,11 @@ fn open_ts(date: &str) -> i64 {
 }
 
 /// One bar: date, open, high, low, close, volume.
-type Row = (&'static str, f64, f64, f64, f64, u64);
+pub type Row = (&'static str, f64, f64, f64, f64, u64);
 
 /// A Yahoo chart response with `rows`, splits `(date, numerator, denominator)` and dividends
 /// `(date, amount)`.
-fn chart(rows: &[Row], splits: &[(&str, f64, f64)], dividends: &[(&str, f64)]) -> Value {
+pub fn chart(rows: &[Row], splits: &[(&str, f64, f64)], dividends: &[(&str, f64)]) -> Value {
     let mut split_events = Map::new();
     for (date, num, den) in splits {
         split_events.insert(
@@ -76,7 +76,7 @@ fn chart(rows: &[Row], splits: &[(&str, f64, f64)], dividends: &[(&str, f64)]) -
 }
 
 /// Answers every chart request with `body` (the client keeps only the days it asked for).
-async fn serve(server: &MockServer, body: Value) {
+pub async fn serve(server: &MockServer, body: Value) {
     server.reset().await;
     Mock::given(method("GET"))
         .and(path("/v8/finance/chart/ACME"))
@@ -135,7 +135,7 @@ async fn bars(pool: &PgPool, adjustment: Adjustment) -> Vec<Bar> {
         .unwrap()
 }
 
-const WEEK_OF_17_AUG: &[Row] = &[
+pub const WEEK_OF_17_AUG: &[Row] = &[
     ("2020-08-17", 100.0, 102.0, 99.0, 101.0, 1_000),
     ("2020-08-18", 101.0, 103.0, 100.0, 102.0, 1_100),
     ("2020-08-19", 102.0, 104.0, 101.0, 103.0, 1_200),

@@ -3,6 +3,7 @@
 
 mod access_credentials;
 mod access_limits;
+mod alerts;
 mod auth;
 mod browser_safety;
 mod encoded;

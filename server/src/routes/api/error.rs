@@ -131,6 +131,9 @@ impl From<ServiceError> for ApiError {
             }
             ServiceError::NoData(_) => Self::new(StatusCode::NOT_FOUND, "no_data", message),
             ServiceError::UnknownJob(_) => Self::new(StatusCode::NOT_FOUND, "unknown_job", message),
+            ServiceError::UnknownAlert(_) => {
+                Self::new(StatusCode::NOT_FOUND, "unknown_alert", message)
+            }
             ServiceError::InvalidInput(m) => Self::bad_request(m),
             ServiceError::Unauthorized(m) => Self::unauthorized(m),
             ServiceError::Forbidden(m) => Self::forbidden(m),
@@ -194,6 +197,11 @@ mod tests {
             (ServiceError::UnknownSymbol(goog()), 404, "unknown_symbol"),
             (ServiceError::NoData(goog()), 404, "no_data"),
             (ServiceError::UnknownJob(job), 404, "unknown_job"),
+            (
+                ServiceError::UnknownAlert(app::domain::AlertId::from(uuid::Uuid::nil())),
+                404,
+                "unknown_alert",
+            ),
             (ServiceError::InvalidInput("x".into()), 400, "bad_request"),
             (ServiceError::Unauthorized("x".into()), 401, "unauthorized"),
             (ServiceError::Conflict("x".into()), 409, "conflict"),

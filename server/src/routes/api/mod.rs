@@ -2,6 +2,7 @@
 //! the same [`app::ssr::MarketData`] as the server functions, so both always agree; every error
 //! has one shape ([`error::ApiError`]).
 
+pub mod alerts;
 pub mod auth;
 pub mod docs;
 pub mod encoded;
@@ -42,6 +43,10 @@ pub fn router() -> Router<AppState> {
         .route("/history/{symbol}", get(history::history))
         .route("/jobs/{id}", get(jobs::job))
         .route("/stream", get(stream::stream))
+        .route("/alerts", get(alerts::list).post(alerts::create))
+        .route("/alerts/{id}", delete(alerts::delete))
+        .route("/notifications", get(alerts::notifications))
+        .route("/notifications/read", post(alerts::mark_read))
         .route("/models", get(models::models))
         .route("/admin/precompute", post(predictions::precompute))
         .route("/admin/import", post(import::import))
