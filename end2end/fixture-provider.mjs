@@ -1,9 +1,10 @@
 // A stand-in for Yahoo Finance in browser tests: a dependency-free HTTP server (Node 18+) answering
-// the two endpoints the server's Yahoo client calls, in Yahoo's own formats, for exactly one company
-// that is not bundled with the app: Apple (AAPL).
+// the two endpoints the server's Yahoo client calls, in Yahoo's own formats, for exactly two
+// companies that are not bundled with the app: Apple (AAPL), and NVIDIA (NVDA) for the journeys
+// that need a ticker of their own.
 //
 //   GET /v1/finance/search?q=…&quotesCount=10&newsCount=0
-//       Apple when `q` starts "Apple Inc." or "AAPL", ignoring case (`a`, `app`, `apple inc`,
+//       A company when `q` starts its name or symbol, ignoring case (`a`, `app`, `apple inc`,
 //       `aapl`); otherwise Yahoo's empty answer (a 200 with no quotes). An empty `q` is Yahoo's 400.
 //   GET /v8/finance/chart/AAPL?period1=…&period2=…&interval=1d&events=div,splits&…
 //       Daily bars of the NYSE trading days (weekdays, its holidays left out) from 2019-01-02 to the
@@ -16,6 +17,11 @@
 //       extended hours.
 //   GET /v8/finance/chart/<anything else>  → Yahoo's 404 "No data found, symbol may be delisted".
 //   GET /healthz                           → 200 `ok` (for a test runner's readiness check).
+//   POST /__fixture/hold?symbol=NVDA&sessions=1
+//       A control for tests, not Yahoo's: the company's newest `sessions` days are withheld from
+//       now on (0 releases them), as if they had not happened yet. Answers JSON
+//       `{symbol, served: {date, close}, held: [{date, close}, …]}`, so a test knows what the next
+//       refresh will bring.
 //
 // Start: `node end2end/fixture-provider.mjs` (FIXTURE_PROVIDER_PORT, default 3199; set
 // FIXTURE_PROVIDER_LOG=1 to log each request). Point the server at it with
@@ -31,7 +37,18 @@ const CHART_DELAY_MS = Number(process.env.FIXTURE_PROVIDER_CHART_DELAY_MS ?? 0);
 
 const DAY_SECONDS = 86_400;
 const FIRST_DAY = "2019-01-02";
-const SEED = 79; // picked for an Apple-like path: about 40 in 2019, 190 in May 2024
+/** The companies it knows: a seeded walk each, from a first close on FIRST_DAY. */
+const COMPANIES = {
+  // Seed 79 is picked for an Apple-like path: about 40 in 2019, 190 in May 2024.
+  AAPL: { seed: 79, first: 39.48, name: "Apple Inc.", exchange: "NMS", exchDisp: "NASDAQ",
+          fullExchange: "NasdaqGS", firstTrade: 345479400, sector: "Technology",
+          industry: "Consumer Electronics" },
+  NVDA: { seed: 11, first: 33.8, name: "NVIDIA Corporation", exchange: "NMS", exchDisp: "NASDAQ",
+          fullExchange: "NasdaqGS", firstTrade: 917015400, sector: "Technology",
+          industry: "Semiconductors" },
+};
+/** Sessions withheld per symbol (`POST /__fixture/hold`). */
+const held = new Map();
 
 // ---------------------------------------------------------------------------------------------
 // New York time, by the US rule since 2007: daylight time from 02:00 on the second Sunday of
@@ -215,21 +232,28 @@ function isExDividend(n) {
   );
 }
 
-let cache = { last: null, bars: [] };
+const caches = new Map();
 
 /**
- * Every bar from FIRST_DAY to the last trading day before today, oldest first:
- * `{ day, open, high, low, close, volume, dividend, adjclose }`. The walk draws the same numbers
- * for a day however late the series ends, so a day's prices never change.
+ * Every bar of `symbol` from FIRST_DAY to the last trading day before today, less the sessions
+ * withheld, oldest first: `{ day, open, high, low, close, volume, dividend, adjclose }`. The walk
+ * draws the same numbers for a day however late the series ends, so a day's prices never change.
  */
-function dailyBars(now = Date.now() / 1000) {
+function dailyBars(symbol, now = Date.now() / 1000) {
+  const all = allDailyBars(symbol, now);
+  return all.slice(0, Math.max(1, all.length - (held.get(symbol) ?? 0)));
+}
+
+function allDailyBars(symbol, now) {
   let last = newYorkToday(now) - 1;
   while (!isTradingDay(last)) last--;
-  if (cache.last === last) return cache.bars;
+  const cache = caches.get(symbol);
+  if (cache?.last === last) return cache.bars;
 
-  const next = generator(SEED);
+  const company = COMPANIES[symbol];
+  const next = generator(company.seed);
   const bars = [];
-  let close = 39.48;
+  let close = company.first;
   for (let n = dayNumber(FIRST_DAY); n <= last; n++) {
     if (!isTradingDay(n)) continue;
     // About 25% a year of drift and 30% of volatility.
@@ -256,7 +280,7 @@ function dailyBars(now = Date.now() / 1000) {
     bars[i].adjclose = round6(bars[i].close * factor);
     if (bars[i].dividend && i > 0) factor *= 1 - bars[i].dividend / bars[i - 1].close;
   }
-  cache = { last, bars };
+  caches.set(symbol, { last, bars });
   return bars;
 }
 
@@ -283,7 +307,8 @@ function chartError(status, code, description) {
   return [status, { chart: { result: null, error: { code, description } } }];
 }
 
-function meta(bars, granularity, now) {
+function meta(symbol, bars, granularity, now) {
+  const company = COMPANIES[symbol];
   const lastBar = bars[bars.length - 1];
   const todayNumber = newYorkToday(now);
   const offset = newYorkOffset(now);
@@ -297,11 +322,11 @@ function meta(bars, granularity, now) {
   });
   return {
     currency: "USD",
-    symbol: "AAPL",
-    exchangeName: "NMS",
-    fullExchangeName: "NasdaqGS",
+    symbol,
+    exchangeName: company.exchange,
+    fullExchangeName: company.fullExchange,
     instrumentType: "EQUITY",
-    firstTradeDate: 345479400,
+    firstTradeDate: company.firstTrade,
     regularMarketTime: newYorkTime(lastBar.day, 16, 0),
     hasPrePostMarketData: true,
     gmtoffset: offset,
@@ -313,8 +338,8 @@ function meta(bars, granularity, now) {
     regularMarketDayHigh: lastBar.high,
     regularMarketDayLow: lastBar.low,
     regularMarketVolume: lastBar.volume,
-    longName: "Apple Inc.",
-    shortName: "Apple Inc.",
+    longName: company.name,
+    shortName: company.name,
     priceHint: 2,
     currentTradingPeriod: {
       pre: period(newYorkTime(todayNumber, 4, 0), newYorkTime(todayNumber, 9, 30)),
@@ -327,8 +352,8 @@ function meta(bars, granularity, now) {
   };
 }
 
-function dailyChart(period1, period2, now) {
-  const all = dailyBars(now);
+function dailyChart(symbol, period1, period2, now) {
+  const all = dailyBars(symbol, now);
   const inRange = [];
   let before = null;
   for (const bar of all) {
@@ -336,7 +361,7 @@ function dailyChart(period1, period2, now) {
     if (t < period1) before = bar;
     else if (t <= period2) inRange.push(bar);
   }
-  const m = meta(all, "1d", now);
+  const m = meta(symbol, all, "1d", now);
   m.chartPreviousClose = before ? before.close : all[0].open;
   if (inRange.length === 0) {
     // Yahoo drops `timestamp` and leaves the columns empty.
@@ -403,7 +428,7 @@ function sessionBars(bar, minutes, name) {
   return rows;
 }
 
-function intradayChart(name, minutes, period1, period2, now) {
+function intradayChart(symbol, name, minutes, period1, period2, now) {
   const days = Math.floor(now / DAY_SECONDS);
   const window = name === "1m" ? 30 : minutes === 60 ? 730 : 60;
   if (name === "1m" && period2 - period1 > 8 * DAY_SECONDS) {
@@ -420,7 +445,7 @@ function intradayChart(name, minutes, period1, period2, now) {
       `${name} data not available for startTime=${period1} and endTime=${period2}. The requested range must be within the last ${window} days.`,
     );
   }
-  const all = dailyBars(now);
+  const all = dailyBars(symbol, now);
   const rows = [];
   for (const bar of all) {
     const dayOpen = newYorkTime(bar.day, 9, 30);
@@ -429,7 +454,7 @@ function intradayChart(name, minutes, period1, period2, now) {
       if (r.t >= period1 && r.t <= period2) rows.push(r);
     }
   }
-  const m = meta(all, name, now);
+  const m = meta(symbol, all, name, now);
   m.chartPreviousClose = all[all.length - 2]?.close ?? all[0].open;
   if (rows.length === 0) return [200, { chart: { result: [{ meta: m, indicators: { quote: [{}] } }], error: null } }];
   const result = {
@@ -450,8 +475,9 @@ function intradayChart(name, minutes, period1, period2, now) {
   return [200, { chart: { result: [result], error: null } }];
 }
 
-function chart(symbol, params, now) {
-  if (symbol.toUpperCase() !== "AAPL") return [404, NOT_FOUND];
+function chart(asked, params, now) {
+  const symbol = asked.toUpperCase();
+  if (!(symbol in COMPANIES)) return [404, NOT_FOUND];
   const name = params.get("interval") ?? "1d";
   if (!(name in INTERVALS)) {
     return chartError(
@@ -469,31 +495,36 @@ function chart(symbol, params, now) {
   if (period1 > period2) {
     return chartError(400, "Bad Request", `Invalid input - start date cannot be after end date. startDate = ${period1}, endDate = ${period2}`);
   }
-  if (name === "1d") return [200, { chart: { result: [dailyChart(period1, period2, now)], error: null } }];
-  return intradayChart(name, INTERVALS[name], period1, period2, now);
+  if (name === "1d") return [200, { chart: { result: [dailyChart(symbol, period1, period2, now)], error: null } }];
+  return intradayChart(symbol, name, INTERVALS[name], period1, period2, now);
 }
 
-const APPLE = {
-  exchange: "NMS",
-  shortname: "Apple Inc.",
-  quoteType: "EQUITY",
-  symbol: "AAPL",
-  index: "quotes",
-  score: 2.6e7,
-  typeDisp: "Equity",
-  longname: "Apple Inc.",
-  exchDisp: "NASDAQ",
-  sector: "Technology",
-  sectorDisp: "Technology",
-  industry: "Consumer Electronics",
-  industryDisp: "Consumer Electronics",
-  isYahooFinance: true,
-};
+/** A company as Yahoo's search lists it. */
+function quoteOf(symbol) {
+  const c = COMPANIES[symbol];
+  return {
+    exchange: c.exchange,
+    shortname: c.name,
+    quoteType: "EQUITY",
+    symbol,
+    index: "quotes",
+    score: 2.6e7,
+    typeDisp: "Equity",
+    longname: c.name,
+    exchDisp: c.exchDisp,
+    sector: c.sector,
+    sectorDisp: c.sector,
+    industry: c.industry,
+    industryDisp: c.industry,
+    isYahooFinance: true,
+  };
+}
 
-/** Whether `q` starts "AAPL" or "Apple Inc.", ignoring case and repeated spaces. */
-function findsApple(q) {
+/** Whether `q` starts `symbol` or its company's name, ignoring case and repeated spaces. */
+function finds(symbol, q) {
   const text = q.trim().toLowerCase().replace(/\s+/g, " ");
-  return text !== "" && ("aapl".startsWith(text) || "apple inc.".startsWith(text));
+  const name = COMPANIES[symbol].name.toLowerCase();
+  return text !== "" && (symbol.toLowerCase().startsWith(text) || name.startsWith(text));
 }
 
 function search(params) {
@@ -502,7 +533,10 @@ function search(params) {
     return [400, { finance: { result: null, error: { code: "Bad Request", description: "Invalid Search Query" } } }];
   }
   const limit = Math.max(0, Number(params.get("quotesCount") ?? 7) || 0);
-  const quotes = findsApple(q) ? [APPLE].slice(0, limit) : [];
+  const quotes = Object.keys(COMPANIES)
+    .filter((symbol) => finds(symbol, q))
+    .map(quoteOf)
+    .slice(0, limit);
   return [
     200,
     {
@@ -530,7 +564,23 @@ function search(params) {
 
 // ---------------------------------------------------------------------------------------------
 
+/** `POST /__fixture/hold?symbol=&sessions=`: withholds a company's newest sessions. */
+function hold(params, now) {
+  const symbol = (params.get("symbol") ?? "").toUpperCase();
+  const sessions = Number(params.get("sessions") ?? "1");
+  if (!(symbol in COMPANIES) || !Number.isInteger(sessions) || sessions < 0 || sessions > 20) {
+    return [400, { error: "symbol must be a known company and sessions a whole number 0-20" }];
+  }
+  held.set(symbol, sessions);
+  const all = allDailyBars(symbol, now);
+  const served = dailyBars(symbol, now);
+  const last = served[served.length - 1];
+  const dated = (b) => ({ date: isoDay(b.day), close: b.close });
+  return [200, { symbol, served: dated(last), held: all.slice(served.length).map(dated) }];
+}
+
 function route(method, url, now) {
+  if (method === "POST" && url.pathname === "/__fixture/hold") return hold(url.searchParams, now);
   if (method !== "GET" && method !== "HEAD") {
     return [405, { finance: { result: null, error: { code: "Method Not Allowed", description: "HTTP 405 Method Not Allowed" } } }];
   }
@@ -575,7 +625,7 @@ function answer(req, res, url, status, body, text) {
 }
 
 server.listen(PORT, HOST, () => {
-  console.log(`fixture provider (Yahoo formats, AAPL only) listening on http://${HOST}:${PORT}`);
+  console.log(`fixture provider (Yahoo formats, AAPL and NVDA) listening on http://${HOST}:${PORT}`);
 });
 
 for (const signal of ["SIGINT", "SIGTERM"]) {

@@ -21,6 +21,7 @@ use crate::components::header::{AuthActions, Header};
 use crate::pages::{
     account::AccountPage,
     admin_import::ImportPage,
+    alerts::AlertsPage,
     auth::{LoginPage, RegisterPage},
     home::HomePage,
     models::ModelsPage,
@@ -56,6 +57,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 pub fn App() -> impl IntoView {
     provide_meta_context();
     provide_context(AuthActions::new());
+    provide_context(crate::components::alerts::AlertActions::new());
     // Set once the WebAssembly has taken over, so browser tests (and people) know buttons work.
     let hydrated = RwSignal::new(false);
     Effect::new(move |_| hydrated.set(true));
@@ -81,6 +83,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/login") view=LoginPage/>
                     <Route path=path!("/register") view=RegisterPage/>
                     <Route path=path!("/account") view=AccountPage/>
+                    <Route path=path!("/alerts") view=AlertsPage ssr=SsrMode::Async/>
                     <Route path=path!("/admin/import") view=ImportPage/>
                 </Routes>
             </main>

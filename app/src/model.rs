@@ -6,7 +6,9 @@ use serde::{Deserialize, Serialize};
 use crate::domain::{ChartRange, JobId, JobState, PageNumber, Symbol};
 pub use forecast::ModelId;
 
+mod hooks;
 mod live;
+pub use hooks::{CreatedWebhook, DeliveryAttempt, NewWebhook, Webhook, WebhookDelivery};
 pub use live::{Alert, LiveEvent, NewAlert, Notification, Notifications};
 
 /// Timestamps on the wire as RFC 3339 with an explicit offset (`2013-03-01T21:00:00+00:00`).

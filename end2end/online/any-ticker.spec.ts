@@ -1,10 +1,9 @@
-import { execFileSync } from "node:child_process";
 import { readFileSync, writeFileSync, mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
 import { test, expect } from "../tests/fixtures/test";
-import { freshUsername, hydrated, watchForErrors } from "../tests/fixtures/app";
+import { hydrated, registerAdministrator, watchForErrors } from "../tests/fixtures/app";
 
 test.describe.configure({ mode: "serial" });
 
@@ -76,16 +75,7 @@ test("an administrator imports a Yahoo download: preview, import, chart, forecas
   test.setTimeout(120_000);
   // Registered, then made an administrator from the command line; the server trusts a standing it
   // has read for 30 seconds (as documented), so the new role shows after that.
-  const username = freshUsername();
-  const password = "a long enough password";
-  const registered = await page.request.post("/api/register", {
-    form: { username, password, password_confirm: password },
-    headers: { Origin: baseURL! },
-  });
-  expect(registered.status()).toBe(200);
-  execFileSync(process.env.SERVER_BIN!, ["admin", "grant", username], {
-    env: { ...process.env, APP_DATA_DIR: process.env.E2E_ONLINE_DATA_DIR!, DATABASE_URL: "", REDIS_URL: "" },
-  });
+  await registerAdministrator(page, baseURL!);
   await page.waitForTimeout(31_000);
   const dir = mkdtempSync(join(tmpdir(), "tickercast-import-"));
   const full = join(dir, "MSFT-download.csv");

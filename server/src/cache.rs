@@ -206,6 +206,25 @@ impl Cache {
         }
     }
 
+    /// Removes `key`; when Redis cannot be asked, the entry expires on its own.
+    pub async fn delete(&self, key: &str) {
+        let Some((mut conn, inner)) = self.connection().await else {
+            return;
+        };
+        let full = format!("{}{key}", inner.prefix);
+        match tokio::time::timeout(CALL_TIMEOUT, conn.del::<_, i64>(&full)).await {
+            Ok(Ok(_)) => {}
+            Ok(Err(e)) => {
+                tracing::warn!(key = full, error = %e, "Redis DEL failed");
+                self.mark_down().await;
+            }
+            Err(_) => {
+                tracing::warn!(key = full, "Redis DEL timed out");
+                self.mark_down().await;
+            }
+        }
+    }
+
     /// Takes the lock `key` for `ttl` with `SET key token NX PX`: `Some(true)` when taken,
     /// `Some(false)` when someone else holds it, `None` when Redis cannot be asked.
     pub async fn try_lock(&self, key: &str, token: &str, ttl: Duration) -> Option<bool> {

@@ -30,6 +30,7 @@ use crate::market::MarketService;
 use crate::predictions::backends::{QueuedTraining, RegistryVersions};
 use crate::predictions::{Predictor, TrainingAllowance};
 use crate::registry::{ArtifactStore, Registry};
+use crate::webhooks::WebhookService;
 use crate::worker::{self, Runner, ScheduleHandle, Scheduled, WorkerHandle};
 
 /// How long running jobs get to finish when the process stops; the rest are retried elsewhere.
@@ -66,6 +67,10 @@ pub struct Services {
     pub events: Events,
     /// Alert rules and their notifications.
     pub alerts: AlertService,
+    /// Webhooks and their deliveries.
+    pub webhooks: WebhookService,
+    /// Which webhook targets are allowed, and how deliveries are retried.
+    webhook_settings: crate::config::WebhookSettings,
 }
 
 impl Services {
@@ -141,6 +146,12 @@ impl Services {
             settings.jobs.protocol().rows_needed(),
         ));
         let alerts = AlertService::new(pool.clone(), events.clone());
+        let webhooks = WebhookService::new(
+            pool.clone(),
+            crate::webhooks::delivery::queue(&pool)
+                .await
+                .context("Failed to open the webhook delivery queue")?,
+        );
         let tokens = jwt_secret
             .map(|secret| crate::accounts::tokens::Tokens::new(&secret, access.jwt_lifetime));
         Ok(Self {
@@ -166,13 +177,21 @@ impl Services {
             ingestor,
             events,
             alerts,
+            webhooks,
+            webhook_settings: settings.webhooks.clone(),
         })
     }
 
-    /// Starts what listens to the bus in every process: the relay of other processes' events and
-    /// the evaluation of alerts. Both stop when the answer is dropped.
+    /// Starts what listens to the bus in every process: the relay of other processes' events,
+    /// the evaluation of alerts and the quotes forgotten when new bars land. They stop when the
+    /// answer is dropped.
     pub fn start_listeners(&self) -> Listeners {
-        Listeners(vec![self.events.relay(), self.alerts.listen()])
+        Listeners(vec![
+            self.events.relay(),
+            self.alerts.listen(),
+            self.webhooks.listen(&self.events),
+            self.market.forget_quotes_on_new_bars(&self.events),
+        ])
     }
 
     /// The ports the server functions call.
@@ -189,6 +208,7 @@ impl Services {
             )),
             news: self.news.clone(),
             alerts: Arc::new(self.alerts.clone()),
+            webhooks: Arc::new(self.webhooks.clone()),
         }
     }
 
@@ -222,6 +242,23 @@ impl Services {
         };
         // Scheduled work is a convenience; a process whose schedules fail to start still serves
         // and runs jobs (another process, or its next start, runs the schedules).
+        // Webhook deliveries on a pool of their own: the queue's worker holds one connection to
+        // listen and one per attempt in flight (two), and each attempt reads and writes its rows.
+        const SENDERS: usize = 2;
+        let sender_pool = PgPoolOptions::new()
+            .max_connections(2 + 2 * SENDERS as u32)
+            .connect_with((*self.pool.connect_options()).clone())
+            .await
+            .context("Failed to connect the webhook senders to Postgres")?;
+        let sender_queue = crate::webhooks::delivery::queue(&sender_pool)
+            .await
+            .context("Failed to open the webhook delivery queue")?;
+        let senders = crate::webhooks::delivery::start(
+            sender_pool,
+            sender_queue,
+            self.webhook_settings.clone(),
+            SENDERS,
+        );
         let schedules = match worker::start_schedules(scheduled, schedule_pool).await {
             Ok(handle) => Some(handle),
             Err(e) => {
@@ -232,6 +269,7 @@ impl Services {
         Ok(Background {
             workers: Some(handle),
             schedules,
+            senders: Some(senders),
         })
     }
 }
@@ -252,11 +290,15 @@ impl Drop for Listeners {
 pub struct Background {
     workers: Option<WorkerHandle>,
     schedules: Option<ScheduleHandle>,
+    senders: Option<tokio::task::JoinHandle<()>>,
 }
 
 impl Background {
     /// Stops the schedules, then the workers (see [`WorkerHandle::shutdown`]).
     pub async fn stop(mut self) {
+        if let Some(senders) = self.senders.take() {
+            senders.abort();
+        }
         drop(self.schedules.take());
         if let Some(w) = self.workers.take() {
             w.shutdown(SHUTDOWN_GRACE).await;

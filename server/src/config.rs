@@ -57,6 +57,41 @@ pub struct Settings {
     pub jobs: JobSettings,
     /// API access: limits per tier, trusted proxies, tokens, request bounds.
     pub access: AccessSettings,
+    /// Webhook deliveries: retries, timeouts, which targets are allowed (`WEBHOOK_*`).
+    pub webhooks: WebhookSettings,
+}
+
+/// How webhook deliveries are made.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WebhookSettings {
+    /// The wait before the second attempt, doubled for each after it (`WEBHOOK_RETRY_BASE_MS`,
+    /// 30 000).
+    pub retry_base: std::time::Duration,
+    /// The longest wait between attempts (`WEBHOOK_RETRY_CAP_SECS`, 7 200).
+    pub retry_cap: std::time::Duration,
+    /// A delivery is given up once it is this old (`WEBHOOK_GIVE_UP_HOURS`, 24).
+    pub give_up_after: std::time::Duration,
+    /// A webhook is switched off after this many failed attempts in a row
+    /// (`WEBHOOK_DISABLE_AFTER`, 25: more than a day of retries of one delivery).
+    pub disable_after: u32,
+    /// Longest an attempt may take (`WEBHOOK_TIMEOUT_SECS`, 10).
+    pub timeout: std::time::Duration,
+    /// Targets on loopback, private or link-local addresses are allowed
+    /// (`WEBHOOK_ALLOW_PRIVATE`, off: such requests would reach this network, not the internet).
+    pub allow_private: bool,
+}
+
+impl Default for WebhookSettings {
+    fn default() -> Self {
+        WebhookSettings {
+            retry_base: std::time::Duration::from_secs(30),
+            retry_cap: std::time::Duration::from_secs(7_200),
+            give_up_after: std::time::Duration::from_secs(24 * 3_600),
+            disable_after: 25,
+            timeout: std::time::Duration::from_secs(10),
+            allow_private: false,
+        }
+    }
 }
 
 /// What callers may do and how the server protects itself (`API_LIMIT_*`, `TRAIN_BUDGET_*`,
@@ -359,6 +394,24 @@ impl Settings {
             rate_limits: RateLimits::from_lookup(&get)?,
             breaker: BreakerSettings::from_lookup(&get)?,
             access: access(&non_empty, &number)?,
+            webhooks: WebhookSettings {
+                retry_base: std::time::Duration::from_millis(number(
+                    "WEBHOOK_RETRY_BASE_MS",
+                    30_000,
+                    10,
+                )?),
+                retry_cap: std::time::Duration::from_secs(number(
+                    "WEBHOOK_RETRY_CAP_SECS",
+                    7_200,
+                    1,
+                )?),
+                give_up_after: std::time::Duration::from_secs(
+                    number("WEBHOOK_GIVE_UP_HOURS", 24, 1)? * 3_600,
+                ),
+                disable_after: number("WEBHOOK_DISABLE_AFTER", 25, 1)?.min(10_000) as u32,
+                timeout: std::time::Duration::from_secs(number("WEBHOOK_TIMEOUT_SECS", 10, 1)?),
+                allow_private: flag("WEBHOOK_ALLOW_PRIVATE", false)?,
+            },
         })
     }
 }

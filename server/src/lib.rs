@@ -28,4 +28,5 @@ pub mod routes;
 pub mod seed;
 pub mod startup;
 pub mod telemetry;
+pub mod webhooks;
 pub mod worker;

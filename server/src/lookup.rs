@@ -383,6 +383,25 @@ impl Lookup for LookupService {
         tracing::info!(job_id = %job.id, "new ticker: backfill queued");
         Ok(Some(self.onboarding(symbol, found.name, &job)))
     }
+
+    #[tracing::instrument(skip(self), fields(symbol = %symbol), err(level = "info"))]
+    async fn refresh(&self, symbol: &Symbol) -> Result<JobStatus, ServiceError> {
+        if store::ticker(&self.pool, symbol).await?.is_none() {
+            return Err(ServiceError::UnknownSymbol(symbol.clone()));
+        }
+        if !self.online() {
+            return Err(ServiceError::Unavailable(
+                "No market-data provider is configured, so there is nothing to refresh from."
+                    .into(),
+            ));
+        }
+        let job = self
+            .jobs
+            .enqueue(JobSpec::refresh(symbol))
+            .await
+            .map_err(job_error)?;
+        Ok(JobStatus::from(&job))
+    }
 }
 
 /// Whether `job` finished less than [`RETRY_BACKFILL_AFTER`] ago.

@@ -1,5 +1,6 @@
 //! Server functions, one module per domain. Each parses its input into domain types first.
 
+pub mod alerts;
 pub mod auth;
 pub mod import;
 pub mod lookup;

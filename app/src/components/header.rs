@@ -3,7 +3,9 @@
 use leptos::either::Either;
 use leptos::prelude::*;
 
+use crate::api::alerts::my_notifications;
 use crate::api::auth::{current_user, Login, Logout, Register};
+use crate::components::alerts::{AlertActions, AlertBell};
 use crate::components::search::TickerSearch;
 
 /// The three account actions, shared so the header refreshes after any of them.
@@ -38,7 +40,12 @@ impl AuthActions {
 #[component]
 pub fn Header() -> impl IntoView {
     let auth = expect_context::<AuthActions>();
+    let alerts = expect_context::<AlertActions>();
     let user = Resource::new(move || auth.version(), |_| current_user());
+    let notices = Resource::new(
+        move || (auth.version(), alerts.mark_read.version().get()),
+        |_| my_notifications(),
+    );
 
     view! {
         <header class="site-header">
@@ -49,12 +56,16 @@ pub fn Header() -> impl IntoView {
                 <Transition fallback=|| ()>
                     {move || Suspend::new(async move {
                         match user.await {
-                            Ok(Some(u)) => Either::Left(view! {
+                            Ok(Some(u)) => {
+                                let unread = notices.await.ok().flatten().map_or(0, |n| n.unread);
+                                Either::Left(view! {
+                                <AlertBell unread/>
                                 <span class="who">"Logged in as " <a href="/account" data-testid="account-link"><strong data-testid="current-user">{u.username}</strong></a></span>
                                 <ActionForm action=auth.logout attr:class="inline">
                                     <button type="submit" class="link" data-testid="logout">"Log out"</button>
                                 </ActionForm>
-                            }),
+                            })
+                            }
                             _ => Either::Right(view! {
                                 <a href="/login" data-testid="login-link">"Log in"</a>
                                 <a href="/register" class="button">"Register"</a>

@@ -91,3 +91,15 @@ impl Live {
         }
     }
 }
+
+/// Hands the events of the stream with `query` to `on_event` for as long as the calling
+/// component lives (the stream is closed when it is cleaned up). Nothing happens when the browser
+/// cannot open a stream: what the page shows then stays as it was rendered.
+pub fn while_mounted(query: &str, on_event: impl Fn(LiveEvent) + 'static) {
+    let live = Live::open(query, |_| {}, move |_, event| on_event(event), || {});
+    if let Some(live) = live.map(send_wrapper::SendWrapper::new) {
+        leptos::prelude::on_cleanup(move || {
+            live.close();
+        });
+    }
+}

@@ -1,5 +1,6 @@
 //! Pieces shared by several pages.
 
+pub mod alerts;
 pub mod chart;
 pub mod company;
 #[cfg(feature = "hydrate")]

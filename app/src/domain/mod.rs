@@ -15,6 +15,7 @@ pub mod sql;
 mod symbol;
 mod ticker_name;
 mod user;
+mod webhook;
 
 pub use access::{Caller, Role, Tier};
 pub use alert::{AlertId, AlertRule, CooldownHours, PriceLevel};
@@ -29,3 +30,4 @@ pub use search::{SearchText, MAX_SEARCH_LEN};
 pub use symbol::Symbol;
 pub use ticker_name::{TickerName, MAX_TICKER_NAME_LEN};
 pub use user::UserId;
+pub use webhook::{WebhookId, WebhookKinds, WebhookUrl};

@@ -2,6 +2,7 @@
 
 pub mod account;
 pub mod admin_import;
+pub mod alerts;
 pub mod auth;
 pub mod error;
 pub mod home;

@@ -11,6 +11,7 @@ use crate::api::market::{
     company_profile, indicator_series, market_status, news, price_series, quote,
 };
 use crate::api::watchlist::{is_watched, AddToWatchlist};
+use crate::components::alerts::AlertForm;
 use crate::components::chart::{ChartReadout, IndicatorTable, PriceChart};
 use crate::components::company::CompanyFacts;
 use crate::components::header::AuthActions;
@@ -128,7 +129,19 @@ fn StockView(overview: StockOverview) -> impl IntoView {
         let symbol = symbol.clone();
         move || symbol.clone()
     };
-    let quote_r = Resource::new(keyed.clone(), quote);
+    // New bars (a refresh landing) bring a new quote, heard on the event stream.
+    let bars_seen = RwSignal::new(0u32);
+    #[cfg(feature = "hydrate")]
+    crate::components::live::while_mounted(&format!("kind=bars&symbol={segment}"), move |_| {
+        bars_seen.try_update(|n| *n += 1);
+    });
+    let quote_r = Resource::new(
+        {
+            let symbol = symbol.clone();
+            move || (symbol.clone(), bars_seen.get())
+        },
+        |(s, _)| quote(s),
+    );
     let profile = Resource::new(keyed.clone(), company_profile);
     let feed = Resource::new(keyed, |s| news(Some(s)));
     let status = Resource::new(|| (), |_| market_status());
@@ -150,7 +163,7 @@ fn StockView(overview: StockOverview) -> impl IntoView {
                     })}
                 </Suspense>
             </div>
-            <Suspense fallback=|| view! { <div class="quote loading">"Loading quote…"</div> }>
+            <Transition fallback=|| view! { <div class="quote loading">"Loading quote…"</div> }>
                 {move || Suspend::new(async move {
                     match quote_r.await {
                         Ok(quote) => Either::Left(view! { <QuoteBlock quote/> }),
@@ -159,7 +172,7 @@ fn StockView(overview: StockOverview) -> impl IntoView {
                         }),
                     }
                 })}
-            </Suspense>
+            </Transition>
         </section>
         <form class="range-buttons" method="get" role="group" aria-label="Chart range">
             {ChartRange::ALL
@@ -228,6 +241,7 @@ fn StockView(overview: StockOverview) -> impl IntoView {
                 "Download prices (CSV)"
             </a>
         </div>
+        <AlertForm symbol=symbol.clone()/>
         <div class="panels">
             <Suspense fallback=|| view! { <p class="loading">"Loading company facts…"</p> }>
                 {move || Suspend::new(async move {

@@ -15,7 +15,7 @@ pub use ports::{
     Accounts, Exports, ImportRequest, Imports, Lookup, MarketData, PredictionService, ServiceError,
     SessionUser,
 };
-pub use ports::{Alerts, NewsDesk};
+pub use ports::{Alerts, NewsDesk, Webhooks};
 pub use session::UserSession;
 
 /// What every server function may reach, provided by the server as Leptos context: the services
@@ -38,6 +38,8 @@ pub struct AppContext {
     pub news: Arc<dyn NewsDesk>,
     /// Alert rules and their notifications.
     pub alerts: Arc<dyn Alerts>,
+    /// Webhooks and their deliveries.
+    pub webhooks: Arc<dyn Webhooks>,
 }
 
 impl std::fmt::Debug for AppContext {

@@ -52,6 +52,9 @@ pub enum ServiceError {
     /// None of the caller's alerts has this id.
     #[error("You have no alert {0}.")]
     UnknownAlert(crate::domain::AlertId),
+    /// None of the caller's webhooks has this id.
+    #[error("You have no webhook {0}.")]
+    UnknownWebhook(crate::domain::WebhookId),
     /// The input was well-formed but cannot be acted on; the message says why.
     #[error("{0}")]
     InvalidInput(String),
@@ -126,7 +129,8 @@ impl From<ServiceError> for AppError {
             | ServiceError::NotAvailable { .. }
             | ServiceError::NoData(_)
             | ServiceError::UnknownJob(_)
-            | ServiceError::UnknownAlert(_) => AppError::NotFound(e.to_string()),
+            | ServiceError::UnknownAlert(_)
+            | ServiceError::UnknownWebhook(_) => AppError::NotFound(e.to_string()),
             ServiceError::InvalidInput(m) => AppError::BadRequest(m),
             ServiceError::Unauthorized(m) => AppError::Unauthorized(m),
             ServiceError::Conflict(m) => AppError::Conflict(m),
@@ -157,6 +161,10 @@ pub trait Lookup: Send + Sync {
         caller: &Caller,
         client: std::net::IpAddr,
     ) -> Result<Option<Onboarding>, ServiceError>;
+
+    /// Queues a refresh of a stored ticker's bars from the providers now (the one running, if
+    /// any). Not stored: `UnknownSymbol`; no provider configured: `Unavailable`.
+    async fn refresh(&self, symbol: &Symbol) -> Result<crate::model::JobStatus, ServiceError>;
 }
 
 /// Downloads of a ticker's data, page by page so a file is never held whole.
@@ -419,6 +427,43 @@ pub trait Alerts: Send + Sync + 'static {
     /// Marks `user`'s notifications read (all of them, or up to and including `through`);
     /// answers how many are still unread.
     async fn mark_read(&self, user: UserId, through: Option<i64>) -> Result<i64, ServiceError>;
+}
+
+/// Webhooks: each user's, with their delivery logs.
+#[async_trait]
+pub trait Webhooks: Send + Sync + 'static {
+    /// `user`'s webhooks, newest first.
+    async fn webhooks(&self, user: UserId) -> Result<Vec<crate::model::Webhook>, ServiceError>;
+
+    /// Makes a webhook with a new secret (at most 10 a user).
+    async fn create_webhook(
+        &self,
+        user: UserId,
+        url: crate::domain::WebhookUrl,
+        kinds: crate::domain::WebhookKinds,
+    ) -> Result<crate::model::CreatedWebhook, ServiceError>;
+
+    /// Deletes one of `user`'s webhooks (`UnknownWebhook` for anyone else's).
+    async fn delete_webhook(
+        &self,
+        user: UserId,
+        id: crate::domain::WebhookId,
+    ) -> Result<(), ServiceError>;
+
+    /// Queues a `test` event to one of `user`'s webhooks (it is switched back on if it was off).
+    async fn test_webhook(
+        &self,
+        user: UserId,
+        id: crate::domain::WebhookId,
+    ) -> Result<crate::model::WebhookDelivery, ServiceError>;
+
+    /// The newest `limit` deliveries to one of `user`'s webhooks, with their attempts.
+    async fn deliveries(
+        &self,
+        user: UserId,
+        id: crate::domain::WebhookId,
+        limit: u32,
+    ) -> Result<Vec<crate::model::WebhookDelivery>, ServiceError>;
 }
 
 /// The news desk: stored news, page by page, read from Postgres through the cache. Never asks a

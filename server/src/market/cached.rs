@@ -107,6 +107,11 @@ impl MarketCache {
         format!("md:{}:{key}", kind.as_str())
     }
 
+    /// Drops the entry of `kind` under `key` (the next request loads it again).
+    pub async fn forget(&self, kind: CacheKind, key: &str) {
+        self.cache.delete(&Self::entry_key(kind, key)).await;
+    }
+
     /// The cached value of `kind` under `key`, or `loader`'s answer (stored for the kind's TTL when
     /// it is `Ok`). Concurrent calls for one key share one load; see the module docs.
     pub async fn get_or_load<T, E, F, Fut>(

@@ -47,6 +47,30 @@ pub struct MarketService {
 }
 
 impl MarketService {
+    /// Forgets a symbol's cached quote when new bars are stored for it (a refresh landed: the
+    /// provider's quote has moved on too), until the task is aborted.
+    pub fn forget_quotes_on_new_bars(
+        &self,
+        events: &crate::events::Events,
+    ) -> tokio::task::JoinHandle<()> {
+        let cache = self.cache.clone();
+        let mut rx = events.subscribe();
+        tokio::spawn(async move {
+            use tokio::sync::broadcast::error::RecvError;
+            loop {
+                match rx.recv().await {
+                    Ok(stamped) => {
+                        if let crate::events::Event::BarsChanged { symbol } = stamped.event {
+                            cache.forget(CacheKind::Quote, symbol.as_str()).await;
+                        }
+                    }
+                    Err(RecvError::Lagged(_)) => {}
+                    Err(RecvError::Closed) => return,
+                }
+            }
+        })
+    }
+
     /// A service over the pool, the single-flight cache and the providers (an empty chain:
     /// offline, stored data only).
     pub fn new(pool: PgPool, cache: MarketCache, providers: ProviderChain) -> Self {

@@ -30,9 +30,14 @@ async fn refresh(app: &TestApp) {
         .enqueue(JobSpec::refresh(&sym("ACME")))
         .await
         .unwrap();
+    finish(app, job.id).await;
+}
+
+/// Waits for job `id` to be done.
+async fn finish(app: &TestApp, id: app::domain::JobId) {
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
-        let j = app.jobs.get(job.id).await.unwrap();
+        let j = app.jobs.get(id).await.unwrap();
         if j.status.is_finished() {
             assert_eq!(j.status, app::domain::JobState::Done, "{j:?}");
             return;
@@ -195,9 +200,29 @@ async fn a_refresh_that_crosses_a_level_fires_each_rule_once_across_two_instance
     .await;
     let mut anyone = SseReader::open(&other, "/api/v1/stream?symbol=ACME", &[]).await;
 
-    // The next session closes at 105: above 104.5 and 104.8 (and bob's 104.2), not 110.
+    // The next session closes at 105: above 104.5 and 104.8 (and bob's 104.2), not 110. An
+    // administrator has it fetched now, as the after-close schedule would.
     serve(&yahoo, chart(WEEK_OF_17_AUG, &[], &[])).await;
-    refresh(&app).await;
+    let root = app.api_key("root", true).await;
+    let refresh_path = "/api/v1/admin/refresh/ACME";
+    let (status, body) = send(&app, post.clone(), refresh_path, Some(&alice), json!(null)).await;
+    assert_error(status, &body, 403, "forbidden");
+    let (status, body) = send(
+        &app,
+        post.clone(),
+        "/api/v1/admin/refresh/ZZZZQ",
+        Some(&root),
+        json!(null),
+    )
+    .await;
+    assert_error(status, &body, 404, "unknown_symbol");
+    let (status, job) = send(&app, post.clone(), refresh_path, Some(&root), json!(null)).await;
+    assert_eq!(status, 202, "{job}");
+    finish(
+        &app,
+        app::domain::JobId::parse(job["id"].as_str().unwrap()).unwrap(),
+    )
+    .await;
 
     let mut fired = Vec::new();
     while let Some(e) = hers.next(Duration::from_secs(10)).await {

@@ -21,3 +21,4 @@ mod operations;
 mod predictions;
 mod registry;
 mod stream;
+mod webhooks;

@@ -234,7 +234,7 @@ fn rss_kib() -> u64 {
 #[tokio::test]
 async fn five_hundred_streams_on_one_instance_stay_bounded() {
     const CLIENTS: usize = 500;
-    const EVENTS: usize = 3_000;
+    const EVENTS: usize = 1_000;
     let app = spawn_app_with(Options {
         env: env(&[("APP_WORKERS", "0"), ("API_LIMIT_ANONYMOUS", "100000/min")]),
         ..Options::default()

@@ -262,9 +262,40 @@ pub fn caller_of(ext: Option<axum::Extension<Caller>>) -> Caller {
     ext.map_or(Caller::Anonymous, |axum::Extension(c)| c)
 }
 
+/// The caller, if it is an administrator: 401 for nobody, 403 for an account without the role.
+pub fn require_admin(caller: Caller) -> Result<Caller, ApiError> {
+    match caller {
+        Caller::Anonymous => Err(ApiError::unauthorized(
+            "This endpoint needs an administrator's API key or token.",
+        )),
+        c if c.is_admin() => Ok(c),
+        _ => Err(ApiError::forbidden(
+            "This endpoint is for administrators; your account is not one.",
+        )),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_administrators_pass_the_admin_check() {
+        let user = app::domain::UserId::random();
+        let member = |role| Caller::Member {
+            user,
+            tier: app::domain::Tier::Admin,
+            role,
+        };
+        assert_eq!(require_admin(Caller::Anonymous).unwrap_err().status(), 401);
+        assert_eq!(
+            require_admin(member(app::domain::Role::User))
+                .unwrap_err()
+                .status(),
+            403
+        );
+        assert!(require_admin(member(app::domain::Role::Admin)).is_ok());
+    }
 
     #[test]
     fn assets_skip_the_checks_and_only_api_paths_are_limited() {

@@ -13,13 +13,10 @@ use app::model::{Alert, NewAlert, Notifications};
 
 use super::error::{ApiError, ErrorBody};
 use super::extract::json_body_error;
-use crate::routes::access::caller_of;
 use crate::routes::AppState;
 
 fn account(caller: Option<Extension<Caller>>) -> Result<UserId, ApiError> {
-    caller_of(caller).user().ok_or_else(|| {
-        ApiError::unauthorized("Alerts need an account: log in, or send a key or token.")
-    })
+    super::extract::account(caller, "Alerts need")
 }
 
 /// The account's alert rules, newest first.
@@ -126,11 +123,7 @@ pub async fn notifications(
 ) -> Result<Json<Notifications>, ApiError> {
     let user = account(caller)?;
     let Query(params) = query.map_err(|e| ApiError::bad_request(e.body_text()))?;
-    let limit = match params.limit {
-        None => 50,
-        Some(n @ 1..=200) => n,
-        Some(_) => return Err(ApiError::bad_request("limit must be between 1 and 200.")),
-    };
+    let limit = super::extract::limit(params.limit, 50, 200)?;
     Ok(Json(state.ctx.alerts.notifications(user, limit).await?))
 }
 

@@ -134,6 +134,9 @@ impl From<ServiceError> for ApiError {
             ServiceError::UnknownAlert(_) => {
                 Self::new(StatusCode::NOT_FOUND, "unknown_alert", message)
             }
+            ServiceError::UnknownWebhook(_) => {
+                Self::new(StatusCode::NOT_FOUND, "unknown_webhook", message)
+            }
             ServiceError::InvalidInput(m) => Self::bad_request(m),
             ServiceError::Unauthorized(m) => Self::unauthorized(m),
             ServiceError::Forbidden(m) => Self::forbidden(m),
@@ -201,6 +204,11 @@ mod tests {
                 ServiceError::UnknownAlert(app::domain::AlertId::from(uuid::Uuid::nil())),
                 404,
                 "unknown_alert",
+            ),
+            (
+                ServiceError::UnknownWebhook(app::domain::WebhookId::from(uuid::Uuid::nil())),
+                404,
+                "unknown_webhook",
             ),
             (ServiceError::InvalidInput("x".into()), 400, "bad_request"),
             (ServiceError::Unauthorized("x".into()), 401, "unauthorized"),

@@ -34,3 +34,28 @@ pub fn json_body_error(e: JsonRejection, expected: &str) -> ApiError {
     }
     ApiError::bad_request(format!("Expected {expected}: {}", e.body_text()))
 }
+
+/// The caller's account, or 401 saying that `what` needs one ("Alerts need an account: …").
+pub fn account(
+    caller: Option<axum::Extension<app::domain::Caller>>,
+    what: &str,
+) -> Result<app::domain::UserId, ApiError> {
+    crate::routes::access::caller_of(caller)
+        .user()
+        .ok_or_else(|| {
+            ApiError::unauthorized(format!(
+                "{what} an account: log in, or send a key or token."
+            ))
+        })
+}
+
+/// `?limit=`: `default` when absent, else a number from 1 to `max`.
+pub fn limit(raw: Option<u32>, default: u32, max: u32) -> Result<u32, ApiError> {
+    match raw {
+        None => Ok(default),
+        Some(n) if (1..=max).contains(&n) => Ok(n),
+        Some(_) => Err(ApiError::bad_request(format!(
+            "limit must be between 1 and {max}."
+        ))),
+    }
+}

@@ -15,8 +15,8 @@ use app::model::ImportReport;
 use app::ssr::ImportRequest;
 
 use super::error::{ApiError, ErrorBody};
-use super::predictions::require_admin;
 use crate::routes::access::caller_of;
+use crate::routes::access::require_admin;
 use crate::routes::AppState;
 
 /// The largest file an import takes: 50,000 rows of a Yahoo download fit in 4 MiB.

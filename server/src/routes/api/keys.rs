@@ -12,7 +12,6 @@ use app::model::{ApiKeyInfo, NewApiKey};
 
 use super::error::{ApiError, ErrorBody};
 use super::extract::json_body_error;
-use crate::routes::access::caller_of;
 use crate::routes::AppState;
 
 /// A new key's name.
@@ -30,9 +29,7 @@ pub struct KeyRequest {
 }
 
 fn account(caller: Option<Extension<Caller>>) -> Result<UserId, ApiError> {
-    caller_of(caller).user().ok_or_else(|| {
-        ApiError::unauthorized("Managing keys needs an account: log in, or send a key or token.")
-    })
+    super::extract::account(caller, "Managing keys needs")
 }
 
 /// The account's keys, revoked ones too (never their secrets).

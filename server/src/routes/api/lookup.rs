@@ -14,10 +14,11 @@ use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 
 use app::domain::{Caller, SearchText, Symbol};
-use app::model::{Onboarding, Predictions, SearchResults};
+use app::model::{JobStatus, Onboarding, Predictions, SearchResults};
 use app::ssr::ClientAddr;
 
 use super::error::{ApiError, ErrorBody};
+use crate::routes::access::{caller_of, require_admin};
 use crate::routes::AppState;
 
 /// `?q=`.
@@ -116,4 +117,39 @@ fn accepted(onboarding: Onboarding) -> Response {
         Json(onboarding),
     )
         .into_response()
+}
+
+/// Fetches a stored ticker's newest bars from the providers now, as the after-close schedule does:
+/// queues a `refresh` job (or answers the one under way). New bars are announced on the stream,
+/// recompute the predictions and are checked against the alerts. Accounts with the admin role only.
+#[utoipa::path(
+    post,
+    path = "/api/v1/admin/refresh/{symbol}",
+    tag = "admin",
+    params(("symbol" = Symbol, Path, description = "Ticker symbol (`^` as `%5E`)")),
+    security(("api_key" = []), ("bearer" = [])),
+    responses(
+        (status = 202, description = "The refresh job; follow it at `Location`", body = JobStatus),
+        (status = 400, description = "Malformed symbol", body = ErrorBody),
+        (status = 401, description = "No key or token", body = ErrorBody),
+        (status = 403, description = "The account is not an administrator", body = ErrorBody),
+        (status = 404, description = "No such ticker stored", body = ErrorBody),
+        (status = 503, description = "No market-data provider configured", body = ErrorBody),
+    )
+)]
+pub async fn refresh(
+    State(state): State<AppState>,
+    caller: Option<axum::Extension<Caller>>,
+    path: Result<axum::extract::Path<String>, axum::extract::rejection::PathRejection>,
+) -> Result<Response, ApiError> {
+    require_admin(caller_of(caller))?;
+    let symbol = super::extract::path_symbol(path)?;
+    let job = state.ctx.lookup.refresh(&symbol).await?;
+    let location = format!("/api/v1/jobs/{}", job.id);
+    Ok((
+        StatusCode::ACCEPTED,
+        [(header::LOCATION, location)],
+        Json(job),
+    )
+        .into_response())
 }

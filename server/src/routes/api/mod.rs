@@ -21,6 +21,7 @@ pub mod openapi;
 pub mod predictions;
 pub mod stream;
 pub mod usage;
+pub mod webhooks;
 
 use axum::routing::{delete, get, post};
 use axum::Router;
@@ -47,9 +48,14 @@ pub fn router() -> Router<AppState> {
         .route("/alerts/{id}", delete(alerts::delete))
         .route("/notifications", get(alerts::notifications))
         .route("/notifications/read", post(alerts::mark_read))
+        .route("/webhooks", get(webhooks::list).post(webhooks::create))
+        .route("/webhooks/{id}", delete(webhooks::delete))
+        .route("/webhooks/{id}/test", post(webhooks::test))
+        .route("/webhooks/{id}/deliveries", get(webhooks::deliveries))
         .route("/models", get(models::models))
         .route("/admin/precompute", post(predictions::precompute))
         .route("/admin/import", post(import::import))
+        .route("/admin/refresh/{symbol}", post(lookup::refresh))
         .route("/auth/token", post(auth::token))
         .route("/usage", get(usage::usage))
         .route("/keys", get(keys::list).post(keys::create))

@@ -16,7 +16,7 @@ use app::ssr::PredictionService;
 
 use super::error::{ApiError, ErrorBody};
 use super::extract::{json_body_error, path_symbol};
-use crate::routes::access::{caller_of, Charge};
+use crate::routes::access::{caller_of, require_admin, Charge};
 use crate::routes::AppState;
 
 /// Most symbols one batch or precompute request may name.
@@ -290,19 +290,6 @@ pub async fn precompute(
     Ok((StatusCode::ACCEPTED, Json(reply)).into_response())
 }
 
-/// The caller, if it is an administrator: 401 for nobody, 403 for an account without the role.
-pub fn require_admin(caller: Caller) -> Result<Caller, ApiError> {
-    match caller {
-        Caller::Anonymous => Err(ApiError::unauthorized(
-            "This endpoint needs an administrator's API key or token.",
-        )),
-        c if c.is_admin() => Ok(c),
-        _ => Err(ApiError::forbidden(
-            "This endpoint is for administrators; your account is not one.",
-        )),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -319,23 +306,5 @@ mod tests {
             symbols: vec!["GOOG".into(), "no such!".into()],
         }));
         assert_eq!(parse_list(bad).unwrap_err().status(), 400);
-    }
-
-    #[test]
-    fn only_administrators_pass_the_admin_check() {
-        let user = app::domain::UserId::random();
-        let member = |role| Caller::Member {
-            user,
-            tier: app::domain::Tier::Admin,
-            role,
-        };
-        assert_eq!(require_admin(Caller::Anonymous).unwrap_err().status(), 401);
-        assert_eq!(
-            require_admin(member(app::domain::Role::User))
-                .unwrap_err()
-                .status(),
-            403
-        );
-        assert!(require_admin(member(app::domain::Role::Admin)).is_ok());
     }
 }

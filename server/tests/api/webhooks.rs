@@ -1,0 +1,340 @@
+//! Webhooks against the real server and a local receiver: signed deliveries a receiver can
+//! verify, retries with growing waits for a failing one until it is switched off, targets on
+//! private addresses refused unless allowed, and each account's webhooks its own.
+
+use std::time::{Duration, Instant};
+
+use redis::AsyncCommands;
+use serde_json::{json, Value};
+use server::webhooks::signature;
+use wiremock::matchers::{method, path};
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+use crate::kit::{assert_error, redis_url, spawn_app_with, Options, TestApp};
+
+fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+    pairs
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+}
+
+/// A JSON request with `key` and no cookies: status and body.
+async fn send(
+    app: &TestApp,
+    m: reqwest::Method,
+    path: &str,
+    key: &str,
+    body: Value,
+) -> (u16, Value) {
+    let res = TestApp::fresh_client()
+        .request(m, format!("{}{path}", app.address))
+        .header("X-API-Key", key)
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    let status = res.status().as_u16();
+    let text = res.text().await.unwrap();
+    (status, serde_json::from_str(&text).unwrap_or(json!(text)))
+}
+
+/// Makes a webhook to `url` taking `kinds`: its id and secret.
+async fn hook(app: &TestApp, key: &str, url: &str, kinds: Value) -> (String, String) {
+    let (status, made) = send(
+        app,
+        reqwest::Method::POST,
+        "/api/v1/webhooks",
+        key,
+        json!({"url": url, "kinds": kinds}),
+    )
+    .await;
+    assert_eq!(status, 201, "{made}");
+    (
+        made["webhook"]["id"].as_str().unwrap().to_owned(),
+        made["secret"].as_str().unwrap().to_owned(),
+    )
+}
+
+/// The delivery log of webhook `id`, polled until `done` holds for it (or `wait` passes).
+async fn log_until(
+    app: &TestApp,
+    key: &str,
+    id: &str,
+    wait: Duration,
+    done: impl Fn(&Value) -> bool,
+) -> Value {
+    let deadline = Instant::now() + wait;
+    loop {
+        let (status, log) = app
+            .get_json_with(&format!("/api/v1/webhooks/{id}/deliveries"), key)
+            .await;
+        assert_eq!(status, 200, "{log}");
+        if done(&log) {
+            return log;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "delivery log never got there: {log:#}"
+        );
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+}
+
+#[tokio::test]
+async fn a_receiver_verifies_each_signed_delivery_and_gets_each_event_once() {
+    let receiver = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/hook"))
+        .respond_with(ResponseTemplate::new(204))
+        .mount(&receiver)
+        .await;
+    let app = spawn_app_with(Options {
+        env: env(&[("WEBHOOK_ALLOW_PRIVATE", "true")]),
+        ..Options::default()
+    })
+    .await;
+    // A second instance hears the same events; the receiver still gets each once.
+    let _other = spawn_app_with(app.sibling(env(&[
+        ("WEBHOOK_ALLOW_PRIVATE", "true"),
+        ("APP_WORKERS", "0"),
+    ])))
+    .await;
+    let alice = app.api_key("alice", false).await;
+    let url = format!("{}/hook", receiver.uri());
+    let (id, secret) = hook(&app, &alice, &url, json!(["bars"])).await;
+
+    // A test event, then new bars announced by another process on the shared log.
+    let (status, queued) = send(
+        &app,
+        reqwest::Method::POST,
+        &format!("/api/v1/webhooks/{id}/test"),
+        &alice,
+        json!(null),
+    )
+    .await;
+    assert_eq!(status, 202, "{queued}");
+    let redis = redis::Client::open(redis_url().await).unwrap();
+    let mut conn = redis.get_multiplexed_async_connection().await.unwrap();
+    let envelope = json!({"from": 7, "event": {"kind": "bars_changed", "symbol": "GOOG"}});
+    let _: String = conn
+        .xadd(
+            format!("{}events", app.cache_prefix),
+            "*",
+            &[("e", envelope.to_string())],
+        )
+        .await
+        .unwrap();
+
+    let log = log_until(&app, &alice, &id, Duration::from_secs(30), |log| {
+        log.as_array().unwrap().len() == 2
+            && log
+                .as_array()
+                .unwrap()
+                .iter()
+                .all(|d| d["status"] == "delivered")
+    })
+    .await;
+    let first = &log.as_array().unwrap()[1]["attempts"][0];
+    assert_eq!(first["attempt"], 1);
+    assert_eq!(first["status_code"], 204);
+    assert!(first["latency_ms"].as_i64().unwrap() >= 0);
+
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let got = receiver.received_requests().await.unwrap();
+    assert_eq!(got.len(), 2, "each event once");
+    let now = chrono::Utc::now().timestamp();
+    let mut kinds = Vec::new();
+    for request in &got {
+        let body = String::from_utf8(request.body.clone()).unwrap();
+        let header = request.headers["tickercast-signature"].to_str().unwrap();
+        // What a receiver does with the secret it was shown once.
+        assert_eq!(signature::verify(&secret, header, &body, now), Ok(()));
+        assert!(signature::verify("whsec_wrong", header, &body, now).is_err());
+        assert!(signature::verify(&secret, header, &body.replace('}', " }"), now).is_err());
+        assert!(
+            signature::verify(&secret, header, &body, now + 600).is_err(),
+            "a replay later"
+        );
+        let parsed: Value = serde_json::from_str(&body).unwrap();
+        assert_eq!(
+            parsed["kind"],
+            request.headers["tickercast-event"].to_str().unwrap()
+        );
+        kinds.push(parsed["kind"].as_str().unwrap().to_owned());
+        if parsed["kind"] == "bars" {
+            assert_eq!(
+                parsed["data"],
+                json!({"kind": "bars_changed", "symbol": "GOOG"})
+            );
+        }
+    }
+    kinds.sort();
+    assert_eq!(kinds, vec!["bars", "test"]);
+}
+
+#[tokio::test]
+async fn a_failing_receiver_gets_growing_retries_and_is_switched_off() {
+    let receiver = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(500))
+        .mount(&receiver)
+        .await;
+    let app = spawn_app_with(Options {
+        env: env(&[
+            ("WEBHOOK_ALLOW_PRIVATE", "true"),
+            ("WEBHOOK_RETRY_BASE_MS", "700"),
+            ("WEBHOOK_DISABLE_AFTER", "4"),
+        ]),
+        ..Options::default()
+    })
+    .await;
+    let alice = app.api_key("alice", false).await;
+    let (id, _) = hook(
+        &app,
+        &alice,
+        &format!("{}/down", receiver.uri()),
+        json!(["alert"]),
+    )
+    .await;
+    let (status, _) = send(
+        &app,
+        reqwest::Method::POST,
+        &format!("/api/v1/webhooks/{id}/test"),
+        &alice,
+        json!(null),
+    )
+    .await;
+    assert_eq!(status, 202);
+
+    let log = log_until(&app, &alice, &id, Duration::from_secs(40), |log| {
+        log[0]["status"] == "failed"
+    })
+    .await;
+    let attempts = log[0]["attempts"].as_array().unwrap();
+    assert_eq!(attempts.len(), 4, "{attempts:#?}");
+    assert!(attempts.iter().all(|a| a["status_code"] == 500));
+    let at: Vec<chrono::DateTime<chrono::Utc>> = attempts
+        .iter()
+        .map(|a| a["at"].as_str().unwrap().parse().unwrap())
+        .collect();
+    let waits: Vec<i64> = at
+        .windows(2)
+        .map(|w| (w[1] - w[0]).num_milliseconds())
+        .collect();
+    // 700 ms doubled each time, ±25%: at least 525, 1050, 2100 ms.
+    for (i, wait) in waits.iter().enumerate() {
+        assert!(*wait >= 525 << i, "wait {i} was {wait} ms: {waits:?}");
+    }
+    assert!(waits[2] > waits[0], "the waits grow: {waits:?}");
+    assert_eq!(receiver.received_requests().await.unwrap().len(), 4);
+
+    let (_, hooks) = app.get_json_with("/api/v1/webhooks", &alice).await;
+    assert_eq!(hooks[0]["active"], false);
+    assert!(hooks[0]["disabled_reason"]
+        .as_str()
+        .unwrap()
+        .contains("after 4 failed attempts"));
+    // A test event switches it back on.
+    let (status, _) = send(
+        &app,
+        reqwest::Method::POST,
+        &format!("/api/v1/webhooks/{id}/test"),
+        &alice,
+        json!(null),
+    )
+    .await;
+    assert_eq!(status, 202);
+    let (_, hooks) = app.get_json_with("/api/v1/webhooks", &alice).await;
+    assert_eq!(hooks[0]["active"], true);
+}
+
+#[tokio::test]
+async fn private_targets_are_refused_and_webhooks_are_each_accounts_own() {
+    let receiver = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(200))
+        .mount(&receiver)
+        .await;
+    let app = spawn_app_with(Options::default()).await;
+    let alice = app.api_key("alice", false).await;
+    let bob = app.api_key("bob", false).await;
+    let post = reqwest::Method::POST;
+
+    let (status, body) = send(
+        &app,
+        post.clone(),
+        "/api/v1/webhooks",
+        "tc_nobody",
+        json!({"url": "https://example.com"}),
+    )
+    .await;
+    assert_error(status, &body, 401, "unauthorized");
+    for bad in [
+        json!({"url": "ftp://example.com/x"}),
+        json!({"url": "https://user:pw@example.com/"}),
+        json!({"url": "https://example.com/", "kinds": ["weather"]}),
+        json!({"url": "https://example.com/", "kinds": []}),
+        json!({"url": "https://example.com/", "secret": "mine"}),
+    ] {
+        let (status, body) =
+            send(&app, post.clone(), "/api/v1/webhooks", &alice, bad.clone()).await;
+        assert_error(status, &body, 400, "bad_request");
+    }
+
+    // The receiver is on loopback: this server does not send there.
+    let (id, _) = hook(
+        &app,
+        &alice,
+        &format!("{}/hook", receiver.uri()),
+        json!(["alert"]),
+    )
+    .await;
+    let (status, _) = send(
+        &app,
+        post.clone(),
+        &format!("/api/v1/webhooks/{id}/test"),
+        &alice,
+        json!(null),
+    )
+    .await;
+    assert_eq!(status, 202);
+    let log = log_until(&app, &alice, &id, Duration::from_secs(20), |log| {
+        !log[0]["attempts"].as_array().unwrap().is_empty()
+    })
+    .await;
+    let attempt = &log[0]["attempts"][0];
+    assert_eq!(attempt["status_code"], Value::Null);
+    assert!(
+        attempt["error"]
+            .as_str()
+            .unwrap()
+            .contains("not a public address"),
+        "{attempt}"
+    );
+    assert!(receiver.received_requests().await.unwrap().is_empty());
+
+    // Bob sees none of alice's, and cannot test, read or delete them.
+    let (_, theirs) = app.get_json_with("/api/v1/webhooks", &bob).await;
+    assert_eq!(theirs, json!([]));
+    let (status, body) = app
+        .get_json_with(&format!("/api/v1/webhooks/{id}/deliveries"), &bob)
+        .await;
+    assert_error(status, &body, 404, "unknown_webhook");
+    let (status, body) = send(
+        &app,
+        post,
+        &format!("/api/v1/webhooks/{id}/test"),
+        &bob,
+        json!(null),
+    )
+    .await;
+    assert_error(status, &body, 404, "unknown_webhook");
+    let path = format!("/api/v1/webhooks/{id}");
+    let (status, body) = send(&app, reqwest::Method::DELETE, &path, &bob, json!(null)).await;
+    assert_error(status, &body, 404, "unknown_webhook");
+    let (status, _) = send(&app, reqwest::Method::DELETE, &path, &alice, json!(null)).await;
+    assert_eq!(status, 204);
+    let (_, mine) = app.get_json_with("/api/v1/webhooks", &alice).await;
+    assert_eq!(mine, json!([]));
+}
