@@ -151,6 +151,25 @@ pub async fn redis_url() -> String {
     services().await.redis_url.clone()
 }
 
+impl TestApp {
+    /// Announces `event` (a bus event's JSON) the way another process of this deployment would:
+    /// appended to the shared event log in Redis.
+    pub async fn announce_elsewhere(&self, event: serde_json::Value) {
+        use redis::AsyncCommands;
+        let redis = redis::Client::open(redis_url().await).unwrap();
+        let mut conn = redis.get_multiplexed_async_connection().await.unwrap();
+        let envelope = serde_json::json!({ "from": 7, "event": event });
+        let _: String = conn
+            .xadd(
+                format!("{}events", self.cache_prefix),
+                "*",
+                &[("e", envelope.to_string())],
+            )
+            .await
+            .unwrap();
+    }
+}
+
 pub async fn spawn_app() -> TestApp {
     spawn_app_with(Options::default()).await
 }

@@ -6,6 +6,7 @@ mod access_limits;
 mod alerts;
 mod auth;
 mod browser_safety;
+mod cli;
 mod encoded;
 mod export;
 mod import;

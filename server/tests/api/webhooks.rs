@@ -4,13 +4,12 @@
 
 use std::time::{Duration, Instant};
 
-use redis::AsyncCommands;
 use serde_json::{json, Value};
 use server::webhooks::signature;
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
-use crate::kit::{assert_error, redis_url, spawn_app_with, Options, TestApp};
+use crate::kit::{assert_error, spawn_app_with, Options, TestApp};
 
 fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
     pairs
@@ -114,17 +113,8 @@ async fn a_receiver_verifies_each_signed_delivery_and_gets_each_event_once() {
     )
     .await;
     assert_eq!(status, 202, "{queued}");
-    let redis = redis::Client::open(redis_url().await).unwrap();
-    let mut conn = redis.get_multiplexed_async_connection().await.unwrap();
-    let envelope = json!({"from": 7, "event": {"kind": "bars_changed", "symbol": "GOOG"}});
-    let _: String = conn
-        .xadd(
-            format!("{}events", app.cache_prefix),
-            "*",
-            &[("e", envelope.to_string())],
-        )
-        .await
-        .unwrap();
+    app.announce_elsewhere(json!({"kind": "bars_changed", "symbol": "GOOG"}))
+        .await;
 
     let log = log_until(&app, &alice, &id, Duration::from_secs(30), |log| {
         log.as_array().unwrap().len() == 2
