@@ -42,3 +42,34 @@ test("a key is made, shown once, works on the API, and stops working once revoke
   expect((await refused.json()).error.code).toBe("unauthorized");
   expect(problems).toEqual([]);
 });
+
+test("a webhook is added with its secret shown once, sent a test event and deleted", async ({ page }) => {
+  const problems = watchForErrors(page);
+  const account = new Account(page, freshUsername(), "a long enough password");
+  await account.register();
+  await page.goto("/account");
+  await hydrated(page);
+  const hooks = page.getByTestId("webhooks");
+  await expect(hooks).toContainText("No webhooks.");
+
+  await page.getByTestId("webhook-url").fill("https://hooks.example.org/tickercast");
+  await page.getByTestId("webhook-kinds").fill("alert, bars");
+  await page.getByTestId("add-webhook").click();
+  const secret = await page.getByTestId("webhook-secret").textContent();
+  expect(secret).toMatch(/^whsec_[0-9a-f]{48}$/);
+  const row = page.getByTestId("webhook-row");
+  await expect(row).toHaveCount(1);
+  await expect(row).toContainText("https://hooks.example.org/tickercast");
+  await expect(row).toContainText("bars, alert");
+
+  await row.getByTestId("test-webhook").click();
+  await expect(page.getByTestId("webhook-tested")).toContainText("test-");
+
+  // Shown once: after a reload the secret is nowhere on the page.
+  await page.reload();
+  await hydrated(page);
+  expect(await page.content()).not.toContain(secret!);
+  await page.getByTestId("webhook-row").getByTestId("delete-webhook").click();
+  await expect(page.getByTestId("webhooks")).toContainText("No webhooks.");
+  expect(problems).toEqual([]);
+});

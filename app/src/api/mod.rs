@@ -9,5 +9,6 @@ pub mod news;
 pub mod predictions;
 pub mod preferences;
 pub mod watchlist;
+pub mod webhooks;
 
 pub use import::IMPORT_FN_PATH;

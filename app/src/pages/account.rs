@@ -6,6 +6,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 
 use crate::api::auth::{my_api_keys, CreateApiKey, RevokeApiKey};
+use crate::api::webhooks::{my_webhooks, CreateWebhook, DeleteWebhook, TestWebhook};
 use crate::components::format;
 use crate::components::header::AuthActions;
 use crate::error::AppError;
@@ -50,6 +51,7 @@ pub fn AccountPage() -> impl IntoView {
                     Ok(list) => Either::Right(view! {
                         <NewKeyForm create/>
                         <KeyTable keys=list revoke/>
+                        <Webhooks/>
                     }),
                 }
             })}
@@ -138,4 +140,101 @@ fn KeyTable(keys: Vec<ApiKeyInfo>, revoke: ServerAction<RevokeApiKey>) -> impl I
             </table>
         </div>
     })
+}
+
+/// The account's webhooks: where events are sent, each with a test button; a form for a new one
+/// (its signing secret shown once).
+#[component]
+fn Webhooks() -> impl IntoView {
+    let create = ServerAction::<CreateWebhook>::new();
+    let remove = ServerAction::<DeleteWebhook>::new();
+    let test = ServerAction::<TestWebhook>::new();
+    let hooks = Resource::new(
+        move || {
+            (
+                create.version().get(),
+                remove.version().get(),
+                test.version().get(),
+            )
+        },
+        |_| my_webhooks(),
+    );
+    let made = move || {
+        match create.value().get() {
+        Some(Ok(w)) => Some(view! {
+            <div class="notice" role="status" data-testid="new-webhook">
+                <p><strong>"Copy this signing secret now: it will not be shown again."</strong></p>
+                <pre class="secret"><code data-testid="webhook-secret">{w.secret}</code></pre>
+            </div>
+        }.into_any()),
+        Some(Err(e)) => Some(view! { <p class="form-error" role="alert" data-testid="webhook-error">{e.to_string()}</p> }.into_any()),
+        None => None,
+    }
+    };
+    let tested = move || {
+        match test.value().get() {
+        Some(Ok(event)) => Some(view! { <p class="notice" role="status" data-testid="webhook-tested">"Test event " <code>{event}</code> " queued."</p> }.into_any()),
+        Some(Err(e)) => Some(view! { <p class="form-error" role="alert">{e.to_string()}</p> }.into_any()),
+        None => None,
+    }
+    };
+    view! {
+        <section class="panel" aria-labelledby="webhooks-heading" data-testid="webhooks">
+            <h2 id="webhooks-heading">"Webhooks"</h2>
+            <p class="fineprint">
+                "Each event is POSTed as JSON, signed in " <code>"Tickercast-Signature"</code>
+                " (see the README for checking it). Failed deliveries are retried for a day."
+            </p>
+            <ActionForm action=create attr:class="inline-form">
+                <label>"URL " <input type="url" name="url" required maxlength="2048" placeholder="https://…" data-testid="webhook-url"/></label>
+                <label>"Events " <input type="text" name="kinds" value="alert" data-testid="webhook-kinds"/></label>
+                <button type="submit" data-testid="add-webhook">"Add webhook"</button>
+            </ActionForm>
+            {made}
+            {tested}
+            <Transition fallback=|| ()>
+                {move || Suspend::new(async move {
+                    let list = hooks.await.unwrap_or_default();
+                    if list.is_empty() {
+                        return Either::Left(view! { <p class="empty">"No webhooks."</p> });
+                    }
+                    Either::Right(view! {
+                        <div class="table-scroll">
+                            <table>
+                                <thead><tr><th>"URL"</th><th>"Events"</th><th>"State"</th><th></th></tr></thead>
+                                <tbody>
+                                    {list.into_iter().map(|w| {
+                                        let id = w.id.to_string();
+                                        let test_id = id.clone();
+                                        let state = if w.active {
+                                            "on".to_owned()
+                                        } else {
+                                            format!("off: {}", w.disabled_reason.unwrap_or_default())
+                                        };
+                                        view! {
+                                            <tr data-testid="webhook-row">
+                                                <td><code>{w.url}</code></td>
+                                                <td>{w.kinds.join(", ")}</td>
+                                                <td>{state}</td>
+                                                <td>
+                                                    <ActionForm action=test attr:class="inline">
+                                                        <input type="hidden" name="id" value=test_id/>
+                                                        <button type="submit" class="link" data-testid="test-webhook">"Send test event"</button>
+                                                    </ActionForm>
+                                                    <ActionForm action=remove attr:class="inline">
+                                                        <input type="hidden" name="id" value=id/>
+                                                        <button type="submit" class="link danger" data-testid="delete-webhook">"Delete"</button>
+                                                    </ActionForm>
+                                                </td>
+                                            </tr>
+                                        }
+                                    }).collect_view()}
+                                </tbody>
+                            </table>
+                        </div>
+                    })
+                })}
+            </Transition>
+        </section>
+    }
 }
