@@ -16,7 +16,7 @@ use crate::accounts::AccountService;
 use crate::alerts::AlertService;
 use crate::cache::Cache;
 use crate::config::Settings;
-use crate::events::Events;
+use crate::events::{Event, Events};
 use crate::exports::ExportService;
 use crate::imports::ImportService;
 use crate::jobs::Jobs;
@@ -85,7 +85,19 @@ impl Services {
         // Every provider client behind its circuit breaker and the rate limiter shared through
         // Redis: the same chain answers page requests and feeds the scheduled refreshes.
         let limiter = RateLimiter::new(cache.clone(), settings.rate_limits.clone());
-        let providers = guarded_chain(&settings.providers, &limiter, settings.breaker)
+        let events = Events::new(cache.clone());
+        // A circuit that opens or closes is announced (to streams and the operator's webhook).
+        let watch: crate::market::breaker::CircuitWatch = {
+            let events = events.clone();
+            Arc::new(move |provider, open| {
+                let events = events.clone();
+                tokio::spawn(async move {
+                    let provider = provider.as_str().to_owned();
+                    events.publish(Event::Circuit { provider, open }).await;
+                });
+            })
+        };
+        let providers = guarded_chain(&settings.providers, &limiter, settings.breaker, Some(watch))
             .context("Failed to build the market-data provider clients")?;
         tracing::info!(order = ?providers.order(), "market-data providers");
         let ingestor =
@@ -123,7 +135,6 @@ impl Services {
         // records are comparable with the trained models'.
         let limiter = crate::ratelimit::InboundLimiter::new(cache.clone());
         let access = &settings.access;
-        let events = Events::new(cache.clone());
         let predictor = Predictor::new(pool.clone(), cache.clone())
             .with_events(events.clone())
             .with_protocol(settings.jobs.protocol())
@@ -183,15 +194,25 @@ impl Services {
     }
 
     /// Starts what listens to the bus in every process: the relay of other processes' events,
-    /// the evaluation of alerts and the quotes forgotten when new bars land. They stop when the
-    /// answer is dropped.
+    /// the evaluation of alerts, webhook deliveries, the quotes forgotten when new bars land and
+    /// (when `ALERT_WEBHOOK_URL` is set) the operator's alerts. They stop when the answer is
+    /// dropped.
     pub fn start_listeners(&self) -> Listeners {
-        Listeners(vec![
+        let mut tasks = vec![
             self.events.relay(),
             self.alerts.listen(),
             self.webhooks.listen(&self.events),
             self.market.forget_quotes_on_new_bars(&self.events),
-        ])
+        ];
+        if let Some(url) = &self.webhook_settings.operator_url {
+            let operator = crate::webhooks::operator::OperatorAlerts::new(
+                url.clone(),
+                self.webhook_settings.operator_secret.clone(),
+                self.cache.clone(),
+            );
+            tasks.push(operator.listen(&self.events));
+        }
+        Listeners(tasks)
     }
 
     /// The ports the server functions call.

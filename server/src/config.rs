@@ -79,6 +79,11 @@ pub struct WebhookSettings {
     /// Targets on loopback, private or link-local addresses are allowed
     /// (`WEBHOOK_ALLOW_PRIVATE`, off: such requests would reach this network, not the internet).
     pub allow_private: bool,
+    /// Where the operator's failure alerts go (`ALERT_WEBHOOK_URL`): training that failed for
+    /// good, a provider's circuit opening. Unset: nowhere (they are logged).
+    pub operator_url: Option<String>,
+    /// Signs the operator's alerts like any webhook's (`ALERT_WEBHOOK_SECRET`); unset: unsigned.
+    pub operator_secret: Option<String>,
 }
 
 impl Default for WebhookSettings {
@@ -90,6 +95,8 @@ impl Default for WebhookSettings {
             disable_after: 25,
             timeout: std::time::Duration::from_secs(10),
             allow_private: false,
+            operator_url: None,
+            operator_secret: None,
         }
     }
 }
@@ -411,6 +418,20 @@ impl Settings {
                 disable_after: number("WEBHOOK_DISABLE_AFTER", 25, 1)?.min(10_000) as u32,
                 timeout: std::time::Duration::from_secs(number("WEBHOOK_TIMEOUT_SECS", 10, 1)?),
                 allow_private: flag("WEBHOOK_ALLOW_PRIVATE", false)?,
+                operator_url: match non_empty("ALERT_WEBHOOK_URL") {
+                    None => None,
+                    Some(url) => Some(
+                        app::domain::WebhookUrl::parse(&url)
+                            .map_err(|reason| ConfigError {
+                                var: "ALERT_WEBHOOK_URL",
+                                value: url.clone(),
+                                reason,
+                            })?
+                            .as_str()
+                            .to_owned(),
+                    ),
+                },
+                operator_secret: non_empty("ALERT_WEBHOOK_SECRET"),
             },
         })
     }

@@ -116,12 +116,25 @@ pub enum Outcome {
     Failed,
 }
 
+/// Told when a provider's circuit opens (`true`) or closes again (`false`): how the composition
+/// root puts it on the event bus without the breaker knowing the bus.
+pub type CircuitWatch = std::sync::Arc<dyn Fn(ProviderKind, bool) + Send + Sync>;
+
 /// One provider's breaker.
-#[derive(Debug)]
 pub struct CircuitBreaker {
     provider: ProviderKind,
     settings: BreakerSettings,
     state: Mutex<State>,
+    watch: Option<CircuitWatch>,
+}
+
+impl std::fmt::Debug for CircuitBreaker {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CircuitBreaker")
+            .field("provider", &self.provider)
+            .field("state", &self.state())
+            .finish_non_exhaustive()
+    }
 }
 
 impl CircuitBreaker {
@@ -131,9 +144,16 @@ impl CircuitBreaker {
             provider,
             settings,
             state: Mutex::new(State::Closed { failures: 0 }),
+            watch: None,
         };
         breaker.publish(CircuitState::Closed);
         breaker
+    }
+
+    /// The breaker, telling `watch` when its circuit opens or closes.
+    pub fn watched(mut self, watch: Option<CircuitWatch>) -> Self {
+        self.watch = watch;
+        self
     }
 
     /// The current state.
@@ -224,6 +244,9 @@ impl CircuitBreaker {
                 State::Closed { .. } => {
                     tracing::info!(provider = %self.provider, "circuit closed: provider is answering again");
                     self.publish(CircuitState::Closed);
+                    if let Some(watch) = &self.watch {
+                        watch(self.provider, false);
+                    }
                 }
                 State::Open { .. } => {
                     tracing::warn!(
@@ -232,6 +255,9 @@ impl CircuitBreaker {
                         "circuit open: skipping the provider after repeated failures"
                     );
                     self.publish(CircuitState::Open);
+                    if let Some(watch) = &self.watch {
+                        watch(self.provider, true);
+                    }
                 }
                 State::HalfOpen { .. } => self.publish(CircuitState::HalfOpen),
             }
@@ -304,6 +330,30 @@ mod tests {
         b.record_at(trial, Outcome::Answered, later);
         assert!(b.try_acquire_at(later).is_ok());
         assert!(b.try_acquire_at(later).is_ok(), "closed again");
+    }
+
+    #[test]
+    fn a_watcher_hears_the_circuit_open_and_close() {
+        let heard = std::sync::Arc::new(Mutex::new(Vec::new()));
+        let log = heard.clone();
+        let b = breaker(2, 10).watched(Some(std::sync::Arc::new(move |p, open| {
+            log.lock().unwrap().push((p, open));
+        })));
+        let t = Instant::now();
+        for _ in 0..2 {
+            let permit = b.try_acquire_at(t).unwrap();
+            b.record_at(permit, Outcome::Failed, t);
+        }
+        let later = t + Duration::from_millis(20);
+        let trial = b.try_acquire_at(later).unwrap();
+        b.record_at(trial, Outcome::Answered, later);
+        assert_eq!(
+            *heard.lock().unwrap(),
+            vec![
+                (ProviderKind::Finnhub, true),
+                (ProviderKind::Finnhub, false)
+            ]
+        );
     }
 
     #[test]

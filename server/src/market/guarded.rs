@@ -21,7 +21,7 @@ use std::sync::Arc;
 use app::domain::Symbol;
 use async_trait::async_trait;
 
-use super::breaker::{counts_as_failure, BreakerSettings, CircuitBreaker, Outcome};
+use super::breaker::{counts_as_failure, BreakerSettings, CircuitBreaker, CircuitWatch, Outcome};
 use super::limiter::{Decision, RateLimiter};
 use super::providers::{
     CompanyOverview, DailyBar, DateRange, Interval, IntradayBar, MarketDataProvider, NewsArticle,
@@ -61,6 +61,12 @@ impl GuardedProvider {
             limiter,
             unsupported: AtomicU8::new(0),
         }
+    }
+
+    /// The provider, its breaker telling `watch` when its circuit opens or closes.
+    pub fn watched(mut self, watch: Option<CircuitWatch>) -> Self {
+        self.breaker = self.breaker.watched(watch);
+        self
     }
 
     /// This provider's breaker.
@@ -222,11 +228,12 @@ pub fn guard_all(
     providers: Vec<Arc<dyn MarketDataProvider>>,
     limiter: &RateLimiter,
     breaker: BreakerSettings,
+    watch: Option<CircuitWatch>,
 ) -> Vec<Arc<dyn MarketDataProvider>> {
     providers
         .into_iter()
         .map(|p| {
-            Arc::new(GuardedProvider::new(p, limiter.clone(), breaker))
+            Arc::new(GuardedProvider::new(p, limiter.clone(), breaker).watched(watch.clone()))
                 as Arc<dyn MarketDataProvider>
         })
         .collect()
@@ -237,9 +244,12 @@ pub fn guarded_chain(
     config: &ProvidersConfig,
     limiter: &RateLimiter,
     breaker: BreakerSettings,
+    watch: Option<CircuitWatch>,
 ) -> Result<ProviderChain, ProviderError> {
     let providers = config.build_providers()?;
-    Ok(ProviderChain::new(guard_all(providers, limiter, breaker)))
+    Ok(ProviderChain::new(guard_all(
+        providers, limiter, breaker, watch,
+    )))
 }
 
 #[cfg(test)]

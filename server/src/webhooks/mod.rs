@@ -7,6 +7,7 @@
 //! their kind; a job only when it finishes.
 
 pub mod delivery;
+pub mod operator;
 pub mod signature;
 pub mod store;
 

@@ -328,3 +328,90 @@ async fn private_targets_are_refused_and_webhooks_are_each_accounts_own() {
     let (_, mine) = app.get_json_with("/api/v1/webhooks", &alice).await;
     assert_eq!(mine, json!([]));
 }
+
+#[tokio::test]
+async fn the_operator_hears_once_of_training_that_failed_and_of_a_provider_that_keeps_failing() {
+    let receiver = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/ops"))
+        .respond_with(ResponseTemplate::new(200))
+        .mount(&receiver)
+        .await;
+    let ops = format!("{}/ops", receiver.uri());
+    // Yahoo is a closed port: one failed call opens its circuit.
+    let settings = [
+        ("ALERT_WEBHOOK_URL", ops.as_str()),
+        ("ALERT_WEBHOOK_SECRET", "ops-secret"),
+        ("MARKET_DATA_PROVIDERS", "yahoo"),
+        ("YAHOO_BASE_URL", "http://127.0.0.1:9"),
+        ("MARKET_DATA_MAX_RETRIES", "0"),
+        ("CIRCUIT_BREAKER_FAILURES", "1"),
+    ];
+    let app = spawn_app_with(Options {
+        env: env(&settings),
+        ..Options::default()
+    })
+    .await;
+    // A second instance hears the same events; the operator still hears each once.
+    let _other = spawn_app_with(app.sibling(env(&settings))).await;
+
+    let job = |activity: &str, status: &str| {
+        json!({"kind": "job", "symbol": "GOOG", "activity": activity, "job": {
+            "id": uuid::Uuid::new_v4(), "status": status, "progress": 40, "step": null,
+            "error": "the walk-forward evaluation diverged"}})
+    };
+    app.announce_elsewhere(job("train", "failed")).await;
+    app.announce_elsewhere(job("train", "done")).await;
+    app.announce_elsewhere(job("predict", "failed")).await;
+    for _ in 0..3 {
+        // Served from the stored history while the provider fails.
+        let (status, _) = app.get_json("/api/v1/quote/GOOG").await;
+        assert_eq!(status, 200);
+    }
+
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while receiver.received_requests().await.unwrap().len() < 2 {
+        assert!(
+            Instant::now() < deadline,
+            "the operator heard too little: {:?}",
+            receiver
+                .received_requests()
+                .await
+                .unwrap()
+                .iter()
+                .map(|r| String::from_utf8_lossy(&r.body).into_owned())
+                .collect::<Vec<_>>()
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let got = receiver.received_requests().await.unwrap();
+    assert_eq!(
+        got.len(),
+        2,
+        "one failed training, one open circuit, each once"
+    );
+    let now = chrono::Utc::now().timestamp();
+    let mut texts: Vec<String> = got
+        .iter()
+        .map(|r| {
+            let body = String::from_utf8(r.body.clone()).unwrap();
+            let header = r.headers["tickercast-signature"].to_str().unwrap();
+            assert_eq!(signature::verify("ops-secret", header, &body, now), Ok(()));
+            serde_json::from_str::<Value>(&body).unwrap()["text"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        })
+        .collect();
+    texts.sort();
+    assert!(
+        texts[0].starts_with("Market-data provider yahoo keeps failing"),
+        "{texts:?}"
+    );
+    assert!(
+        texts[1].starts_with("Training failed for good: GOOG"),
+        "{texts:?}"
+    );
+    assert!(texts[1].contains("diverged"));
+}
