@@ -32,24 +32,26 @@ pub async fn my_notifications() -> Result<Option<Notifications>, AppError> {
     ))
 }
 
-/// Sets an alert on `symbol`: `rule` is `price_above` or `price_below`, `level` a price as typed,
-/// `repeat_hours` empty (once) or a number of hours between firings.
+/// Sets an alert on `symbol`: `rule` is `price_above` or `price_below` with `level` (a price as
+/// typed), or `outside_range` or `signal_change` with `model`; `repeat_hours` empty (once) or a
+/// number of hours between firings.
 #[server(endpoint = "set_alert")]
 #[cfg_attr(feature = "ssr", tracing::instrument(err(level = "info")))]
 pub async fn set_alert(
     symbol: String,
     rule: String,
-    level: String,
+    level: Option<String>,
+    model: Option<String>,
     repeat_hours: Option<String>,
 ) -> Result<Alert, AppError> {
-    use crate::domain::{AlertRule, CooldownHours, PriceLevel, Symbol};
+    use crate::domain::{AlertRule, CooldownHours, Symbol};
     let user = crate::ssr::UserSession::current()
         .await?
         .require_user(LOGIN_TO_ALERT)
         .await?;
     let symbol = Symbol::parse(&symbol).map_err(AppError::BadRequest)?;
-    let level = PriceLevel::parse(&level).map_err(AppError::BadRequest)?;
-    let rule = AlertRule::parse(&rule, level).map_err(AppError::BadRequest)?;
+    let rule = AlertRule::parse(&rule, level.as_deref(), model.as_deref())
+        .map_err(AppError::BadRequest)?;
     let repeat_hours = match repeat_hours.as_deref().map(str::trim) {
         None | Some("") => None,
         Some(h) => Some(

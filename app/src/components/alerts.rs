@@ -23,11 +23,9 @@ impl AlertActions {
     }
 }
 
-/// "Alert me when it closes at or above …": sets a price alert on `symbol`.
-#[component]
-pub fn AlertForm(symbol: String) -> impl IntoView {
-    let set = ServerAction::<SetAlert>::new();
-    let said = move || {
+/// What became of setting an alert: said under the form.
+fn outcome(set: ServerAction<SetAlert>) -> impl Fn() -> Option<AnyView> + Send + Sync + 'static {
+    move || {
         match set.value().get() {
         Some(Ok(alert)) => Some(
             view! {
@@ -52,7 +50,28 @@ pub fn AlertForm(symbol: String) -> impl IntoView {
         ),
         None => None,
     }
-    };
+    }
+}
+
+/// How often a rule may fire again.
+#[component]
+fn RepeatChoice() -> impl IntoView {
+    view! {
+        <label>
+            "tell me "
+            <select name="repeat_hours" data-testid="alert-repeat">
+                <option value="">"once"</option>
+                <option value="24">"each time, at most daily"</option>
+                <option value="168">"each time, at most weekly"</option>
+            </select>
+        </label>
+    }
+}
+
+/// "Alert me when it closes at or above …": sets a price alert on `symbol`.
+#[component]
+pub fn AlertForm(symbol: String) -> impl IntoView {
+    let set = ServerAction::<SetAlert>::new();
     view! {
         <section class="panel alert-form" aria-labelledby="alert-heading" data-testid="alert-form">
             <h2 id="alert-heading">"Alert me"</h2>
@@ -70,17 +89,39 @@ pub fn AlertForm(symbol: String) -> impl IntoView {
                     <input type="text" inputmode="decimal" name="level" required size="8"
                         placeholder="e.g. 200" data-testid="alert-level"/>
                 </label>
-                <label>
-                    "tell me "
-                    <select name="repeat_hours" data-testid="alert-repeat">
-                        <option value="">"once"</option>
-                        <option value="24">"each time, at most daily"</option>
-                        <option value="168">"each time, at most weekly"</option>
-                    </select>
-                </label>
+                <RepeatChoice/>
                 <button type="submit" data-testid="set-alert">"Set alert"</button>
             </ActionForm>
-            {said}
+            {outcome(set)}
+        </section>
+    }
+}
+
+/// "Alert me when the close leaves a model's 95% range, or its signal changes": sets a model
+/// alert on `symbol` for one of `models` (the trained ones shown on the page).
+#[component]
+pub fn ModelAlertForm(symbol: String, models: Vec<crate::model::ModelId>) -> impl IntoView {
+    let set = ServerAction::<SetAlert>::new();
+    view! {
+        <section class="panel alert-form" aria-labelledby="model-alert-heading" data-testid="model-alert-form">
+            <h2 id="model-alert-heading">"Alert me about a model"</h2>
+            <ActionForm action=set attr:class="inline-form">
+                <input type="hidden" name="symbol" value=symbol/>
+                <label>
+                    "When "
+                    <select name="rule" data-testid="model-alert-rule">
+                        <option value="outside_range">"a close falls outside the 95% range of"</option>
+                        <option value="signal_change">"the 1-day signal changes for"</option>
+                        <option value="drift">"the live error drifts past the walk-forward error of"</option>
+                    </select>
+                </label>
+                <select name="model" aria-label="Model" data-testid="model-alert-model">
+                    {models.into_iter().map(|m| view! { <option value=m.as_str()>{m.label()}</option> }).collect_view()}
+                </select>
+                <RepeatChoice/>
+                <button type="submit" data-testid="set-model-alert">"Set alert"</button>
+            </ActionForm>
+            {outcome(set)}
         </section>
     }
 }

@@ -17,7 +17,8 @@ pub struct Alert {
     /// The ticker it watches.
     #[cfg_attr(feature = "ssr", schema(value_type = String))]
     pub symbol: Symbol,
-    /// `price_above` or `price_below`, and the level.
+    /// The rule: `price_above`/`price_below` with a `level`, `outside_range`/`signal_change` with
+    /// a `model`.
     #[serde(flatten)]
     #[cfg_attr(feature = "ssr", schema(value_type = Object))]
     pub rule: AlertRule,
@@ -41,7 +42,8 @@ pub struct NewAlert {
     /// The ticker to watch.
     #[cfg_attr(feature = "ssr", schema(value_type = String))]
     pub symbol: Symbol,
-    /// `{"rule": "price_above", "level": 200}` or `price_below`.
+    /// `{"rule": "price_above", "level": 200}` (or `price_below`), or `{"rule": "outside_range",
+    /// "model": "arima111"}` (or `signal_change`).
     #[serde(flatten)]
     #[cfg_attr(feature = "ssr", schema(value_type = Object))]
     pub rule: AlertRule,
@@ -71,8 +73,8 @@ pub struct Notification {
     pub close: f64,
     /// The close before it.
     pub previous_close: f64,
-    /// The rule's level.
-    pub level: f64,
+    /// A price rule's level.
+    pub level: Option<f64>,
     /// When it fired.
     pub fired_at: DateTime<Utc>,
     /// Whether its owner has seen it.
@@ -192,7 +194,7 @@ mod tests {
             date: NaiveDate::from_ymd_opt(2026, 11, 27).unwrap(),
             close: 201.0,
             previous_close: 199.0,
-            level: 200.0,
+            level: Some(200.0),
             fired_at: DateTime::<Utc>::UNIX_EPOCH,
             read: false,
         }
@@ -250,7 +252,9 @@ mod tests {
         .unwrap();
         assert_eq!(
             rule.rule,
-            AlertRule::PriceAbove(PriceLevel::new(200.0).unwrap())
+            AlertRule::PriceAbove {
+                level: PriceLevel::new(200.0).unwrap()
+            }
         );
         assert_eq!(rule.repeat_hours, None);
     }

@@ -7,6 +7,7 @@ use super::error::ErrorView;
 #[cfg(feature = "hydrate")]
 use crate::api::predictions::prediction_history;
 use crate::api::predictions::predictions;
+use crate::components::alerts::ModelAlertForm;
 use crate::components::fan_chart::FanChart;
 use crate::components::format;
 use crate::components::job_progress::JobProgress;
@@ -100,6 +101,10 @@ fn ForecastView(p: Predictions) -> impl IntoView {
         </section>
         <FanChart predictions=chart history show_all/>
         <HowToRead/>
+        <ModelAlertForm
+            symbol=p.symbol.to_string()
+            models=crate::model::ModelId::served().iter().copied().filter(|m| !m.is_baseline()).collect()
+        />
         <Show when=following>
             <section class="training" data-testid="training">
                 <h2>"Training the models"</h2>

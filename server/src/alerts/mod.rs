@@ -1,14 +1,15 @@
 //! The `Alerts` port: each user's alert rules and the notifications they fire.
 //!
-//! Rules are evaluated when a symbol's bars change ([`AlertService::listen`]), in every process
-//! that hears the event: the one that stored the bars hears it at once, the others through the
+//! Rules are evaluated when a symbol's bars change or new predictions are recorded for it
+//! ([`AlertService::listen`]), in every process that hears the event: the one that stored the bars hears it at once, the others through the
 //! bus. Whichever records a rule's firing for a session first is the only one that does (a unique
 //! key on rule and session), so an alert fires once however many instances evaluate it; that
 //! process announces it on the bus, to the owner's streams.
 
 pub mod store;
 
-use app::domain::{AlertId, Symbol, UserId};
+use app::domain::{AlertId, AlertRule, Symbol, UserId};
+use app::model::ModelId;
 use app::model::{Alert, NewAlert, Notifications};
 use app::ssr::{Alerts, ServiceError};
 use async_trait::async_trait;
@@ -18,7 +19,10 @@ use tracing::Instrument;
 
 use crate::events::{Event, Events, Stamped};
 use crate::market::store as market_store;
+use crate::predictions::store as predictions_store;
 
+/// Filled forecasts a model's live error is measured over.
+pub const DRIFT_WINDOW: i64 = 20;
 /// Rules one user may keep.
 pub const MAX_ALERTS: i64 = 100;
 /// Notifications listed at most.
@@ -37,17 +41,22 @@ impl AlertService {
         Self { pool, events }
     }
 
-    /// Evaluates `symbol`'s rules whenever its bars change, until the task is aborted.
+    /// Evaluates `symbol`'s rules whenever its bars change (price and range rules) or new
+    /// predictions are recorded for it (signal rules), until the task is aborted.
     pub fn listen(&self) -> tokio::task::JoinHandle<()> {
         let service = self.clone();
         let mut rx = self.events.subscribe();
         tokio::spawn(async move {
             loop {
-                let symbol = match rx.recv().await {
+                let (symbol, bars) = match rx.recv().await {
                     Ok(Stamped {
                         event: Event::BarsChanged { symbol },
                         ..
-                    }) => symbol,
+                    }) => (symbol, true),
+                    Ok(Stamped {
+                        event: Event::PredictionsChanged { symbol },
+                        ..
+                    }) => (symbol, false),
                     Ok(_) => continue,
                     Err(RecvError::Lagged(missed)) => {
                         tracing::warn!(missed, "alert evaluation fell behind the events");
@@ -55,16 +64,22 @@ impl AlertService {
                     }
                     Err(RecvError::Closed) => return,
                 };
-                let span = tracing::info_span!("alerts.evaluate", %symbol);
-                if let Err(e) = service.evaluate(&symbol).instrument(span).await {
+                let span = tracing::info_span!("alerts.evaluate", %symbol, bars);
+                let done = if bars {
+                    service.evaluate_bars(&symbol).instrument(span).await
+                } else {
+                    service.evaluate_signals(&symbol).instrument(span).await
+                };
+                if let Err(e) = done {
                     tracing::error!(%symbol, error = %e, "alerts not evaluated");
                 }
             }
         })
     }
 
-    /// Fires `symbol`'s rules that its newest close crossed; how many fired here.
-    pub async fn evaluate(&self, symbol: &Symbol) -> Result<usize, sqlx::Error> {
+    /// Fires `symbol`'s price rules that its newest close crossed, and its range rules whose
+    /// model's forecast range that close left; how many fired here.
+    pub async fn evaluate_bars(&self, symbol: &Symbol) -> Result<usize, sqlx::Error> {
         let armed = store::armed(&self.pool, symbol).await?;
         if armed.is_empty() {
             return Ok(0);
@@ -74,35 +89,135 @@ impl AlertService {
             return Ok(0);
         };
         let mut fired = 0;
-        for alert in armed.iter().filter(|a| a.rule.crossed(previous, close)) {
-            let message = format!(
-                "{symbol} closed at {close:.2} on {date} (from {previous:.2}): {}.",
-                alert.rule.describe()
-            );
-            let mut tx = self.pool.begin().await?;
-            let firing = store::Firing {
-                alert,
-                symbol,
-                date,
-                close,
-                previous_close: previous,
-                message: &message,
+        for alert in &armed {
+            let firing = match alert.rule {
+                AlertRule::PriceAbove { .. } | AlertRule::PriceBelow { .. } => {
+                    if !alert.rule.crossed(previous, close) {
+                        continue;
+                    }
+                    let message = format!(
+                        "{symbol} closed at {close:.2} on {date} (from {previous:.2}): {}.",
+                        alert.rule.describe()
+                    );
+                    (close, previous, message)
+                }
+                AlertRule::OutsideRange { model } => {
+                    let Some(f) =
+                        predictions_store::one_day_forecast(&self.pool, symbol, model, date)
+                            .await?
+                    else {
+                        continue;
+                    };
+                    let (Some(lo), Some(hi), Some(actual)) = (f.lo95, f.hi95, f.actual) else {
+                        continue;
+                    };
+                    if (lo..=hi).contains(&actual) {
+                        continue;
+                    }
+                    let message = format!(
+                        "{symbol} closed at {actual:.2} on {date}, outside {model}'s 95% range \
+                         [{lo:.2}, {hi:.2}] forecast from {:.2}.",
+                        f.last_close
+                    );
+                    (actual, f.last_close, message)
+                }
+                AlertRule::Drift { model } => {
+                    let Some(drift) = self.drift(symbol, model).await? else {
+                        continue;
+                    };
+                    (close, previous, drift)
+                }
+                AlertRule::SignalChange { .. } => continue,
             };
-            let notification = store::fire(&mut tx, firing).await?;
-            tx.commit().await?;
-            if let Some(notification) = notification {
-                tracing::info!(alert = %alert.id, user = %alert.user, "alert fired");
-                metrics::counter!("alerts_fired_total").increment(1);
-                fired += 1;
-                self.events
-                    .publish(Event::AlertFired {
-                        user: alert.user,
-                        notification,
-                    })
-                    .await;
-            }
+            fired += self.fire(alert, symbol, date, firing).await? as usize;
         }
         Ok(fired)
+    }
+
+    /// Why `model`'s live error on `symbol` has drifted past its walk-forward error, if it has:
+    /// over its last [`DRIFT_WINDOW`] filled forecasts, MAE over the random walk's above the
+    /// current version's walk-forward figure.
+    async fn drift(&self, symbol: &Symbol, model: ModelId) -> Result<Option<String>, sqlx::Error> {
+        let errors = predictions_store::live_errors(&self.pool, DRIFT_WINDOW).await?;
+        let Some(e) = errors
+            .into_iter()
+            .find(|e| &e.symbol == symbol && e.model == model.as_str())
+        else {
+            return Ok(None);
+        };
+        let (Some(score), Some(live)) = (e.score, e.live) else {
+            return Ok(None);
+        };
+        Ok((e.filled >= DRIFT_WINDOW && live > score).then(|| {
+            format!(
+                "{model}'s live error on {symbol} over its last {} forecasts is {live:.2} times the \
+                 random walk's, past its walk-forward {score:.2}.",
+                e.filled
+            )
+        }))
+    }
+
+    /// Fires `symbol`'s signal rules whose model's newest one-day signal differs from the one
+    /// before; how many fired here.
+    pub async fn evaluate_signals(&self, symbol: &Symbol) -> Result<usize, sqlx::Error> {
+        let armed = store::armed(&self.pool, symbol).await?;
+        let mut fired = 0;
+        for alert in &armed {
+            let AlertRule::SignalChange { model } = alert.rule else {
+                continue;
+            };
+            let signals = predictions_store::last_two_signals(&self.pool, symbol, model).await?;
+            let [(as_of, now, close), (_, before, previous)] = signals[..] else {
+                continue;
+            };
+            if now == before {
+                continue;
+            }
+            let message = format!(
+                "{model}'s 1-day signal for {symbol} changed from {} to {} (as of {as_of}, close \
+                 {close:.2}).",
+                before.as_str(),
+                now.as_str()
+            );
+            fired += self
+                .fire(alert, symbol, as_of, (close, previous, message))
+                .await? as usize;
+        }
+        Ok(fired)
+    }
+
+    /// Records that `alert` fired for session `date` (once, whichever process gets there first)
+    /// and announces it; whether it was recorded here.
+    async fn fire(
+        &self,
+        alert: &store::Armed,
+        symbol: &Symbol,
+        date: chrono::NaiveDate,
+        (close, previous_close, message): (f64, f64, String),
+    ) -> Result<bool, sqlx::Error> {
+        let mut tx = self.pool.begin().await?;
+        let firing = store::Firing {
+            alert,
+            symbol,
+            date,
+            close,
+            previous_close,
+            message: &message,
+        };
+        let notification = store::fire(&mut tx, firing).await?;
+        tx.commit().await?;
+        let Some(notification) = notification else {
+            return Ok(false);
+        };
+        tracing::info!(alert = %alert.id, user = %alert.user, "alert fired");
+        metrics::counter!("alerts_fired_total").increment(1);
+        self.events
+            .publish(Event::AlertFired {
+                user: alert.user,
+                notification,
+            })
+            .await;
+        Ok(true)
     }
 }
 

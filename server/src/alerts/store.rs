@@ -12,7 +12,8 @@ struct AlertRow {
     id: uuid::Uuid,
     symbol: String,
     rule: String,
-    level: f64,
+    level: Option<f64>,
+    model: Option<String>,
     repeat_hours: Option<i32>,
     active: bool,
     created_at: DateTime<Utc>,
@@ -23,7 +24,7 @@ impl AlertRow {
     /// The wire rule; `None` (logged) for a row the checks should have kept out.
     fn into_alert(self) -> Option<Alert> {
         let parsed = (|| {
-            let rule = AlertRule::parse(&self.rule, PriceLevel::new(self.level)?)?;
+            let rule = rule_of(&self.rule, self.level, self.model.as_deref())?;
             let repeat_hours = self
                 .repeat_hours
                 .map(|h| CooldownHours::new(u32::try_from(h).unwrap_or(0)))
@@ -45,11 +46,17 @@ impl AlertRow {
     }
 }
 
+/// A stored rule back in its domain type.
+fn rule_of(name: &str, level: Option<f64>, model: Option<&str>) -> Result<AlertRule, String> {
+    let level = level.map(|l| l.to_string());
+    AlertRule::parse(name, level.as_deref(), model)
+}
+
 /// `user`'s rules, newest first.
 pub async fn for_user(ex: impl PgExecutor<'_>, user: UserId) -> StoreResult<Vec<Alert>> {
     let rows = sqlx::query_as!(
         AlertRow,
-        r#"select id, symbol, rule, level, repeat_hours, active,
+        r#"select id, symbol, rule, level, model, repeat_hours, active,
                   created_at as "created_at: DateTime<Utc>",
                   last_fired_at as "last_fired_at: DateTime<Utc>"
            from alerts where user_id = $1 order by created_at desc"#,
@@ -80,16 +87,17 @@ pub async fn insert(
 ) -> StoreResult<Option<Alert>> {
     let row = sqlx::query_as!(
         AlertRow,
-        r#"insert into alerts (id, user_id, symbol, rule, level, repeat_hours)
-           values ($1, $2, $3, $4, $5, $6)
-           returning id, symbol, rule, level, repeat_hours, active,
+        r#"insert into alerts (id, user_id, symbol, rule, level, model, repeat_hours)
+           values ($1, $2, $3, $4, $5, $6, $7)
+           returning id, symbol, rule, level, model, repeat_hours, active,
                      created_at as "created_at: DateTime<Utc>",
                      last_fired_at as "last_fired_at: DateTime<Utc>""#,
         AlertId::random().as_uuid(),
         user.as_uuid(),
         symbol.as_str(),
         rule.name(),
-        rule.level().get(),
+        rule.level().map(PriceLevel::get),
+        rule.model().map(|m| m.as_str()),
         repeat.map(|h| h.get() as i32),
     )
     .fetch_one(ex)
@@ -124,7 +132,7 @@ pub struct Armed {
 /// `symbol`'s rules that may fire now.
 pub async fn armed(ex: impl PgExecutor<'_>, symbol: &Symbol) -> StoreResult<Vec<Armed>> {
     let rows = sqlx::query!(
-        "select id, user_id, rule, level, repeat_hours from alerts
+        "select id, user_id, rule, level, model, repeat_hours from alerts
          where symbol = $1 and active
            and (last_fired_at is null or repeat_hours is null
                 or last_fired_at + make_interval(hours => repeat_hours) <= now())",
@@ -135,7 +143,7 @@ pub async fn armed(ex: impl PgExecutor<'_>, symbol: &Symbol) -> StoreResult<Vec<
     Ok(rows
         .into_iter()
         .filter_map(|r| {
-            let rule = PriceLevel::new(r.level).and_then(|l| AlertRule::parse(&r.rule, l));
+            let rule = rule_of(&r.rule, r.level, r.model.as_deref());
             match rule {
                 Ok(rule) => Some(Armed {
                     id: AlertId::from(r.id),
@@ -197,7 +205,7 @@ pub async fn fire(
         firing.date as _,
         firing.close,
         firing.previous_close,
-        firing.alert.rule.level().get(),
+        firing.alert.rule.level().map(PriceLevel::get),
         firing.message,
     )
     .fetch_optional(&mut **tx)
@@ -221,7 +229,7 @@ pub async fn fire(
         date: firing.date,
         close: firing.close,
         previous_close: firing.previous_close,
-        level: firing.alert.rule.level().get(),
+        level: firing.alert.rule.level().map(PriceLevel::get),
         fired_at: row.fired_at,
         read: false,
     }))

@@ -9,8 +9,8 @@ use std::io::Write;
 use std::process::ExitCode;
 
 use app::domain::{
-    AlertId, AlertRule, CooldownHours, DateWindow, EventKinds, ExportFormat, ExportKind,
-    PriceLevel, Symbol, WebhookId, WebhookKinds, WebhookUrl,
+    AlertId, AlertRule, CooldownHours, DateWindow, EventKinds, ExportFormat, ExportKind, Symbol,
+    WebhookId, WebhookKinds, WebhookUrl,
 };
 use clap::{Arg, ArgAction, ArgMatches, Command};
 use serde_json::{json, Value};
@@ -61,10 +61,10 @@ fn cli() -> Command {
                 .subcommand(Command::new("list").about("Your alert rules"))
                 .subcommand(
                     Command::new("add")
-                        .about("Alert when a day closes above or below a price")
+                        .about("Alert on a close above or below a price, outside a model's range, or a model's signal changing")
                         .arg(symbol())
-                        .arg(Arg::new("direction").required(true).value_parser(["above", "below"]))
-                        .arg(Arg::new("level").required(true).help("The price"))
+                        .arg(Arg::new("when").required(true).value_parser(["above", "below", "outside-range", "signal-change", "drift"]).help("A close above or below a price, a close outside a model's 95% range, a change of a model's signal, a model's live error drifting past its walk-forward error"))
+                        .arg(Arg::new("value").required(true).help("The price (above, below) or the model (outside-range, signal-change, drift)"))
                         .arg(Arg::new("repeat-hours").long("repeat-hours").value_parser(clap::value_parser!(u32)).help("Fire again after this many hours (default: once)")),
                 )
                 .subcommand(Command::new("rm").about("Delete an alert").arg(id("The alert's id")))
@@ -458,18 +458,21 @@ async fn run(m: &ArgMatches) -> Result<(), Failure> {
             }
             Some(("add", add)) => {
                 let s = symbol(add)?;
-                let level = input(PriceLevel::parse(
-                    add.get_one::<String>("level").map_or("", |s| s.as_str()),
-                ))?;
-                let rule = match add.get_one::<String>("direction").map(|s| s.as_str()) {
-                    Some("below") => AlertRule::PriceBelow(level),
-                    _ => AlertRule::PriceAbove(level),
-                };
+                let value = add.get_one::<String>("value").map(|s| s.as_str());
+                let rule = input(match add.get_one::<String>("when").map(|s| s.as_str()) {
+                    Some("below") => AlertRule::parse("price_below", value, None),
+                    Some("outside-range") => AlertRule::parse("outside_range", None, value),
+                    Some("signal-change") => AlertRule::parse("signal_change", None, value),
+                    Some("drift") => AlertRule::parse("drift", None, value),
+                    _ => AlertRule::parse("price_above", value, None),
+                })?;
                 let repeat = add
                     .get_one::<u32>("repeat-hours")
                     .map(|h| input(CooldownHours::new(*h)))
                     .transpose()?;
-                let body = json!({ "symbol": s, "rule": rule.name(), "level": level.get(), "repeat_hours": repeat.map(|h| h.get()) });
+                let mut body = serde_json::to_value(rule).unwrap_or_default();
+                body["symbol"] = json!(s);
+                body["repeat_hours"] = json!(repeat.map(|h| h.get()));
                 let v = api.json(post, "/api/v1/alerts", Some(body)).await?;
                 emit(as_json, &v, |v| {
                     println!(

@@ -515,15 +515,16 @@ fn missing_models(current: &[CurrentVersion]) -> Vec<ModelId> {
 
 /// [`Predictor::bars_stored`] for a process without a prediction service (`server import`).
 pub async fn bars_stored(pool: &PgPool, events: &Events, symbol: &Symbol) {
+    // Actuals first: whoever hears of the new bars (a range alert) finds them filled.
+    match store::fill_actuals(pool, Some(symbol)).await {
+        Ok(filled) => tracing::info!(filled, "prediction actuals filled"),
+        Err(e) => tracing::warn!(error = %e, "prediction actuals not filled"),
+    }
     events
         .publish(Event::BarsChanged {
             symbol: symbol.clone(),
         })
         .await;
-    match store::fill_actuals(pool, Some(symbol)).await {
-        Ok(filled) => tracing::info!(filled, "prediction actuals filled"),
-        Err(e) => tracing::warn!(error = %e, "prediction actuals not filled"),
-    }
 }
 
 /// The models the served ensemble is combined from.

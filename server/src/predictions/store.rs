@@ -316,3 +316,62 @@ pub async fn live_errors(pool: &PgPool, window: i64) -> Result<Vec<LiveError>, s
     .fetch_all(pool)
     .await
 }
+
+/// `model`'s newest one-day forecast for `symbol`'s session `day`, beside what happened.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OneDayForecast {
+    /// The close it was made from.
+    pub last_close: f64,
+    /// Its 95% range, when it has one.
+    pub lo95: Option<f64>,
+    pub hi95: Option<f64>,
+    /// The close that happened, once filled.
+    pub actual: Option<f64>,
+}
+
+/// The one-day forecast `model` made for `symbol`'s session `day` (its newest version's).
+pub async fn one_day_forecast(
+    pool: &PgPool,
+    symbol: &Symbol,
+    model: ModelId,
+    day: NaiveDate,
+) -> Result<Option<OneDayForecast>, sqlx::Error> {
+    sqlx::query_as!(
+        OneDayForecast,
+        "select last_close, lo95, hi95, actual from predictions
+         where symbol = $1 and model = $2 and horizon = 1 and target_date = $3
+         order by as_of desc, version desc limit 1",
+        symbol.as_str(),
+        model.as_str(),
+        day as _,
+    )
+    .fetch_optional(pool)
+    .await
+}
+
+/// The signals of `model`'s two newest one-day forecasts for `symbol` (newest first), each with
+/// its as-of day and the close it was made from.
+pub async fn last_two_signals(
+    pool: &PgPool,
+    symbol: &Symbol,
+    model: ModelId,
+) -> Result<Vec<(NaiveDate, TradeSignal, f64)>, sqlx::Error> {
+    let rows = sqlx::query!(
+        r#"select distinct on (as_of) as_of as "as_of: NaiveDate", signal, last_close
+           from predictions where symbol = $1 and model = $2 and horizon = 1
+           order by as_of desc, version desc limit 2"#,
+        symbol.as_str(),
+        model.as_str(),
+    )
+    .fetch_all(pool)
+    .await?;
+    rows.into_iter()
+        .map(|r| {
+            Ok((
+                r.as_of,
+                r.signal.parse::<TradeSignal>().map_err(decode)?,
+                r.last_close,
+            ))
+        })
+        .collect()
+}

@@ -3,7 +3,7 @@
 
 use std::time::{Duration, Instant};
 
-use serde_json::json;
+use serde_json::{json, Value};
 use server::jobs::JobSpec;
 use wiremock::MockServer;
 
@@ -312,4 +312,240 @@ async fn a_refresh_that_crosses_a_level_fires_each_rule_once_across_two_instance
     assert_eq!(list["items"][0]["read"], true);
     let (_, list) = get(&app, "/api/v1/notifications", &bob).await;
     assert_eq!(list["unread"], 1, "bob's own, unread");
+}
+
+/// Records a one-day forecast of `model` for GOOG made at `as_of` for `target`, as the
+/// prediction service would.
+async fn record_forecast(
+    app: &TestApp,
+    (as_of, target): (chrono::NaiveDate, chrono::NaiveDate),
+    last_close: f64,
+    (lo95, hi95): (f64, f64),
+    signal: &str,
+) {
+    sqlx::query(
+        "insert into predictions (symbol, model, version, as_of, horizon, target_date, last_close,
+                                  point, lo95, hi95, signal, confidence)
+         values ('GOOG', 'autoarima', 1, $1, 1, $2, $3, $4, $5, $6, $7, 0.6)",
+    )
+    .bind(as_of)
+    .bind(target)
+    .bind(last_close)
+    .bind((lo95 + hi95) / 2.0)
+    .bind(lo95)
+    .bind(hi95)
+    .bind(signal)
+    .execute(&app.pool)
+    .await
+    .unwrap();
+}
+
+#[tokio::test]
+async fn a_close_outside_a_models_range_and_a_changed_signal_fire_their_rules_once() {
+    let app = spawn_app_with(Options {
+        env: vec![("APP_WORKERS".into(), "0".into())],
+        ..Options::default()
+    })
+    .await;
+    let alice = app.api_key("alice", false).await;
+    let post = reqwest::Method::POST;
+    for (rule, status_code) in [
+        (
+            json!({"symbol": "GOOG", "rule": "outside_range", "model": "naive"}),
+            400,
+        ),
+        (json!({"symbol": "GOOG", "rule": "signal_change"}), 400),
+        (
+            json!({"symbol": "GOOG", "rule": "outside_range", "model": "autoarima", "level": 5}),
+            400,
+        ),
+        (
+            json!({"symbol": "GOOG", "rule": "outside_range", "model": "autoarima"}),
+            201,
+        ),
+        (
+            json!({"symbol": "GOOG", "rule": "signal_change", "model": "autoarima"}),
+            201,
+        ),
+    ] {
+        let rule_text = rule.to_string();
+        let (status, body) = send(&app, post.clone(), "/api/v1/alerts", Some(&alice), rule).await;
+        assert_eq!(status, status_code, "{rule_text}: {body}");
+    }
+    let (_, rules) = get(&app, "/api/v1/alerts", &alice).await;
+    let described: Vec<&str> = rules
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["description"].as_str().unwrap())
+        .collect();
+    assert!(
+        described.contains(&"closes outside autoarima's 95% range"),
+        "{described:?}"
+    );
+    assert!(
+        described.contains(&"autoarima's 1-day signal changes"),
+        "{described:?}"
+    );
+
+    // GOOG's last two sessions, and a forecast for the last one whose range it closed below.
+    let days: Vec<(chrono::NaiveDate, f64)> = sqlx::query_as(
+        "select date, close from daily_bars where symbol = 'GOOG' order by date desc limit 2",
+    )
+    .fetch_all(&app.pool)
+    .await
+    .unwrap();
+    let [(last, close), (before, previous)] = days[..] else {
+        panic!("GOOG has bars")
+    };
+    record_forecast(
+        &app,
+        (before, last),
+        previous,
+        (close + 1.0, close + 9.0),
+        "HOLD",
+    )
+    .await;
+    server::predictions::store::fill_actuals(&app.pool, Some(&sym("GOOG")))
+        .await
+        .unwrap();
+    app.announce_elsewhere(json!({"kind": "bars_changed", "symbol": "GOOG"}))
+        .await;
+    // A new forecast whose signal is no longer HOLD.
+    let next = last + chrono::Days::new(1);
+    record_forecast(&app, (last, next), close, (close - 5.0, close + 5.0), "BUY").await;
+    for _ in 0..2 {
+        app.announce_elsewhere(json!({"kind": "predictions_changed", "symbol": "GOOG"}))
+            .await;
+    }
+
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let list = loop {
+        let (_, list) = get(&app, "/api/v1/notifications", &alice).await;
+        if list["items"].as_array().unwrap().len() >= 2 || Instant::now() > deadline {
+            break list;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let (_, again) = get(&app, "/api/v1/notifications", &alice).await;
+    assert_eq!(
+        again["items"].as_array().unwrap().len(),
+        2,
+        "each once: {again:#}"
+    );
+    let messages: Vec<&str> = list["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n["message"].as_str().unwrap())
+        .collect();
+    assert!(
+        messages
+            .iter()
+            .any(|m| m.contains("outside autoarima's 95% range")),
+        "{messages:?}"
+    );
+    assert!(
+        messages
+            .iter()
+            .any(|m| m.contains("changed from HOLD to BUY")),
+        "{messages:?}"
+    );
+    let range = list["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|n| n["message"].as_str().unwrap().contains("range"))
+        .unwrap();
+    assert_eq!(range["close"], close);
+    assert_eq!(range["level"], Value::Null);
+}
+
+#[tokio::test]
+async fn a_model_whose_live_error_drifts_past_its_record_fires_its_drift_rule() {
+    let app = spawn_app_with(Options {
+        env: vec![("APP_WORKERS".into(), "0".into())],
+        ..Options::default()
+    })
+    .await;
+    let alice = app.api_key("alice", false).await;
+    let (status, body) = send(
+        &app,
+        reqwest::Method::POST,
+        "/api/v1/alerts",
+        Some(&alice),
+        json!({"symbol": "GOOG", "rule": "drift", "model": "autoarima"}),
+    )
+    .await;
+    assert_eq!(status, 201, "{body}");
+    // A current version whose walk-forward error was 0.9 of the random walk's.
+    sqlx::query(
+        "insert into model_versions (id, symbol, model, version, params, data_first, data_last,
+             rows, metrics, eval_first, eval_last, eval_origins, score, artifact_key,
+             artifact_sha256, artifact_bytes, status)
+         values ($1, 'GOOG', 'autoarima', 1, '{}', '2004-08-19', '2013-03-01', 2000, '{}',
+                 '2012-01-03', '2013-03-01', 250, 0.9, 'test', repeat('0', 64), 1, 'current')",
+    )
+    .bind(uuid::Uuid::new_v4())
+    .execute(&app.pool)
+    .await
+    .unwrap();
+    // Its forecasts for GOOG's last sessions, each missing by ten times what the random walk did.
+    let days: Vec<(chrono::NaiveDate, f64)> = sqlx::query_as(
+        "select date, close from daily_bars where symbol = 'GOOG' order by date desc limit 21",
+    )
+    .fetch_all(&app.pool)
+    .await
+    .unwrap();
+    let announce_and_count = |n: usize| {
+        let app = &app;
+        let alice = &alice;
+        async move {
+            app.announce_elsewhere(json!({"kind": "bars_changed", "symbol": "GOOG"}))
+                .await;
+            tokio::time::sleep(Duration::from_millis(700)).await;
+            let (_, list) = get(app, "/api/v1/notifications", alice).await;
+            assert_eq!(list["items"].as_array().unwrap().len(), n, "{list:#}");
+            list
+        }
+    };
+    for pair in days.windows(2).take(19) {
+        let ((target, actual), (as_of, _)) = (pair[0], pair[1]);
+        record_forecast(
+            &app,
+            (as_of, target),
+            actual + 1.0,
+            (actual, actual + 20.0),
+            "HOLD",
+        )
+        .await;
+    }
+    fill(&app).await;
+    // 19 filled forecasts are too few to judge.
+    announce_and_count(0).await;
+    let ((target, actual), (as_of, _)) = (days[19], days[20]);
+    record_forecast(
+        &app,
+        (as_of, target),
+        actual + 1.0,
+        (actual, actual + 20.0),
+        "HOLD",
+    )
+    .await;
+    fill(&app).await;
+    let list = announce_and_count(1).await;
+    let message = list["items"][0]["message"].as_str().unwrap();
+    assert!(
+        message
+            .contains("autoarima's live error on GOOG over its last 20 forecasts is 10.00 times"),
+        "{message}"
+    );
+    assert!(message.contains("past its walk-forward 0.90"), "{message}");
+}
+
+async fn fill(app: &TestApp) {
+    server::predictions::store::fill_actuals(&app.pool, Some(&sym("GOOG")))
+        .await
+        .unwrap();
 }
