@@ -8,6 +8,8 @@ pub use forecast::ModelId;
 
 mod hooks;
 mod live;
+#[cfg(feature = "ssr")]
+pub use hooks::KindName;
 pub use hooks::{CreatedWebhook, DeliveryAttempt, NewWebhook, Webhook, WebhookDelivery};
 pub use live::{Alert, LiveEvent, NewAlert, Notification, Notifications};
 

@@ -257,7 +257,7 @@ impl AlertRule {
 
 /// How long a repeating alert stays quiet after it fires: 1 hour to 30 days.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(try_from = "u32", into = "u32")]
+#[serde(try_from = "f64", into = "u32")]
 pub struct CooldownHours(u32);
 
 impl CooldownHours {
@@ -276,10 +276,14 @@ impl CooldownHours {
     }
 }
 
-impl TryFrom<u32> for CooldownHours {
+/// JSON numbers: `24` and `24.0` are the same whole number of hours; `1.5` is not one.
+impl TryFrom<f64> for CooldownHours {
     type Error = String;
-    fn try_from(hours: u32) -> Result<Self, String> {
-        Self::new(hours)
+    fn try_from(hours: f64) -> Result<Self, String> {
+        if hours.fract() != 0.0 || !(0.0..=u32::MAX as f64).contains(&hours) {
+            return Err("The cool-down must be a whole number of hours.".to_owned());
+        }
+        Self::new(hours as u32)
     }
 }
 
@@ -323,6 +327,11 @@ mod tests {
         assert!(PriceLevel::parse("abc").is_err());
         assert!(CooldownHours::new(0).is_err() && CooldownHours::new(721).is_err());
         assert!(serde_json::from_str::<PriceLevel>("-3").is_err());
+        assert_eq!(
+            serde_json::from_str::<CooldownHours>("24.0").unwrap().get(),
+            24
+        );
+        assert!(serde_json::from_str::<CooldownHours>("1.5").is_err());
     }
 
     #[test]

@@ -32,10 +32,36 @@ pub struct Webhook {
 #[serde(deny_unknown_fields)]
 pub struct NewWebhook {
     /// Where to send: an absolute URL, https (or http), with a host and no credentials.
+    #[cfg_attr(
+        feature = "ssr",
+        schema(
+            pattern = r"^https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?(/[!-~]*)?$",
+            max_length = 2048
+        )
+    )]
     pub url: String,
     /// Event kinds to send: bars, predictions, job, alert, circuit (absent: alert).
     #[serde(default)]
+    #[cfg_attr(feature = "ssr", schema(value_type = Option<Vec<KindName>>, min_items = 1))]
     pub kinds: Option<Vec<String>>,
+}
+
+/// An event kind's name (for the OpenAPI document).
+#[cfg(feature = "ssr")]
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)] // never built: it only describes the names
+#[schema(rename_all = "lowercase")]
+pub enum KindName {
+    /// New daily bars.
+    Bars,
+    /// New predictions.
+    Predictions,
+    /// A job finished or failed.
+    Job,
+    /// An alert fired.
+    Alert,
+    /// A provider's circuit opened or closed.
+    Circuit,
 }
 
 /// A webhook just made, with its signing secret: the only time it is shown.

@@ -205,12 +205,15 @@ async fn streams_are_filtered_checked_and_kept_alive() {
         let (status, body) = app.get_json(path).await;
         crate::kit::assert_error(status, &body, 400, code);
     }
-    // A resume from before this instance heard anything starts with a resync.
-    let mut stale = SseReader::open(&app, "/api/v1/stream", &[("Last-Event-ID", "1-0")]).await;
-    assert_eq!(
-        stale.next(Duration::from_secs(5)).await.unwrap().event,
-        "resync"
-    );
+    // A resume from before this instance heard anything, or from an id it cannot read, starts
+    // with a resync.
+    for id in ["1-0", "null"] {
+        let mut stale = SseReader::open(&app, "/api/v1/stream", &[("Last-Event-ID", id)]).await;
+        assert_eq!(
+            stale.next(Duration::from_secs(5)).await.unwrap().event,
+            "resync"
+        );
+    }
     // Quiet streams get a heartbeat comment.
     let mut quiet = SseReader::open(&app, "/api/v1/stream?kind=alert", &[]).await;
     assert!(quiet.next(Duration::from_millis(2500)).await.is_none());

@@ -19,6 +19,52 @@ fn account(caller: Option<Extension<Caller>>) -> Result<UserId, ApiError> {
     super::extract::account(caller, "Alerts need")
 }
 
+/// A new rule as the API takes it (for the OpenAPI document; the body is read as [`NewAlert`]):
+/// a price rule with its level, or a model rule with a trained model.
+#[derive(Serialize, utoipa::ToSchema)]
+#[serde(untagged)]
+#[allow(dead_code)] // never built: it only describes the body
+pub enum NewAlertBody {
+    /// `price_above` or `price_below`.
+    Price(PriceAlertBody),
+    /// `outside_range`, `signal_change` or `drift`.
+    Model(ModelAlertBody),
+}
+
+/// The body of a price rule.
+#[derive(Serialize, utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct PriceAlertBody {
+    /// A stored ticker.
+    symbol: app::domain::Symbol,
+    /// Which way the close must cross the level.
+    #[schema(pattern = "^price_(above|below)$")]
+    rule: String,
+    /// The price.
+    #[schema(exclusive_minimum = 0, maximum = 9999999)]
+    level: f64,
+    /// Hours of quiet between firings (absent: once).
+    #[schema(minimum = 1, maximum = 720)]
+    repeat_hours: Option<u32>,
+}
+
+/// The body of a model rule.
+#[derive(Serialize, utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct ModelAlertBody {
+    /// A stored ticker.
+    symbol: app::domain::Symbol,
+    /// What to watch the model for.
+    #[schema(pattern = "^(outside_range|signal_change|drift)$")]
+    rule: String,
+    /// A trained model served here.
+    #[schema(pattern = "^(autoarima|lstm|rf|gbm|elasticnet|prophet|ensemble)$")]
+    model: String,
+    /// Hours of quiet between firings (absent: once).
+    #[schema(minimum = 1, maximum = 720)]
+    repeat_hours: Option<u32>,
+}
+
 /// The account's alert rules, newest first.
 #[utoipa::path(
     get,
@@ -44,7 +90,7 @@ pub async fn list(
     post,
     path = "/api/v1/alerts",
     tag = "live",
-    request_body(content = NewAlert, example = json!({"symbol": "AAPL", "rule": "price_above", "level": 200.0, "repeat_hours": 24})),
+    request_body(content = NewAlertBody, example = json!({"symbol": "AAPL", "rule": "price_above", "level": 200.0, "repeat_hours": 24})),
     security(("api_key" = []), ("bearer" = [])),
     responses(
         (status = 201, description = "The rule", body = Alert),
@@ -108,7 +154,7 @@ pub struct ListParams {
     get,
     path = "/api/v1/notifications",
     tag = "live",
-    params(("limit" = Option<u32>, Query, description = "How many, 1–200 (50)")),
+    params(("limit" = Option<u32>, Query, description = "How many, 1–200 (50)", minimum = 1, maximum = 200)),
     security(("api_key" = []), ("bearer" = [])),
     responses(
         (status = 200, description = "Newest first", body = Notifications),

@@ -104,6 +104,8 @@ impl Modify for SecuritySchemes {
         SplitSuspect, app::model::PriceRow, app::model::PredictionRow, app::model::EvaluationRow, super::export::ExportRow,
         app::model::Alert, app::model::NewAlert, app::model::Notification, app::model::Notifications,
         super::alerts::ReadRequest, super::alerts::UnreadCount,
+        super::alerts::NewAlertBody, super::alerts::PriceAlertBody, super::alerts::ModelAlertBody,
+        super::stream::StreamEventDoc, app::model::KindName,
         app::model::Webhook, app::model::NewWebhook, app::model::CreatedWebhook,
         app::model::WebhookDelivery, app::model::DeliveryAttempt,
     )),
@@ -126,6 +128,22 @@ pub async fn openapi_json() -> Json<utoipa::openapi::OpenApi> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_models_a_model_alert_documents_are_the_trained_ones_served() {
+        let doc = serde_json::to_value(ApiDoc::openapi()).unwrap();
+        let pattern =
+            &doc["components"]["schemas"]["ModelAlertBody"]["properties"]["model"]["pattern"];
+        let served: Vec<&str> = app::model::ModelId::served()
+            .iter()
+            .filter(|m| !m.is_baseline())
+            .map(|m| m.as_str())
+            .collect();
+        assert_eq!(
+            pattern,
+            &serde_json::json!(format!("^({})$", served.join("|")))
+        );
+    }
 
     #[test]
     fn every_schema_a_path_refers_to_is_defined() {

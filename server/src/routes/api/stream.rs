@@ -53,6 +53,18 @@ impl Streams {
     }
 }
 
+/// One event of the stream, as an SSE parser reads it (for the OpenAPI document).
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)] // never built: it only describes the stream
+pub struct StreamEventDoc {
+    /// `ready`, `bars`, `predictions`, `job`, `alert`, `circuit`, `resync` or `dropped`.
+    event: String,
+    /// The event as JSON (`kind` and its fields).
+    data: String,
+    /// Its place in the log (absent on `ready` and `dropped`).
+    id: Option<String>,
+}
+
 /// `?symbol=AAPL,MSFT&kind=job,predictions&last_event_id=`.
 #[derive(Debug, Deserialize)]
 pub struct StreamParams {
@@ -184,12 +196,12 @@ fn feed(feed: Feed) -> impl Stream<Item = Result<SseEvent, Infallible>> {
     tag = "live",
     params(
         ("symbol" = Option<String>, Query, description = "Comma-separated symbols (at most 20); absent: all"),
-        ("kind" = Option<String>, Query, description = "Comma-separated kinds: bars, predictions, job, alert, circuit; absent: all"),
-        ("last_event_id" = Option<String>, Query, description = "Resume after this event id (the `Last-Event-ID` header wins)"),
-        ("Last-Event-ID" = Option<String>, Header, description = "Resume after this event id"),
+        ("kind" = Option<String>, Query, description = "Comma-separated kinds: bars, predictions, job, alert, circuit; absent: all", pattern = "^((bars|predictions|job|alert|circuit)(,(bars|predictions|job|alert|circuit))*)?$"),
+        ("last_event_id" = Option<String>, Query, description = "Resume after this event id (the `Last-Event-ID` header wins)", pattern = "^([0-9]{1,19}-[0-9]{1,19})?$"),
+        ("Last-Event-ID" = Option<String>, Header, description = "Resume after this event id; one that is not an id starts the stream with a `resync`"),
     ),
     responses(
-        (status = 200, description = "An endless `text/event-stream`", content_type = "text/event-stream", body = String),
+        (status = 200, description = "An endless `text/event-stream`", content_type = "text/event-stream", body = StreamEventDoc),
         (status = 400, description = "Unknown kind, bad symbol or event id", body = ErrorBody),
         (status = 503, description = "Too many streams open on this instance", body = ErrorBody),
     ),
@@ -203,15 +215,22 @@ pub async fn stream(
 ) -> Result<Response, ApiError> {
     let Query(params) = query.map_err(|e| ApiError::bad_request(e.body_text()))?;
     let filter = Filter::parse(&caller_of(caller), &params)?;
-    let from_header = headers
+    // The header is what a browser sends back by itself: one this server cannot read (another
+    // version's, a proxy's) leaves the position unknown, so the stream starts with a resync. The
+    // query parameter is the caller's own, and must parse.
+    let after = match headers
         .get("last-event-id")
-        .map(|v| v.to_str().unwrap_or("?").to_owned());
-    let after = from_header
-        .or(params.last_event_id)
-        .filter(|s| !s.trim().is_empty())
-        .map(|raw| EventId::parse(&raw))
-        .transpose()
-        .map_err(ApiError::bad_request)?;
+        .map(|v| v.to_str().map(str::trim))
+    {
+        Some(Ok("")) | None => params
+            .last_event_id
+            .filter(|s| !s.trim().is_empty())
+            .map(|raw| EventId::parse(&raw))
+            .transpose()
+            .map_err(ApiError::bad_request)?,
+        Some(Ok(raw)) => Some(EventId::parse(raw).unwrap_or(EventId::new(0, 0))),
+        Some(Err(_)) => Some(EventId::new(0, 0)),
+    };
     let streams = &state.streams;
     let Ok(permit) = streams.open.clone().try_acquire_owned() else {
         return Err(ApiError::new(

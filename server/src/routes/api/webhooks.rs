@@ -107,6 +107,7 @@ pub async fn delete(
     security(("api_key" = []), ("bearer" = [])),
     responses(
         (status = 202, description = "The delivery, queued", body = WebhookDelivery),
+        (status = 400, description = "Not a webhook id", body = ErrorBody),
         (status = 401, description = "No account", body = ErrorBody),
         (status = 404, description = "No webhook of this account has that id", body = ErrorBody),
     )
@@ -135,11 +136,12 @@ pub struct LogParams {
     tag = "live",
     params(
         ("id" = String, Path, description = "The webhook's id", format = Uuid),
-        ("limit" = Option<u32>, Query, description = "How many, 1–100 (20)"),
+        ("limit" = Option<u32>, Query, description = "How many, 1–100 (20)", minimum = 1, maximum = 100),
     ),
     security(("api_key" = []), ("bearer" = [])),
     responses(
         (status = 200, description = "Newest first", body = [WebhookDelivery]),
+        (status = 400, description = "Bad id or limit", body = ErrorBody),
         (status = 401, description = "No account", body = ErrorBody),
         (status = 404, description = "No webhook of this account has that id", body = ErrorBody),
     )
