@@ -140,12 +140,18 @@ struct RawRule {
 impl TryFrom<RawRule> for AlertRule {
     type Error = String;
     fn try_from(raw: RawRule) -> Result<Self, String> {
-        let level = raw.level.map(|l| l.to_string());
-        AlertRule::parse(&raw.rule, level.as_deref(), raw.model.as_deref())
+        AlertRule::from_parts(&raw.rule, raw.level, raw.model.as_deref())
     }
 }
 
 impl AlertRule {
+    /// A rule from its name, numeric level and model, as JSON and the database hold them,
+    /// through the same checks as [`AlertRule::parse`].
+    pub fn from_parts(rule: &str, level: Option<f64>, model: Option<&str>) -> Result<Self, String> {
+        let level = level.map(|l| l.to_string());
+        AlertRule::parse(rule, level.as_deref(), model)
+    }
+
     /// Parses a rule's name with its level (price rules) or model (model rules), as a form, the
     /// API or the command line sends them.
     pub fn parse(rule: &str, level: Option<&str>, model: Option<&str>) -> Result<Self, String> {

@@ -88,6 +88,15 @@ impl AlertService {
         let [(date, close), (_, previous)] = closes[..] else {
             return Ok(0);
         };
+        // Read once for every drift rule of this symbol, and only when there is one.
+        let live = if armed
+            .iter()
+            .any(|a| matches!(a.rule, AlertRule::Drift { .. }))
+        {
+            predictions_store::live_errors(&self.pool, Some(symbol), DRIFT_WINDOW).await?
+        } else {
+            Vec::new()
+        };
         let mut fired = 0;
         for alert in &armed {
             let firing = match alert.rule {
@@ -122,7 +131,7 @@ impl AlertService {
                     (actual, f.last_close, message)
                 }
                 AlertRule::Drift { model } => {
-                    let Some(drift) = self.drift(symbol, model).await? else {
+                    let Some(drift) = drift(&live, symbol, model) else {
                         continue;
                     };
                     (close, previous, drift)
@@ -132,29 +141,6 @@ impl AlertService {
             fired += self.fire(alert, symbol, date, firing).await? as usize;
         }
         Ok(fired)
-    }
-
-    /// Why `model`'s live error on `symbol` has drifted past its walk-forward error, if it has:
-    /// over its last [`DRIFT_WINDOW`] filled forecasts, MAE over the random walk's above the
-    /// current version's walk-forward figure.
-    async fn drift(&self, symbol: &Symbol, model: ModelId) -> Result<Option<String>, sqlx::Error> {
-        let errors = predictions_store::live_errors(&self.pool, DRIFT_WINDOW).await?;
-        let Some(e) = errors
-            .into_iter()
-            .find(|e| &e.symbol == symbol && e.model == model.as_str())
-        else {
-            return Ok(None);
-        };
-        let (Some(score), Some(live)) = (e.score, e.live) else {
-            return Ok(None);
-        };
-        Ok((e.filled >= DRIFT_WINDOW && live > score).then(|| {
-            format!(
-                "{model}'s live error on {symbol} over its last {} forecasts is {live:.2} times the \
-                 random walk's, past its walk-forward {score:.2}.",
-                e.filled
-            )
-        }))
     }
 
     /// Fires `symbol`'s signal rules whose model's newest one-day signal differs from the one
@@ -219,6 +205,25 @@ impl AlertService {
             .await;
         Ok(true)
     }
+}
+
+/// Why `model`'s live error on `symbol` (in `live`) has drifted past its walk-forward error, if it
+/// has: over its last [`DRIFT_WINDOW`] filled forecasts, MAE over the random walk's above the
+/// current version's walk-forward figure.
+fn drift(live: &[predictions_store::LiveError], symbol: &Symbol, model: ModelId) -> Option<String> {
+    let e = live
+        .iter()
+        .find(|e| &e.symbol == symbol && e.model == model.as_str())?;
+    let (Some(score), Some(live)) = (e.score, e.live) else {
+        return None;
+    };
+    (e.filled >= DRIFT_WINDOW && live > score).then(|| {
+        format!(
+            "{model}'s live error on {symbol} over its last {} forecasts is {live:.2} times the \
+             random walk's, past its walk-forward {score:.2}.",
+            e.filled
+        )
+    })
 }
 
 #[async_trait]

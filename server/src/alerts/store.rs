@@ -24,7 +24,7 @@ impl AlertRow {
     /// The wire rule; `None` (logged) for a row the checks should have kept out.
     fn into_alert(self) -> Option<Alert> {
         let parsed = (|| {
-            let rule = rule_of(&self.rule, self.level, self.model.as_deref())?;
+            let rule = AlertRule::from_parts(&self.rule, self.level, self.model.as_deref())?;
             let repeat_hours = self
                 .repeat_hours
                 .map(|h| CooldownHours::new(u32::try_from(h).unwrap_or(0)))
@@ -44,12 +44,6 @@ impl AlertRow {
             .inspect_err(|e| tracing::error!(alert = %self.id, error = %e, "unreadable alert row"))
             .ok()
     }
-}
-
-/// A stored rule back in its domain type.
-fn rule_of(name: &str, level: Option<f64>, model: Option<&str>) -> Result<AlertRule, String> {
-    let level = level.map(|l| l.to_string());
-    AlertRule::parse(name, level.as_deref(), model)
 }
 
 /// `user`'s rules, newest first.
@@ -143,7 +137,7 @@ pub async fn armed(ex: impl PgExecutor<'_>, symbol: &Symbol) -> StoreResult<Vec<
     Ok(rows
         .into_iter()
         .filter_map(|r| {
-            let rule = rule_of(&r.rule, r.level, r.model.as_deref());
+            let rule = AlertRule::from_parts(&r.rule, r.level, r.model.as_deref());
             match rule {
                 Ok(rule) => Some(Armed {
                     id: AlertId::from(r.id),

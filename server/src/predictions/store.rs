@@ -294,10 +294,14 @@ pub struct LiveError {
     pub filled: i64,
 }
 
-/// The live error of every current version over its last `window` filled predictions. Live
-/// MAE/naive = sum|actual - point| / sum|actual - as-of close| (the naive forecast is the as-of
-/// close).
-pub async fn live_errors(pool: &PgPool, window: i64) -> Result<Vec<LiveError>, sqlx::Error> {
+/// The live error of every current version (of `symbol` only, when given) over its last `window`
+/// filled predictions. Live MAE/naive = sum|actual - point| / sum|actual - as-of close| (the naive
+/// forecast is the as-of close).
+pub async fn live_errors(
+    pool: &PgPool,
+    symbol: Option<&Symbol>,
+    window: i64,
+) -> Result<Vec<LiveError>, sqlx::Error> {
     sqlx::query_as!(
         LiveError,
         r#"select v.symbol as "symbol: Symbol", v.model, v.score,
@@ -309,9 +313,10 @@ pub async fn live_errors(pool: &PgPool, window: i64) -> Result<Vec<LiveError>, s
                where p.symbol = v.symbol and p.model = v.model and p.version = v.version
                  and p.actual is not null
                order by p.target_date desc limit $1) p
-           where v.status = 'current'
+           where v.status = 'current' and ($2::text is null or v.symbol = $2)
            group by v.symbol, v.model, v.score"#,
         window,
+        symbol.map(Symbol::as_str),
     )
     .fetch_all(pool)
     .await

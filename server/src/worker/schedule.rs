@@ -244,7 +244,7 @@ pub fn too_old(
 /// Current versions whose live error over their last [`DRIFT_WINDOW`] filled predictions exceeds
 /// [`DRIFT_RATIO`] × their walk-forward error.
 pub async fn drifted(pool: &PgPool) -> Result<Vec<(Symbol, ModelId)>, JobError> {
-    let rows = predictions_store::live_errors(pool, DRIFT_WINDOW).await?;
+    let rows = predictions_store::live_errors(pool, None, DRIFT_WINDOW).await?;
     rows.into_iter()
         .filter(|r| r.live.is_some_and(|l| drift_exceeds(l, r.filled, r.score)))
         .map(|r| Ok((r.symbol, r.model.parse()?)))
