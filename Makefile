@@ -9,17 +9,32 @@ TARGET_DIR      := $(or $(CARGO_TARGET_DIR),$(CURDIR)/target)
 SITE_ROOT       := $(CURDIR)/target/site
 WASM_BINDGEN_V  := 0.2.130
 SQLX_CLI_V      := 0.8.6
+TRUNK_V         := 0.21.14
+# The server the static build (`make spa`) talks to; the SPA browser test runs one there.
+SPA_SERVER_URL  := http://127.0.0.1:3119
+# The browser bundle: `wasm-release` (size-optimised, then wasm-opt from the npm binaryen package:
+# Debian's binaryen 108 breaks hydration) unless `make dev` asks for the fast debug build.
+WASM_PROFILE    := wasm-release
+WASM_DIR         = $(if $(filter dev,$(WASM_PROFILE)),debug,$(WASM_PROFILE))
+WASM_OPT        := $(CURDIR)/frontend/node_modules/.bin/wasm-opt
 SUDO            := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 export LEPTOS_SITE_ROOT := $(SITE_ROOT)
 
-.PHONY: run test setup setup-test build build-server build-wasm site test-rust test-e2e test-fuzz lint fmt clean-data load-test bench bench-api sqlx-prepare
+.PHONY: run dev test setup setup-test build build-server build-wasm site test-rust test-e2e test-fuzz lint fmt clean-data load-test bench bench-api sqlx-prepare echarts echarts-check cluster cluster-stop test-cluster test-scale spa test-spa
 
-## run: set up, build, and serve on http://127.0.0.1:3000 (private Postgres and Redis unless URLs are set)
-run: setup build
+## run: set up, build what a user should get (release server, optimised bundle), and serve on
+## http://127.0.0.1:3000 (private Postgres and Redis unless URLs are set)
+run: setup build-wasm site
+	cargo build --release -p server
+	$(TARGET_DIR)/release/server
+
+## dev: the same with fast debug builds of the server and the bundle
+dev: WASM_PROFILE := dev
+dev: setup build
 	$(TARGET_DIR)/debug/server
 
 ## test: set up, build, and run unit, integration and browser tests
-test: setup setup-test build lint test-rust test-fuzz test-e2e
+test: setup setup-test build spa lint test-rust test-fuzz test-e2e test-spa test-cluster test-scale
 
 ## setup: system packages, the wasm target and wasm-bindgen (skips whatever is already there)
 setup:
@@ -27,11 +42,13 @@ setup:
 	command -v redis-server >/dev/null || missing="$$missing redis-server"; \
 	command -v postgres >/dev/null || ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 || missing="$$missing postgresql"; \
 	command -v cc >/dev/null || missing="$$missing build-essential"; \
+	command -v npm >/dev/null || missing="$$missing nodejs npm"; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing:$$missing"; \
 	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; \
 	fi
 	@rustup target list --installed | grep -qx wasm32-unknown-unknown || rustup target add wasm32-unknown-unknown
+	@cd frontend && { [ -x node_modules/.bin/wasm-opt ] || npm ci --no-audit --no-fund; }
 	@wasm-bindgen --version 2>/dev/null | grep -q "$(WASM_BINDGEN_V)" || \
 	  cargo install wasm-bindgen-cli --version $(WASM_BINDGEN_V)
 
@@ -42,6 +59,8 @@ setup-test:
 	command -v chromium >/dev/null || missing="$$missing chromium"; \
 	command -v npm >/dev/null || missing="$$missing nodejs npm"; \
 	command -v curl >/dev/null || missing="$$missing curl"; \
+	command -v haproxy >/dev/null || missing="$$missing haproxy"; \
+	command -v wrk >/dev/null || missing="$$missing wrk"; \
 	python3 -c 'import ensurepip' 2>/dev/null || missing="$$missing python3-venv"; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing:$$missing"; \
@@ -60,17 +79,34 @@ build-server:
 # A separate cargo invocation: building frontend and server together would unify the ssr and
 # hydrate features of the app crate.
 build-wasm:
-	cargo build -p frontend --lib --target wasm32-unknown-unknown
+	cargo build -p frontend --lib --target wasm32-unknown-unknown --profile $(WASM_PROFILE)
 	wasm-bindgen --target web --out-dir $(SITE_ROOT)/pkg --out-name tickercast \
-	  $(TARGET_DIR)/wasm32-unknown-unknown/debug/frontend.wasm
+	  $(TARGET_DIR)/wasm32-unknown-unknown/$(WASM_DIR)/frontend.wasm
+	@if [ "$(WASM_PROFILE)" != dev ]; then \
+	  echo "wasm-opt -Oz"; \
+	  $(WASM_OPT) -Oz $(SITE_ROOT)/pkg/tickercast_bg.wasm -o $(SITE_ROOT)/pkg/tickercast_bg.wasm; \
+	fi
 
 site:
 	@mkdir -p $(SITE_ROOT)/pkg
 	cp style/main.css $(SITE_ROOT)/pkg/tickercast.css
 	cp -r public/. $(SITE_ROOT)/
 
+## spa: the static, client-side-rendered build in target/spa (Trunk.toml), talking to SPA_SERVER_URL
+## (Trunk from crates.io, with the wasm-bindgen and wasm-opt installed by setup: nothing downloaded)
+spa: setup
+	@trunk --version 2>/dev/null | grep -q "$(TRUNK_V)" || \
+	  cargo install trunk --version $(TRUNK_V) --locked --no-default-features --features rustls
+	PATH="$(CURDIR)/frontend/node_modules/.bin:$$PATH" TICKERCAST_SERVER_URL=$(SPA_SERVER_URL) \
+	  trunk build --release
+
+test-spa:
+	cd end2end && SERVER_BIN=$(TARGET_DIR)/debug/server npx playwright test --config playwright.spa.config.ts
+
 test-rust:
 	cargo test --workspace --exclude frontend
+	# Tests that measure the whole process (memory), alone so nothing else shows in their figures.
+	cargo test -p server --test api -- --ignored --test-threads=1
 
 # Schemathesis against the OpenAPI document (installed into .venv-fuzz/ by the script).
 test-fuzz:
@@ -84,6 +120,7 @@ lint:
 	cargo fmt --all -- --check
 	cargo clippy --workspace --exclude frontend --all-targets -- -D warnings
 	cargo clippy -p frontend --target wasm32-unknown-unknown -- -D warnings
+	cargo clippy -p frontend --target wasm32-unknown-unknown --no-default-features --features csr -- -D warnings
 	server/scripts/sqlx-check.sh $(TARGET_DIR)/debug/server check
 
 ## sqlx-prepare: rewrite .sqlx/ after changing a query (a throwaway Postgres; no setup needed)
@@ -92,6 +129,33 @@ sqlx-prepare: build-server
 
 fmt:
 	cargo fmt --all
+
+## cluster: two web instances, a worker, Postgres and Redis behind HAProxy on http://127.0.0.1:3100
+## (loopback only; data in .data/cluster)
+cluster: setup build
+	@command -v haproxy >/dev/null || { $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq haproxy; }
+	server/scripts/cluster/cluster.sh start $(TARGET_DIR)/debug/server
+
+## cluster-stop: stop what `make cluster` started (its data stays)
+cluster-stop:
+	server/scripts/cluster/cluster.sh stop $(TARGET_DIR)/debug/server
+
+# Faults under bounded load through the balancer of a cluster of its own (about 75 s).
+test-cluster:
+	server/scripts/cluster/fault-test.sh $(TARGET_DIR)/debug/server
+
+# Training scales out: two workers train two symbols at once, their runs overlapping (about 50 s).
+test-scale:
+	server/scripts/cluster/scale-test.sh $(TARGET_DIR)/debug/server
+
+## echarts: rebuild public/echarts.min.js (only the charts and components the app uses) from frontend/echarts
+echarts:
+	cd frontend/echarts && npm ci --no-audit --no-fund && node build.mjs
+
+## echarts-check: draw the app's charts with the built library and npm's full build in Chromium, side by side
+echarts-check: echarts
+	@cd end2end && { [ -d node_modules/@playwright/test ] || npm ci --no-audit --no-fund; }
+	cd frontend/echarts && node check.mjs
 
 ## clean-data: delete the embedded default's private Postgres and Redis files
 clean-data:

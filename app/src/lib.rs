@@ -1,7 +1,8 @@
 //! Tickercast's user interface: pages, components, server functions and the types they exchange.
 //!
 //! Built twice: with `ssr` into the server (rendering and server functions) and with `hydrate`
-//! into the browser's WebAssembly (interactivity, charts).
+//! into the browser's WebAssembly (interactivity, charts); `csr` builds the same app to render in
+//! the browser alone (the static build, `Trunk.toml`). Browser-only code is behind `browser`.
 
 pub mod api;
 pub mod components;
@@ -9,11 +10,12 @@ pub mod domain;
 pub mod error;
 pub mod model;
 pub mod pages;
+pub mod site_files;
 #[cfg(feature = "ssr")]
 pub mod ssr;
 
 use leptos::prelude::*;
-use leptos_meta::{provide_meta_context, Link, Meta, MetaTags, Stylesheet, Title};
+use leptos_meta::{provide_meta_context, Link, Meta, MetaTags, Title};
 use leptos_router::components::{Route, Router, Routes};
 use leptos_router::{path, SsrMode};
 
@@ -34,14 +36,22 @@ use crate::pages::{
 };
 
 /// The HTML document around the app. ECharts is not part of it: the first chart a page draws
-/// loads it (`components::echarts::when_ready`), so pages without charts never fetch it.
-pub fn shell(options: LeptosOptions) -> impl IntoView {
+/// loads it (`components::echarts::when_ready`), so pages without charts never fetch it. The
+/// bundle, the stylesheet and the chart library are named by their contents when the server
+/// provides [`SiteFiles`](site_files::SiteFiles), so a browser keeps them without asking again.
+pub fn shell(mut options: LeptosOptions) -> impl IntoView {
+    let files = use_context::<site_files::SiteFiles>().unwrap_or_default();
+    if let Some(bundle) = &files.bundle {
+        options.output_name = bundle.as_str().into();
+    }
     view! {
         <!DOCTYPE html>
         <html lang="en">
             <head>
                 <meta charset="utf-8"/>
                 <meta name="viewport" content="width=device-width, initial-scale=1"/>
+                <link rel="stylesheet" id="leptos" href=files.stylesheet/>
+                <meta name=site_files::CHARTS_META content=files.charts/>
                 <HydrationScripts options/>
                 <MetaTags/>
             </head>
@@ -63,7 +73,6 @@ pub fn App() -> impl IntoView {
     Effect::new(move |_| hydrated.set(true));
 
     view! {
-        <Stylesheet id="leptos" href="/pkg/tickercast.css"/>
         <Link rel="icon" type_="image/svg+xml" href="/favicon.svg"/>
         <Meta name="description" content="Stock charts and honest forecasts, measured against a random walk."/>
         <Title formatter=|t: String| if t.is_empty() { "Tickercast".to_string() } else { format!("{t} · Tickercast") }/>

@@ -151,6 +151,9 @@ pub struct AccessSettings {
     /// A comment line on every idle event stream this often, so proxies keep it open and a
     /// client notices a dead one (`STREAM_HEARTBEAT_SECS`, 15).
     pub stream_heartbeat: std::time::Duration,
+    /// Other origins whose pages may call this server with the person's cookies: the static
+    /// build's hosts (`APP_CORS_ORIGINS`, comma-separated; none by default).
+    pub cors_origins: Vec<WebOrigin>,
 }
 
 impl std::fmt::Debug for AccessSettings {
@@ -200,6 +203,45 @@ impl AccessSettings {
     /// Whether `peer` is a trusted proxy.
     pub fn trusts(&self, peer: std::net::IpAddr) -> bool {
         self.trusted_proxies.iter().any(|b| b.contains(peer))
+    }
+}
+
+/// A web origin (`https://app.example`, `http://127.0.0.1:8080`): scheme and host, with the port
+/// when it is not the scheme's default, lower-cased as browsers send it in `Origin`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WebOrigin(String);
+
+impl WebOrigin {
+    /// Parses `scheme://host[:port]` (a trailing `/` allowed; no path, query or credentials).
+    pub fn parse(text: &str) -> Result<Self, String> {
+        let text = text.trim();
+        let uri: axum::http::Uri = text.parse().map_err(|_| format!("`{text}` is not a URL"))?;
+        let scheme = match uri.scheme_str() {
+            Some(s @ ("http" | "https")) => s,
+            _ => {
+                return Err(format!(
+                    "`{text}`: an origin starts with http:// or https://"
+                ))
+            }
+        };
+        let authority = uri
+            .authority()
+            .filter(|a| !a.as_str().contains('@') && !a.host().is_empty())
+            .ok_or_else(|| format!("`{text}`: an origin names a host"))?;
+        if !matches!(uri.path(), "" | "/") || uri.query().is_some() {
+            return Err(format!("`{text}`: an origin has no path or query"));
+        }
+        let default_port = if scheme == "https" { 443 } else { 80 };
+        let host = authority.host().to_ascii_lowercase();
+        Ok(WebOrigin(match authority.port_u16() {
+            Some(p) if p != default_port => format!("{scheme}://{host}:{p}"),
+            _ => format!("{scheme}://{host}"),
+        }))
+    }
+
+    /// As an `Origin` header carries it.
+    pub fn as_str(&self) -> &str {
+        &self.0
     }
 }
 
@@ -469,6 +511,19 @@ fn access(
                 reason,
             })?,
     };
+    let cors_origins = match non_empty("APP_CORS_ORIGINS") {
+        None => Vec::new(),
+        Some(v) => v
+            .split(',')
+            .filter(|o| !o.trim().is_empty())
+            .map(WebOrigin::parse)
+            .collect::<Result<_, _>>()
+            .map_err(|reason| ConfigError {
+                var: "APP_CORS_ORIGINS",
+                value: v.clone(),
+                reason,
+            })?,
+    };
     let jwt_secret = match non_empty("JWT_SECRET") {
         Some(s) if s.len() < 32 => {
             return Err(ConfigError {
@@ -505,6 +560,7 @@ fn access(
         session_idle: secs(number("APP_SESSION_IDLE_SECS", 7 * 24 * 3600, 5)?),
         max_streams: number("APP_MAX_STREAMS", 2_000, 1)? as usize,
         stream_heartbeat: secs(number("STREAM_HEARTBEAT_SECS", 15, 1)?),
+        cors_origins,
     })
 }
 
@@ -601,6 +657,39 @@ mod tests {
             .unwrap_err()
             .to_string()
             .starts_with("JWT_SECRET"));
+    }
+
+    #[test]
+    fn cors_origins_are_bare_origins_as_browsers_send_them() {
+        let s = settings(&[(
+            "APP_CORS_ORIGINS",
+            "https://App.Example, http://127.0.0.1:8080/, https://x.example:443",
+        )])
+        .unwrap();
+        let origins: Vec<&str> = s
+            .access
+            .cors_origins
+            .iter()
+            .map(WebOrigin::as_str)
+            .collect();
+        assert_eq!(
+            origins,
+            [
+                "https://app.example",
+                "http://127.0.0.1:8080",
+                "https://x.example"
+            ]
+        );
+        for bad in [
+            "app.example",
+            "ftp://app.example",
+            "https://app.example/path",
+            "https://user@app.example",
+            "*",
+        ] {
+            assert!(settings(&[("APP_CORS_ORIGINS", bad)]).is_err(), "{bad}");
+        }
+        assert!(settings(&[]).unwrap().access.cors_origins.is_empty());
     }
 
     #[test]

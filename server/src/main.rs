@@ -11,9 +11,20 @@ async fn main() -> anyhow::Result<()> {
         None | Some("serve") => {}
         Some("worker") => {
             // Background jobs only, no HTTP: scale training separately from serving.
-            return server::compose::run_worker_process(settings, shutdown_signal())
+            let stopped = server::compose::run_worker_process(settings, shutdown_signal())
                 .await
                 .context("The worker stopped with an error");
+            // Exit now rather than when the runtime drops: a model fit on a blocking thread would
+            // hold that until it ends (minutes for an LSTM). Its job is taken over by another
+            // worker once its heartbeat stops, as after a crash.
+            let code = match stopped {
+                Ok(()) => 0,
+                Err(e) => {
+                    tracing::error!(error = %format!("{e:#}"), "worker stopped");
+                    1
+                }
+            };
+            std::process::exit(code);
         }
         Some("migrate") => {
             // Schema only: the app's migrations and the job queue's, then exit (deploy step).

@@ -192,6 +192,8 @@ impl Application {
             )
             .except(&[routes::api::stream::STREAM_PATH]),
             body_limit: settings.access.body_limit,
+            trusted_origins: csrf::TrustedOrigins::new(&settings.access.cors_origins),
+            cors: access::cors::layer(&settings.access.cors_origins),
         };
         let router = router(state, sessions, edge);
 
@@ -266,6 +268,8 @@ struct Edge {
     headers: HeaderPolicy,
     bounds: Bounds,
     body_limit: usize,
+    trusted_origins: csrf::TrustedOrigins,
+    cors: Option<tower_http::cors::CorsLayer>,
 }
 
 fn router(state: AppState, sessions: SessionManagerLayer<PostgresStore>, edge: Edge) -> Router {
@@ -276,6 +280,8 @@ fn router(state: AppState, sessions: SessionManagerLayer<PostgresStore>, edge: E
     let assets = routes::assets::Assets::load(std::path::Path::new(
         state.leptos_options.site_root.as_ref(),
     ));
+    let site_files = assets.site_files();
+    let site_files_for_errors = site_files.clone();
     let access = state.access.clone();
     // Layers run outside in, so read this list bottom-up: the request id is checked and set,
     // the request traced; security headers go on every answer; it is bounded in time, count and
@@ -292,6 +298,7 @@ fn router(state: AppState, sessions: SessionManagerLayer<PostgresStore>, edge: E
             routes,
             move || {
                 provide_context(ctx.clone());
+                provide_context(site_files.clone());
                 headers::provide_page_policy();
             },
             move || shell(options.clone()),
@@ -300,6 +307,7 @@ fn router(state: AppState, sessions: SessionManagerLayer<PostgresStore>, edge: E
         .fallback(leptos_axum::file_and_error_handler_with_context::<AppState, _>(
             move || {
                 provide_context(ctx_for_files.clone());
+                provide_context(site_files_for_errors.clone());
                 headers::provide_page_policy();
             },
             shell,
@@ -307,7 +315,10 @@ fn router(state: AppState, sessions: SessionManagerLayer<PostgresStore>, edge: E
         .layer(axum::middleware::from_fn(routes::errors::server_fn_status))
         .layer(axum::middleware::from_fn_with_state(access, access::guard))
         .layer(sessions)
-        .layer(axum::middleware::from_fn(csrf::same_origin_only))
+        .layer(axum::middleware::from_fn_with_state(
+            edge.trusted_origins,
+            csrf::same_origin_only,
+        ))
         // Site files from memory, ahead of everything a file does not need.
         .layer(axum::middleware::from_fn_with_state(
             assets,
@@ -332,6 +343,8 @@ fn router(state: AppState, sessions: SessionManagerLayer<PostgresStore>, edge: E
             edge.headers,
             headers::security_headers,
         ))
+        // Outside everything that may refuse a request, so a listed origin's page can read why.
+        .layer(tower::util::option_layer(edge.cors))
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(TraceLayer::new_for_http().make_span_with(|req: &axum::extract::Request| {
             let id = req

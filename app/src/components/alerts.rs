@@ -131,7 +131,7 @@ pub fn ModelAlertForm(symbol: String, models: Vec<crate::model::ModelId>) -> imp
 #[component]
 pub fn AlertBell(unread: i64) -> impl IntoView {
     let arrived = RwSignal::new(Vec::<crate::model::Notification>::new());
-    #[cfg(feature = "hydrate")]
+    #[cfg(feature = "browser")]
     crate::components::live::while_mounted("kind=alert", move |event| {
         if let crate::model::LiveEvent::AlertFired { notification, .. } = event {
             arrived.try_update(|a| a.insert(0, notification));

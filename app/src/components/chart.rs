@@ -56,10 +56,10 @@ pub fn PriceChart(
     const ID: &str = "price-chart";
     hovered.set(None);
     // Only the browser draws.
-    #[cfg(not(feature = "hydrate"))]
+    #[cfg(not(feature = "browser"))]
     let _ = (&indicators, log_scale, compare);
 
-    #[cfg(feature = "hydrate")]
+    #[cfg(feature = "browser")]
     {
         let s = series.clone();
         let ind = indicators.clone();
@@ -104,7 +104,7 @@ pub fn PriceChart(
         };
         ev.prevent_default();
         hovered.set(Some(next));
-        #[cfg(feature = "hydrate")]
+        #[cfg(feature = "browser")]
         browser::show_tip(ID, next);
     };
     view! {
@@ -489,7 +489,7 @@ pub fn IndicatorTable(indicators: IndicatorSeries) -> impl IntoView {
 
 /// The price chart in the browser: drawn from the plain JSON option, with the crosshair reported
 /// back into the readout.
-#[cfg(feature = "hydrate")]
+#[cfg(feature = "browser")]
 mod browser {
     use std::cell::RefCell;
 

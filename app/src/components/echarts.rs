@@ -59,9 +59,22 @@ pub fn replace(id: &str, option: &serde_json::Value) -> Option<Instance> {
     Some(chart)
 }
 
-/// Where the library is served (a file of the site, allowed by the page's script policy).
-const LIBRARY: &str = "/echarts.min.js";
 const LIBRARY_ID: &str = "echarts-library";
+
+/// Where the library is served (a file of the site, allowed by the page's script policy): the
+/// content-named URL the page's `<meta>` gives, else the plain one.
+fn library_url(document: &web_sys::Document) -> String {
+    document
+        .query_selector(&format!(
+            "meta[name=\"{}\"]",
+            crate::site_files::CHARTS_META
+        ))
+        .ok()
+        .flatten()
+        .and_then(|meta| meta.get_attribute("content"))
+        .filter(|url| url.starts_with('/'))
+        .unwrap_or_else(|| crate::site_files::PLAIN_CHARTS.to_string())
+}
 
 /// Runs `draw` once ECharts is on the page, adding its script first if no chart has yet. Drawn on
 /// the next animation frame at the earliest: after client-side navigation a chart's effect can run
@@ -84,7 +97,7 @@ pub fn when_ready(draw: impl FnOnce() + 'static) {
                 return;
             };
             script.set_id(LIBRARY_ID);
-            let _ = script.set_attribute("src", LIBRARY);
+            let _ = script.set_attribute("src", &library_url(&document));
             if let Some(head) = document.head() {
                 let _ = head.append_child(&script);
             }

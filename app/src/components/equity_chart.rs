@@ -15,7 +15,7 @@ pub fn EquityChart(
         dates.first().map(|d| d.to_string()).unwrap_or_default(),
         dates.last().map(|d| d.to_string()).unwrap_or_default()
     );
-    #[cfg(feature = "hydrate")]
+    #[cfg(feature = "browser")]
     {
         let id = id.clone();
         Effect::new(move |_| {
@@ -23,12 +23,12 @@ pub fn EquityChart(
             super::echarts::when_ready(move || draw(&id, &dates, &curves));
         });
     }
-    #[cfg(not(feature = "hydrate"))]
+    #[cfg(not(feature = "browser"))]
     let _ = (dates, curves);
     view! { <div id=id class="chart chart-small" role="img" aria-label=label></div> }
 }
 
-#[cfg(feature = "hydrate")]
+#[cfg(feature = "browser")]
 fn draw(id: &str, dates: &[chrono::NaiveDate], curves: &[(String, Vec<f64>)]) {
     use charming::component::{Axis, Grid, Legend};
     use charming::element::{AxisType, Tooltip, Trigger};

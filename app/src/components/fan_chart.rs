@@ -31,7 +31,7 @@ pub fn FanChart(
         let history = history.get();
         predictions.with(|p| Fan::of(p, history.as_ref(), show_all.get()))
     });
-    #[cfg(feature = "hydrate")]
+    #[cfg(feature = "browser")]
     {
         // After client-side navigation the effect can run before the new page is attached to the
         // document; drawing on the next animation frame finds the container in place.
@@ -243,7 +243,7 @@ fn past_forecasts(
         .collect()
 }
 
-#[cfg(feature = "hydrate")]
+#[cfg(feature = "browser")]
 fn draw(id: &str, fan: &Fan) {
     use charming::component::{Axis, Grid, Legend};
     use charming::element::{

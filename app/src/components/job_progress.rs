@@ -63,7 +63,7 @@ pub fn JobProgress(
 /// when the stream (re)connects or resyncs, for what happened before); falls back to
 /// [`poll_job`] when the stream cannot be opened. Stops when the job is finished or the page
 /// that owns `problem` is gone.
-#[cfg(feature = "hydrate")]
+#[cfg(feature = "browser")]
 pub fn follow_job(
     job: crate::domain::JobId,
     problem: RwSignal<Option<String>>,
@@ -118,7 +118,7 @@ pub fn follow_job(
 /// A job that does not exist (any more) ends the polling with `problem` saying so; a dropped
 /// connection or a busy server is said and retried every three seconds. Stops when the page that
 /// owns `problem` is gone.
-#[cfg(feature = "hydrate")]
+#[cfg(feature = "browser")]
 pub fn poll_job(
     job: crate::domain::JobId,
     problem: RwSignal<Option<String>>,

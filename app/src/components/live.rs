@@ -31,7 +31,14 @@ impl Live {
         on_event: impl Fn(&Live, LiveEvent) + 'static,
         on_lost: impl Fn() + 'static,
     ) -> Option<Live> {
-        let source = EventSource::new(&format!("/api/v1/stream?{query}")).ok()?;
+        let url = crate::site_files::on_server(&format!("/api/v1/stream?{query}"));
+        let source = if crate::site_files::server_elsewhere() {
+            let init = web_sys::EventSourceInit::new();
+            init.set_with_credentials(true);
+            EventSource::new_with_event_source_init_dict(&url, &init).ok()?
+        } else {
+            EventSource::new(&url).ok()?
+        };
         let live = Live {
             source: Rc::new(RefCell::new(Some(source.clone()))),
         };

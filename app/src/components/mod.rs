@@ -3,14 +3,14 @@
 pub mod alerts;
 pub mod chart;
 pub mod company;
-#[cfg(feature = "hydrate")]
+#[cfg(feature = "browser")]
 pub mod echarts;
 pub mod equity_chart;
 pub mod fan_chart;
 pub mod format;
 pub mod header;
 pub mod job_progress;
-#[cfg(feature = "hydrate")]
+#[cfg(feature = "browser")]
 pub mod live;
 pub mod news;
 pub mod prediction_tables;

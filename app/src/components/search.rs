@@ -4,7 +4,7 @@
 
 use leptos::prelude::*;
 use leptos_router::components::Form;
-#[cfg(feature = "hydrate")]
+#[cfg(feature = "browser")]
 use leptos_router::hooks::use_navigate;
 
 use crate::model::SymbolSuggestion;
@@ -121,18 +121,18 @@ pub fn TickerSearch(#[prop(default = "search")] id: &'static str) -> impl IntoVi
 
 /// Opens the stock page of a suggestion.
 fn go_to(s: &SymbolSuggestion) {
-    #[cfg(feature = "hydrate")]
+    #[cfg(feature = "browser")]
     use_navigate()(
         &format!("/stock/{}", s.symbol.url_segment()),
         Default::default(),
     );
-    #[cfg(not(feature = "hydrate"))]
+    #[cfg(not(feature = "browser"))]
     let _ = s;
 }
 
 /// Asking the server as the person types: one question in flight at a time, the latest text
 /// wins, and a pause of a quarter second first so each keystroke does not cost a search.
-#[cfg(feature = "hydrate")]
+#[cfg(feature = "browser")]
 mod typeahead {
     use std::cell::Cell;
     use std::time::Duration;
@@ -185,7 +185,7 @@ mod typeahead {
     }
 }
 
-#[cfg(not(feature = "hydrate"))]
+#[cfg(not(feature = "browser"))]
 mod typeahead {
     use leptos::prelude::*;
 

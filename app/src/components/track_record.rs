@@ -123,13 +123,13 @@ impl TrackLines {
 #[component]
 pub fn TrackChart(#[prop(into)] lines: Signal<TrackLines>, horizon: usize) -> impl IntoView {
     const ID: &str = "track-chart";
-    #[cfg(feature = "hydrate")]
+    #[cfg(feature = "browser")]
     Effect::new(move |_| {
         let lines = lines.get();
         super::echarts::when_ready(move || draw(ID, &lines));
     });
     // The server renders the empty container; the browser draws into it.
-    #[cfg(not(feature = "hydrate"))]
+    #[cfg(not(feature = "browser"))]
     let _ = lines;
     let label = format!(
         "Predicted closes {horizon} trading day{} ahead against the closes that happened",
@@ -138,7 +138,7 @@ pub fn TrackChart(#[prop(into)] lines: Signal<TrackLines>, horizon: usize) -> im
     view! { <div id=ID class="chart" role="img" aria-label=label></div> }
 }
 
-#[cfg(feature = "hydrate")]
+#[cfg(feature = "browser")]
 fn draw(id: &str, lines: &TrackLines) {
     use charming::component::{Axis, Grid, Legend};
     use charming::element::{AxisType, LineStyle, Tooltip, Trigger};

@@ -33,7 +33,7 @@ pub fn AccountPage() -> impl IntoView {
         <Title text="Your account"/>
         <h1>"API keys"</h1>
         <p class="lede">
-            "Keys let programs use the "<a href="/api/docs">"REST API"</a>" under your account's limits. "
+            "Keys let programs use the "<a href=crate::site_files::on_server("/api/docs")>"REST API"</a>" under your account's limits. "
             "Send one as "<code>"X-API-Key: tc_…"</code>" or "<code>"Authorization: Bearer tc_…"</code>
             ", or exchange it at "<code>"POST /api/v1/auth/token"</code>" for a short-lived token."
         </p>

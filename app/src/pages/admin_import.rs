@@ -151,7 +151,7 @@ mod upload {
     use crate::model::ImportReport;
 
     /// What the form holds when a button is pressed (read in the browser only).
-    #[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
+    #[cfg_attr(not(feature = "browser"), allow(dead_code))]
     pub struct Form {
         pub symbol: String,
         pub name: String,
@@ -160,7 +160,7 @@ mod upload {
         pub commit: bool,
     }
 
-    #[cfg(feature = "hydrate")]
+    #[cfg(feature = "browser")]
     pub fn send(
         form: Form,
         file: NodeRef<leptos::html::Input>,
@@ -211,7 +211,7 @@ mod upload {
         });
     }
 
-    #[cfg(not(feature = "hydrate"))]
+    #[cfg(not(feature = "browser"))]
     pub fn send(
         _: Form,
         _: NodeRef<leptos::html::Input>,

@@ -4,7 +4,7 @@ use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
 
 use super::error::ErrorView;
-#[cfg(feature = "hydrate")]
+#[cfg(feature = "browser")]
 use crate::api::predictions::prediction_history;
 use crate::api::predictions::predictions;
 use crate::components::alerts::ModelAlertForm;
@@ -57,7 +57,7 @@ fn ForecastView(p: Predictions) -> impl IntoView {
         predictions: RwSignal::new(p.clone()),
         problem: RwSignal::new(None),
     };
-    #[cfg(feature = "hydrate")]
+    #[cfg(feature = "browser")]
     if let Some(job) = p.job_id {
         following::follow(p.symbol.to_string(), job, state, 0);
     }
@@ -69,7 +69,7 @@ fn ForecastView(p: Predictions) -> impl IntoView {
     // Fetched into a plain signal rather than a resource: a resource read under the page's
     // Suspense would put the whole page back to its fallback while it loads.
     let history = RwSignal::new(None);
-    #[cfg(feature = "hydrate")]
+    #[cfg(feature = "browser")]
     {
         let symbol = p.symbol.to_string();
         leptos::task::spawn_local(async move {
@@ -93,7 +93,7 @@ fn ForecastView(p: Predictions) -> impl IntoView {
                 " shows what the served forecasts said before the fact beside what happened; "
                 <a href=format!("/models/{segment}") data-testid="models-link">"the models page"</a>
                 " each model's versions, calibration and strategy backtest. Download "
-                <a href=format!("/api/v1/export/predictions/{segment}?format=csv") download data-testid="download-predictions">"every recorded prediction (CSV)"</a>
+                <a href=crate::site_files::on_server(&format!("/api/v1/export/predictions/{segment}?format=csv")) download data-testid="download-predictions">"every recorded prediction (CSV)"</a>
                 " or "
                 <a href=format!("/api/v1/export/evaluation/{segment}?format=csv") download data-testid="download-evaluation">"the models' walk-forward records (CSV)"</a>
                 "."
@@ -172,7 +172,7 @@ fn untrained_note(p: &crate::model::Predictions) -> Option<String> {
 
 /// Following a training job from the browser: over the event stream (polling without it) until it is
 /// done, then the models are fetched again.
-#[cfg(feature = "hydrate")]
+#[cfg(feature = "browser")]
 mod following {
     use leptos::prelude::*;
 

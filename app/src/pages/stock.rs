@@ -63,7 +63,7 @@ fn OnboardingView(onboarding: Onboarding) -> impl IntoView {
     let status = RwSignal::new(Some(onboarding.job.clone()));
     let problem = RwSignal::new(None::<String>);
     // The bar follows the job; done, the page reloads into the stored ticker's.
-    #[cfg(feature = "hydrate")]
+    #[cfg(feature = "browser")]
     crate::components::job_progress::follow_job(onboarding.job.id, problem, move |s| {
         let state = s.status;
         status.try_set(Some(s));
@@ -131,7 +131,7 @@ fn StockView(overview: StockOverview) -> impl IntoView {
     };
     // New bars (a refresh landing) bring a new quote, heard on the event stream.
     let bars_seen = RwSignal::new(0u32);
-    #[cfg(feature = "hydrate")]
+    #[cfg(feature = "browser")]
     crate::components::live::while_mounted(&format!("kind=bars&symbol={segment}"), move |_| {
         bars_seen.try_update(|n| *n += 1);
     });
@@ -237,7 +237,7 @@ fn StockView(overview: StockOverview) -> impl IntoView {
         <div class="stock-actions">
             <a class="button primary" href=format!("/predict/{segment}")>"Forecasts"</a>
             <WatchButton symbol=symbol.clone()/>
-            <a class="button" href=format!("/api/v1/export/prices/{segment}?format=csv") download data-testid="download-prices">
+            <a class="button" href=crate::site_files::on_server(&format!("/api/v1/export/prices/{segment}?format=csv")) download data-testid="download-prices">
                 "Download prices (CSV)"
             </a>
         </div>
@@ -336,7 +336,7 @@ impl ChartState {
         let log_scale = RwSignal::new(false);
         let compare_with = RwSignal::new(None::<String>);
         let compare = RwSignal::new(None);
-        #[cfg(feature = "hydrate")]
+        #[cfg(feature = "browser")]
         Effect::new(move |_| {
             let wanted = (compare_with.get(), range.get());
             compare.set(None);
@@ -355,9 +355,9 @@ impl ChartState {
                 }
             });
         });
-        #[cfg(not(feature = "hydrate"))]
+        #[cfg(not(feature = "browser"))]
         let _ = range;
-        #[cfg(feature = "hydrate")]
+        #[cfg(feature = "browser")]
         prefs::remember(enabled, log_scale);
         ChartState {
             enabled,
@@ -472,7 +472,7 @@ fn ChartControls(chart: ChartState) -> impl IntoView {
 
 /// The chart choices survive a reload and a visit to another ticker: kept with the account when
 /// a reader is logged in, in the browser's local storage otherwise.
-#[cfg(feature = "hydrate")]
+#[cfg(feature = "browser")]
 mod prefs {
     use leptos::prelude::*;
 

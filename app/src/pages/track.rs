@@ -75,7 +75,7 @@ fn TrackView(history: PredictionHistory, horizon: usize) -> impl IntoView {
                 "Every forecast this site serves is recorded with the close it started from; when the target session's "
                 "close arrives it is filled in. Nothing here is a backtest: it is what the models said before the fact. "
                 "The random walk (tomorrow's close = today's) is the yardstick: its error is 1.00. "
-                <a href=format!("/api/v1/export/predictions/{segment}?format=csv") download data-testid="download-predictions">"Download every recorded prediction with its actual (CSV)"</a>
+                <a href=crate::site_files::on_server(&format!("/api/v1/export/predictions/{segment}?format=csv")) download data-testid="download-predictions">"Download every recorded prediction with its actual (CSV)"</a>
                 "."
             </p>
             <nav class="horizon-tabs" aria-label="Horizon">{tabs}</nav>

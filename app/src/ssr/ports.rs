@@ -117,7 +117,27 @@ impl ServiceError {
 /// A database failure is internal: its text goes to the log, never to a client.
 impl From<sqlx::Error> for ServiceError {
     fn from(e: sqlx::Error) -> Self {
+        if database_unreachable(&e) {
+            // Said as "down, retry" (503), which clients and balancers may retry; not a fault.
+            tracing::warn!(error = %e, "Postgres unreachable");
+            return ServiceError::Unavailable(
+                "The database is unreachable; please retry shortly.".to_string(),
+            );
+        }
         ServiceError::internal("querying Postgres", e)
+    }
+}
+
+/// Whether `e` says Postgres cannot be reached (no connection within the pool's wait, a broken
+/// connection, the server shutting down or starting) rather than that a query failed.
+pub fn database_unreachable(e: &sqlx::Error) -> bool {
+    match e {
+        sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) => true,
+        // Class 08: connection exceptions; 57P01–57P03: shutting down, crashed, starting up.
+        sqlx::Error::Database(db) => db
+            .code()
+            .is_some_and(|c| c.starts_with("08") || matches!(&*c, "57P01" | "57P02" | "57P03")),
+        _ => false,
     }
 }
 
@@ -488,4 +508,26 @@ pub trait NewsDesk: Send + Sync + 'static {
 
     /// The landing page's latest market stories.
     async fn headlines(&self) -> Result<crate::model::NewsHeadlines, ServiceError>;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_unreachable_database_is_unavailable_and_a_failed_query_internal() {
+        assert!(matches!(
+            ServiceError::from(sqlx::Error::PoolTimedOut),
+            ServiceError::Unavailable(_)
+        ));
+        let io = std::io::Error::new(std::io::ErrorKind::ConnectionRefused, "refused");
+        assert!(matches!(
+            ServiceError::from(sqlx::Error::Io(io)),
+            ServiceError::Unavailable(_)
+        ));
+        assert!(matches!(
+            ServiceError::from(sqlx::Error::RowNotFound),
+            ServiceError::Internal { .. }
+        ));
+    }
 }

@@ -159,7 +159,8 @@ pub async fn start_attempt(ex: impl PgExecutor<'_>, id: JobId) -> Result<(), Job
     Ok(())
 }
 
-/// Records the job done with its result (inside the attempt's transaction).
+/// Records the job done with its result (inside the attempt's transaction, so stamped with
+/// `clock_timestamp()`: `now()` is when that transaction began, before the work).
 pub async fn finish(
     ex: impl PgExecutor<'_>,
     id: JobId,
@@ -167,7 +168,7 @@ pub async fn finish(
 ) -> Result<(), JobError> {
     sqlx::query!(
         "update jobs set status = 'done', progress = 100, step = 'done', result = $2,
-         error = null, finished_at = now() where id = $1",
+         error = null, finished_at = clock_timestamp() where id = $1",
         id.as_uuid(),
         Json(result) as _,
     )
@@ -185,7 +186,7 @@ pub async fn fail(
 ) -> Result<(), JobError> {
     if last {
         sqlx::query!(
-            "update jobs set status = 'failed', step = 'failed', error = $2, finished_at = now()
+            "update jobs set status = 'failed', step = 'failed', error = $2, finished_at = clock_timestamp()
              where id = $1",
             id.as_uuid(),
             error,

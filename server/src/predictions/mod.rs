@@ -70,6 +70,7 @@ impl From<PredictionError> for ServiceError {
         match e {
             PredictionError::UnknownSymbol(s) => ServiceError::UnknownSymbol(s),
             PredictionError::NoData(s) => ServiceError::NoData(s),
+            PredictionError::Database(e) if app::ssr::ports::database_unreachable(&e) => e.into(),
             other => ServiceError::internal("serving predictions", other),
         }
     }

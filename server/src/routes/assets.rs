@@ -1,23 +1,36 @@
 //! The site's static files (the hydrate bundle, the stylesheet, ECharts, icons) served from memory.
-//! They are read once at start-up, each with a strong `ETag` (a hash of its bytes) and
-//! `Cache-Control: no-cache`, so a browser keeps them and a revisit costs a `304 Not Modified`
-//! instead of the bytes. Served ahead of the session, same-origin and access layers, which a file
-//! needs none of. Reading them per request through a file server took a blocking-pool round trip
-//! for every stat and read: a tenth of what the same server answers from memory.
+//! They are read once at start-up. Each is answered under its plain name (`/pkg/tickercast.css`,
+//! `Cache-Control: no-cache` with a strong `ETag`, so a revisit costs a `304`) and under a name
+//! carrying a hash of its bytes (`/pkg/tickercast.<hash>.css`, `immutable` for a year: a new
+//! build is a new name). Pages link the hashed names ([`SiteFiles`]), so a second visit fetches
+//! none of them. Compressible files are gzipped once, at the best level, on first demand, instead
+//! of at every request. Served ahead of the session, same-origin and access layers, which a file
+//! needs none of: reading them per request through a file server took a blocking-pool round trip
+//! for every stat and read, a tenth of what the same server answers from memory.
 
 use std::collections::HashMap;
+use std::io::Write;
 use std::path::Path;
 use std::sync::Arc;
 
+use app::site_files::{SiteFiles, PLAIN_CHARTS, PLAIN_STYLESHEET};
 use axum::body::{Body, Bytes};
 use axum::extract::{Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use sha2::{Digest, Sha256};
+use tokio::sync::OnceCell;
 
 /// The largest file kept in memory; anything larger is left to the file handler.
 const MAX_FILE: u64 = 64 * 1024 * 1024;
+/// Below this, gzip's header costs about what it saves.
+const MIN_GZIP: usize = 1024;
+/// The hydrate bundle as wasm-bindgen writes it: its script and its WebAssembly.
+const BUNDLE_JS: &str = "/pkg/tickercast.js";
+const BUNDLE_WASM: &str = "/pkg/tickercast_bg.wasm";
+const FOREVER: &str = "public, max-age=31536000, immutable";
+const REVALIDATE: &str = "no-cache";
 
 /// One file, ready to send.
 #[derive(Debug)]
@@ -25,12 +38,61 @@ struct Asset {
     bytes: Bytes,
     content_type: HeaderValue,
     etag: HeaderValue,
+    /// Its bytes gzipped, made on the first request that accepts them; `None` for a file gzip
+    /// does not shrink (images, or already compressed).
+    gzipped: OnceCell<Option<Bytes>>,
 }
 
-/// Every file under the site root, by URL path (`/pkg/tickercast.css`).
+impl Asset {
+    fn compressible(&self) -> bool {
+        let kind = self.content_type.to_str().unwrap_or_default();
+        self.bytes.len() >= MIN_GZIP
+            && (kind.starts_with("text/")
+                || matches!(
+                    kind,
+                    "application/javascript"
+                        | "text/javascript"
+                        | "application/wasm"
+                        | "application/json"
+                        | "image/svg+xml"
+                ))
+    }
+
+    async fn gzipped(&self) -> Option<Bytes> {
+        if !self.compressible() {
+            return None;
+        }
+        self.gzipped
+            .get_or_init(|| async {
+                let bytes = self.bytes.clone();
+                let span = tracing::Span::current();
+                tokio::task::spawn_blocking(move || span.in_scope(|| gzip(&bytes)))
+                    .await
+                    .ok()
+                    .flatten()
+            })
+            .await
+            .clone()
+    }
+}
+
+fn gzip(bytes: &[u8]) -> Option<Bytes> {
+    let mut enc = flate2::write::GzEncoder::new(
+        Vec::with_capacity(bytes.len() / 3),
+        flate2::Compression::best(),
+    );
+    enc.write_all(bytes).ok()?;
+    let out = enc.finish().ok()?;
+    (out.len() < bytes.len()).then(|| Bytes::from(out))
+}
+
+/// Every file under the site root, by URL path (`/pkg/tickercast.css`), and by its
+/// content-hashed name.
 #[derive(Debug, Default)]
 pub struct Assets {
-    files: HashMap<String, Asset>,
+    files: HashMap<String, Arc<Asset>>,
+    named: HashMap<String, Arc<Asset>>,
+    site: SiteFiles,
 }
 
 impl Assets {
@@ -43,7 +105,43 @@ impl Assets {
         }
         let bytes: usize = files.values().map(|a| a.bytes.len()).sum();
         tracing::info!(files = files.len(), bytes, "site assets in memory");
-        Arc::new(Self { files })
+        Arc::new(Self::named(files))
+    }
+
+    fn named(files: HashMap<String, Arc<Asset>>) -> Self {
+        let mut named: HashMap<String, Arc<Asset>> = files
+            .iter()
+            .map(|(url, asset)| (hashed_name(url, tag(asset)), asset.clone()))
+            .collect();
+        // The bundle's script and WebAssembly are named together, the way Leptos links them
+        // (`<name>.js` and `<name>_bg.wasm`): one hash over both.
+        let bundle = match (files.get(BUNDLE_JS), files.get(BUNDLE_WASM)) {
+            (Some(js), Some(wasm)) => {
+                let hash = hex16(&Sha256::digest(format!("{}{}", tag(js), tag(wasm))));
+                let name = format!("tickercast.{hash}");
+                named.insert(format!("/pkg/{name}.js"), js.clone());
+                named.insert(format!("/pkg/{name}_bg.wasm"), wasm.clone());
+                Some(name)
+            }
+            _ => None,
+        };
+        let hashed_or_plain = |plain: &str| {
+            files
+                .get(plain)
+                .map(|a| hashed_name(plain, tag(a)))
+                .unwrap_or_else(|| plain.to_string())
+        };
+        let site = SiteFiles {
+            bundle,
+            stylesheet: hashed_or_plain(PLAIN_STYLESHEET),
+            charts: hashed_or_plain(PLAIN_CHARTS),
+        };
+        Self { files, named, site }
+    }
+
+    /// How the pages link the site's files.
+    pub fn site_files(&self) -> SiteFiles {
+        self.site.clone()
     }
 
     /// How many files are held.
@@ -57,7 +155,28 @@ impl Assets {
     }
 }
 
-fn read_dir(root: &Path, dir: &Path, files: &mut HashMap<String, Asset>) -> std::io::Result<()> {
+/// The hash an asset's `ETag` carries, without the quotes.
+fn tag(asset: &Asset) -> &str {
+    asset.etag.to_str().unwrap_or_default().trim_matches('"')
+}
+
+/// `/dir/name.ext` → `/dir/name.<hash>.ext` (the hash before the last extension).
+fn hashed_name(url: &str, hash: &str) -> String {
+    let file_start = url.rfind('/').map_or(0, |i| i + 1);
+    match url[file_start..].rfind('.') {
+        Some(dot) if dot > 0 => {
+            let at = file_start + dot;
+            format!("{}.{hash}{}", &url[..at], &url[at..])
+        }
+        _ => format!("{url}.{hash}"),
+    }
+}
+
+fn read_dir(
+    root: &Path,
+    dir: &Path,
+    files: &mut HashMap<String, Arc<Asset>>,
+) -> std::io::Result<()> {
     for entry in std::fs::read_dir(dir)? {
         let entry = entry?;
         let path = entry.path();
@@ -80,12 +199,13 @@ fn read_dir(root: &Path, dir: &Path, files: &mut HashMap<String, Asset>) -> std:
             let mime = mime_guess::from_path(&path).first_or_octet_stream();
             files.insert(
                 url,
-                Asset {
+                Arc::new(Asset {
                     bytes,
                     content_type: HeaderValue::from_str(mime.essence_str())
                         .unwrap_or(HeaderValue::from_static("application/octet-stream")),
                     etag: HeaderValue::from_str(&etag).expect("hex is a valid header value"),
-                },
+                    gzipped: OnceCell::new(),
+                }),
             );
         }
     }
@@ -102,24 +222,60 @@ pub async fn serve(State(assets): State<Arc<Assets>>, req: Request, next: Next) 
     if method != Method::GET && method != Method::HEAD {
         return next.run(req).await;
     }
-    let Some(asset) = assets.files.get(req.uri().path()) else {
+    let path = req.uri().path();
+    let (asset, cache) = if let Some(asset) = assets.named.get(path) {
+        (asset, FOREVER)
+    } else if let Some(asset) = assets.files.get(path) {
+        (asset, REVALIDATE)
+    } else {
         return next.run(req).await;
     };
     let mut headers = HeaderMap::new();
     headers.insert(header::ETAG, asset.etag.clone());
-    // Kept, but checked each time: the names are not content-hashed, so a new build must show.
-    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
+    if asset.compressible() {
+        headers.insert(header::VARY, HeaderValue::from_static("accept-encoding"));
+    }
     if matches(req.headers(), &asset.etag) {
         return (StatusCode::NOT_MODIFIED, headers).into_response();
     }
     headers.insert(header::CONTENT_TYPE, asset.content_type.clone());
+    let gzipped = if accepts_gzip(req.headers()) {
+        asset.gzipped().await
+    } else {
+        None
+    };
+    let bytes = match gzipped {
+        Some(gz) => {
+            headers.insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
+            gz
+        }
+        None => asset.bytes.clone(),
+    };
     let body = if method == Method::HEAD {
-        headers.insert(header::CONTENT_LENGTH, HeaderValue::from(asset.bytes.len()));
+        headers.insert(header::CONTENT_LENGTH, HeaderValue::from(bytes.len()));
         Body::empty()
     } else {
-        Body::from(asset.bytes.clone())
+        Body::from(bytes)
     };
     (StatusCode::OK, headers, body).into_response()
+}
+
+/// Whether `Accept-Encoding` takes gzip (by name or `*`, with a weight above zero).
+fn accepts_gzip(request: &HeaderMap) -> bool {
+    let Some(Ok(accepted)) = request.get(header::ACCEPT_ENCODING).map(|v| v.to_str()) else {
+        return false;
+    };
+    accepted.split(',').any(|item| {
+        let mut parts = item.split(';').map(str::trim);
+        let name = parts.next().unwrap_or_default();
+        let refused = parts.any(|p| {
+            p.strip_prefix("q=")
+                .and_then(|q| q.parse::<f32>().ok())
+                .is_some_and(|q| q <= 0.0)
+        });
+        (name.eq_ignore_ascii_case("gzip") || name == "*") && !refused
+    })
 }
 
 /// Whether `If-None-Match` names `etag` (or `*`); weak tags match too, as compression may mark
@@ -168,5 +324,63 @@ mod tests {
         assert_eq!(assets.files["/favicon.svg"].content_type, "image/svg+xml");
         assert!(Assets::load(&dir.join("missing")).is_empty());
         std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn hashed_names_put_the_hash_before_the_extension() {
+        assert_eq!(
+            hashed_name("/pkg/tickercast.css", "ab12"),
+            "/pkg/tickercast.ab12.css"
+        );
+        assert_eq!(
+            hashed_name("/echarts.min.js", "ab12"),
+            "/echarts.min.ab12.js"
+        );
+        assert_eq!(hashed_name("/LICENSE", "ab12"), "/LICENSE.ab12");
+        assert_eq!(
+            hashed_name("/dir.v2/LICENSE", "ab12"),
+            "/dir.v2/LICENSE.ab12"
+        );
+    }
+
+    #[test]
+    fn gzip_is_taken_by_name_or_star_unless_weighted_zero() {
+        let with = |v: &'static str| {
+            let mut h = HeaderMap::new();
+            h.insert(header::ACCEPT_ENCODING, HeaderValue::from_static(v));
+            h
+        };
+        assert!(accepts_gzip(&with("gzip, deflate, br, zstd")));
+        assert!(accepts_gzip(&with("br;q=1.0, GZIP;q=0.5")));
+        assert!(accepts_gzip(&with("*")));
+        assert!(!accepts_gzip(&with("gzip;q=0")));
+        assert!(!accepts_gzip(&with("br, deflate")));
+        assert!(!accepts_gzip(&HeaderMap::new()));
+    }
+
+    #[test]
+    fn the_pages_link_content_named_files_and_the_bundle_shares_one_hash() {
+        let dir = std::env::temp_dir().join(format!("tc-named-{}", std::process::id()));
+        std::fs::create_dir_all(dir.join("pkg")).unwrap();
+        std::fs::write(dir.join("pkg/tickercast.css"), "body{}").unwrap();
+        std::fs::write(dir.join("pkg/tickercast.js"), "export default 1").unwrap();
+        std::fs::write(dir.join("pkg/tickercast_bg.wasm"), "\0asm").unwrap();
+        let assets = Assets::load(&dir);
+        let site = assets.site_files();
+        let bundle = site.bundle.clone().expect("a bundle");
+        assert!(assets.named.contains_key(&format!("/pkg/{bundle}.js")));
+        assert!(assets.named.contains_key(&format!("/pkg/{bundle}_bg.wasm")));
+        assert!(assets.named.contains_key(&site.stylesheet));
+        assert_ne!(site.stylesheet, PLAIN_STYLESHEET);
+        // No chart library in this site: the plain name is linked.
+        assert_eq!(site.charts, PLAIN_CHARTS);
+        // Another build of the bundle is another name.
+        std::fs::write(dir.join("pkg/tickercast_bg.wasm"), "\0asm2").unwrap();
+        assert_ne!(Assets::load(&dir).site_files().bundle, Some(bundle));
+        std::fs::remove_dir_all(dir).unwrap();
+        assert_eq!(
+            Assets::load(&std::env::temp_dir().join("tc-none")).site_files(),
+            SiteFiles::default()
+        );
     }
 }

@@ -175,6 +175,14 @@ pub async fn spawn_app() -> TestApp {
 }
 
 pub async fn spawn_app_with(opts: Options) -> TestApp {
+    // Warnings and errors of the server go to the test's own output (shown when it fails): each
+    // test's app runs on the test's thread.
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(
+            std::env::var("TEST_LOG").unwrap_or_else(|_| "warn,underway=error".to_string()),
+        )
+        .with_test_writer()
+        .try_init();
     let svc = services().await;
     let (database_url, prefix) = match opts.instance_of {
         Some(shared) => shared,

@@ -82,3 +82,71 @@ async fn static_assets_are_served_from_the_site_root() {
     // A file that is not there is the site's 404 page.
     assert_eq!(app.get("/pkg/nothing.js").await.status(), 404);
 }
+
+#[tokio::test]
+async fn pages_link_files_named_by_their_contents_which_are_kept_for_good_and_sent_gzipped() {
+    let app = spawn_app().await;
+    let page = app.get("/").await.text().await.unwrap();
+    // Every quoted `/pkg/…` URL of the page.
+    let linked: Vec<&str> = page
+        .split('"')
+        .filter(|v| v.starts_with("/pkg/tickercast."))
+        .collect();
+    let find = |suffix: &str| {
+        linked
+            .iter()
+            .find(|v| v.ends_with(suffix))
+            .unwrap_or_else(|| panic!("a {suffix} linked in {linked:?}"))
+            .to_string()
+    };
+    let stylesheet = find(".css");
+    let script = find(".js");
+    let wasm = script.replace(".js", "_bg.wasm");
+    assert!(
+        page.contains(&wasm),
+        "the bundle's WebAssembly shares its script's name"
+    );
+    assert_ne!(
+        stylesheet, "/pkg/tickercast.css",
+        "a content-named stylesheet"
+    );
+    for path in [&stylesheet, &script, &wasm] {
+        let res = app
+            .client
+            .get(format!("{}{path}", app.address))
+            .header("Accept-Encoding", "gzip")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 200, "{path}");
+        assert_eq!(
+            res.headers()["cache-control"],
+            "public, max-age=31536000, immutable"
+        );
+        assert_eq!(res.headers()["content-encoding"], "gzip", "{path}");
+        let gzipped = res.bytes().await.unwrap();
+        let mut unzipped = Vec::new();
+        std::io::Read::read_to_end(
+            &mut flate2::read::GzDecoder::new(&gzipped[..]),
+            &mut unzipped,
+        )
+        .unwrap();
+        assert!(unzipped.len() > gzipped.len(), "{path} is smaller gzipped");
+    }
+    // The plain name still answers, revalidated, with the same bytes.
+    let plain = app.get("/pkg/tickercast.css").await;
+    assert_eq!(plain.headers()["cache-control"], "no-cache");
+    // A client that does not take gzip gets the bytes as they are.
+    let identity = app
+        .client
+        .get(format!("{}{stylesheet}", app.address))
+        .header("Accept-Encoding", "identity")
+        .send()
+        .await
+        .unwrap();
+    assert!(!identity.headers().contains_key("content-encoding"));
+    assert_eq!(
+        identity.bytes().await.unwrap(),
+        plain.bytes().await.unwrap()
+    );
+}

@@ -234,7 +234,10 @@ fn rss_kib() -> u64 {
         .unwrap()
 }
 
+// It reads the whole test process's memory, so other tests running beside it would show as its
+// growth: `make test` runs it on its own (`-- --ignored --test-threads=1`).
 #[tokio::test]
+#[ignore = "measures the process's memory: run alone"]
 async fn five_hundred_streams_on_one_instance_stay_bounded() {
     const CLIENTS: usize = 500;
     const EVENTS: usize = 1_000;

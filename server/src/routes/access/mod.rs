@@ -7,6 +7,7 @@
 
 pub mod bounds;
 mod client_ip;
+pub mod cors;
 pub mod csrf;
 pub mod headers;
 pub mod request_id;
