@@ -2,8 +2,6 @@
 //! (`/pkg/tickercast.3f9c….css`) so a browser may keep it for good; without that (a server
 //! started without a built site) the plain names still answer.
 
-use serde::{Deserialize, Serialize};
-
 /// The `<meta>` that tells the browser side where the chart library is.
 pub const CHARTS_META: &str = "tickercast-charts";
 
@@ -12,7 +10,7 @@ pub const PLAIN_STYLESHEET: &str = "/pkg/tickercast.css";
 pub const PLAIN_CHARTS: &str = "/echarts.min.js";
 
 /// The site's files as the page links them.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SiteFiles {
     /// The hydrate bundle's output name under `/pkg` (`tickercast.<hash>`: its `.js` and
     /// `_bg.wasm`), or `None` for the plain `tickercast`.

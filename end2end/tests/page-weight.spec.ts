@@ -57,7 +57,8 @@ test("first visits stay within the page-weight budget, charts load only where dr
   for (const [name, path] of Object.entries(pages) as [Page_, string][]) {
     const first = await firstVisit(browser, path);
     measured[name] = first.total;
-    measured.wasm = first.wasm;
+    // Every page loads the same bundle: it is counted on the first.
+    if (name === "landing") measured.wasm = first.wasm;
     const drawsCharts = name !== "landing";
     expect(first.paths.some((p) => p.startsWith("/echarts")), `${name} fetches the chart library`).toBe(drawsCharts);
     if (name === "stock") {

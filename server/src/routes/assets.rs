@@ -37,29 +37,43 @@ const REVALIDATE: &str = "no-cache";
 struct Asset {
     bytes: Bytes,
     content_type: HeaderValue,
+    /// 16 hex digits of its bytes' SHA-256: its `ETag` (quoted) and its content name.
+    hash: String,
     etag: HeaderValue,
+    /// Whether gzip may shrink it (text, scripts, WebAssembly, SVG of a useful size): decided
+    /// once, when the file is read.
+    compressible: bool,
     /// Its bytes gzipped, made on the first request that accepts them; `None` for a file gzip
-    /// does not shrink (images, or already compressed).
+    /// does not shrink.
     gzipped: OnceCell<Option<Bytes>>,
 }
 
 impl Asset {
-    fn compressible(&self) -> bool {
-        let kind = self.content_type.to_str().unwrap_or_default();
-        self.bytes.len() >= MIN_GZIP
-            && (kind.starts_with("text/")
+    fn new(bytes: Bytes, content_type: &str) -> Self {
+        let hash = hex16(&Sha256::digest(&bytes));
+        let compressible = bytes.len() >= MIN_GZIP
+            && (content_type.starts_with("text/")
                 || matches!(
-                    kind,
+                    content_type,
                     "application/javascript"
-                        | "text/javascript"
                         | "application/wasm"
                         | "application/json"
                         | "image/svg+xml"
-                ))
+                ));
+        Self {
+            etag: HeaderValue::from_str(&format!("\"{hash}\""))
+                .expect("hex is a valid header value"),
+            content_type: HeaderValue::from_str(content_type)
+                .unwrap_or(HeaderValue::from_static("application/octet-stream")),
+            hash,
+            compressible,
+            bytes,
+            gzipped: OnceCell::new(),
+        }
     }
 
     async fn gzipped(&self) -> Option<Bytes> {
-        if !self.compressible() {
+        if !self.compressible {
             return None;
         }
         self.gzipped
@@ -111,13 +125,13 @@ impl Assets {
     fn named(files: HashMap<String, Arc<Asset>>) -> Self {
         let mut named: HashMap<String, Arc<Asset>> = files
             .iter()
-            .map(|(url, asset)| (hashed_name(url, tag(asset)), asset.clone()))
+            .map(|(url, asset)| (hashed_name(url, &asset.hash), asset.clone()))
             .collect();
         // The bundle's script and WebAssembly are named together, the way Leptos links them
         // (`<name>.js` and `<name>_bg.wasm`): one hash over both.
         let bundle = match (files.get(BUNDLE_JS), files.get(BUNDLE_WASM)) {
             (Some(js), Some(wasm)) => {
-                let hash = hex16(&Sha256::digest(format!("{}{}", tag(js), tag(wasm))));
+                let hash = hex16(&Sha256::digest(format!("{}{}", js.hash, wasm.hash)));
                 let name = format!("tickercast.{hash}");
                 named.insert(format!("/pkg/{name}.js"), js.clone());
                 named.insert(format!("/pkg/{name}_bg.wasm"), wasm.clone());
@@ -128,7 +142,7 @@ impl Assets {
         let hashed_or_plain = |plain: &str| {
             files
                 .get(plain)
-                .map(|a| hashed_name(plain, tag(a)))
+                .map(|a| hashed_name(plain, &a.hash))
                 .unwrap_or_else(|| plain.to_string())
         };
         let site = SiteFiles {
@@ -153,11 +167,6 @@ impl Assets {
     pub fn is_empty(&self) -> bool {
         self.files.is_empty()
     }
-}
-
-/// The hash an asset's `ETag` carries, without the quotes.
-fn tag(asset: &Asset) -> &str {
-    asset.etag.to_str().unwrap_or_default().trim_matches('"')
 }
 
 /// `/dir/name.ext` → `/dir/name.<hash>.ext` (the hash before the last extension).
@@ -194,19 +203,8 @@ fn read_dir(
                 continue;
             };
             let bytes = Bytes::from(std::fs::read(&path)?);
-            let hash = Sha256::digest(&bytes);
-            let etag = format!("\"{}\"", hex16(&hash));
             let mime = mime_guess::from_path(&path).first_or_octet_stream();
-            files.insert(
-                url,
-                Arc::new(Asset {
-                    bytes,
-                    content_type: HeaderValue::from_str(mime.essence_str())
-                        .unwrap_or(HeaderValue::from_static("application/octet-stream")),
-                    etag: HeaderValue::from_str(&etag).expect("hex is a valid header value"),
-                    gzipped: OnceCell::new(),
-                }),
-            );
+            files.insert(url, Arc::new(Asset::new(bytes, mime.essence_str())));
         }
     }
     Ok(())
@@ -233,7 +231,7 @@ pub async fn serve(State(assets): State<Arc<Assets>>, req: Request, next: Next) 
     let mut headers = HeaderMap::new();
     headers.insert(header::ETAG, asset.etag.clone());
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
-    if asset.compressible() {
+    if asset.compressible {
         headers.insert(header::VARY, HeaderValue::from_static("accept-encoding"));
     }
     if matches(req.headers(), &asset.etag) {
@@ -321,6 +319,7 @@ mod tests {
         let css = &assets.files["/pkg/app.css"];
         assert_eq!(css.content_type, "text/css");
         assert_eq!(css.etag.len(), 18, "16 hex digits in quotes");
+        assert!(!css.compressible, "six bytes: gzip would only add to them");
         assert_eq!(assets.files["/favicon.svg"].content_type, "image/svg+xml");
         assert!(Assets::load(&dir.join("missing")).is_empty());
         std::fs::remove_dir_all(dir).unwrap();

@@ -38,6 +38,18 @@ async fn send(
     (status, serde_json::from_str(&text).unwrap_or(json!(text)))
 }
 
+/// Asks for a test event to webhook `id`: the status and body.
+async fn test_event(app: &TestApp, key: &str, id: &str) -> (u16, Value) {
+    send(
+        app,
+        reqwest::Method::POST,
+        &format!("/api/v1/webhooks/{id}/test"),
+        key,
+        json!(null),
+    )
+    .await
+}
+
 /// Makes a webhook to `url` taking `kinds`: its id and secret.
 async fn hook(app: &TestApp, key: &str, url: &str, kinds: Value) -> (String, String) {
     let (status, made) = send(
@@ -104,14 +116,7 @@ async fn a_receiver_verifies_each_signed_delivery_and_gets_each_event_once() {
     let (id, secret) = hook(&app, &alice, &url, json!(["bars"])).await;
 
     // A test event, then new bars announced by another process on the shared log.
-    let (status, queued) = send(
-        &app,
-        reqwest::Method::POST,
-        &format!("/api/v1/webhooks/{id}/test"),
-        &alice,
-        json!(null),
-    )
-    .await;
+    let (status, queued) = test_event(&app, &alice, &id).await;
     assert_eq!(status, 202, "{queued}");
     app.announce_elsewhere(json!({"kind": "bars_changed", "symbol": "GOOG"}))
         .await;
@@ -187,14 +192,7 @@ async fn a_failing_receiver_gets_growing_retries_and_is_switched_off() {
         json!(["alert"]),
     )
     .await;
-    let (status, _) = send(
-        &app,
-        reqwest::Method::POST,
-        &format!("/api/v1/webhooks/{id}/test"),
-        &alice,
-        json!(null),
-    )
-    .await;
+    let (status, _) = test_event(&app, &alice, &id).await;
     assert_eq!(status, 202);
 
     let log = log_until(&app, &alice, &id, Duration::from_secs(40), |log| {
@@ -226,14 +224,7 @@ async fn a_failing_receiver_gets_growing_retries_and_is_switched_off() {
         .unwrap()
         .contains("after 4 failed attempts"));
     // A test event switches it back on.
-    let (status, _) = send(
-        &app,
-        reqwest::Method::POST,
-        &format!("/api/v1/webhooks/{id}/test"),
-        &alice,
-        json!(null),
-    )
-    .await;
+    let (status, _) = test_event(&app, &alice, &id).await;
     assert_eq!(status, 202);
     let (_, hooks) = app.get_json_with("/api/v1/webhooks", &alice).await;
     assert_eq!(hooks[0]["active"], true);
@@ -280,14 +271,7 @@ async fn private_targets_are_refused_and_webhooks_are_each_accounts_own() {
         json!(["alert"]),
     )
     .await;
-    let (status, _) = send(
-        &app,
-        post.clone(),
-        &format!("/api/v1/webhooks/{id}/test"),
-        &alice,
-        json!(null),
-    )
-    .await;
+    let (status, _) = test_event(&app, &alice, &id).await;
     assert_eq!(status, 202);
     let log = log_until(&app, &alice, &id, Duration::from_secs(20), |log| {
         !log[0]["attempts"].as_array().unwrap().is_empty()
@@ -311,14 +295,7 @@ async fn private_targets_are_refused_and_webhooks_are_each_accounts_own() {
         .get_json_with(&format!("/api/v1/webhooks/{id}/deliveries"), &bob)
         .await;
     assert_error(status, &body, 404, "unknown_webhook");
-    let (status, body) = send(
-        &app,
-        post,
-        &format!("/api/v1/webhooks/{id}/test"),
-        &bob,
-        json!(null),
-    )
-    .await;
+    let (status, body) = test_event(&app, &bob, &id).await;
     assert_error(status, &body, 404, "unknown_webhook");
     let path = format!("/api/v1/webhooks/{id}");
     let (status, body) = send(&app, reqwest::Method::DELETE, &path, &bob, json!(null)).await;

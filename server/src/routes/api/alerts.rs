@@ -12,7 +12,7 @@ use app::domain::{AlertId, Caller, UserId};
 use app::model::{Alert, NewAlert, Notifications};
 
 use super::error::{ApiError, ErrorBody};
-use super::extract::json_body_error;
+use super::extract::{json_body_error, path_id};
 use crate::routes::AppState;
 
 fn account(caller: Option<Extension<Caller>>) -> Result<UserId, ApiError> {
@@ -136,8 +136,7 @@ pub async fn delete(
     path: Result<Path<String>, PathRejection>,
 ) -> Result<StatusCode, ApiError> {
     let user = account(caller)?;
-    let Path(raw) = path.map_err(|e| ApiError::bad_request(e.body_text()))?;
-    let id = AlertId::parse(&raw).map_err(ApiError::bad_request)?;
+    let id = path_id(path, AlertId::parse)?;
     state.ctx.alerts.delete_alert(user, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -20,6 +20,16 @@ pub fn symbol(raw: &str) -> Result<Symbol, ApiError> {
     Symbol::parse(raw).map_err(ApiError::invalid_symbol)
 }
 
+/// The path's id, read by `parse` (an alert's, a webhook's, a key's); what does not parse is a
+/// 400 saying why.
+pub fn path_id<T>(
+    path: Result<Path<String>, PathRejection>,
+    parse: impl FnOnce(&str) -> Result<T, String>,
+) -> Result<T, ApiError> {
+    let Path(raw) = path.map_err(|e| ApiError::bad_request(e.body_text()))?;
+    parse(&raw).map_err(ApiError::bad_request)
+}
+
 /// The path's job id.
 pub fn path_job_id(path: Result<Path<String>, PathRejection>) -> Result<JobId, ApiError> {
     let Path(raw) = path.map_err(|e| ApiError::bad_request(e.body_text()))?;

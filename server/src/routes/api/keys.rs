@@ -11,7 +11,7 @@ use app::domain::{ApiKeyId, Caller, KeyName, UserId};
 use app::model::{ApiKeyInfo, NewApiKey};
 
 use super::error::{ApiError, ErrorBody};
-use super::extract::json_body_error;
+use super::extract::{json_body_error, path_id};
 use crate::routes::AppState;
 
 /// A new key's name.
@@ -98,8 +98,7 @@ pub async fn revoke(
     path: Result<Path<String>, PathRejection>,
 ) -> Result<StatusCode, ApiError> {
     let user = account(caller)?;
-    let Path(raw) = path.map_err(|e| ApiError::bad_request(e.body_text()))?;
-    let id = ApiKeyId::parse(&raw).map_err(ApiError::bad_request)?;
+    let id = path_id(path, ApiKeyId::parse)?;
     state.ctx.accounts.revoke_api_key(user, &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

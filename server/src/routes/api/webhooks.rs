@@ -11,16 +11,11 @@ use app::domain::{Caller, UserId, WebhookId, WebhookKinds, WebhookUrl};
 use app::model::{CreatedWebhook, NewWebhook, Webhook, WebhookDelivery};
 
 use super::error::{ApiError, ErrorBody};
-use super::extract::json_body_error;
+use super::extract::{json_body_error, path_id};
 use crate::routes::AppState;
 
 fn account(caller: Option<Extension<Caller>>) -> Result<UserId, ApiError> {
     super::extract::account(caller, "Webhooks need")
-}
-
-fn hook_id(path: Result<Path<String>, PathRejection>) -> Result<WebhookId, ApiError> {
-    let Path(raw) = path.map_err(|e| ApiError::bad_request(e.body_text()))?;
-    WebhookId::parse(&raw).map_err(ApiError::bad_request)
 }
 
 /// The account's webhooks, newest first (never their secrets).
@@ -93,7 +88,7 @@ pub async fn delete(
     path: Result<Path<String>, PathRejection>,
 ) -> Result<StatusCode, ApiError> {
     let user = account(caller)?;
-    let id = hook_id(path)?;
+    let id = path_id(path, WebhookId::parse)?;
     state.ctx.webhooks.delete_webhook(user, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -118,7 +113,7 @@ pub async fn test(
     path: Result<Path<String>, PathRejection>,
 ) -> Result<Response, ApiError> {
     let user = account(caller)?;
-    let id = hook_id(path)?;
+    let id = path_id(path, WebhookId::parse)?;
     let delivery = state.ctx.webhooks.test_webhook(user, id).await?;
     Ok((StatusCode::ACCEPTED, Json(delivery)).into_response())
 }
@@ -153,7 +148,7 @@ pub async fn deliveries(
     query: Result<Query<LogParams>, QueryRejection>,
 ) -> Result<Json<Vec<WebhookDelivery>>, ApiError> {
     let user = account(caller)?;
-    let id = hook_id(path)?;
+    let id = path_id(path, WebhookId::parse)?;
     let Query(params) = query.map_err(|e| ApiError::bad_request(e.body_text()))?;
     let limit = super::extract::limit(params.limit, 20, 100)?;
     Ok(Json(state.ctx.webhooks.deliveries(user, id, limit).await?))
