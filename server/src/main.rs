@@ -1,6 +1,11 @@
 use anyhow::Context;
 use server::{config::Settings, startup::Application, telemetry};
 
+/// Many small short-lived allocations per request (headers, futures, strings): mimalloc's
+/// thread-local free lists serve them faster than glibc's arenas (measured in `make bench-api`).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     // A local `.env` is a development convenience; real deployments set the environment.

@@ -163,7 +163,7 @@ impl Application {
             // slides with every visit without a database write per request.
             session_refresh: (idle / 168).max(Duration::from_secs(1)),
         };
-        let state = AppState {
+        let state = AppState::new(routes::Shared {
             leptos_options,
             ctx: services.app_context(),
             pool: pool.clone(),
@@ -177,7 +177,7 @@ impl Application {
                 settings.access.max_streams,
                 settings.access.stream_heartbeat,
             ),
-        };
+        });
         // Other processes' events (a worker's new bars and predictions) reach this one's caches
         // and streams; new bars are checked against the alerts.
         let listeners = services.start_listeners();
