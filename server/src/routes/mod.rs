@@ -19,8 +19,8 @@ use crate::cache::Cache;
 
 /// Shared state of the plain axum routes (the Leptos routes get [`AppContext`] as context).
 /// Axum clones it for every request and every layer that extracts it, so it is one reference
-/// count: cloning the fields (the site options' strings among them) was a tenth of a cached
-/// answer's CPU time.
+/// count: cloning the fields (the site options' strings among them) was about a tenth of the
+/// server's CPU time under `make bench-api`'s load.
 #[derive(Clone, Debug)]
 pub struct AppState(Arc<Shared>);
 
