@@ -21,9 +21,9 @@ case $cmd in
   *) echo "usage: cluster.sh start|stop|status SERVER_BIN" >&2; exit 2 ;;
 esac
 if [ "$cmd" = start ]; then
-  [ -n "$BIN" ] || { echo "usage: cluster.sh start SERVER_BIN" >&2; exit 2; }
-  [ -x "$BIN" ] || { echo "cluster: $BIN is not an executable" >&2; exit 2; }
-  BIN=$(cd "$(dirname "$BIN")" && pwd)/$(basename "$BIN")
+  # shellcheck source=preamble.sh
+  . "$(dirname "$0")/preamble.sh"
+  server_bin "$BIN" "cluster.sh start SERVER_BIN"
 fi
 
 # shellcheck source=cluster-lib.sh

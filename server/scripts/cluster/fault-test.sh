@@ -21,18 +21,13 @@
 #   cluster-lib.sh); CLUSTER_DIR, CLUSTER_PORT as for cluster.sh
 set -euo pipefail
 
-BIN=${1:?usage: fault-test.sh SERVER_BIN}
-[ -x "$BIN" ] || { echo "$BIN is not an executable" >&2; exit 2; }
-BIN=$(cd "$(dirname "$BIN")" && pwd)/$(basename "$BIN")
-command -v wrk >/dev/null || { echo "fault-test: wrk is needed (apt-get install wrk)" >&2; exit 2; }
 here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=preamble.sh
+. "$here/preamble.sh"
+server_bin "${1:-}" "fault-test.sh SERVER_BIN"
+command -v wrk >/dev/null || { echo "fault-test: wrk is needed (apt-get install wrk)" >&2; exit 2; }
 began=$(date +%s)
-
-own_dir=
-if [ -z "${CLUSTER_DIR:-}" ]; then
-  CLUSTER_DIR=$(mktemp -d /tmp/tickercast-fault.XXXXXX)
-  own_dir=1
-fi
+run_dir fault
 export CLUSTER_DIR CLUSTER_PORT=${CLUSTER_PORT:-3200}
 # Limits far above what the run sends (anonymous load all comes from one address); jobs whose
 # heartbeat goes stale after 2 s and a worker that looks for work every second, so a killed

@@ -32,17 +32,12 @@
 #   for cluster.sh
 set -euo pipefail
 
-BIN=${1:?usage: scale-test.sh SERVER_BIN}
-[ -x "$BIN" ] || { echo "$BIN is not an executable" >&2; exit 2; }
-BIN=$(cd "$(dirname "$BIN")" && pwd)/$(basename "$BIN")
 here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=preamble.sh
+. "$here/preamble.sh"
+server_bin "${1:-}" "scale-test.sh SERVER_BIN"
 began=$(date +%s)
-
-own_dir=
-if [ -z "${CLUSTER_DIR:-}" ]; then
-  CLUSTER_DIR=$(mktemp -d /tmp/tickercast-scale.XXXXXX)
-  own_dir=1
-fi
+run_dir scale
 mkdir -p "$CLUSTER_DIR"
 # The phases' folders are inside it; as root, Postgres (the postgres user) must reach them.
 chmod 755 "$CLUSTER_DIR"
@@ -67,21 +62,16 @@ fi
 model=${SCALE_MODEL:-rf}
 bound_s=${SCALE_JOB_BOUND_SECS:-60}
 base="http://127.0.0.1:$lb_port"
-phases=()
 broken=0
 
 finish() {
-  local status=$? d data
+  local status=$?
   set +e
   # Whatever a worker still trains is of no use now: no graceful stop to wait for.
   for w in $(running_workers); do stop_proc "$w" KILL 1; done
   cluster_stop >/dev/null 2>&1
   if [ -n "$own_dir" ] && [ "$broken" = 0 ] && [ "$status" = 0 ]; then
-    for d in "${phases[@]}"; do
-      # Postgres's files, when they had to live outside the folder (see pg_init).
-      data=$(cat "$CLUSTER_DIR/$d/pgdata.path" 2>/dev/null)
-      case $data in /tmp/tickercast-cluster-*/postgres) rm -rf "$(dirname "$data")" ;; esac
-    done
+    # Postgres's files are inside: the folder is open to the postgres user (above).
     rm -rf "$CLUSTER_DIR"
   else
     echo "logs kept in $CLUSTER_DIR/*/logs" >&2
@@ -124,7 +114,6 @@ phase() {
   local name=$1 n=$2 s ids=() labels=() workers=() t_go t_done code id st all_done
   run="$CLUSTER_DIR/$name"
   dir="$run/client" # serve-lib.sh's form/new_key keep the session's cookies here
-  phases+=("$name")
   mkdir -p "$dir"
   echo "[$name] starting the cluster in $run (no worker yet) ..."
   cluster_start

@@ -293,14 +293,16 @@ pub(crate) fn matches(request: &HeaderMap, etag: &HeaderValue) -> bool {
 mod tests {
     use super::*;
 
+    fn one_header(name: header::HeaderName, value: &'static str) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        h.insert(name, HeaderValue::from_static(value));
+        h
+    }
+
     #[test]
     fn if_none_match_accepts_lists_weak_tags_and_the_star() {
         let etag = HeaderValue::from_static("\"abc\"");
-        let with = |v: &'static str| {
-            let mut h = HeaderMap::new();
-            h.insert(header::IF_NONE_MATCH, HeaderValue::from_static(v));
-            h
-        };
+        let with = |v| one_header(header::IF_NONE_MATCH, v);
         assert!(matches(&with("\"abc\""), &etag));
         assert!(matches(&with("\"x\", W/\"abc\""), &etag));
         assert!(matches(&with("*"), &etag));
@@ -344,11 +346,7 @@ mod tests {
 
     #[test]
     fn gzip_is_taken_by_name_or_star_unless_weighted_zero() {
-        let with = |v: &'static str| {
-            let mut h = HeaderMap::new();
-            h.insert(header::ACCEPT_ENCODING, HeaderValue::from_static(v));
-            h
-        };
+        let with = |v| one_header(header::ACCEPT_ENCODING, v);
         assert!(accepts_gzip(&with("gzip, deflate, br, zstd")));
         assert!(accepts_gzip(&with("br;q=1.0, GZIP;q=0.5")));
         assert!(accepts_gzip(&with("*")));

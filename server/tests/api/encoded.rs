@@ -37,12 +37,8 @@ async fn a_client_that_has_the_answer_gets_a_304() {
         "{cc}"
     );
     let again = app
-        .client
-        .get(format!("{}{ROUTE}", app.address))
-        .header(IF_NONE_MATCH, etag.clone())
-        .send()
-        .await
-        .unwrap();
+        .get_with_header(ROUTE, IF_NONE_MATCH, etag.clone())
+        .await;
     assert_eq!(again.status(), 304);
     assert_eq!(again.headers()[ETAG], etag);
     assert!(again.bytes().await.unwrap().is_empty());

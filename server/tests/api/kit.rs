@@ -263,6 +263,23 @@ impl TestApp {
             .expect("request sent")
     }
 
+    /// GET `path` with one request header set (a validator, an encoding), nothing else added.
+    pub async fn get_with_header(
+        &self,
+        path: &str,
+        name: impl reqwest::header::IntoHeaderName,
+        value: impl Into<reqwest::header::HeaderValue>,
+    ) -> reqwest::Response {
+        let mut headers = reqwest::header::HeaderMap::new();
+        headers.insert(name, value.into());
+        self.client
+            .get(format!("{}{path}", self.address))
+            .headers(headers)
+            .send()
+            .await
+            .expect("request sent")
+    }
+
     /// POST form fields to a server function, the way the browser's ActionForm does with JS on
     /// (from one of the site's own pages: the browser sends the site's `Origin`).
     pub async fn call(&self, endpoint: &str, form: &[(&str, &str)]) -> reqwest::Response {

@@ -1,3 +1,5 @@
+use reqwest::header::{HeaderValue, ACCEPT_ENCODING};
+
 use crate::kit::spawn_app;
 
 #[tokio::test]
@@ -112,12 +114,8 @@ async fn pages_link_files_named_by_their_contents_which_are_kept_for_good_and_se
     );
     for path in [&stylesheet, &script, &wasm] {
         let res = app
-            .client
-            .get(format!("{}{path}", app.address))
-            .header("Accept-Encoding", "gzip")
-            .send()
-            .await
-            .unwrap();
+            .get_with_header(path, ACCEPT_ENCODING, HeaderValue::from_static("gzip"))
+            .await;
         assert_eq!(res.status(), 200, "{path}");
         assert_eq!(
             res.headers()["cache-control"],
@@ -138,12 +136,12 @@ async fn pages_link_files_named_by_their_contents_which_are_kept_for_good_and_se
     assert_eq!(plain.headers()["cache-control"], "no-cache");
     // A client that does not take gzip gets the bytes as they are.
     let identity = app
-        .client
-        .get(format!("{}{stylesheet}", app.address))
-        .header("Accept-Encoding", "identity")
-        .send()
-        .await
-        .unwrap();
+        .get_with_header(
+            &stylesheet,
+            ACCEPT_ENCODING,
+            HeaderValue::from_static("identity"),
+        )
+        .await;
     assert!(!identity.headers().contains_key("content-encoding"));
     assert_eq!(
         identity.bytes().await.unwrap(),
