@@ -1,5 +1,4 @@
-import { readFileSync, writeFileSync, mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 
 import { test, expect } from "../tests/fixtures/test";
@@ -77,7 +76,8 @@ test("an administrator imports a Yahoo download: preview, import, chart, forecas
   // has read for 30 seconds (as documented), so the new role shows after that.
   await registerAdministrator(page, baseURL!);
   await page.waitForTimeout(31_000);
-  const dir = mkdtempSync(join(tmpdir(), "tickercast-import-"));
+  // The test's own output folder: Playwright empties it at the start of every run.
+  const dir = test.info().outputPath();
   const full = join(dir, "MSFT-download.csv");
   writeFileSync(full, yahooCsv(600));
 

@@ -479,6 +479,27 @@ impl Settings {
     }
 }
 
+/// `var` as a comma-separated list, each item read by `parse` (empty items skipped); unset: none.
+fn comma_list<T>(
+    non_empty: &dyn Fn(&str) -> Option<String>,
+    var: &'static str,
+    parse: fn(&str) -> Result<T, String>,
+) -> Result<Vec<T>, ConfigError> {
+    let Some(value) = non_empty(var) else {
+        return Ok(Vec::new());
+    };
+    value
+        .split(',')
+        .filter(|item| !item.trim().is_empty())
+        .map(parse)
+        .collect::<Result<_, _>>()
+        .map_err(|reason| ConfigError {
+            var,
+            value: value.clone(),
+            reason,
+        })
+}
+
 /// Reads [`AccessSettings`].
 fn access(
     non_empty: &dyn Fn(&str) -> Option<String>,
@@ -498,32 +519,8 @@ fn access(
             }),
         }
     };
-    let trusted_proxies = match non_empty("TRUSTED_PROXIES") {
-        None => Vec::new(),
-        Some(v) => v
-            .split(',')
-            .filter(|p| !p.trim().is_empty())
-            .map(IpBlock::parse)
-            .collect::<Result<_, _>>()
-            .map_err(|reason| ConfigError {
-                var: "TRUSTED_PROXIES",
-                value: v.clone(),
-                reason,
-            })?,
-    };
-    let cors_origins = match non_empty("APP_CORS_ORIGINS") {
-        None => Vec::new(),
-        Some(v) => v
-            .split(',')
-            .filter(|o| !o.trim().is_empty())
-            .map(WebOrigin::parse)
-            .collect::<Result<_, _>>()
-            .map_err(|reason| ConfigError {
-                var: "APP_CORS_ORIGINS",
-                value: v.clone(),
-                reason,
-            })?,
-    };
+    let trusted_proxies = comma_list(non_empty, "TRUSTED_PROXIES", IpBlock::parse)?;
+    let cors_origins = comma_list(non_empty, "APP_CORS_ORIGINS", WebOrigin::parse)?;
     let jwt_secret = match non_empty("JWT_SECRET") {
         Some(s) if s.len() < 32 => {
             return Err(ConfigError {

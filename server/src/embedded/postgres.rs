@@ -1,5 +1,6 @@
 //! A private Postgres cluster in a data folder, for the embedded default and for tests.
 
+use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -48,6 +49,7 @@ impl EmbeddedPostgres {
              (`make setup` does) or set DATABASE_URL",
         )?;
         let initdb = postgres.with_file_name("initdb");
+        sweep_orphaned_fallbacks(&std::env::temp_dir());
         let data_dir = cluster_dir(dir)?;
         let owner = postgres_owner()?;
         let password = secret_string(&absolute_dir(dir)?.join("postgres.secret"), 24)?;
@@ -167,16 +169,7 @@ impl EmbeddedPostgres {
     /// The URL of database `db` on the cluster in `dir` if a server is running on it now (e.g. the
     /// app's own, for `server admin` beside a running `make run`).
     pub fn running_url(dir: &Path, db: &str) -> Option<String> {
-        let data_dir = cluster_dir(dir).ok()?;
-        // postmaster.pid: pid, data dir, start time, port, socket dir, listen address, …
-        let pid_file = std::fs::read_to_string(data_dir.join("postmaster.pid")).ok()?;
-        let mut lines = pid_file.lines();
-        let pid: i32 = lines.next()?.trim().parse().ok()?;
-        let port: u16 = lines.nth(2)?.trim().parse().ok()?;
-        // SAFETY: signal 0 only asks whether the process exists.
-        if unsafe { libc::kill(pid, 0) } != 0 {
-            return None;
-        }
+        let port = running_port(&cluster_dir(dir).ok()?)?;
         let password =
             std::fs::read_to_string(absolute_dir(dir).ok()?.join("postgres.secret")).ok()?;
         Some(format!(
@@ -256,14 +249,68 @@ fn cluster_dir(dir: &Path) -> anyhow::Result<PathBuf> {
     use std::hash::{Hash, Hasher};
     let mut h = std::collections::hash_map::DefaultHasher::new();
     dir.hash(&mut h);
-    let fallback = std::env::temp_dir().join(format!("tickercast-pg-{:016x}", h.finish()));
+    let fallback = std::env::temp_dir().join(format!("{FALLBACK_PREFIX}{:016x}", h.finish()));
     tracing::warn!(
         wanted = %preferred.display(),
         using = %fallback.display(),
         "the postgres user cannot reach the data folder; keeping the cluster elsewhere"
     );
     std::fs::create_dir_all(&fallback)?;
+    let owner = fallback.join(OWNER_FILE);
+    if !owner.exists() {
+        std::fs::write(&owner, dir.as_os_str().as_bytes())?;
+    }
     Ok(fallback.join("postgres"))
+}
+
+/// How the folders [`cluster_dir`] falls back to are named, under the system temp dir.
+const FALLBACK_PREFIX: &str = "tickercast-pg-";
+/// The file in such a folder naming the data folder it belongs to.
+const OWNER_FILE: &str = "owner";
+
+/// The port of the Postgres running on `data_dir` now, if one is.
+fn running_port(data_dir: &Path) -> Option<u16> {
+    // postmaster.pid: pid, data dir, start time, port, socket dir, listen address, …
+    let pid_file = std::fs::read_to_string(data_dir.join("postmaster.pid")).ok()?;
+    let mut lines = pid_file.lines();
+    let pid: i32 = lines.next()?.trim().parse().ok()?;
+    let port: u16 = lines.nth(2)?.trim().parse().ok()?;
+    // SAFETY: signal 0 only asks whether the process exists.
+    (unsafe { libc::kill(pid, 0) } == 0).then_some(port)
+}
+
+/// Removes the fallback folders under `temp` whose data folder is gone and whose Postgres no
+/// longer runs. A temporary data folder (a test run's, a benchmark's) is deleted by whoever made
+/// it, who knows nothing of the cluster kept for it elsewhere; without this each such run would
+/// leave one behind.
+fn sweep_orphaned_fallbacks(temp: &Path) {
+    let Ok(entries) = std::fs::read_dir(temp) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        if !entry
+            .file_name()
+            .as_bytes()
+            .starts_with(FALLBACK_PREFIX.as_bytes())
+        {
+            continue;
+        }
+        let folder = entry.path();
+        // Folders of older versions name no owner: left alone.
+        let Ok(owner) = std::fs::read(folder.join(OWNER_FILE)) else {
+            continue;
+        };
+        let owner = PathBuf::from(std::ffi::OsString::from_vec(owner));
+        if owner.exists() || running_port(&folder.join("postgres")).is_some() {
+            continue;
+        }
+        match std::fs::remove_dir_all(&folder) {
+            Ok(()) => tracing::info!(folder = %folder.display(), owner = %owner.display(),
+                "removed the Postgres folder of a data folder that is gone"),
+            Err(e) => tracing::warn!(folder = %folder.display(), error = %e,
+                "could not remove the Postgres folder of a data folder that is gone"),
+        }
+    }
 }
 
 fn traversable_by_others(dir: &Path) -> bool {
@@ -273,4 +320,37 @@ fn traversable_by_others(dir: &Path) -> bool {
             .map(|m| m.permissions().mode() & 0o001 != 0)
             .unwrap_or(false)
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_fallbacks_whose_data_folder_is_gone_are_swept() {
+        let temp = std::env::temp_dir().join(format!("tc-sweep-{}", std::process::id()));
+        let kept_data = temp.join("a-data-folder");
+        std::fs::create_dir_all(&kept_data).unwrap();
+        let fallback = |name: &str, owner: Option<&Path>| {
+            let folder = temp.join(format!("{FALLBACK_PREFIX}{name}"));
+            std::fs::create_dir_all(folder.join("postgres")).unwrap();
+            if let Some(owner) = owner {
+                std::fs::write(folder.join(OWNER_FILE), owner.as_os_str().as_bytes()).unwrap();
+            }
+            folder
+        };
+        let orphan = fallback("orphan", Some(&temp.join("deleted-by-its-test")));
+        let owned = fallback("owned", Some(&kept_data));
+        let unnamed = fallback("unnamed", None);
+        let unrelated = temp.join("some-other-folder");
+        std::fs::create_dir_all(&unrelated).unwrap();
+
+        sweep_orphaned_fallbacks(&temp);
+
+        assert!(!orphan.exists(), "its data folder is gone");
+        assert!(owned.exists(), "its data folder is still there");
+        assert!(unnamed.exists(), "no owner named: not ours to judge");
+        assert!(unrelated.exists());
+        std::fs::remove_dir_all(temp).unwrap();
+    }
 }

@@ -293,6 +293,17 @@ pub(crate) fn matches(request: &HeaderMap, etag: &HeaderValue) -> bool {
 mod tests {
     use super::*;
 
+    /// A site root of its own under the temp folder holding `files` (path under the root, text).
+    fn site_root(name: &str, files: &[(&str, &str)]) -> std::path::PathBuf {
+        let dir = std::env::temp_dir().join(format!("tc-{name}-{}", std::process::id()));
+        for (path, text) in files {
+            let file = dir.join(path);
+            std::fs::create_dir_all(file.parent().expect("a file has a folder")).unwrap();
+            std::fs::write(file, text).unwrap();
+        }
+        dir
+    }
+
     fn one_header(name: header::HeaderName, value: &'static str) -> HeaderMap {
         let mut h = HeaderMap::new();
         h.insert(name, HeaderValue::from_static(value));
@@ -312,10 +323,10 @@ mod tests {
 
     #[test]
     fn every_file_under_the_root_is_keyed_by_its_url_path() {
-        let dir = std::env::temp_dir().join(format!("tc-assets-{}", std::process::id()));
-        std::fs::create_dir_all(dir.join("pkg")).unwrap();
-        std::fs::write(dir.join("pkg/app.css"), "body{}").unwrap();
-        std::fs::write(dir.join("favicon.svg"), "<svg/>").unwrap();
+        let dir = site_root(
+            "assets",
+            &[("pkg/app.css", "body{}"), ("favicon.svg", "<svg/>")],
+        );
         let assets = Assets::load(&dir);
         assert_eq!(assets.len(), 2);
         let css = &assets.files["/pkg/app.css"];
@@ -357,11 +368,14 @@ mod tests {
 
     #[test]
     fn the_pages_link_content_named_files_and_the_bundle_shares_one_hash() {
-        let dir = std::env::temp_dir().join(format!("tc-named-{}", std::process::id()));
-        std::fs::create_dir_all(dir.join("pkg")).unwrap();
-        std::fs::write(dir.join("pkg/tickercast.css"), "body{}").unwrap();
-        std::fs::write(dir.join("pkg/tickercast.js"), "export default 1").unwrap();
-        std::fs::write(dir.join("pkg/tickercast_bg.wasm"), "\0asm").unwrap();
+        let dir = site_root(
+            "named",
+            &[
+                ("pkg/tickercast.css", "body{}"),
+                ("pkg/tickercast.js", "export default 1"),
+                ("pkg/tickercast_bg.wasm", "\0asm"),
+            ],
+        );
         let assets = Assets::load(&dir);
         let site = assets.site_files();
         let bundle = site.bundle.clone().expect("a bundle");
