@@ -10,6 +10,7 @@ SITE_ROOT       := $(CURDIR)/target/site
 WASM_BINDGEN_V  := 0.2.130
 SQLX_CLI_V      := 0.8.6
 TRUNK_V         := 0.21.14
+WASM_SPLIT_V    := 0.2.4
 # The server the static build (`make spa`) talks to; the SPA browser test runs one there.
 SPA_SERVER_URL  := http://127.0.0.1:3119
 # The browser bundle: `wasm-release` (size-optimised, then wasm-opt from the npm binaryen package:
@@ -51,6 +52,8 @@ setup:
 	@cd frontend && { [ -x node_modules/.bin/wasm-opt ] || npm ci --no-audit --no-fund; }
 	@wasm-bindgen --version 2>/dev/null | grep -q "$(WASM_BINDGEN_V)" || \
 	  cargo install wasm-bindgen-cli --version $(WASM_BINDGEN_V)
+	@cargo install --list | grep -q "^wasm_split_cli_support v$(WASM_SPLIT_V):" || \
+	  cargo install wasm_split_cli_support --version $(WASM_SPLIT_V) --locked --features build-binary
 
 ## setup-test: Chromium for the browser tests, the end2end npm packages, sqlx-cli for the query check,
 ## Python's venv for the API fuzzer
@@ -78,30 +81,44 @@ build-server:
 
 # A separate cargo invocation: building frontend and server together would unify the ssr and
 # hydrate features of the app crate.
+# The bundle is split where the routes are (`app::pages::split`): the splitter (Leptos's, from
+# crates.io, run before wasm-bindgen as cargo-leptos does) leaves the frame in `tickercast_bg.wasm`
+# and puts each page's code in a `split_*.wasm`, code pages share in a `chunk_*.wasm`, and the
+# loader that fetches them in `__wasm_split.js`. It reads the linker's relocations; data segments
+# kept apart can follow the code that uses them into its chunk.
+SPLIT_DIR       = $(TARGET_DIR)/wasm-split/$(WASM_DIR)
+SPLIT_FLAGS    := -Clink-args=--emit-relocs -Clink-arg=--no-merge-data-segments
 build-wasm:
-	cargo build -p frontend --lib --target wasm32-unknown-unknown --profile $(WASM_PROFILE)
-	wasm-bindgen --target web --out-dir $(SITE_ROOT)/pkg --out-name tickercast \
-	  $(TARGET_DIR)/wasm32-unknown-unknown/$(WASM_DIR)/frontend.wasm
+	CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS="$(SPLIT_FLAGS)" \
+	  cargo build -p frontend --lib --target wasm32-unknown-unknown --profile $(WASM_PROFILE)
+	rm -rf $(SPLIT_DIR) && mkdir -p $(SPLIT_DIR) $(SITE_ROOT)/pkg
+	wasm-split-cli --out-name tickercast \
+	  $(TARGET_DIR)/wasm32-unknown-unknown/$(WASM_DIR)/frontend.wasm $(SPLIT_DIR)
+	rm -f $(SITE_ROOT)/pkg/__wasm_split.js $(SITE_ROOT)/pkg/split_*.wasm $(SITE_ROOT)/pkg/chunk_*.wasm
+	wasm-bindgen --target web --keep-lld-exports --no-demangle --out-dir $(SITE_ROOT)/pkg \
+	  --out-name tickercast $(SPLIT_DIR)/tickercast.wasm
+	cp $(SPLIT_DIR)/__wasm_split.js $(SPLIT_DIR)/split_*.wasm $(SITE_ROOT)/pkg/
+	cp $(SPLIT_DIR)/chunk_*.wasm $(SITE_ROOT)/pkg/ 2>/dev/null || true
 	@if [ "$(WASM_PROFILE)" != dev ]; then $(MAKE) --no-print-directory wasm-opt; fi
 
-# wasm-opt -Oz takes over a minute here, so its output is kept in the cargo target folder under
-# the digest of its input: an unchanged bundle (a warm run, a fresh clone of the same code) is
-# optimised once. The newest four are kept.
+# wasm-opt -Oz takes over a minute here for the frame, so each output is kept in the cargo target
+# folder under the SHA-256 of its input (the newest few hundred) and reused when the same file
+# comes again. Chunks under 4 KB are left as they are: each run costs a second of start-up for a
+# few dozen bytes. The rest run two at a time.
 WASM_OPT_CACHE := $(TARGET_DIR)/wasm-opt
 wasm-opt:
-	@bundle=$(SITE_ROOT)/pkg/tickercast_bg.wasm; \
-	optimised=$(WASM_OPT_CACHE)/$$(sha256sum "$$bundle" | cut -c1-64).wasm; \
-	if [ -f "$$optimised" ]; then \
-	  echo "wasm-opt -Oz: this bundle was optimised before, reusing $$optimised"; \
-	  touch "$$optimised"; \
-	else \
-	  echo "wasm-opt -Oz"; \
-	  mkdir -p $(WASM_OPT_CACHE); \
-	  $(WASM_OPT) -Oz "$$bundle" -o "$$optimised.partial"; \
-	  mv "$$optimised.partial" "$$optimised"; \
-	  ls -t $(WASM_OPT_CACHE)/*.wasm | tail -n +5 | xargs -r rm -f; \
-	fi; \
-	cp "$$optimised" "$$bundle"
+	@mkdir -p $(WASM_OPT_CACHE); \
+	find $(SITE_ROOT)/pkg -maxdepth 1 -name '*.wasm' -size +4k -print0 | \
+	  xargs -0 -r -n1 -P2 sh -c ' \
+	    optimised=$(WASM_OPT_CACHE)/$$(sha256sum "$$0" | cut -c1-64).wasm; \
+	    if [ ! -f "$$optimised" ]; then \
+	      echo "wasm-opt -Oz $$(basename "$$0")"; \
+	      $(WASM_OPT) -Oz --enable-bulk-memory --enable-nontrapping-float-to-int \
+	        "$$0" -o "$$optimised.partial" && \
+	      mv "$$optimised.partial" "$$optimised"; \
+	    fi; \
+	    touch "$$optimised"; cp "$$optimised" "$$0"'; \
+	ls -t $(WASM_OPT_CACHE)/*.wasm | tail -n +301 | xargs -r rm -f
 
 site:
 	@mkdir -p $(SITE_ROOT)/pkg

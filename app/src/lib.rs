@@ -20,20 +20,7 @@ use leptos_router::components::{Route, Router, Routes};
 use leptos_router::{path, SsrMode};
 
 use crate::components::header::{AuthActions, Header};
-use crate::pages::{
-    account::AccountPage,
-    admin_import::ImportPage,
-    alerts::AlertsPage,
-    auth::{LoginPage, RegisterPage},
-    home::HomePage,
-    models::ModelsPage,
-    news::{MarketNewsPage, SymbolNewsPage},
-    not_found::NotFoundPage,
-    predict::PredictPage,
-    search::SearchPage,
-    stock::{StockPage, StockSearchRedirect},
-    track::TrackPage,
-};
+use crate::pages::{not_found::NotFoundPage, split};
 
 /// The HTML document around the app. ECharts is not part of it: the first chart a page draws
 /// loads it (`components::echarts::when_ready`), so pages without charts never fetch it. The
@@ -62,15 +49,22 @@ pub fn shell(mut options: LeptosOptions) -> impl IntoView {
     }
 }
 
+/// Marks the page as taken over by the WebAssembly (`<main data-hydrated="true">`), so browser
+/// tests (and people) know its buttons work. The entry points call it once the whole page is live:
+/// with the page's own code fetched and hydrated, which an effect of the frame would run before.
+#[cfg(feature = "browser")]
+pub fn mark_hydrated() {
+    if let Ok(Some(main)) = document().query_selector("main[data-hydrated]") {
+        _ = main.set_attribute("data-hydrated", "true");
+    }
+}
+
 /// The routes and the frame every page shares.
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
     provide_context(AuthActions::new());
     provide_context(crate::components::alerts::AlertActions::new());
-    // Set once the WebAssembly has taken over, so browser tests (and people) know buttons work.
-    let hydrated = RwSignal::new(false);
-    Effect::new(move |_| hydrated.set(true));
 
     view! {
         <Link rel="icon" type_="image/svg+xml" href="/favicon.svg"/>
@@ -78,22 +72,22 @@ pub fn App() -> impl IntoView {
         <Title formatter=|t: String| if t.is_empty() { "Tickercast".to_string() } else { format!("{t} · Tickercast") }/>
         <Router>
             <Header/>
-            <main data-hydrated=move || hydrated.get().to_string()>
+            <main data-hydrated="false">
                 <Routes fallback=NotFoundPage>
-                    <Route path=path!("/") view=HomePage/>
-                    <Route path=path!("/stock") view=StockSearchRedirect ssr=SsrMode::Async/>
-                    <Route path=path!("/search") view=SearchPage ssr=SsrMode::Async/>
-                    <Route path=path!("/stock/:symbol") view=StockPage ssr=SsrMode::Async/>
-                    <Route path=path!("/predict/:symbol") view=PredictPage ssr=SsrMode::Async/>
-                    <Route path=path!("/track/:symbol") view=TrackPage ssr=SsrMode::Async/>
-                    <Route path=path!("/models/:symbol") view=ModelsPage ssr=SsrMode::Async/>
-                    <Route path=path!("/news") view=MarketNewsPage ssr=SsrMode::Async/>
-                    <Route path=path!("/news/:symbol") view=SymbolNewsPage ssr=SsrMode::Async/>
-                    <Route path=path!("/login") view=LoginPage/>
-                    <Route path=path!("/register") view=RegisterPage/>
-                    <Route path=path!("/account") view=AccountPage/>
-                    <Route path=path!("/alerts") view=AlertsPage ssr=SsrMode::Async/>
-                    <Route path=path!("/admin/import") view=ImportPage/>
+                    <Route path=path!("/") view=split::home()/>
+                    <Route path=path!("/stock") view=split::stock_search() ssr=SsrMode::Async/>
+                    <Route path=path!("/search") view=split::search() ssr=SsrMode::Async/>
+                    <Route path=path!("/stock/:symbol") view=split::stock() ssr=SsrMode::Async/>
+                    <Route path=path!("/predict/:symbol") view=split::predict() ssr=SsrMode::Async/>
+                    <Route path=path!("/track/:symbol") view=split::track() ssr=SsrMode::Async/>
+                    <Route path=path!("/models/:symbol") view=split::models() ssr=SsrMode::Async/>
+                    <Route path=path!("/news") view=split::market_news() ssr=SsrMode::Async/>
+                    <Route path=path!("/news/:symbol") view=split::symbol_news() ssr=SsrMode::Async/>
+                    <Route path=path!("/login") view=split::login()/>
+                    <Route path=path!("/register") view=split::register()/>
+                    <Route path=path!("/account") view=split::account()/>
+                    <Route path=path!("/alerts") view=split::alerts() ssr=SsrMode::Async/>
+                    <Route path=path!("/admin/import") view=split::import()/>
                 </Routes>
             </main>
             <footer class="site-footer">

@@ -9,6 +9,7 @@ fn main() {
         leptos::server_fn::client::set_server_url(url.trim_end_matches('/'));
     }
     leptos::mount::mount_to_body(app::App);
+    app::mark_hydrated();
 }
 
 #[cfg(not(feature = "csr"))]

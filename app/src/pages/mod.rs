@@ -11,5 +11,6 @@ pub mod news;
 pub mod not_found;
 pub mod predict;
 pub mod search;
+pub mod split;
 pub mod stock;
 pub mod track;

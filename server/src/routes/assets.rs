@@ -29,6 +29,9 @@ const MIN_GZIP: usize = 1024;
 /// The hydrate bundle as wasm-bindgen writes it: its script and its WebAssembly.
 const BUNDLE_JS: &str = "/pkg/tickercast.js";
 const BUNDLE_WASM: &str = "/pkg/tickercast_bg.wasm";
+/// The loader of the bundle's per-route chunks (`make build-wasm` splits it): it imports the
+/// bundle's script and fetches the chunks, each by a path relative to itself.
+const SPLIT_LOADER: &str = "/pkg/__wasm_split.js";
 const FOREVER: &str = "public, max-age=31536000, immutable";
 const REVALIDATE: &str = "no-cache";
 
@@ -70,6 +73,13 @@ impl Asset {
             bytes,
             gzipped: OnceCell::new(),
         }
+    }
+
+    fn content_type_str(&self) -> String {
+        self.content_type
+            .to_str()
+            .unwrap_or("application/octet-stream")
+            .to_string()
     }
 
     async fn gzipped(&self) -> Option<Bytes> {
@@ -122,23 +132,21 @@ impl Assets {
         Arc::new(Self::named(files))
     }
 
-    fn named(files: HashMap<String, Arc<Asset>>) -> Self {
+    fn named(mut files: HashMap<String, Arc<Asset>>) -> Self {
+        let bundle = bundle_name(&files);
+        if let Some(bundle) = &bundle {
+            link_split_loader(&mut files, bundle);
+        }
         let mut named: HashMap<String, Arc<Asset>> = files
             .iter()
             .map(|(url, asset)| (hashed_name(url, &asset.hash), asset.clone()))
             .collect();
-        // The bundle's script and WebAssembly are named together, the way Leptos links them
-        // (`<name>.js` and `<name>_bg.wasm`): one hash over both.
-        let bundle = match (files.get(BUNDLE_JS), files.get(BUNDLE_WASM)) {
-            (Some(js), Some(wasm)) => {
-                let hash = hex16(&Sha256::digest(format!("{}{}", js.hash, wasm.hash)));
-                let name = format!("tickercast.{hash}");
-                named.insert(format!("/pkg/{name}.js"), js.clone());
-                named.insert(format!("/pkg/{name}_bg.wasm"), wasm.clone());
-                Some(name)
-            }
-            _ => None,
-        };
+        if let (Some(name), Some(js), Some(wasm)) =
+            (&bundle, files.get(BUNDLE_JS), files.get(BUNDLE_WASM))
+        {
+            named.insert(format!("/pkg/{name}.js"), js.clone());
+            named.insert(format!("/pkg/{name}_bg.wasm"), wasm.clone());
+        }
         let hashed_or_plain = |plain: &str| {
             files
                 .get(plain)
@@ -167,6 +175,85 @@ impl Assets {
     pub fn is_empty(&self) -> bool {
         self.files.is_empty()
     }
+}
+
+/// The bundle's name, `tickercast.<hash>`: its script and WebAssembly are named together, the
+/// way Leptos links them (`<name>.js` and `<name>_bg.wasm`), by one hash over everything the
+/// bundle loads (with its chunks and their loader), so that the script, which
+/// [`link_split_loader`] rewrites, is the same wherever the name is.
+fn bundle_name(files: &HashMap<String, Arc<Asset>>) -> Option<String> {
+    let (js, wasm) = (files.get(BUNDLE_JS)?, files.get(BUNDLE_WASM)?);
+    let mut hasher = Sha256::new();
+    hasher.update(&js.hash);
+    hasher.update(&wasm.hash);
+    let mut split: Vec<_> = files
+        .iter()
+        .filter(|(url, _)| url.as_str() == SPLIT_LOADER || is_chunk(url))
+        .collect();
+    split.sort_by(|a, b| a.0.cmp(b.0));
+    for (url, asset) in split {
+        hasher.update(url);
+        hasher.update(&asset.hash);
+    }
+    Some(format!("tickercast.{}", hex16(&hasher.finalize())))
+}
+
+/// A WebAssembly file of the split bundle other than its first (`split_*.wasm`, `chunk_*.wasm`).
+fn is_chunk(url: &str) -> bool {
+    url.starts_with("/pkg/") && url.ends_with(".wasm") && url != BUNDLE_WASM
+}
+
+/// Links the split bundle's files by their content names, so each is kept for good: the chunk
+/// loader imports the bundle's script as the page does (`tickercast.<hash>.js`; under its plain
+/// name it would be a second copy of the module, whose start-up fails) and fetches each chunk by
+/// its content name, and the bundle's script imports the loader by the loader's content name.
+fn link_split_loader(files: &mut HashMap<String, Arc<Asset>>, bundle: &str) {
+    let (Some(loader), Some(js)) = (files.get(SPLIT_LOADER), files.get(BUNDLE_JS)) else {
+        return;
+    };
+    let (Ok(loader_text), Ok(js_text)) = (
+        std::str::from_utf8(&loader.bytes),
+        std::str::from_utf8(&js.bytes),
+    ) else {
+        return;
+    };
+    let linked_loader = relink(loader_text, |name| {
+        if name == "tickercast.js" {
+            return Some(format!("{bundle}.js"));
+        }
+        let chunk = files.get(&format!("/pkg/{name}"))?;
+        Some(hashed_name(name, &chunk.hash))
+    });
+    let linked_loader = Asset::new(Bytes::from(linked_loader), &loader.content_type_str());
+    let loader_name = hashed_name("__wasm_split.js", &linked_loader.hash);
+    let linked_js = relink(js_text, |name| {
+        (name == "__wasm_split.js").then(|| loader_name.clone())
+    });
+    let linked_js = Asset::new(Bytes::from(linked_js), &js.content_type_str());
+    files.insert(SPLIT_LOADER.to_string(), Arc::new(linked_loader));
+    files.insert(BUNDLE_JS.to_string(), Arc::new(linked_js));
+}
+
+/// `text` with the relative paths it loads (`from "./name"`, `URL("./name"`) renamed where
+/// `rename` knows the name. Other strings stay: wasm-bindgen's script also keys the WebAssembly's
+/// imports by the loader's plain name, which the WebAssembly asks for.
+fn relink(text: &str, rename: impl Fn(&str) -> Option<String>) -> String {
+    let mut out = String::with_capacity(text.len() + text.len() / 8);
+    let mut rest = text;
+    while let Some(at) = rest.find("\"./") {
+        let (head, tail) = rest.split_at(at + 3);
+        out.push_str(head);
+        let end = tail.find('"').unwrap_or(tail.len());
+        let name = &tail[..end];
+        let loads = head.ends_with("from \"./") || head.ends_with("URL(\"./");
+        match rename(name).filter(|_| loads) {
+            Some(renamed) => out.push_str(&renamed),
+            None => out.push_str(name),
+        }
+        rest = &tail[end..];
+    }
+    out.push_str(rest);
+    out
 }
 
 /// `/dir/name.ext` → `/dir/name.<hash>.ext` (the hash before the last extension).
@@ -393,5 +480,57 @@ mod tests {
             Assets::load(&std::env::temp_dir().join("tc-none")).site_files(),
             SiteFiles::default()
         );
+    }
+
+    #[test]
+    fn the_split_bundle_links_its_files_by_their_content_names() {
+        let files = [
+            (
+                "pkg/tickercast.js",
+                r#"import * as s from "./__wasm_split.js"
+const imports = { "./__wasm_split.js": s };"#,
+            ),
+            ("pkg/tickercast_bg.wasm", "\0asm"),
+            ("pkg/chunk_7.wasm", "\0asm7"),
+            (
+                "pkg/__wasm_split.js",
+                r#"import { initSync } from "./tickercast.js";
+const a = new URL("./chunk_7.wasm", import.meta.url);
+const b = new URL("./gone.wasm", import.meta.url);"#,
+            ),
+        ];
+        let dir = site_root("split", &files);
+        let assets = Assets::load(&dir);
+        let bundle = assets.site_files().bundle.expect("a bundle");
+        let text = |url: &str| String::from_utf8(assets.named[url].bytes.to_vec()).unwrap();
+        // The page's script imports the loader by its content name, and the loader imports the
+        // same script (not a second copy under the plain name) and names the chunk by its content.
+        let script = text(&format!("/pkg/{bundle}.js"));
+        let loader_url = script
+            .split('"')
+            .nth(1)
+            .map(|relative| format!("/pkg/{}", &relative[2..]))
+            .expect("an import");
+        assert_ne!(loader_url, SPLIT_LOADER);
+        // The WebAssembly's imports stay keyed by the name it asks for.
+        assert!(script.contains(r#"{ "./__wasm_split.js": s }"#), "{script}");
+        let loader = text(&loader_url);
+        assert!(
+            loader.contains(&format!("from \"./{bundle}.js\";")),
+            "{loader}"
+        );
+        let chunk = hashed_name("/pkg/chunk_7.wasm", &assets.files["/pkg/chunk_7.wasm"].hash);
+        assert!(
+            loader.contains(&format!("\".{}\"", &chunk[4..])),
+            "{loader}"
+        );
+        assert!(assets.named.contains_key(&chunk));
+        // A name the site does not have is left as it was.
+        assert!(loader.contains("\"./gone.wasm\""));
+        // Another build of a chunk is another bundle name, so a kept script never links a chunk
+        // it was not built with.
+        std::fs::write(dir.join("pkg/chunk_7.wasm"), "\0asm8").unwrap();
+        assert_ne!(Assets::load(&dir).site_files().bundle, Some(bundle));
+        std::fs::remove_dir_all(dir).unwrap();
     }
 }
