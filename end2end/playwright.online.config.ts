@@ -25,6 +25,9 @@ if (!process.env.E2E_ONLINE_DATA_DIR) {
   });
 }
 const dataDir = process.env.E2E_ONLINE_DATA_DIR;
+// How long the server trusts an account's role from memory: a role granted on the command line
+// (`registerAdministrator`) shows after this, which the specs wait out (workers inherit it).
+process.env.E2E_AUTH_CACHE_SECS = "2";
 const server = process.env.SERVER_BIN ?? "../target/debug/server";
 process.env.SERVER_BIN = server;
 const baseServer = Array.isArray(base.webServer) ? base.webServer[0] : base.webServer!;
@@ -52,6 +55,7 @@ export default defineConfig({
         MARKET_DATA_PROVIDERS: "yahoo",
         YAHOO_BASE_URL: `http://127.0.0.1:${providerPort}`,
         MARKET_DATA_MAX_RETRIES: "0",
+        AUTH_CACHE_SECS: process.env.E2E_AUTH_CACHE_SECS,
       },
     },
   ],

@@ -1,5 +1,5 @@
 import { test, expect } from "../tests/fixtures/test";
-import { hydrated, registerAdministrator, watchForErrors } from "../tests/fixtures/app";
+import { hydrated, registerAdministrator, untilRoleShows, watchForErrors } from "../tests/fixtures/app";
 
 const provider = `http://127.0.0.1:${process.env.FIXTURE_PROVIDER_PORT ?? 3199}`;
 
@@ -34,7 +34,7 @@ test("set a price alert on the stock page; a refresh crosses it; the notificatio
 
   // The session happens; an administrator has the bars fetched.
   await fetch(`${provider}/__fixture/hold?symbol=NVDA&sessions=0`, { method: "POST" });
-  await page.waitForTimeout(Math.max(0, granted + 31_000 - Date.now()));
+  await untilRoleShows(page, granted);
   const refresh = await page.request.post("/api/v1/admin/refresh/NVDA", { headers: { Origin: baseURL! } });
   expect(refresh.status(), await refresh.text()).toBe(202);
 

@@ -2,7 +2,7 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 
 import { test, expect } from "../tests/fixtures/test";
-import { hydrated, registerAdministrator, watchForErrors } from "../tests/fixtures/app";
+import { hydrated, registerAdministrator, untilRoleShows, watchForErrors } from "../tests/fixtures/app";
 
 test.describe.configure({ mode: "serial" });
 
@@ -73,9 +73,9 @@ function yahooCsv(rows: number): string {
 test("an administrator imports a Yahoo download: preview, import, chart, forecasts; 30 rows say what they cannot do", async ({ page, baseURL }) => {
   test.setTimeout(120_000);
   // Registered, then made an administrator from the command line; the server trusts a standing it
-  // has read for 30 seconds (as documented), so the new role shows after that.
-  await registerAdministrator(page, baseURL!);
-  await page.waitForTimeout(31_000);
+  // has read for `AUTH_CACHE_SECS` (as documented), so the new role shows after that.
+  const { granted } = await registerAdministrator(page, baseURL!);
+  await untilRoleShows(page, granted);
   // The test's own output folder: Playwright empties it at the start of every run.
   const dir = test.info().outputPath();
   const full = join(dir, "MSFT-download.csv");

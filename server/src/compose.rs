@@ -172,6 +172,7 @@ impl Services {
                 crate::accounts::AccountLimits {
                     concurrent_hashes: access.concurrent_hashes,
                     free_attempts: access.free_attempts,
+                    trust_for: access.auth_cache,
                 },
                 tokens,
             )),

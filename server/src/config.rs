@@ -141,6 +141,10 @@ pub struct AccessSettings {
     /// Failed logins per account or address, and registrations per address, before growing
     /// waits start (`AUTH_FREE_ATTEMPTS`, 5).
     pub free_attempts: u32,
+    /// How long an API key's owner and an account's role and tier are trusted from memory
+    /// (`AUTH_CACHE_SECS`, 30): the longest a revoked key or a changed role takes to show on
+    /// another instance.
+    pub auth_cache: std::time::Duration,
     /// `METRICS_TOKEN`: bearer token `/metrics` requires; unset, it is open (loopback deployments).
     pub metrics_token: Option<String>,
     /// A session ends after this long without a visit (`APP_SESSION_IDLE_SECS`, 7 days).
@@ -553,6 +557,7 @@ fn access(
         )?),
         concurrent_hashes: number("AUTH_MAX_CONCURRENT_HASHES", 4, 1)? as usize,
         free_attempts: number("AUTH_FREE_ATTEMPTS", 5, 1)?.min(1000) as u32,
+        auth_cache: secs(number("AUTH_CACHE_SECS", 30, 1)?.min(3600)),
         metrics_token: non_empty("METRICS_TOKEN"),
         session_idle: secs(number("APP_SESSION_IDLE_SECS", 7 * 24 * 3600, 5)?),
         max_streams: number("APP_MAX_STREAMS", 2_000, 1)? as usize,

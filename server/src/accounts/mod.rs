@@ -37,9 +37,6 @@ pub use keys::parse as parse_key;
 /// usernames exist.
 pub const BAD_CREDENTIALS: &str = app::api::auth::BAD_CREDENTIALS;
 
-/// How long a key's owner and standing are trusted from memory before Postgres is asked again:
-/// the longest a revoked key keeps working on another instance.
-const KEY_CACHE_TTL: Duration = Duration::from_secs(30);
 /// Most keys remembered at once.
 const KEY_CACHE_CAPACITY: usize = 10_000;
 /// How often a key's use is written to its row.
@@ -58,6 +55,10 @@ pub struct AccountLimits {
     pub concurrent_hashes: usize,
     /// Failed logins (per account, per address) and registrations (per address) before waits start.
     pub free_attempts: u32,
+    /// How long a key's owner and an account's standing are trusted from memory before Postgres
+    /// is asked again: the longest a revoked key keeps working, or a changed role takes to show,
+    /// on another instance.
+    pub trust_for: Duration,
 }
 
 /// Who a bearer credential belongs to.
@@ -98,6 +99,7 @@ pub struct AccountService {
     keys: Arc<Mutex<HashMap<ApiKeyId, CachedKey>>>,
     standing: Arc<Mutex<HashMap<UserId, (store::Standing, Instant)>>>,
     uses: Arc<Mutex<HashMap<ApiKeyId, (i64, Instant)>>>,
+    trust_for: Duration,
 }
 
 impl std::fmt::Debug for AccountService {
@@ -126,6 +128,7 @@ impl AccountService {
             keys: Arc::new(Mutex::new(HashMap::new())),
             standing: Arc::new(Mutex::new(HashMap::new())),
             uses: Arc::new(Mutex::new(HashMap::new())),
+            trust_for: limits.trust_for,
         }
     }
 
@@ -178,7 +181,7 @@ impl AccountService {
     /// The account's role and tier (from memory for a little while).
     pub async fn standing(&self, user: UserId) -> Result<Option<store::Standing>, sqlx::Error> {
         if let Some((s, at)) = self.standing.lock().await.get(&user) {
-            if at.elapsed() < KEY_CACHE_TTL {
+            if at.elapsed() < self.trust_for {
                 return Ok(Some(*s));
             }
         }
@@ -195,7 +198,7 @@ impl AccountService {
 
     async fn key_auth(&self, id: &ApiKeyId) -> Result<Option<store::KeyAuth>, sqlx::Error> {
         if let Some(c) = self.keys.lock().await.get(id) {
-            if c.at.elapsed() < KEY_CACHE_TTL {
+            if c.at.elapsed() < self.trust_for {
                 return Ok(Some(c.auth.clone()));
             }
         }
@@ -203,7 +206,7 @@ impl AccountService {
         if let Some(auth) = &found {
             let mut cache = self.keys.lock().await;
             if cache.len() >= KEY_CACHE_CAPACITY {
-                cache.retain(|_, c| c.at.elapsed() < KEY_CACHE_TTL);
+                cache.retain(|_, c| c.at.elapsed() < self.trust_for);
             }
             cache.insert(
                 id.clone(),

@@ -2,7 +2,8 @@
 //!
 //! Pages get a policy with a fresh nonce per response: Leptos puts that nonce on the inline
 //! scripts it writes (hydration, streamed resources), so no other inline script runs. Everything
-//! else (JSON, files) gets a policy that allows nothing, since none of it is meant to run.
+//! else (JSON, files) gets a policy that allows nothing, since none of it is meant to run;
+//! WebAssembly, never a document, gets only `nosniff`.
 
 use axum::extract::{Request, State};
 use axum::http::{header, HeaderName, HeaderValue};
@@ -62,22 +63,33 @@ pub async fn security_headers(
         .any(|c| c.contains(policy.session_cookie));
     let mut res = next.run(req).await;
     let h = res.headers_mut();
+    let content_type = |prefix: &str| {
+        h.get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|t| t.starts_with(prefix))
+    };
+    let (html, wasm) = (content_type("text/html"), content_type("application/wasm"));
     let set = |h: &mut axum::http::HeaderMap, name: HeaderName, value: &'static str| {
         h.entry(name).or_insert(HeaderValue::from_static(value));
     };
-    set(h, header::CONTENT_SECURITY_POLICY, NOTHING_RUNS);
     set(h, header::X_CONTENT_TYPE_OPTIONS, "nosniff");
-    set(
-        h,
-        header::REFERRER_POLICY,
-        "strict-origin-when-cross-origin",
-    );
-    set(h, header::X_FRAME_OPTIONS, "DENY");
-    set(
-        h,
-        HeaderName::from_static("cross-origin-opener-policy"),
-        "same-origin",
-    );
+    // The headers that govern a document say nothing about WebAssembly, which is never one (nor a
+    // worker), and the split bundle's chunks, a hundred small files a first visit, would each
+    // carry them.
+    if !wasm {
+        set(h, header::CONTENT_SECURITY_POLICY, NOTHING_RUNS);
+        set(
+            h,
+            header::REFERRER_POLICY,
+            "strict-origin-when-cross-origin",
+        );
+        set(h, header::X_FRAME_OPTIONS, "DENY");
+        set(
+            h,
+            HeaderName::from_static("cross-origin-opener-policy"),
+            "same-origin",
+        );
+    }
     if policy.https {
         set(
             h,
@@ -85,10 +97,6 @@ pub async fn security_headers(
             "max-age=31536000; includeSubDomains",
         );
     }
-    let html = h
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|t| t.starts_with("text/html"));
     if html && personal {
         h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     }
@@ -143,6 +151,43 @@ mod tests {
         let all: Vec<_> = h.get_all(header::SET_COOKIE).iter().collect();
         assert_eq!(all[0], "__Host-tickercast.sid=; Path=/; Max-Age=0; Secure");
         assert_eq!(all[1], "other=1; Path=/");
+    }
+
+    #[tokio::test]
+    async fn webassembly_carries_no_document_headers_and_everything_else_does() {
+        use axum::routing::get;
+        use tower::ServiceExt;
+        let typed = |t: &'static str| move || async move { ([(header::CONTENT_TYPE, t)], "x") };
+        let app = axum::Router::new()
+            .route("/a.wasm", get(typed("application/wasm")))
+            .route("/a.js", get(typed("text/javascript")))
+            .layer(axum::middleware::from_fn_with_state(
+                HeaderPolicy {
+                    https: false,
+                    session_cookie: "sid",
+                },
+                security_headers,
+            ));
+        let headers = |path: &'static str| {
+            let app = app.clone();
+            async move {
+                let req = Request::get(path).body(axum::body::Body::empty()).unwrap();
+                app.oneshot(req).await.unwrap().headers().clone()
+            }
+        };
+        let wasm = headers("/a.wasm").await;
+        assert_eq!(wasm["x-content-type-options"], "nosniff");
+        for document_only in [
+            "content-security-policy",
+            "referrer-policy",
+            "x-frame-options",
+            "cross-origin-opener-policy",
+        ] {
+            assert!(!wasm.contains_key(document_only), "{document_only}");
+        }
+        let js = headers("/a.js").await;
+        assert_eq!(js["content-security-policy"], NOTHING_RUNS);
+        assert_eq!(js["x-frame-options"], "DENY");
     }
 
     #[test]
