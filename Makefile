@@ -37,7 +37,7 @@ dev: setup build
 ## test: set up, build, and run unit, integration and browser tests
 test: setup setup-test build spa lint test-rust test-fuzz test-e2e test-spa test-cluster test-scale
 
-## setup: system packages, the wasm target and wasm-bindgen (skips whatever is already there)
+## setup: system packages, the wasm target, wasm-bindgen and the bundle splitter (skips whatever is already there)
 setup:
 	@missing=""; \
 	command -v redis-server >/dev/null || missing="$$missing redis-server"; \
