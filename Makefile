@@ -103,12 +103,12 @@ build-wasm:
 
 # wasm-opt -Oz takes over a minute here for the frame, so each output is kept in the cargo target
 # folder under the SHA-256 of its input (the newest few hundred) and reused when the same file
-# comes again. Chunks under 4 KB are left as they are: each run costs a second of start-up for a
-# few dozen bytes. The rest run two at a time.
+# comes again; two run at a time. Every file is optimised, small chunks too: as the splitter
+# writes them, each carries a name section of about 480 KB that wasm-opt drops.
 WASM_OPT_CACHE := $(TARGET_DIR)/wasm-opt
 wasm-opt:
 	@mkdir -p $(WASM_OPT_CACHE); \
-	find $(SITE_ROOT)/pkg -maxdepth 1 -name '*.wasm' -size +4k -print0 | \
+	find $(SITE_ROOT)/pkg -maxdepth 1 -name '*.wasm' -print0 | \
 	  xargs -0 -r -n1 -P2 sh -c ' \
 	    optimised=$(WASM_OPT_CACHE)/$$(sha256sum "$$0" | cut -c1-64).wasm; \
 	    if [ ! -f "$$optimised" ]; then \

@@ -75,11 +75,9 @@ impl Asset {
         }
     }
 
-    fn content_type_str(&self) -> String {
-        self.content_type
-            .to_str()
-            .unwrap_or("application/octet-stream")
-            .to_string()
+    /// The same kind of file with other bytes (a script the server rewrote).
+    fn with_bytes(&self, bytes: Bytes) -> Self {
+        Self::new(bytes, self.content_type.to_str().unwrap_or_default())
     }
 
     async fn gzipped(&self) -> Option<Bytes> {
@@ -224,12 +222,12 @@ fn link_split_loader(files: &mut HashMap<String, Arc<Asset>>, bundle: &str) {
         let chunk = files.get(&format!("/pkg/{name}"))?;
         Some(hashed_name(name, &chunk.hash))
     });
-    let linked_loader = Asset::new(Bytes::from(linked_loader), &loader.content_type_str());
+    let linked_loader = loader.with_bytes(Bytes::from(linked_loader));
     let loader_name = hashed_name("__wasm_split.js", &linked_loader.hash);
     let linked_js = relink(js_text, |name| {
         (name == "__wasm_split.js").then(|| loader_name.clone())
     });
-    let linked_js = Asset::new(Bytes::from(linked_js), &js.content_type_str());
+    let linked_js = js.with_bytes(Bytes::from(linked_js));
     files.insert(SPLIT_LOADER.to_string(), Arc::new(linked_loader));
     files.insert(BUNDLE_JS.to_string(), Arc::new(linked_js));
 }
