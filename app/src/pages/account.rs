@@ -10,7 +10,7 @@ use crate::api::webhooks::{my_webhooks, CreateWebhook, DeleteWebhook, TestWebhoo
 use crate::components::format;
 use crate::components::header::AuthActions;
 use crate::error::AppError;
-use crate::model::ApiKeyInfo;
+use crate::model::{ApiKeyInfo, Webhook};
 
 /// `/account`.
 #[component]
@@ -28,6 +28,7 @@ pub fn AccountPage() -> impl IntoView {
         },
         |_| my_api_keys(),
     );
+    let webhooks = WebhookData::new();
 
     view! {
         <Title text="Your account"/>
@@ -51,7 +52,7 @@ pub fn AccountPage() -> impl IntoView {
                     Ok(list) => Either::Right(view! {
                         <NewKeyForm create/>
                         <KeyTable keys=list revoke/>
-                        <Webhooks/>
+                        <Webhooks data=webhooks/>
                     }),
                 }
             })}
@@ -142,23 +143,51 @@ fn KeyTable(keys: Vec<ApiKeyInfo>, revoke: ServerAction<RevokeApiKey>) -> impl I
     })
 }
 
+/// The webhooks section's actions and list. Made with the page, outside the keys' Transition that
+/// shows the section: Leptos walks a Transition's children again until no read is pending, and a
+/// resource made in there would be made and fetched once per walk.
+#[derive(Clone, Copy)]
+struct WebhookData {
+    create: ServerAction<CreateWebhook>,
+    remove: ServerAction<DeleteWebhook>,
+    test: ServerAction<TestWebhook>,
+    hooks: Resource<Result<Vec<Webhook>, AppError>>,
+}
+
+impl WebhookData {
+    fn new() -> Self {
+        let create = ServerAction::<CreateWebhook>::new();
+        let remove = ServerAction::<DeleteWebhook>::new();
+        let test = ServerAction::<TestWebhook>::new();
+        let hooks = Resource::new(
+            move || {
+                (
+                    create.version().get(),
+                    remove.version().get(),
+                    test.version().get(),
+                )
+            },
+            |_| my_webhooks(),
+        );
+        WebhookData {
+            create,
+            remove,
+            test,
+            hooks,
+        }
+    }
+}
+
 /// The account's webhooks: where events are sent, each with a test button; a form for a new one
 /// (its signing secret shown once).
 #[component]
-fn Webhooks() -> impl IntoView {
-    let create = ServerAction::<CreateWebhook>::new();
-    let remove = ServerAction::<DeleteWebhook>::new();
-    let test = ServerAction::<TestWebhook>::new();
-    let hooks = Resource::new(
-        move || {
-            (
-                create.version().get(),
-                remove.version().get(),
-                test.version().get(),
-            )
-        },
-        |_| my_webhooks(),
-    );
+fn Webhooks(data: WebhookData) -> impl IntoView {
+    let WebhookData {
+        create,
+        remove,
+        test,
+        hooks,
+    } = data;
     let made = move || {
         match create.value().get() {
         Some(Ok(w)) => Some(view! {

@@ -20,7 +20,10 @@ use crate::components::news::NewsPanel;
 use crate::components::quote::{MarketBadge, QuoteBlock};
 use crate::domain::{ChartRange, Indicator, IndicatorSet, Symbol};
 use crate::error::AppError;
-use crate::model::{Onboarding, ServedFrom, StockLookup, StockOverview, TimeSeries};
+use crate::model::{
+    CompanyProfile, IndicatorSeries, MarketStatus, NewsFeed, Onboarding, Quote, ServedFrom,
+    StockLookup, StockOverview, TimeSeries,
+};
 
 /// `/stock?symbol=…` (the search form): redirects to the stock page, or explains a malformed symbol.
 #[component]
@@ -39,19 +42,106 @@ pub fn StockSearchRedirect() -> impl IntoView {
 #[component]
 pub fn StockPage() -> impl IntoView {
     let params = use_params_map();
-    let symbol = move || params.read().get("symbol").unwrap_or_default();
-    let lookup = Resource::new(symbol, open_stock);
+    let symbol = Memo::new(move |_| params.read().get("symbol").unwrap_or_default());
+    let lookup = Resource::new(move || symbol.get(), open_stock);
+    let data = StockData::new(symbol, lookup);
 
     view! {
         <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match lookup.await {
-                    Ok(StockLookup::Stored(o)) => EitherOf3::A(view! { <StockView overview=o/> }),
+                    Ok(StockLookup::Stored(o)) => EitherOf3::A(view! { <StockView overview=o data/> }),
                     Ok(StockLookup::Onboarding(o)) => EitherOf3::B(view! { <OnboardingView onboarding=o/> }),
                     Err(error) => EitherOf3::C(view! { <ErrorView error/> }),
                 }
             })}
         </Suspense>
+    }
+}
+
+/// Everything the stock page loads, made once for the page and read inside its Suspense
+/// boundaries. Leptos walks a Suspense's children again until no read is pending, so a resource
+/// made in there would be made, fetched and written into the page once per walk.
+#[derive(Clone, Copy)]
+struct StockData {
+    /// The chart's range (`?range=5Y` picks the first, so the buttons also work as a plain form
+    /// without JavaScript).
+    range: RwSignal<ChartRange>,
+    /// Refreshes heard on the event stream: each brings a new quote.
+    bars_seen: RwSignal<u32>,
+    series: Resource<Result<TimeSeries, AppError>>,
+    indicators: Resource<Result<IndicatorSeries, AppError>>,
+    quote: Resource<Result<Quote, AppError>>,
+    profile: Resource<Result<CompanyProfile, AppError>>,
+    feed: Resource<Result<NewsFeed, AppError>>,
+    status: Resource<Result<MarketStatus, AppError>>,
+    watched: Resource<Result<bool, AppError>>,
+    add_to_watchlist: ServerAction<AddToWatchlist>,
+}
+
+impl StockData {
+    fn new(symbol: Memo<String>, lookup: Resource<Result<StockLookup, AppError>>) -> Self {
+        let range = RwSignal::new(
+            use_query_map()
+                .read_untracked()
+                .get("range")
+                .and_then(|r| ChartRange::parse(&r).ok())
+                .unwrap_or_default(),
+        );
+        let bars_seen = RwSignal::new(0u32);
+        let auth = expect_context::<AuthActions>();
+        let add_to_watchlist = ServerAction::<AddToWatchlist>::new();
+        StockData {
+            range,
+            bars_seen,
+            series: Resource::new(
+                move || (symbol.get(), range.get()),
+                move |(s, r)| when_stored(lookup, price_series(s, r)),
+            ),
+            indicators: Resource::new(
+                move || (symbol.get(), range.get()),
+                move |(s, r)| when_stored(lookup, indicator_series(s, r)),
+            ),
+            quote: Resource::new(
+                move || (symbol.get(), bars_seen.get()),
+                move |(s, _)| when_stored(lookup, quote(s)),
+            ),
+            profile: Resource::new(
+                move || symbol.get(),
+                move |s| when_stored(lookup, company_profile(s)),
+            ),
+            feed: Resource::new(
+                move || symbol.get(),
+                move |s| when_stored(lookup, news(Some(s))),
+            ),
+            status: Resource::new(|| (), |_| market_status()),
+            watched: Resource::new(
+                move || {
+                    (
+                        symbol.get(),
+                        auth.version(),
+                        add_to_watchlist.version().get(),
+                    )
+                },
+                move |(s, _, _)| when_stored(lookup, is_watched(s)),
+            ),
+            add_to_watchlist,
+        }
+    }
+}
+
+/// `load`'s answer once the lookup says the ticker is stored; a ticker still being fetched (or
+/// not found) has no chart, quote, facts or news to load yet.
+async fn when_stored<T>(
+    lookup: Resource<Result<StockLookup, AppError>>,
+    load: impl std::future::Future<Output = Result<T, AppError>>,
+) -> Result<T, AppError> {
+    match lookup.await? {
+        StockLookup::Stored(_) => load.await,
+        StockLookup::Onboarding(o) => Err(AppError::NotFound(format!(
+            "{} is still being fetched.",
+            o.symbol
+        ))),
     }
 }
 
@@ -100,51 +190,29 @@ fn OnboardingView(onboarding: Onboarding) -> impl IntoView {
 }
 
 #[component]
-fn StockView(overview: StockOverview) -> impl IntoView {
+fn StockView(overview: StockOverview, data: StockData) -> impl IntoView {
     let segment = overview.summary.symbol.url_segment();
     let symbol = overview.summary.symbol.to_string();
-    // `?range=5Y` picks the first range, so the buttons also work as a plain form without JavaScript.
-    let initial = use_query_map()
-        .read_untracked()
-        .get("range")
-        .and_then(|r| ChartRange::parse(&r).ok())
-        .unwrap_or_default();
-    let range = RwSignal::new(initial);
-    let series = Resource::new(
-        {
-            let symbol = symbol.clone();
-            move || (symbol.clone(), range.get())
-        },
-        |(s, r)| price_series(s, r),
-    );
-    let indicators = Resource::new(
-        {
-            let symbol = symbol.clone();
-            move || (symbol.clone(), range.get())
-        },
-        |(s, r)| indicator_series(s, r),
-    );
+    let StockData {
+        range,
+        bars_seen,
+        series,
+        indicators,
+        quote: quote_r,
+        profile,
+        feed,
+        status,
+        watched,
+        add_to_watchlist,
+    } = data;
     let chart = ChartState::new(range);
-    let keyed = {
-        let symbol = symbol.clone();
-        move || symbol.clone()
-    };
     // New bars (a refresh landing) bring a new quote, heard on the event stream.
-    let bars_seen = RwSignal::new(0u32);
     #[cfg(feature = "browser")]
     crate::components::live::while_mounted(&format!("kind=bars&symbol={segment}"), move |_| {
         bars_seen.try_update(|n| *n += 1);
     });
-    let quote_r = Resource::new(
-        {
-            let symbol = symbol.clone();
-            move || (symbol.clone(), bars_seen.get())
-        },
-        |(s, _)| quote(s),
-    );
-    let profile = Resource::new(keyed.clone(), company_profile);
-    let feed = Resource::new(keyed, |s| news(Some(s)));
-    let status = Resource::new(|| (), |_| market_status());
+    #[cfg(not(feature = "browser"))]
+    let _ = bars_seen;
     let s = &overview.summary;
     let title = format!("{} — {}", s.symbol, s.name);
 
@@ -236,7 +304,7 @@ fn StockView(overview: StockOverview) -> impl IntoView {
         </Transition>
         <div class="stock-actions">
             <a class="button primary" href=format!("/predict/{segment}")>"Forecasts"</a>
-            <WatchButton symbol=symbol.clone()/>
+            <WatchButton symbol=symbol.clone() watched add=add_to_watchlist/>
             <a class="button" href=crate::site_files::on_server(&format!("/api/v1/export/prices/{segment}?format=csv")) download data-testid="download-prices">
                 "Download prices (CSV)"
             </a>
@@ -266,16 +334,11 @@ fn StockView(overview: StockOverview) -> impl IntoView {
 
 /// Adds the ticker to the watchlist; the server refuses when nobody is logged in.
 #[component]
-fn WatchButton(symbol: String) -> impl IntoView {
-    let auth = expect_context::<AuthActions>();
-    let add = ServerAction::<AddToWatchlist>::new();
-    let watched = Resource::new(
-        {
-            let symbol = symbol.clone();
-            move || (symbol.clone(), auth.version(), add.version().get())
-        },
-        |(s, _, _)| is_watched(s),
-    );
+fn WatchButton(
+    symbol: String,
+    watched: Resource<Result<bool, AppError>>,
+    add: ServerAction<AddToWatchlist>,
+) -> impl IntoView {
     let error = move || match add.value().get() {
         Some(Err(AppError::Unauthorized(msg))) => Some(
             view! {
