@@ -18,10 +18,19 @@ SPA_SERVER_URL  := http://127.0.0.1:3119
 WASM_PROFILE    := wasm-release
 WASM_DIR         = $(if $(filter dev,$(WASM_PROFILE)),debug,$(WASM_PROFILE))
 WASM_OPT        := $(CURDIR)/frontend/node_modules/.bin/wasm-opt
+# `make test` lints the server and its tests while it builds them: cargo hands each workspace crate
+# to clippy-driver (what `cargo clippy` does, with the same `-D warnings`), which lints it and then
+# compiles it as rustc would, so the dependencies are compiled once, for the build, and not again
+# in check mode for clippy. clippy-driver turns rustc's MIR optimisations off (LLVM's stay on),
+# which suits test builds; the browser bundles, whose size is measured, are built by plain rustc
+# and linted by their own clippy passes. Only `make test` builds this way, so a new lint never stops
+# `make run`; `make lint` runs every clippy pass on its own.
+CLIPPY_WRAPPER  := RUSTC_WORKSPACE_WRAPPER=clippy-driver CLIPPY_ARGS=-D__CLIPPY_HACKERY__warnings__CLIPPY_HACKERY__
+LINTED          :=
 SUDO            := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 export LEPTOS_SITE_ROOT := $(SITE_ROOT)
 
-.PHONY: run dev test setup setup-test build build-server build-wasm wasm-opt site test-rust test-e2e test-fuzz lint fmt clean-data load-test bench bench-api sqlx-prepare echarts echarts-check cluster cluster-stop test-cluster test-scale spa test-spa
+.PHONY: run dev test setup setup-test build build-server build-wasm wasm-opt site test-rust test-e2e test-fuzz lint lint-test fmt clean-data load-test bench bench-api sqlx-prepare echarts echarts-check cluster cluster-stop test-cluster test-scale spa test-spa
 
 ## run: set up, build what a user should get (release server, optimised bundle), and serve on
 ## http://127.0.0.1:3000 (private Postgres and Redis unless URLs are set)
@@ -34,8 +43,9 @@ dev: WASM_PROFILE := dev
 dev: setup build
 	$(TARGET_DIR)/debug/server
 
-## test: set up, build, and run unit, integration and browser tests
-test: setup setup-test build spa lint test-rust test-fuzz test-e2e test-spa test-cluster test-scale
+## test: set up, build (linting as it compiles), and run unit, integration and browser tests
+test: LINTED := $(CLIPPY_WRAPPER)
+test: setup setup-test build spa lint-test test-rust test-fuzz test-e2e test-spa test-cluster test-scale
 
 ## setup: system packages, the wasm target, wasm-bindgen and the bundle splitter (skips whatever is already there)
 setup:
@@ -77,7 +87,7 @@ setup-test:
 build: build-server build-wasm site
 
 build-server:
-	cargo build -p server
+	$(LINTED) cargo build -p server
 
 # A separate cargo invocation: building frontend and server together would unify the ssr and
 # hydrate features of the app crate.
@@ -137,11 +147,11 @@ test-spa:
 	cd end2end && SERVER_BIN=$(TARGET_DIR)/debug/server npx playwright test --config playwright.spa.config.ts
 
 test-rust:
-	cargo test --workspace --exclude frontend
+	$(LINTED) cargo test --workspace --exclude frontend
 	# Tests that measure the whole process (memory), alone so nothing else shows in their figures.
 	# Selected with the same workspace flags as above, so cargo reuses that test binary instead of
 	# building the server again with `-p server`'s own feature set.
-	cargo test --workspace --exclude frontend --test api -- --ignored --test-threads=1
+	$(LINTED) cargo test --workspace --exclude frontend --test api -- --ignored --test-threads=1
 
 # Schemathesis against the OpenAPI document (installed into .venv-fuzz/ by the script).
 test-fuzz:
@@ -150,6 +160,16 @@ test-fuzz:
 test-e2e:
 	cd end2end && SERVER_BIN=$(TARGET_DIR)/debug/server npx playwright test
 	cd end2end && SERVER_BIN=$(TARGET_DIR)/debug/server npx playwright test --config playwright.online.config.ts
+
+# `make test`'s lint: the server build before it was linted as it compiled; this builds, and so
+# lints, the targets it leaves out (tests, benches, examples), which `test-rust` then reuses (the
+# query check compiles them itself when it runs: see the script), and lints both browser bundles.
+lint-test:
+	cargo fmt --all -- --check
+	$(LINTED) server/scripts/sqlx-check.sh $(TARGET_DIR)/debug/server check
+	$(LINTED) cargo test --workspace --exclude frontend --all-targets --no-run
+	cargo clippy -p frontend --target wasm32-unknown-unknown -- -D warnings
+	cargo clippy -p frontend --target wasm32-unknown-unknown --no-default-features --features csr -- -D warnings
 
 lint:
 	cargo fmt --all -- --check

@@ -391,9 +391,10 @@ fn spawn_worker(
 
 #[tokio::test]
 async fn a_worker_killed_mid_training_is_replaced_and_nothing_recorded_is_lost() {
-    // Long enough that the kill lands inside the walk-forward evaluation.
+    // Long enough that the kill lands inside the walk-forward evaluation (a dozen refits, each a
+    // progress step), short enough that the replacement's whole run stays a few seconds.
     let settings = JobSettings {
-        eval_origins: 120,
+        eval_origins: 60,
         eval_refit_every: 5,
         ..quick_settings()
     };
