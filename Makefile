@@ -137,11 +137,24 @@ site:
 
 ## spa: the static, client-side-rendered build in target/spa (Trunk.toml), talking to SPA_SERVER_URL
 ## (Trunk from crates.io, with the wasm-bindgen and wasm-opt installed by setup: nothing downloaded)
+# Trunk runs wasm-bindgen and wasm-opt on every build (about 20 s here when nothing changed), so
+# cargo builds first, as Trunk would, and Trunk is skipped when cargo's output and every file Trunk
+# reads are those the last static build was made from.
+SPA_WASM       := $(TARGET_DIR)/wasm32-unknown-unknown/spa-release/tickercast-spa.wasm
+SPA_INPUTS      = $(SPA_WASM) frontend/index.html Trunk.toml style/main.css public/echarts.min.js \
+                  public/echarts.LICENSE.txt public/favicon.svg
 spa: setup
 	@trunk --version 2>/dev/null | grep -q "$(TRUNK_V)" || \
 	  cargo install trunk --version $(TRUNK_V) --locked --no-default-features --features rustls
-	PATH="$(CURDIR)/frontend/node_modules/.bin:$$PATH" TICKERCAST_SERVER_URL=$(SPA_SERVER_URL) \
-	  trunk build --release
+	TICKERCAST_SERVER_URL=$(SPA_SERVER_URL) cargo build -p frontend --bin tickercast-spa \
+	  --no-default-features --features csr --profile spa-release --target wasm32-unknown-unknown
+	@digest="$$(cat $(SPA_INPUTS) | sha256sum | cut -c1-64) trunk $(TRUNK_V) wasm-bindgen $(WASM_BINDGEN_V)"; \
+	if [ -f target/spa/index.html ] && [ "$$(cat $(TARGET_DIR)/spa.inputs 2>/dev/null)" = "$$digest" ]; then \
+	  echo "spa: target/spa was built from these files"; \
+	else \
+	  PATH="$(CURDIR)/frontend/node_modules/.bin:$$PATH" TICKERCAST_SERVER_URL=$(SPA_SERVER_URL) \
+	    trunk build --release && echo "$$digest" > $(TARGET_DIR)/spa.inputs; \
+	fi
 
 test-spa:
 	cd end2end && SERVER_BIN=$(TARGET_DIR)/debug/server npx playwright test --config playwright.spa.config.ts

@@ -60,8 +60,9 @@ if [ "$1" = check ]; then shift; exec cargo test --no-run "$@"; fi
 exec cargo "$@"
 SH
 chmod +x "$dir/cargo"
-# sqlx touches the root file of every target of app and server.
-touched=$(git ls-files -co --exclude-standard app server)
+# sqlx touches the root file of every target of each workspace crate that depends on it, directly
+# or not (the bundle's crate through app).
+touched=$(git ls-files -co --exclude-standard '*.rs')
 times="$dir/times"
 # shellcheck disable=SC2086
 stat -c '%n %y' $touched >"$times"
