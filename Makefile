@@ -30,7 +30,7 @@ LINTED          :=
 SUDO            := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 export LEPTOS_SITE_ROOT := $(SITE_ROOT)
 
-.PHONY: run dev test setup setup-test build build-server build-wasm wasm-opt site test-rust test-e2e test-fuzz lint lint-test fmt clean-data load-test bench bench-api sqlx-prepare echarts echarts-check cluster cluster-stop test-cluster test-scale spa test-spa
+.PHONY: run dev test setup setup-test build build-server build-wasm wasm-opt site test-rust test-e2e test-fuzz lint lint-test lint-bundles fmt clean-data load-test bench bench-api sqlx-prepare echarts echarts-check cluster cluster-stop test-cluster test-scale spa test-spa
 
 ## run: set up, build what a user should get (release server, optimised bundle), and serve on
 ## http://127.0.0.1:3000 (private Postgres and Redis unless URLs are set)
@@ -181,15 +181,18 @@ lint-test:
 	cargo fmt --all -- --check
 	$(LINTED) server/scripts/sqlx-check.sh $(TARGET_DIR)/debug/server check
 	$(LINTED) cargo test --workspace --exclude frontend --all-targets --no-run
-	cargo clippy -p frontend --target wasm32-unknown-unknown -- -D warnings
-	cargo clippy -p frontend --target wasm32-unknown-unknown --no-default-features --features csr -- -D warnings
+	$(MAKE) --no-print-directory lint-bundles
 
 lint:
 	cargo fmt --all -- --check
 	cargo clippy --workspace --exclude frontend --all-targets -- -D warnings
+	$(MAKE) --no-print-directory lint-bundles
+	server/scripts/sqlx-check.sh $(TARGET_DIR)/debug/server check
+
+# Clippy on the two browser bundles: the hydrating one and the static build's.
+lint-bundles:
 	cargo clippy -p frontend --target wasm32-unknown-unknown -- -D warnings
 	cargo clippy -p frontend --target wasm32-unknown-unknown --no-default-features --features csr -- -D warnings
-	server/scripts/sqlx-check.sh $(TARGET_DIR)/debug/server check
 
 ## sqlx-prepare: rewrite .sqlx/ after changing a query (a throwaway Postgres; no setup needed)
 sqlx-prepare: build-server

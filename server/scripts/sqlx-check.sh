@@ -69,12 +69,15 @@ stat -c '%n %y' $touched >"$times"
 put_back_times() {
   while read -r file when; do touch -m -d "$when" "$file"; done <"$times"
 }
-status=0
 case "$mode" in
-  check) CARGO="$dir/cargo" sqlx prepare --workspace --check -- --workspace --exclude frontend --all-targets || status=$? ;;
-  prepare) CARGO="$dir/cargo" sqlx prepare --workspace -- --workspace --exclude frontend --all-targets || status=$? ;;
+  check) check_flag=--check ;;
+  prepare) check_flag= ;;
   *) echo "unknown mode $mode" >&2; exit 2 ;;
 esac
+status=0
+# shellcheck disable=SC2086
+CARGO="$dir/cargo" sqlx prepare --workspace $check_flag -- --workspace --exclude frontend --all-targets ||
+  status=$?
 put_back_times
 [ "$status" = 0 ] || exit "$status"
 [ "$mode" = check ] && echo "$digest" >"$stamp"
