@@ -1,7 +1,7 @@
 //! Building the application: services, pool, migrations, seed data, sessions, router, listener.
 
 use std::net::SocketAddr;
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock};
 use std::time::Duration;
 
 use anyhow::Context;
@@ -11,7 +11,7 @@ use axum::routing::get;
 use axum::Router;
 use leptos::config::LeptosOptions;
 use leptos::prelude::provide_context;
-use leptos_axum::{generate_route_list, LeptosRoutes};
+use leptos_axum::{generate_route_list, AxumRouteListing, LeptosRoutes};
 use sqlx::PgPool;
 use tokio::net::TcpListener;
 use tower_http::compression::CompressionLayer;
@@ -272,8 +272,15 @@ struct Edge {
     cors: Option<tower_http::cors::CorsLayer>,
 }
 
+/// The page routes, listed once per process. Listing renders the app with every resource held
+/// pending through a process-wide switch (leptos_server's `SuppressResourceLoad`): a resource that
+/// another app in the same process first polls while the switch is on never loads, and its page
+/// never answers (leptos-rs/leptos#4773). Listed once, before any app of the process serves, the
+/// switch is never on while one does.
+static PAGE_ROUTES: LazyLock<Vec<AxumRouteListing>> = LazyLock::new(|| generate_route_list(App));
+
 fn router(state: AppState, sessions: SessionManagerLayer<PostgresStore>, edge: Edge) -> Router {
-    let routes = generate_route_list(App);
+    let routes = PAGE_ROUTES.clone();
     let ctx = state.ctx.clone();
     let ctx_for_files = state.ctx.clone();
     let options = state.leptos_options.clone();

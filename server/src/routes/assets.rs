@@ -1,12 +1,14 @@
 //! The site's static files (the hydrate bundle, the stylesheet, ECharts, icons) served from memory.
 //! They are read once at start-up. Each is answered under its plain name (`/pkg/tickercast.css`,
 //! `Cache-Control: no-cache` with a strong `ETag`, so a revisit costs a `304`) and under a name
-//! carrying a hash of its bytes (`/pkg/tickercast.<hash>.css`, `immutable` for a year: a new
-//! build is a new name). Pages link the hashed names ([`SiteFiles`]), so a second visit fetches
-//! none of them. Compressible files are gzipped once, at the best level, on first demand, instead
-//! of at every request. Served ahead of the session, same-origin and access layers, which a file
-//! needs none of: reading them per request through a file server took a blocking-pool round trip
-//! for every stat and read, a tenth of what the same server answers from memory.
+//! carrying a hash of its bytes (`/pkg/tickercast.<hash>.css`, `immutable` for a year, with no
+//! tag: a new build is a new name). Pages link the hashed names ([`SiteFiles`]), so a second
+//! visit fetches none of them. A compressible file goes as brotli to a browser that takes it,
+//! when the build made one (`make precompress`: quality 11, too slow to make here), and otherwise
+//! gzipped, once, at the best level, on first demand, instead of at every request. Served ahead
+//! of the session, same-origin and access layers, which a file needs none of: reading them per
+//! request through a file server took a blocking-pool round trip for every stat and read, a tenth
+//! of what the same server answers from memory.
 
 use std::collections::HashMap;
 use std::io::Write;
@@ -22,10 +24,15 @@ use axum::response::{IntoResponse, Response};
 use sha2::{Digest, Sha256};
 use tokio::sync::OnceCell;
 
+use crate::routes::access::request_id::WithoutId;
+
 /// The largest file kept in memory; anything larger is left to the file handler.
 const MAX_FILE: u64 = 64 * 1024 * 1024;
 /// Below this, gzip's header costs about what it saves.
 const MIN_GZIP: usize = 1024;
+/// The folder under the site root holding the build's brotli files, each named by the content
+/// hash of the file it compresses (`<hash>.br`), so a file is only ever paired with its own.
+const PRECOMPRESSED: &str = "precompressed";
 /// The hydrate bundle as wasm-bindgen writes it: its script and its WebAssembly.
 const BUNDLE_JS: &str = "/pkg/tickercast.js";
 const BUNDLE_WASM: &str = "/pkg/tickercast_bg.wasm";
@@ -49,20 +56,14 @@ struct Asset {
     /// Its bytes gzipped, made on the first request that accepts them; `None` for a file gzip
     /// does not shrink.
     gzipped: OnceCell<Option<Bytes>>,
+    /// Its bytes as brotli, when the build made them.
+    brotli: Option<Bytes>,
 }
 
 impl Asset {
     fn new(bytes: Bytes, content_type: &str) -> Self {
         let hash = hex16(&Sha256::digest(&bytes));
-        let compressible = bytes.len() >= MIN_GZIP
-            && (content_type.starts_with("text/")
-                || matches!(
-                    content_type,
-                    "application/javascript"
-                        | "application/wasm"
-                        | "application/json"
-                        | "image/svg+xml"
-                ));
+        let compressible = bytes.len() >= MIN_GZIP && compressible_type(content_type);
         Self {
             etag: HeaderValue::from_str(&format!("\"{hash}\""))
                 .expect("hex is a valid header value"),
@@ -72,6 +73,7 @@ impl Asset {
             compressible,
             bytes,
             gzipped: OnceCell::new(),
+            brotli: None,
         }
     }
 
@@ -96,6 +98,15 @@ impl Asset {
             .await
             .clone()
     }
+}
+
+/// Text, scripts, WebAssembly, JSON and SVG: what compression shrinks.
+fn compressible_type(content_type: &str) -> bool {
+    content_type.starts_with("text/")
+        || matches!(
+            content_type,
+            "application/javascript" | "application/wasm" | "application/json" | "image/svg+xml"
+        )
 }
 
 fn gzip(bytes: &[u8]) -> Option<Bytes> {
@@ -125,8 +136,25 @@ impl Assets {
         if let Err(e) = read_dir(root, root, &mut files) {
             tracing::warn!(root = %root.display(), error = %e, "site assets not loaded");
         }
+        let precompressed = root.join(PRECOMPRESSED);
+        let files: HashMap<String, Arc<Asset>> = files
+            .into_iter()
+            .map(|(url, mut asset)| {
+                // Small files too: brotli's framing is a few bytes, and the split bundle's
+                // chunks are mostly under a kilobyte (a page fetches dozens).
+                if compressible_type(asset.content_type.to_str().unwrap_or_default()) {
+                    let made = precompressed.join(format!("{}.br", asset.hash));
+                    asset.brotli = std::fs::read(made)
+                        .ok()
+                        .filter(|br| br.len() < asset.bytes.len())
+                        .map(Bytes::from);
+                }
+                (url, Arc::new(asset))
+            })
+            .collect();
         let bytes: usize = files.values().map(|a| a.bytes.len()).sum();
-        tracing::info!(files = files.len(), bytes, "site assets in memory");
+        let brotli = files.values().filter(|a| a.brotli.is_some()).count();
+        tracing::info!(files = files.len(), bytes, brotli, "site assets in memory");
         Arc::new(Self::named(files))
     }
 
@@ -266,17 +294,16 @@ fn hashed_name(url: &str, hash: &str) -> String {
     }
 }
 
-fn read_dir(
-    root: &Path,
-    dir: &Path,
-    files: &mut HashMap<String, Arc<Asset>>,
-) -> std::io::Result<()> {
+fn read_dir(root: &Path, dir: &Path, files: &mut HashMap<String, Asset>) -> std::io::Result<()> {
     for entry in std::fs::read_dir(dir)? {
         let entry = entry?;
         let path = entry.path();
         let kind = entry.file_type()?;
         if kind.is_dir() {
-            read_dir(root, &path, files)?;
+            // The build's compressed copies go out only as their files' encodings.
+            if path != root.join(PRECOMPRESSED) {
+                read_dir(root, &path, files)?;
+            }
         } else if kind.is_file() && entry.metadata()?.len() <= MAX_FILE {
             let Ok(relative) = path.strip_prefix(root) else {
                 continue;
@@ -289,7 +316,7 @@ fn read_dir(
             };
             let bytes = Bytes::from(std::fs::read(&path)?);
             let mime = mime_guess::from_path(&path).first_or_octet_stream();
-            files.insert(url, Arc::new(Asset::new(bytes, mime.essence_str())));
+            files.insert(url, Asset::new(bytes, mime.essence_str()));
         }
     }
     Ok(())
@@ -314,24 +341,32 @@ pub async fn serve(State(assets): State<Arc<Assets>>, req: Request, next: Next) 
         return next.run(req).await;
     };
     let mut headers = HeaderMap::new();
-    headers.insert(header::ETAG, asset.etag.clone());
+    // A content name is never revalidated: its tag would only add to each of the split bundle's
+    // many answers.
+    if cache == REVALIDATE {
+        headers.insert(header::ETAG, asset.etag.clone());
+    }
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
-    if asset.compressible {
+    if asset.compressible || asset.brotli.is_some() {
         headers.insert(header::VARY, HeaderValue::from_static("accept-encoding"));
     }
     if matches(req.headers(), &asset.etag) {
-        return (StatusCode::NOT_MODIFIED, headers).into_response();
+        return unlogged((StatusCode::NOT_MODIFIED, headers).into_response(), cache);
     }
     headers.insert(header::CONTENT_TYPE, asset.content_type.clone());
-    let gzipped = if accepts_gzip(req.headers()) {
-        asset.gzipped().await
-    } else {
-        None
+    let brotli = asset
+        .brotli
+        .clone()
+        .filter(|_| accepts(req.headers(), "br"));
+    let encoded = match brotli {
+        Some(br) => Some(("br", br)),
+        None if accepts(req.headers(), "gzip") => asset.gzipped().await.map(|gz| ("gzip", gz)),
+        None => None,
     };
-    let bytes = match gzipped {
-        Some(gz) => {
-            headers.insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
-            gz
+    let bytes = match encoded {
+        Some((coding, encoded)) => {
+            headers.insert(header::CONTENT_ENCODING, HeaderValue::from_static(coding));
+            encoded
         }
         None => asset.bytes.clone(),
     };
@@ -341,11 +376,19 @@ pub async fn serve(State(assets): State<Arc<Assets>>, req: Request, next: Next) 
     } else {
         Body::from(bytes)
     };
-    (StatusCode::OK, headers, body).into_response()
+    unlogged((StatusCode::OK, headers, body).into_response(), cache)
 }
 
-/// Whether `Accept-Encoding` takes gzip (by name or `*`, with a weight above zero).
-fn accepts_gzip(request: &HeaderMap) -> bool {
+/// A content-named file's answer goes without the request's id (see [`WithoutId`]).
+fn unlogged(mut res: Response, cache: &str) -> Response {
+    if cache == FOREVER {
+        res.extensions_mut().insert(WithoutId);
+    }
+    res
+}
+
+/// Whether `Accept-Encoding` takes `coding` (by name or `*`, with a weight above zero).
+fn accepts(request: &HeaderMap, coding: &str) -> bool {
     let Some(Ok(accepted)) = request.get(header::ACCEPT_ENCODING).map(|v| v.to_str()) else {
         return false;
     };
@@ -357,7 +400,7 @@ fn accepts_gzip(request: &HeaderMap) -> bool {
                 .and_then(|q| q.parse::<f32>().ok())
                 .is_some_and(|q| q <= 0.0)
         });
-        (name.eq_ignore_ascii_case("gzip") || name == "*") && !refused
+        (name.eq_ignore_ascii_case(coding) || name == "*") && !refused
     })
 }
 
@@ -441,14 +484,57 @@ mod tests {
     }
 
     #[test]
-    fn gzip_is_taken_by_name_or_star_unless_weighted_zero() {
+    fn a_coding_is_taken_by_name_or_star_unless_weighted_zero() {
         let with = |v| one_header(header::ACCEPT_ENCODING, v);
-        assert!(accepts_gzip(&with("gzip, deflate, br, zstd")));
-        assert!(accepts_gzip(&with("br;q=1.0, GZIP;q=0.5")));
-        assert!(accepts_gzip(&with("*")));
-        assert!(!accepts_gzip(&with("gzip;q=0")));
-        assert!(!accepts_gzip(&with("br, deflate")));
-        assert!(!accepts_gzip(&HeaderMap::new()));
+        assert!(accepts(&with("gzip, deflate, br, zstd"), "gzip"));
+        assert!(accepts(&with("gzip, deflate, br, zstd"), "br"));
+        assert!(accepts(&with("br;q=1.0, GZIP;q=0.5"), "gzip"));
+        assert!(accepts(&with("*"), "br"));
+        assert!(!accepts(&with("gzip;q=0"), "gzip"));
+        assert!(!accepts(&with("br, deflate"), "gzip"));
+        assert!(!accepts(&with("gzip, br;q=0"), "br"));
+        assert!(!accepts(&HeaderMap::new(), "gzip"));
+    }
+
+    #[test]
+    fn a_file_is_paired_with_the_brotli_made_from_its_own_bytes_only() {
+        let script = "export const answer = 42;\n".repeat(64);
+        let made = format!(
+            "precompressed/{}.br",
+            hex16(&Sha256::digest(script.as_bytes()))
+        );
+        let other = "let x = 1;\n".repeat(200);
+        let named = |text: &str| format!("precompressed/{}.br", hex16(&Sha256::digest(text)));
+        let (tiny, tinier) = (named("export const a = 1;"), named("1"));
+        let dir = site_root(
+            "brotli",
+            &[
+                ("pkg/app.js", script.as_str()),
+                (made.as_str(), "made by the build"),
+                ("pkg/other.js", other.as_str()),
+                ("precompressed/0123456789abcdef.br", "from an earlier build"),
+                ("pkg/tiny.js", "export const a = 1;"),
+                (tiny.as_str(), "br"),
+                ("pkg/tinier.js", "1"),
+                (tinier.as_str(), "no gain"),
+            ],
+        );
+        let assets = Assets::load(&dir);
+        assert_eq!(
+            assets.files["/pkg/app.js"].brotli.as_deref(),
+            Some(&b"made by the build"[..])
+        );
+        assert!(assets.files["/pkg/other.js"].brotli.is_none());
+        // A file too small for gzip still takes brotli, unless that is no smaller.
+        assert!(!assets.files["/pkg/tiny.js"].compressible);
+        assert_eq!(
+            assets.files["/pkg/tiny.js"].brotli.as_deref(),
+            Some(&b"br"[..])
+        );
+        assert!(assets.files["/pkg/tinier.js"].brotli.is_none());
+        // The compressed copies are no files of the site.
+        assert_eq!(assets.len(), 4);
+        std::fs::remove_dir_all(dir).unwrap();
     }
 
     #[test]

@@ -18,6 +18,7 @@ mod market;
 mod market_cache;
 mod market_v1;
 mod news;
+mod one_process;
 mod operations;
 mod predictions;
 mod registry;

@@ -67,6 +67,7 @@ async fn static_assets_are_served_from_the_site_root() {
     // Served ahead of the session: no cookie for a file; the security headers all the same.
     assert!(!res.headers().contains_key("set-cookie"));
     assert_eq!(res.headers()["x-content-type-options"], "nosniff");
+    assert!(res.headers().contains_key("x-request-id"));
     let etag = res.headers()["etag"].to_str().unwrap().to_string();
     let body = res.bytes().await.unwrap();
     assert!(body.starts_with(b"<svg"));
@@ -121,6 +122,11 @@ async fn pages_link_files_named_by_their_contents_which_are_kept_for_good_and_se
             res.headers()["cache-control"],
             "public, max-age=31536000, immutable"
         );
+        assert!(!res.headers().contains_key("etag"), "never revalidated");
+        assert!(
+            !res.headers().contains_key("x-request-id"),
+            "logged by none"
+        );
         assert_eq!(res.headers()["content-encoding"], "gzip", "{path}");
         let gzipped = res.bytes().await.unwrap();
         let mut unzipped = Vec::new();
@@ -147,4 +153,41 @@ async fn pages_link_files_named_by_their_contents_which_are_kept_for_good_and_se
         identity.bytes().await.unwrap(),
         plain.bytes().await.unwrap()
     );
+}
+
+/// `make build` compresses the site's files with brotli at its best level; a browser, which
+/// takes brotli, gets those bytes, and they decompress to the file.
+#[tokio::test]
+async fn a_browser_gets_the_bundle_as_the_brotli_the_build_made() {
+    let app = spawn_app().await;
+    let page = app.get("/").await.text().await.unwrap();
+    let wasm = page
+        .split('"')
+        .find(|v| v.starts_with("/pkg/tickercast.") && v.ends_with("_bg.wasm"))
+        .expect("the bundle's WebAssembly is linked")
+        .to_string();
+    let browser = HeaderValue::from_static("gzip, deflate, br, zstd");
+    let res = app.get_with_header(&wasm, ACCEPT_ENCODING, browser).await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.headers()["content-encoding"], "br");
+    assert_eq!(res.headers()["vary"], "accept-encoding");
+    let brotli = res.bytes().await.unwrap();
+    let mut decoded = Vec::new();
+    std::io::Read::read_to_end(
+        &mut brotli_decompressor::Decompressor::new(&brotli[..], 4096),
+        &mut decoded,
+    )
+    .unwrap();
+    let plain = app
+        .get_with_header(&wasm, ACCEPT_ENCODING, HeaderValue::from_static("identity"))
+        .await
+        .bytes()
+        .await
+        .unwrap();
+    assert_eq!(decoded, plain);
+    // Smaller than the gzip a client without brotli gets.
+    let gzip = HeaderValue::from_static("gzip");
+    let gzipped = app.get_with_header(&wasm, ACCEPT_ENCODING, gzip).await;
+    assert_eq!(gzipped.headers()["content-encoding"], "gzip");
+    assert!(brotli.len() < gzipped.bytes().await.unwrap().len());
 }
