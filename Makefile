@@ -114,21 +114,14 @@ build-wasm:
 
 # wasm-opt -Oz takes over a minute here for the frame, so each output is kept in the cargo target
 # folder under the SHA-256 of its input (the newest few hundred) and reused when the same file
-# comes again; two run at a time. Every file is optimised, small chunks too: as the splitter
-# writes them, each carries a name section of about 480 KB that wasm-opt drops.
+# comes again (`frontend/by-content.sh`); two run at a time. Every file is optimised, small chunks
+# too: as the splitter writes them, each carries a name section of about 480 KB that wasm-opt drops.
 WASM_OPT_CACHE := $(TARGET_DIR)/wasm-opt
+BY_CONTENT     := $(CURDIR)/frontend/by-content.sh
 wasm-opt:
-	@mkdir -p $(WASM_OPT_CACHE); \
-	find $(SITE_ROOT)/pkg -maxdepth 1 -name '*.wasm' -print0 | \
-	  xargs -0 -r -n1 -P2 sh -c ' \
-	    optimised=$(WASM_OPT_CACHE)/$$(sha256sum "$$0" | cut -c1-64).wasm; \
-	    if [ ! -f "$$optimised" ]; then \
-	      echo "wasm-opt -Oz $$(basename "$$0")"; \
-	      $(WASM_OPT) -Oz --enable-bulk-memory --enable-nontrapping-float-to-int \
-	        "$$0" -o "$$optimised.partial" && \
-	      mv "$$optimised.partial" "$$optimised"; \
-	    fi; \
-	    touch "$$optimised"; cp "$$optimised" "$$0"'; \
+	@find $(SITE_ROOT)/pkg -maxdepth 1 -name '*.wasm' -print0 | \
+	  xargs -0 -r -n1 -P2 sh -c 'cp "$$($(BY_CONTENT) $(WASM_OPT_CACHE) wasm "$$0" \
+	    $(WASM_OPT) -Oz --enable-bulk-memory --enable-nontrapping-float-to-int {in} -o {out})" "$$0"'; \
 	ls -t $(WASM_OPT_CACHE)/*.wasm | tail -n +301 | xargs -r rm -f
 
 site:
@@ -137,26 +130,22 @@ site:
 	cp -r public/. $(SITE_ROOT)/
 
 # Brotli (quality 11, Debian's `brotli`) of every site file of a type that compresses, for
-# browsers that accept it: about a fifth smaller than gzip -9 for the WebAssembly, a third smaller
-# than the bytes for the split bundle's many chunks under a kilobyte (which gzip's framing would
-# not shrink), and too slow to make per request or at start-up (12 s for the bundle here). Each is named by the SHA-256 of the file it
-# compresses (the server's content hash), so the server pairs a file only with its own
-# compression; made once per content and kept in the cargo target folder, as wasm-opt's are.
-# Skipped for `make dev`'s debug bundle.
+# browsers that accept it: about a fifth smaller than gzip -9 for the WebAssembly and a sixth
+# smaller for the split bundle's many chunks under a kilobyte, and too slow to make per request or
+# at start-up (12 s for the bundle here). Each is named by the SHA-256 of the file it compresses
+# (the server's content hash: the first 16 hex digits of the cached name), so the server pairs a
+# file only with its own compression; made once per content and kept in the cargo target folder,
+# as wasm-opt's are (`frontend/by-content.sh`). Skipped for `make dev`'s debug bundle.
 BROTLI_CACHE   := $(TARGET_DIR)/brotli
 PRECOMPRESSED  := $(SITE_ROOT)/precompressed
 precompress:
 	@rm -rf $(PRECOMPRESSED); \
 	if [ "$(WASM_PROFILE)" = dev ]; then exit 0; fi; \
-	mkdir -p $(BROTLI_CACHE) $(PRECOMPRESSED); \
+	mkdir -p $(PRECOMPRESSED); \
 	find $(SITE_ROOT) -path $(PRECOMPRESSED) -prune -o -type f \
 	  \( -name '*.wasm' -o -name '*.js' -o -name '*.css' -o -name '*.svg' \) -print0 | \
-	  xargs -0 -r -n1 -P2 sh -c ' \
-	    sum=$$(sha256sum "$$0" | cut -c1-64); out=$(BROTLI_CACHE)/$$sum.br; \
-	    if [ ! -f "$$out" ]; then \
-	      brotli -q 11 -c "$$0" > "$$out.partial" && mv "$$out.partial" "$$out"; \
-	    fi; \
-	    touch "$$out"; cp "$$out" $(PRECOMPRESSED)/$$(echo "$$sum" | cut -c1-16).br'; \
+	  xargs -0 -r -n1 -P2 sh -c 'made=$$($(BY_CONTENT) $(BROTLI_CACHE) br "$$0" brotli -q 11 -o {out} {in}); \
+	    cp "$$made" $(PRECOMPRESSED)/$$(basename "$$made" | cut -c1-16).br'; \
 	{ ls -t $(BROTLI_CACHE)/*.br 2>/dev/null || true; } | tail -n +1001 | xargs -r rm -f
 
 ## spa: the static, client-side-rendered build in target/spa (Trunk.toml), talking to SPA_SERVER_URL
