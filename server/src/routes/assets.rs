@@ -140,15 +140,13 @@ impl Assets {
         let files: HashMap<String, Arc<Asset>> = files
             .into_iter()
             .map(|(url, mut asset)| {
-                // Small files too: brotli's framing is a few bytes, and the split bundle's
-                // chunks are mostly under a kilobyte (a page fetches dozens).
-                if compressible_type(asset.content_type.to_str().unwrap_or_default()) {
-                    let made = precompressed.join(format!("{}.br", asset.hash));
-                    asset.brotli = std::fs::read(made)
-                        .ok()
-                        .filter(|br| br.len() < asset.bytes.len())
-                        .map(Bytes::from);
-                }
+                // The build compresses the types that compress, small files too: brotli's framing
+                // is a few bytes, and the split bundle's chunks are mostly under a kilobyte.
+                let made = precompressed.join(format!("{}.br", asset.hash));
+                asset.brotli = std::fs::read(made)
+                    .ok()
+                    .filter(|br| br.len() < asset.bytes.len())
+                    .map(Bytes::from);
                 (url, Arc::new(asset))
             })
             .collect();
